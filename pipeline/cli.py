@@ -1,0 +1,63 @@
+"""The `sts-audit` command line: a thin Typer layer over the `pipeline` library.
+
+Every command parses its options, calls one typed function and renders the result. Errors the
+user can fix (`StsAuditError`) are printed once, here, as one line with their fix.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from pipeline import __version__
+from pipeline.commands import register_all
+from pipeline.errors import StsAuditError
+
+app = typer.Typer(
+    name="sts-audit",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help=(
+        "Audit AWS STS temporary credentials from CloudTrail: ingest logs into a Parquet lake, "
+        "rebuild sessions and assume-role chains, find what looks wrong.\n\n"
+        "Example:\n\n"
+        "    sts-audit ingest sample_data/ --lake lake\n\n"
+        "    sts-audit sessions --lake lake --account 123456789012"
+    ),
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"sts-audit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Audit AWS STS temporary credentials from CloudTrail."""
+
+
+register_all(app)
+
+
+def main() -> None:
+    """Console-script entry point: run the app, translate known errors to one line."""
+    try:
+        app()
+    except StsAuditError as exc:
+        message = f"error: {exc}"
+        if exc.fix:
+            message += f" (fix: {exc.fix})"
+        print(message, file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

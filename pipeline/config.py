@@ -1,0 +1,110 @@
+"""The configuration file (`sts-audit.toml`) and the defaults every command shares."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.errors import ConfigError
+
+CONFIG_ENV = "STS_AUDIT_CONFIG"
+CONFIG_NAME = "sts-audit.toml"
+ACCOUNT_RE = re.compile(r"^\d{12}$")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings read from `sts-audit.toml`; every field has a working default."""
+
+    lake: Path = Path("lake")
+    org_id: str | None = None
+    org_accounts: tuple[str, ...] = ()
+    max_chain_depth: int = 10
+    source: Path | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def find_config_file(explicit: Path | None = None) -> Path | None:
+    """The config file in use: `--config`, then $STS_AUDIT_CONFIG, then ./sts-audit.toml."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(
+                f"config file {explicit} does not exist",
+                fix="pass an existing file to --config, or drop the option",
+            )
+        return explicit
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        path = Path(env)
+        if not path.is_file():
+            raise ConfigError(
+                f"${CONFIG_ENV} points at {path}, which does not exist",
+                fix=f"unset {CONFIG_ENV} or point it at a config file",
+            )
+        return path
+    local = Path.cwd() / CONFIG_NAME
+    return local if local.is_file() else None
+
+
+def load_config(explicit: Path | None = None) -> Config:
+    """Read the config file (if any) into a `Config`."""
+    path = find_config_file(explicit)
+    if path is None:
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read config file {path}: {exc}", fix="fix the TOML syntax"
+        ) from None
+    base = path.parent
+    lake = Path(str(data.get("lake", "lake")))
+    org = data.get("organization", {})
+    analysis = data.get("analysis", {})
+    if not isinstance(org, dict) or not isinstance(analysis, dict):
+        raise ConfigError(
+            f"{path}: [organization] and [analysis] must be tables",
+            fix="see the configuration section of README.md",
+        )
+    accounts = tuple(str(a) for a in org.get("accounts", []))
+    bad = [a for a in accounts if not ACCOUNT_RE.match(a)]
+    if bad:
+        raise ConfigError(
+            f"{path}: organization.accounts holds non-account values {bad}",
+            fix="list 12-digit account IDs as strings, e.g. \"123456789012\"",
+        )
+    depth = int(analysis.get("max_chain_depth", 10))
+    if depth < 2 or depth > 64:
+        raise ConfigError(
+            f"{path}: analysis.max_chain_depth={depth} is out of range",
+            fix="use a depth between 2 and 64 (default 10)",
+        )
+    source = data.get("source")
+    return Config(
+        lake=lake if lake.is_absolute() else base / lake,
+        org_id=str(org["id"]) if "id" in org else None,
+        org_accounts=accounts,
+        max_chain_depth=depth,
+        source=(base / str(source)) if source else None,
+        extra={k: v for k, v in data.items() if k not in {"lake", "organization", "analysis"}},
+    )
+
+
+def resolve_lake(lake: Path | None, config: Config | None = None) -> Path:
+    """`--lake` if given, else the config file's value, else ./lake."""
+    if lake is not None:
+        return lake
+    return (config or load_config()).lake
+
+
+def check_account_id(value: str) -> str:
+    """Accept only a 12-digit AWS account ID."""
+    if not ACCOUNT_RE.match(value):
+        raise ConfigError(
+            f"{value!r} is not an AWS account ID",
+            fix="pass the 12-digit account ID, e.g. --account 123456789012",
+        )
+    return value

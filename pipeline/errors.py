@@ -1,0 +1,36 @@
+"""The errors sts-audit raises; the CLI prints them as one line with their fix."""
+
+
+class StsAuditError(Exception):
+    """Base class: a problem the user can fix. `fix` says how."""
+
+    fix: str = ""
+
+    def __init__(self, message: str, *, fix: str = "") -> None:
+        super().__init__(message)
+        if fix:
+            self.fix = fix
+
+
+class ConfigError(StsAuditError):
+    """The configuration file or an option value is wrong."""
+
+
+class SourceError(StsAuditError):
+    """A source (local path or S3 URL) cannot be found or read."""
+
+
+class LakeError(StsAuditError):
+    """The lake folder is missing, unreadable, or not an sts-audit lake."""
+
+
+class StrictIngestError(StsAuditError):
+    """`--strict` was given and some input was quarantined."""
+
+
+class NoEventsFound(StsAuditError):
+    """The lake holds no events for what was asked."""
+
+
+class NotFound(StsAuditError):
+    """A session, key or event asked for is not in the lake."""
