@@ -74,7 +74,7 @@ def load_config(explicit: Path | None = None) -> Config:
     if bad:
         raise ConfigError(
             f"{path}: organization.accounts holds non-account values {bad}",
-            fix="list 12-digit account IDs as strings, e.g. \"123456789012\"",
+            fix='list 12-digit account IDs as strings, e.g. "123456789012"',
         )
     depth = int(analysis.get("max_chain_depth", 10))
     if depth < 2 or depth > 64:

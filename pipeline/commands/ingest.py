@@ -1,9 +1,105 @@
-"""Commands of the ingest group (placeholder until the group lands)."""
+"""`sts-audit ingest` and `sts-audit quarantine`."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import orjson
 import typer
+
+from pipeline import ingest as ingest_lib
+from pipeline.config import load_config, resolve_lake
+
+LakeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--lake", help="The lake folder (default: the config file's `lake`, else ./lake)."
+    ),
+]
+
+
+def ingest_command(
+    sources: Annotated[
+        list[str],
+        typer.Argument(
+            help="Files, folders or s3://bucket/prefix URLs holding CloudTrail JSON.",
+            show_default=False,
+        ),
+    ],
+    *,
+    lake: LakeOption = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint-url", help="S3 endpoint (an S3-compatible server, a VPC endpoint)."
+        ),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 when any file or record was quarantined.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar and no summary (nightly job).")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Ingest CloudTrail logs (delivery files, arrays, NDJSON, LookupEvents, EventBridge).
+
+    Example:
+
+        sts-audit ingest sample_data/ --lake lake
+
+        sts-audit ingest s3://my-trail-bucket/AWSLogs/o-exampleorgid/ --lake lake --json
+    """
+    target = resolve_lake(lake, load_config())
+    show_progress = not quiet and not as_json and sys.stderr.isatty()
+    if show_progress:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task("ingesting", total=None)
+            summary = ingest_lib.ingest(
+                sources,
+                target,
+                endpoint_url=endpoint_url,
+                on_plan=lambda n: bar.update(task, total=n),
+                progress=lambda n: bar.advance(task, n),
+            )
+    else:
+        summary = ingest_lib.ingest(sources, target, endpoint_url=endpoint_url)
+    if as_json:
+        typer.echo(orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2).decode())
+    elif not quiet:
+        typer.echo(render_summary(summary), err=True)
+    if strict:
+        ingest_lib.check_strict(summary)
+
+
+def render_summary(s: ingest_lib.IngestSummary) -> str:
+    """The human summary: files, records, and the reconciliation."""
+    check = "ok" if s.reconciles else "MISMATCH"
+    lines = [
+        f"ingest run {s.run_id} into {s.lake} ({s.seconds:.1f} s)",
+        f"  files:   {s.files_seen} seen, {s.files_read} read, {s.files_unchanged} unchanged,"
+        f" {s.files_skipped_digest} digest + {s.files_skipped_insight} insight"
+        f" + {s.files_skipped_other} other skipped, {s.files_quarantined} quarantined",
+        f"  records: {s.records_read} read = {s.records_stored} stored + {s.records_duplicate}"
+        f" duplicate + {s.records_rejected} rejected [{check}]",
+    ]
+    if s.records_skipped_insight:
+        lines.append(f"  insight records skipped: {s.records_skipped_insight}")
+    if s.conflicts:
+        lines.append(f"  eventID conflicts (same id, different content; both kept): {s.conflicts}")
+    if s.recovered_batches:
+        lines.append(f"  rolled back {s.recovered_batches} uncommitted batch(es) of a killed run")
+    for uri in s.quarantined_files[:10]:
+        lines.append(f"  quarantined file: {uri}")
+    if s.files_quarantined or s.records_rejected:
+        lines.append(f"  see them with: sts-audit quarantine --lake {s.lake}")
+    return "\n".join(lines)
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this group's commands to `app`."""
+    """Attach the ingest commands to `app`."""
+    app.command("ingest")(ingest_command)

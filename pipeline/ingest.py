@@ -1,0 +1,459 @@
+"""`sts-audit ingest`: CloudTrail JSON (local or S3) into the Parquet lake, losing nothing.
+
+The heavy lifting is DuckDB SQL (`sql/ingest/`): one parallel scan of a batch of files reads
+every input shape, types the columns and hashes tokens; Python only plans batches, isolates
+unreadable files, and commits each batch atomically (`pipeline.lakewriter`).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+import time
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+from pipeline import lake as lakefs
+from pipeline import lakewriter, manifest, queries, sources
+from pipeline.errors import StrictIngestError
+from pipeline.schema import EVENT_COLUMN_NAMES
+
+# A batch is read by one DuckDB scan: large enough for few, big Parquet files, small enough
+# for the memory bound. Sizes are uncompressed estimates.
+DEFAULT_BATCH_BYTES = 192 * 1024 * 1024
+GZIP_RATIO = 10
+MIN_OBJECT_SIZE = 1024 * 1024
+MAX_OBJECT_SIZE = 256 * 1024 * 1024
+DUCKDB_MEMORY = "640MB"
+
+_ERROR_FILE_RE = re.compile(r'file "?([^"\s]+)"?', re.IGNORECASE)
+
+
+@dataclass
+class IngestSummary:
+    """What one ingest run did; `records_read == stored + duplicate + rejected` always."""
+
+    run_id: str
+    lake: str
+    files_seen: int = 0
+    files_read: int = 0
+    files_unchanged: int = 0
+    files_skipped_digest: int = 0
+    files_skipped_insight: int = 0
+    files_skipped_other: int = 0
+    files_quarantined: int = 0
+    records_read: int = 0
+    records_stored: int = 0
+    records_duplicate: int = 0
+    records_rejected: int = 0
+    records_skipped_insight: int = 0
+    conflicts: int = 0
+    batches: int = 0
+    data_files_written: int = 0
+    recovered_batches: int = 0
+    seconds: float = 0.0
+    quarantined_files: list[str] = field(default_factory=list)
+
+    @property
+    def reconciles(self) -> bool:
+        """read = stored + duplicate + rejected."""
+        return self.records_read == (
+            self.records_stored + self.records_duplicate + self.records_rejected
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready form, with the reconciliation check."""
+        data = asdict(self)
+        data["reconciles"] = self.reconciles
+        return data
+
+
+@dataclass
+class _Batch:
+    name: str
+    objects: list[sources.SourceObject]
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: UTC time plus randomness."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+
+
+def _estimated_bytes(obj: sources.SourceObject) -> int:
+    return obj.size * GZIP_RATIO if obj.compressed else obj.size
+
+
+def plan_batches(
+    objects: Sequence[sources.SourceObject], run_id: str, batch_bytes: int
+) -> list[_Batch]:
+    """Group objects (in their sorted order, so neighbours share partitions) into batches."""
+    batches: list[_Batch] = []
+    current: list[sources.SourceObject] = []
+    size = 0
+    for obj in objects:
+        if current and size + _estimated_bytes(obj) > batch_bytes:
+            batches.append(_Batch(f"{run_id}-b{len(batches):05d}", current))
+            current, size = [], 0
+        current.append(obj)
+        size += _estimated_bytes(obj)
+    if current:
+        batches.append(_Batch(f"{run_id}-b{len(batches):05d}", current))
+    return batches
+
+
+def _connect(lake: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    lakefs.configure(con, memory_limit=DUCKDB_MEMORY)
+    tmp = lakewriter.state_dir(lake) / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    con.execute(f"SET temp_directory = {lakefs.sql_literal(str(tmp))}")
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def _clean_error(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = re.sub(r"^[A-Za-z ]+Error:\s*", "", text)
+    return text[:300]
+
+
+def _stage(con: duckdb.DuckDBPyConnection, paths: list[str], salt: str, run_id: str) -> None:
+    """Read and type one batch into the temp table `staged`.
+
+    Single-document files (delivery files, arrays, LookupEvents pages) go through one parallel
+    scan; each multi-document file (NDJSON) is scanned alone, so a value's ordinality is its
+    position in that file.
+    """
+    sql = queries.compose("ingest/stg_raw_records", "raw_records", "ingest/stg_events")
+    multi = [p for p in paths if is_multi_document(Path(p))]
+    groups: list[tuple[list[str], bool]] = [([p], True) for p in multi]
+    single = [p for p in paths if p not in set(multi)]
+    if single or not groups:
+        groups.insert(0, (single, False))
+    con.execute("DROP TABLE IF EXISTS staged")
+    for files, per_file in groups:
+        verb = (
+            "INSERT INTO staged "
+            if _table_exists(con, "staged")
+            else "CREATE TEMP TABLE staged AS "
+        )
+        params = {"salt": salt, "run": run_id, "per_file": per_file}
+        if files:
+            params |= {"files": files, "max_object_size": _max_object_size(files)}
+            con.execute(verb + sql, params)
+        else:
+            con.execute(verb + sql + " LIMIT 0", params | {"files": [], "max_object_size": 1})
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = $name AND temporary",
+        {"name": name},
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def is_multi_document(path: Path, peek: int = 65536) -> bool:
+    """True for NDJSON-like files: a first line that is a whole JSON object, then more."""
+    with path.open("rb") as handle:
+        head = handle.read(peek)
+    if head[:2] == b"\x1f\x8b":
+        try:
+            head = zlib.decompressobj(31).decompress(head, peek)
+        except zlib.error:
+            return False
+    text = head.lstrip()
+    if not text.startswith(b"{"):
+        return False
+    line, newline, rest = text.partition(b"\n")
+    if not newline or not rest.strip():
+        return False
+    try:
+        return isinstance(orjson.loads(line), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
+def _max_object_size(paths: Sequence[str]) -> int:
+    """A JSON buffer big enough for the largest file (gzip's trailer gives its size)."""
+    largest = 0
+    for path in paths:
+        largest = max(largest, uncompressed_size(Path(path)))
+    return max(MIN_OBJECT_SIZE, min(MAX_OBJECT_SIZE, int(largest * 1.1) + 1024))
+
+
+def uncompressed_size(path: Path) -> int:
+    """The size of a file's content once gunzipped (ISIZE trailer; mod 4 GiB, fine for logs)."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        if handle.read(2) != b"\x1f\x8b" or size < 18:
+            return size
+        handle.seek(-4, 2)
+        return int.from_bytes(handle.read(4), "little")
+
+
+def _is_input_error(exc: duckdb.Error) -> bool:
+    """Errors caused by a file's content (so isolate the file), not by resources."""
+    return not isinstance(exc, duckdb.OutOfMemoryException | duckdb.InterruptException)
+
+
+def _stage_isolating_bad_files(
+    con: duckdb.DuckDBPyConnection, local: dict[str, sources.SourceObject], salt: str, run_id: str
+) -> dict[str, str]:
+    """Stage a batch; files DuckDB cannot parse are set aside with the reason."""
+    paths = sorted(local)
+    try:
+        _stage(con, paths, salt, run_id)
+        return {}
+    except duckdb.Error as exc:
+        if not _is_input_error(exc):
+            raise
+    bad: dict[str, str] = {}
+    for path in paths:
+        try:
+            con.execute(
+                "SELECT count(*) FROM (" + queries.body("ingest/stg_raw_records") + ")",
+                {"files": [path], "max_object_size": _max_object_size([path]), "per_file": True},
+            ).fetchall()
+        except duckdb.Error as exc:
+            if not _is_input_error(exc):
+                raise
+            bad[path] = _describe_bad_file(exc)
+    _stage(con, [p for p in paths if p not in bad], salt, run_id)
+    return bad
+
+
+def _describe_bad_file(exc: Exception) -> str:
+    message = _clean_error(exc)
+    lowered = message.lower()
+    if "gzip" in lowered or "compress" in lowered or "zlib" in lowered:
+        return f"truncated or corrupt gzip: {message}"
+    if "maximum_object_size" in lowered or "maximum object size" in lowered:
+        return f"a JSON value larger than {MAX_OBJECT_SIZE >> 20} MiB: {message}"
+    if "utf-8" in lowered or "unicode" in lowered:
+        return f"not UTF-8 text: {message}"
+    return f"not valid JSON: {message}"
+
+
+def _write_parquet(con: duckdb.DuckDBPyConnection, table: str, target: Path, **opts: str) -> None:
+    """COPY a temp table to Parquet (zstd). Paths are ours, never log data."""
+    options = ["FORMAT parquet", "COMPRESSION zstd", "COMPRESSION_LEVEL 1", "ROW_GROUP_SIZE 122880"]
+    options += [f"{k.upper()} {v}" for k, v in opts.items()]
+    con.execute(f"COPY {table} TO {lakefs.sql_literal(str(target))} ({', '.join(options)})")
+
+
+def _ingest_batch(
+    con: duckdb.DuckDBPyConnection,
+    lake: Path,
+    batch: _Batch,
+    local_paths: dict[str, Path],
+    salt: str,
+    run_id: str,
+    summary: IngestSummary,
+) -> None:
+    local = {str(local_paths[o.uri]): o for o in batch.objects}
+    files_table = pa.table(
+        {
+            "local_path": list(local),
+            "source_uri": [o.uri for o in local.values()],
+            "account_hint": [o.account_hint for o in local.values()],
+        }
+    )
+    con.register("batch_files_arrow", files_table)
+    con.execute("CREATE OR REPLACE TEMP TABLE batch_files AS SELECT * FROM batch_files_arrow")
+    con.unregister("batch_files_arrow")
+
+    bad = _stage_isolating_bad_files(con, local, salt, run_id)
+    row = queries.run(con, "ingest/stg_batch_counts").fetchone()
+    assert row is not None
+    read, rejected, insight, _digest_docs, min_date, max_date = row
+    lakefs.attach_events(con, lake)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE lake_keys AS " + queries.load("ingest/stg_lake_keys"),
+        {"min_date": min_date, "max_date": max_date},
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE fresh AS " + queries.load("ingest/stg_fresh_events"))
+    stored_row = con.execute("SELECT count(*) FROM fresh").fetchone()
+    conflicts_row = queries.run(con, "ingest/stg_conflicts").fetchone()
+    assert stored_row is not None and conflicts_row is not None
+    stored = int(stored_row[0])
+
+    staged_dir = lakewriter.staging_dir(lake, batch.name)
+    if stored:
+        columns = ", ".join((*EVENT_COLUMN_NAMES, "event_date", "recipient_account_id"))
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW fresh_out AS SELECT {columns} FROM staged AS s"
+            " SEMI JOIN fresh AS f ON s.source_uri = f.source_uri"
+            " AND s.source_position = f.source_position AND s.record_hash = f.record_hash"
+        )
+        _write_parquet(
+            con,
+            "fresh_out",
+            staged_dir / lakefs.EVENTS_DIR,
+            partition_by="(event_date, recipient_account_id)",
+            filename_pattern=lakefs.sql_literal(f"part-{batch.name}-{{i}}"),
+        )
+    quarantine_rows = _quarantine_rows(con, bad, run_id)
+    if quarantine_rows:
+        qdir = staged_dir / lakefs.QUARANTINE_DIR / f"ingest_run={run_id}"
+        qdir.mkdir(parents=True, exist_ok=True)
+        _write_parquet(con, "quarantine_out", qdir / f"part-{batch.name}.parquet")
+
+    per_file = _per_file_counts(con)
+    entries = []
+    for path, obj in local.items():
+        records, file_rejected = per_file.get(obj.uri, (0, 0))
+        status = "quarantined" if path in bad else "ingested"
+        entries.append(
+            manifest.ManifestEntry(
+                uri=obj.uri,
+                size=obj.size,
+                version=obj.version,
+                kind=obj.kind,
+                run=run_id,
+                records=records,
+                rejected=file_rejected,
+                status=status,
+            )
+        )
+    written = lakewriter.commit_batch(lake, batch.name, staged_dir, entries)
+
+    summary.batches += 1
+    summary.files_read += len(local) - len(bad)
+    summary.files_quarantined += len(bad)
+    summary.quarantined_files += [local[p].uri for p in sorted(bad)]
+    summary.records_read += int(read or 0)
+    summary.records_rejected += int(rejected or 0)
+    summary.records_skipped_insight += int(insight or 0)
+    summary.records_stored += stored
+    summary.records_duplicate += int(read or 0) - int(rejected or 0) - stored
+    summary.conflicts += int(conflicts_row[0])
+    summary.data_files_written += sum(1 for p in written if lakefs.EVENTS_DIR in p.parts)
+
+
+def _quarantine_rows(con: duckdb.DuckDBPyConnection, bad: dict[str, str], run_id: str) -> int:
+    """Build `quarantine_out` (rejected records plus unreadable files); return its size."""
+    bad_files = pa.table(
+        {
+            "local_path": list(bad),
+            "reason": list(bad.values()),
+        },
+        schema=pa.schema([("local_path", pa.string()), ("reason", pa.string())]),
+    )
+    con.register("bad_files_arrow", bad_files)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE quarantine_out AS "
+        + queries.load("ingest/stg_quarantine")
+        + " UNION ALL SELECT f.source_uri, CAST(NULL AS INTEGER), b.reason, CAST(NULL AS VARCHAR),"
+        " $run FROM bad_files_arrow AS b JOIN batch_files AS f ON b.local_path = f.local_path",
+        {"run": run_id},
+    )
+    con.unregister("bad_files_arrow")
+    row = con.execute("SELECT count(*) FROM quarantine_out").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _per_file_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
+    rows = con.execute(
+        "SELECT source_uri, count(*) FILTER (WHERE reject_reason IS NULL OR reject_reason NOT LIKE"
+        " 'skip:%'), count(*) FILTER (WHERE reject_reason NOT LIKE 'skip:%') FROM staged"
+        " GROUP BY source_uri"
+    ).fetchall()
+    return {uri: (int(n), int(r)) for uri, n, r in rows}
+
+
+ProgressCallback = Callable[[int], None]
+
+
+def ingest(
+    source_specs: Sequence[str],
+    lake: Path,
+    *,
+    endpoint_url: str | None = None,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
+    progress: Callable[[int], None] | None = None,
+    on_plan: Callable[[int], None] | None = None,
+) -> IngestSummary:
+    """Ingest every new source object into the lake and return the reconciled summary."""
+    started = time.perf_counter()
+    run_id = new_run_id()
+    summary = IngestSummary(run_id=run_id, lake=str(lake))
+    lakewriter.init_lake(lake)
+    summary.recovered_batches = lakewriter.recover(lake)
+    salt = lakewriter.token_salt(lake)
+
+    needs_s3 = any(s.startswith("s3://") for s in source_specs)
+    s3 = sources.make_s3_client(endpoint_url=endpoint_url) if needs_s3 else None
+    found = sources.discover(source_specs, s3=s3)
+    summary.files_seen = len(found)
+    done = manifest.load(lakewriter.state_dir(lake))
+    todo: list[sources.SourceObject] = []
+    skipped: list[manifest.ManifestEntry] = []
+    for obj in found:
+        if (obj.uri, obj.size, obj.version) in done:
+            summary.files_unchanged += 1
+        elif obj.kind == "events":
+            todo.append(obj)
+        else:
+            if obj.kind == "digest":
+                summary.files_skipped_digest += 1
+            elif obj.kind == "insight":
+                summary.files_skipped_insight += 1
+            else:
+                summary.files_skipped_other += 1
+            skipped.append(
+                manifest.ManifestEntry(
+                    uri=obj.uri,
+                    size=obj.size,
+                    version=obj.version,
+                    kind=obj.kind,
+                    run=run_id,
+                    status="skipped",
+                )
+            )
+    if skipped:
+        manifest.commit(lakewriter.state_dir(lake), f"{run_id}-skipped", skipped)
+
+    batches = plan_batches(todo, run_id, batch_bytes)
+    if on_plan:
+        on_plan(len(todo))
+    if batches:
+        con = _connect(lake)
+        download_dir = lakewriter.state_dir(lake) / "downloads" / run_id
+        try:
+            for batch in batches:
+                local_paths = dict(_fetch(batch.objects, download_dir, s3))
+                _ingest_batch(con, lake, batch, local_paths, salt, run_id, summary)
+                shutil.rmtree(download_dir, ignore_errors=True)
+                if progress:
+                    progress(len(batch.objects))
+        finally:
+            con.close()
+            shutil.rmtree(download_dir, ignore_errors=True)
+    summary.seconds = round(time.perf_counter() - started, 3)
+    return summary
+
+
+def check_strict(summary: IngestSummary) -> None:
+    """For `--strict`: fail when anything was quarantined."""
+    if summary.files_quarantined or summary.records_rejected:
+        raise StrictIngestError(
+            f"{summary.files_quarantined} file(s) and {summary.records_rejected} record(s) were "
+            f"quarantined (run {summary.run_id})",
+            fix=f"inspect them with `sts-audit quarantine --lake {summary.lake}`, or drop --strict",
+        )
+
+
+def _fetch(
+    objects: Sequence[sources.SourceObject], dest: Path, s3: object
+) -> Iterator[tuple[str, Path]]:
+    for obj, path in sources.fetch(objects, dest, s3=s3):  # type: ignore[arg-type]
+        yield obj.uri, path

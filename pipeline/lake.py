@@ -1,0 +1,74 @@
+"""The lake on disk: where things live, and a DuckDB connection with the `events` view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from pipeline.errors import LakeError
+from pipeline.schema import EVENT_COLUMNS, HIVE_TYPES, PARTITION_COLUMNS
+
+EVENTS_DIR = "events"
+QUARANTINE_DIR = "quarantine"
+STATE_DIR = "_state"  # manifest, journal, salt: '_' keeps Spark/Athena from reading it as data
+ANALYSIS_DIR = "analysis"
+
+
+def events_glob(lake: Path) -> str:
+    """The glob of every data file in the lake (Hive layout, two partition levels)."""
+    return str(lake / EVENTS_DIR / "*" / "*" / "*.parquet")
+
+
+def has_events(lake: Path) -> bool:
+    """True when at least one data file exists."""
+    return any((lake / EVENTS_DIR).glob("*/*/*.parquet"))
+
+
+def sql_literal(value: str) -> str:
+    """A single-quoted SQL string literal. Only for operator-given paths in DDL, where DuckDB
+    cannot bind parameters (CREATE VIEW); never for log data."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _empty_events_select() -> str:
+    cols = [f"CAST(NULL AS {typ}) AS {name}" for name, typ, _ in EVENT_COLUMNS]
+    cols += [f"CAST(NULL AS {typ}) AS {name}" for name, typ, _ in PARTITION_COLUMNS]
+    return "SELECT " + ", ".join(cols) + " WHERE false"
+
+
+def configure(con: duckdb.DuckDBPyConnection, *, memory_limit: str | None = None) -> None:
+    """Session settings every sts-audit connection uses (UTC, bounded memory)."""
+    con.execute("SET TimeZone = 'UTC'")
+    if memory_limit:
+        con.execute(f"SET memory_limit = {sql_literal(memory_limit)}")
+
+
+def attach_events(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
+    """Create (or replace) the `events` view over the lake's Parquet files.
+
+    Partition types are pinned: Hive inference would turn account IDs into integers and drop
+    leading zeros.
+    """
+    if has_events(lake):
+        hive_types = ", ".join(f"{sql_literal(k)}: {v}" for k, v in HIVE_TYPES.items())
+        con.execute(
+            "CREATE OR REPLACE VIEW events AS SELECT * FROM read_parquet("
+            f"{sql_literal(events_glob(lake))}, hive_partitioning = true, "
+            f"hive_types = {{{hive_types}}}, union_by_name = true)"
+        )
+    else:
+        con.execute(f"CREATE OR REPLACE VIEW events AS {_empty_events_select()}")
+
+
+def connect(lake: Path, *, require_events: bool = True) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with the lake's `events` view."""
+    if require_events and not has_events(lake):
+        raise LakeError(
+            f"no events in lake {lake}",
+            fix=f"run `sts-audit ingest SOURCE --lake {lake}` first, or pass the right --lake",
+        )
+    con = duckdb.connect()
+    configure(con)
+    attach_events(con, lake)
+    return con

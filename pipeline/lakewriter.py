@@ -1,0 +1,95 @@
+"""Atomic commits into the lake: staging, a journal, moves, then the manifest.
+
+A batch is written under `LAKE/_state/staging/<batch>/`, then a journal listing the final
+paths is written, the files are moved into `events/` and `quarantine/` (each move is an atomic
+rename on one file system), the batch's manifest file is written, and the journal is removed.
+If a run dies anywhere in between, `recover()` at the start of the next run removes the moved
+files of every uncommitted batch, so the lake returns to its last committed state and the rerun
+ingests those sources again. Readers only ever see whole Parquet files: staging lives under a
+`_`-prefixed folder that DuckDB's glob, Spark and Athena all skip.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from pathlib import Path
+
+import orjson
+
+from pipeline import manifest
+from pipeline.lake import EVENTS_DIR, QUARANTINE_DIR, STATE_DIR
+
+JOURNAL_DIR = "journal"
+STAGING_DIR = "staging"
+SALT_FILE = "token_salt"
+
+
+def state_dir(lake: Path) -> Path:
+    """`LAKE/_state`: manifest, journal, staging, salt."""
+    return lake / STATE_DIR
+
+
+def init_lake(lake: Path) -> None:
+    """Create the lake's folders if needed."""
+    for sub in (EVENTS_DIR, QUARANTINE_DIR, f"{STATE_DIR}/{JOURNAL_DIR}"):
+        (lake / sub).mkdir(parents=True, exist_ok=True)
+
+
+def token_salt(lake: Path) -> str:
+    """The lake's secret salt for session-token hashes, created on first use."""
+    path = state_dir(lake) / SALT_FILE
+    if not path.is_file():
+        manifest.write_atomic(path, secrets.token_hex(32).encode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def staging_dir(lake: Path, batch: str) -> Path:
+    """A fresh staging folder for one batch."""
+    path = state_dir(lake) / STAGING_DIR / batch
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def _planned_moves(lake: Path, staged: Path) -> list[tuple[Path, Path]]:
+    moves = []
+    for src in sorted(staged.rglob("*.parquet")):
+        rel = src.relative_to(staged)
+        moves.append((src, lake / rel))
+    return moves
+
+
+def commit_batch(
+    lake: Path, batch: str, staged: Path, entries: list[manifest.ManifestEntry]
+) -> list[Path]:
+    """Move a staged batch into the lake and record it in the manifest, atomically."""
+    moves = _planned_moves(lake, staged)
+    journal = state_dir(lake) / JOURNAL_DIR / f"{batch}.json"
+    manifest.write_atomic(journal, orjson.dumps([str(dst) for _, dst in moves]))
+    for src, dst in moves:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        src.replace(dst)
+    manifest.commit(state_dir(lake), batch, entries)
+    journal.unlink()
+    shutil.rmtree(staged, ignore_errors=True)
+    return [dst for _, dst in moves]
+
+
+def recover(lake: Path) -> int:
+    """Undo every batch a killed run left uncommitted; returns how many were rolled back."""
+    journals = state_dir(lake) / JOURNAL_DIR
+    rolled_back = 0
+    if journals.is_dir():
+        for journal in sorted(journals.glob("*.json")):
+            batch = journal.stem
+            if not manifest.is_committed(state_dir(lake), batch):
+                for name in orjson.loads(journal.read_bytes()):
+                    Path(name).unlink(missing_ok=True)
+                rolled_back += 1
+            journal.unlink()
+    for tmp in journals.glob(".*.tmp") if journals.is_dir() else ():
+        tmp.unlink(missing_ok=True)
+    shutil.rmtree(state_dir(lake) / STAGING_DIR, ignore_errors=True)
+    return rolled_back

@@ -1,0 +1,15 @@
+-- name: stg_conflicts
+-- grain: one row (a count) per batch
+-- New records whose eventID is already used by a record with other content, in the lake or
+-- in the same batch. Both are stored; the count tells the operator to look.
+select count(*) as conflicts
+from fresh as f
+where
+    exists (
+        select 1 from lake_keys as k
+        where k.event_id = f.event_id and k.record_hash <> f.record_hash
+    )
+    or exists (
+        select 1 from fresh as g
+        where g.event_id = f.event_id and g.record_hash <> f.record_hash
+    )

@@ -1,0 +1,248 @@
+-- name: stg_events
+-- grain: one row per candidate record of the batch (table raw_records joined to batch_files)
+-- Turns raw record text into the lake's typed columns (pipeline/schema.py) plus a reject
+-- reason. The issued sessionToken is replaced by a salted SHA-256 before anything is stored.
+-- Expiration is Java medium text in UTC ("Sep 17, 2020 8:04:10 PM", "Jul 1, 2026, 12:08:19 PM");
+-- creationDate is basic (20131102T010628Z) or extended ISO; booleans arrive as strings.
+-- DuckDB-only (runs at ingest, not in the portable analysis layer).
+-- params: $salt, $run
+with sources as (
+    select
+        r.filename,
+        r.shape,
+        r.position,
+        r.raw_text,
+        f.source_uri,
+        f.account_hint
+    from raw_records as r
+    inner join batch_files as f on r.filename = f.local_path
+),
+
+normalized as (
+    -- delivery-file, array and NDJSON values come out of DuckDB already minified; the
+    -- LookupEvents CloudTrailEvent strings are checked and minified here
+    select
+        * exclude (raw_text),
+        case
+            when shape <> 'lookup_events' then raw_text
+            when json_valid(raw_text) then cast(json(raw_text) as varchar)
+        end as raw_text,
+        shape = 'lookup_events' and not json_valid(raw_text) as invalid_text,
+        raw_text as original_text
+    from sources
+),
+
+valid as (
+    select
+        *,
+        case
+            when shape = 'digest' then null
+            when invalid_text then 'invalid'
+            when left(raw_text, 1) <> '{' then 'not_object'
+        end as text_problem
+    from normalized
+),
+
+redacted as (
+    select
+        * exclude (raw_text, original_text),
+        case
+            when invalid_text then regexp_replace(
+                original_text, '"sessionToken"\s*:\s*"[^"]*"', '"sessionToken":"REDACTED"', 'g'
+            )
+            when contains(raw_text, '"sessionToken":"') then regexp_replace(
+                raw_text,
+                '"sessionToken":"[^"]*"',
+                '"sessionToken":"sha256:' || sha256(
+                    $salt || regexp_extract(raw_text, '"sessionToken":"([^"]*)"', 1)
+                ) || '"',
+                'g'
+            )
+            else raw_text
+        end as raw
+    from valid
+),
+
+parsed as (
+    select
+        *,
+        json_transform(
+            case when text_problem is null then raw end,
+            '{
+              "eventID": "VARCHAR", "eventTime": "VARCHAR", "eventVersion": "VARCHAR",
+              "eventSource": "VARCHAR", "eventName": "VARCHAR", "eventType": "VARCHAR",
+              "eventCategory": "VARCHAR", "awsRegion": "VARCHAR", "sourceIPAddress": "VARCHAR",
+              "userAgent": "VARCHAR", "errorCode": "VARCHAR", "errorMessage": "VARCHAR",
+              "requestID": "VARCHAR", "sharedEventID": "VARCHAR", "readOnly": "VARCHAR",
+              "managementEvent": "VARCHAR", "vpcEndpointId": "VARCHAR",
+              "sessionCredentialFromConsole": "VARCHAR", "recipientAccountId": "VARCHAR",
+              "userIdentity": {
+                "type": "VARCHAR", "principalId": "VARCHAR", "arn": "VARCHAR",
+                "accountId": "VARCHAR", "accessKeyId": "VARCHAR", "userName": "VARCHAR",
+                "invokedBy": "VARCHAR", "credentialId": "VARCHAR", "identityProvider": "VARCHAR",
+                "onBehalfOf": {"userId": "VARCHAR", "identityStoreArn": "VARCHAR"},
+                "inScopeOf": "JSON",
+                "sessionContext": {
+                  "sessionIssuer": {
+                    "type": "VARCHAR", "principalId": "VARCHAR", "arn": "VARCHAR",
+                    "accountId": "VARCHAR", "userName": "VARCHAR"
+                  },
+                  "webIdFederationData": {"federatedProvider": "VARCHAR", "attributes": "JSON"},
+                  "attributes": {"creationDate": "VARCHAR", "mfaAuthenticated": "VARCHAR"},
+                  "sourceIdentity": "VARCHAR", "ec2RoleDelivery": "VARCHAR",
+                  "assumedRoot": "VARCHAR"
+                }
+              },
+              "requestParameters": {
+                "roleArn": "VARCHAR", "roleSessionName": "VARCHAR", "durationSeconds": "VARCHAR",
+                "serialNumber": "VARCHAR", "externalId": "VARCHAR", "sourceIdentity": "VARCHAR",
+                "principalArn": "VARCHAR", "providerId": "VARCHAR", "name": "VARCHAR",
+                "targetPrincipal": "VARCHAR", "taskPolicyArn": {"arn": "VARCHAR"}
+              },
+              "responseElements": {
+                "credentials": {"accessKeyId": "VARCHAR", "expiration": "VARCHAR"},
+                "assumedRoleUser": {"arn": "VARCHAR", "assumedRoleId": "VARCHAR"},
+                "sourceIdentity": "VARCHAR", "subject": "VARCHAR", "subjectType": "VARCHAR",
+                "issuer": "VARCHAR", "audience": "VARCHAR", "nameQualifier": "VARCHAR",
+                "subjectFromWebIdentityToken": "VARCHAR", "provider": "VARCHAR",
+                "federatedUser": {"arn": "VARCHAR", "federatedUserId": "VARCHAR"},
+                "ConsoleLogin": "VARCHAR", "SwitchRole": "VARCHAR"
+              },
+              "additionalEventData": {
+                "MFAUsed": "VARCHAR", "SamlProviderArn": "VARCHAR", "SwitchFrom": "VARCHAR",
+                "LoginTo": "VARCHAR"
+              },
+              "serviceEventDetails": {"account_id": "VARCHAR", "role_name": "VARCHAR"}
+            }'
+        ) as s,
+        json_extract(case when text_problem is null then raw end,
+            ['$.requestParameters', '$.responseElements', '$.additionalEventData',
+             '$.serviceEventDetails', '$.resources']) as blobs
+    from redacted
+),
+
+typed as (
+    select
+        *,
+        coalesce(
+            try_strptime(s.eventTime, '%Y-%m-%dT%H:%M:%SZ'),
+            try_cast(s.eventTime as timestamptz)
+        ) as parsed_event_time
+    from parsed
+)
+
+select
+    coalesce(nullif(s.eventID, ''), 'gen-' || md5(raw)) as event_id,
+    nullif(s.eventID, '') is null as event_id_generated,
+    md5(raw) as record_hash,
+    cast(parsed_event_time as timestamptz) as event_time,
+    s.eventVersion as event_version,
+    s.eventSource as event_source,
+    s.eventName as event_name,
+    s.eventType as event_type,
+    s.eventCategory as event_category,
+    s.awsRegion as aws_region,
+    s.sourceIPAddress as source_ip_address,
+    s.userAgent as user_agent,
+    s.errorCode as error_code,
+    s.errorMessage as error_message,
+    s.requestID as request_id,
+    s.sharedEventID as shared_event_id,
+    try_cast(s.readOnly as boolean) as read_only,
+    try_cast(s.managementEvent as boolean) as management_event,
+    s.vpcEndpointId as vpc_endpoint_id,
+    lower(s.sessionCredentialFromConsole) = 'true' as session_credential_from_console,
+    s.userIdentity.type as user_type,
+    s.userIdentity.principalId as user_principal_id,
+    s.userIdentity.arn as user_arn,
+    s.userIdentity.accountId as user_account_id,
+    nullif(s.userIdentity.accessKeyId, '') as user_access_key_id,
+    s.userIdentity.userName as user_name,
+    s.userIdentity.invokedBy as user_invoked_by,
+    s.userIdentity.credentialId as user_credential_id,
+    s.userIdentity.identityProvider as user_identity_provider,
+    s.userIdentity.onBehalfOf.userId as on_behalf_of_user_id,
+    s.userIdentity.onBehalfOf.identityStoreArn as on_behalf_of_identity_store_arn,
+    s.userIdentity.sessionContext.sessionIssuer.type as session_issuer_type,
+    s.userIdentity.sessionContext.sessionIssuer.principalId as session_issuer_principal_id,
+    s.userIdentity.sessionContext.sessionIssuer.arn as session_issuer_arn,
+    s.userIdentity.sessionContext.sessionIssuer.accountId as session_issuer_account_id,
+    s.userIdentity.sessionContext.sessionIssuer.userName as session_issuer_user_name,
+    try_cast(s.userIdentity.sessionContext.attributes.mfaAuthenticated as boolean)
+        as session_mfa_authenticated,
+    cast(coalesce(
+        try_strptime(s.userIdentity.sessionContext.attributes.creationDate, '%Y-%m-%dT%H:%M:%SZ'),
+        try_strptime(s.userIdentity.sessionContext.attributes.creationDate, '%Y%m%dT%H%M%SZ'),
+        try_cast(s.userIdentity.sessionContext.attributes.creationDate as timestamptz)
+    ) as timestamptz) as session_creation_date,
+    s.userIdentity.sessionContext.sourceIdentity as session_source_identity,
+    s.userIdentity.sessionContext.webIdFederationData.federatedProvider as web_id_federated_provider,
+    cast(s.userIdentity.sessionContext.webIdFederationData.attributes as varchar) as web_id_attributes,
+    s.userIdentity.sessionContext.ec2RoleDelivery as ec2_role_delivery,
+    lower(s.userIdentity.sessionContext.assumedRoot) = 'true' as assumed_root,
+    cast(s.userIdentity.inScopeOf as varchar) as in_scope_of,
+    s.requestParameters.roleArn as req_role_arn,
+    s.requestParameters.roleSessionName as req_role_session_name,
+    try_cast(s.requestParameters.durationSeconds as integer) as req_duration_seconds,
+    s.requestParameters.serialNumber as req_serial_number,
+    s.requestParameters.externalId as req_external_id,
+    s.requestParameters.sourceIdentity as req_source_identity,
+    s.requestParameters.principalArn as req_principal_arn,
+    s.requestParameters.providerId as req_provider_id,
+    s.requestParameters.name as req_federation_name,
+    s.requestParameters.targetPrincipal as req_target_principal,
+    s.requestParameters.taskPolicyArn.arn as req_task_policy_arn,
+    s.responseElements.credentials.accessKeyId as issued_access_key_id,
+    s.responseElements.credentials.expiration as expiration_raw,
+    cast(coalesce(
+        try_strptime(
+            regexp_replace(s.responseElements.credentials.expiration, '[\x{00A0}\x{202F}]', ' ', 'g'),
+            ['%b %d, %Y, %I:%M:%S %p', '%b %d, %Y %I:%M:%S %p', '%Y-%m-%dT%H:%M:%SZ']
+        ),
+        try_cast(s.responseElements.credentials.expiration as timestamptz)
+    ) as timestamptz) as expiration,
+    s.responseElements.assumedRoleUser.arn as assumed_role_arn,
+    s.responseElements.assumedRoleUser.assumedRoleId as assumed_role_id,
+    s.responseElements.sourceIdentity as resp_source_identity,
+    s.responseElements.subject as saml_subject,
+    s.responseElements.subjectType as saml_subject_type,
+    s.responseElements.issuer as saml_issuer,
+    s.responseElements.audience as saml_audience,
+    s.responseElements.nameQualifier as saml_name_qualifier,
+    s.responseElements.subjectFromWebIdentityToken as oidc_subject,
+    s.responseElements.provider as oidc_provider,
+    s.responseElements.federatedUser.arn as federated_user_arn,
+    s.responseElements.federatedUser.federatedUserId as federated_user_id,
+    s.responseElements.ConsoleLogin as console_login_result,
+    s.responseElements.SwitchRole as switch_role_result,
+    case lower(s.additionalEventData.MFAUsed) when 'yes' then true when 'no' then false end
+        as console_mfa_used,
+    s.additionalEventData.SamlProviderArn as saml_provider_arn,
+    s.additionalEventData.SwitchFrom as switch_from,
+    s.additionalEventData.LoginTo as login_to,
+    s.serviceEventDetails.account_id as sso_account_id,
+    s.serviceEventDetails.role_name as sso_role_name,
+    cast(blobs[1] as varchar) as request_parameters,
+    cast(blobs[2] as varchar) as response_elements,
+    cast(blobs[3] as varchar) as additional_event_data,
+    cast(blobs[4] as varchar) as service_event_details,
+    cast(blobs[5] as varchar) as resources,
+    raw,
+    source_uri,
+    cast(position as integer) as source_position,
+    $run as ingest_run,
+    cast(parsed_event_time as date) as event_date,
+    coalesce(
+        nullif(s.recipientAccountId, ''), account_hint, nullif(s.userIdentity.accountId, ''), 'unknown'
+    ) as recipient_account_id,
+    case
+        when shape = 'digest' then 'skip:digest'
+        when s.eventType = 'AwsCloudTrailInsight' or s.eventCategory = 'Insight' then 'skip:insight'
+        when text_problem = 'invalid' then 'not valid JSON'
+        when text_problem = 'not_object' then 'not a JSON object'
+        when s.eventTime is null then 'not a CloudTrail record: no eventTime'
+        when parsed_event_time is null then 'eventTime is not a timestamp: ' || left(s.eventTime, 40)
+        when s.eventName is null and s.eventSource is null
+            then 'not a CloudTrail record: no eventName or eventSource'
+    end as reject_reason
+from typed

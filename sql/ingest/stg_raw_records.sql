@@ -1,0 +1,66 @@
+-- name: stg_raw_records
+-- grain: one row per JSON value that may be a CloudTrail record, in one batch of input files
+-- Reads every shape sts-audit accepts, in one parallel scan: CloudTrail delivery files
+-- {"Records": [...]}, a bare JSON array, NDJSON (CloudWatch Logs / CloudTrail Lake exports),
+-- LookupEvents output {"Events": [{"CloudTrailEvent": "<record as a string>"}]} and EventBridge
+-- envelopes {"detail-type": ..., "detail": {record}}. Digest bodies found outside a
+-- CloudTrail-Digest path are flagged, not read as records.
+-- DuckDB-only (runs at ingest, not in the portable analysis layer).
+-- params: $files (local paths), $max_object_size (bytes), $per_file (true when $files is one
+-- multi-document file such as NDJSON: the ordinality is then the value's position in it)
+with documents as (
+    select
+        filename,
+        json as doc,
+        case when $per_file then ordinality - 1 else 0 end as doc_index
+    from read_json_objects(
+        $files,
+        format = 'unstructured',
+        filename = true,
+        maximum_object_size = $max_object_size
+    ) with ordinality
+),
+
+shaped as (
+    select
+        filename,
+        doc_index,
+        case
+            when json_type(doc) = 'ARRAY' then 'array'
+            when json_type(doc) <> 'OBJECT' then 'scalar'
+            when json_exists(doc, '$.Records') then 'records'
+            when json_exists(doc, '$.Events') then 'lookup_events'
+            when json_exists(doc, '$."detail-type"') and json_exists(doc, '$.detail') then 'eventbridge'
+            when json_exists(doc, '$.digestStartTime') then 'digest'
+            else 'record'
+        end as shape,
+        doc
+    from documents
+),
+
+items as (
+    select
+        filename,
+        doc_index,
+        shape,
+        case shape
+            when 'array' then cast(json_extract(doc, '$[*]') as varchar[])
+            when 'records' then cast(json_extract(doc, '$.Records[*]') as varchar[])
+            when 'lookup_events' then json_extract_string(doc, '$.Events[*].CloudTrailEvent')
+            when 'eventbridge' then [cast(json_extract(doc, '$.detail') as varchar)]
+            when 'digest' then [cast(null as varchar)]
+            else [cast(doc as varchar)]
+        end as values_in_doc
+    from shaped
+)
+
+select
+    filename,
+    doc_index,
+    shape,
+    unnest(values_in_doc) as raw_text,
+    case
+        when shape in ('records', 'array', 'lookup_events') then generate_subscripts(values_in_doc, 1) - 1
+        else doc_index
+    end as position
+from items
