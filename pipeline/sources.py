@@ -1,0 +1,505 @@
+"""Source discovery: turn local paths and `s3://` URLs into a sorted list of objects to ingest.
+
+`discover` lists, `fetch` makes each object available as a local file (S3 objects are downloaded
+concurrently into a staging folder the caller owns). The layout rules follow the CloudTrail
+docs: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-find-log-files.html
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    ParamValidationError,
+)
+
+from pipeline.errors import SourceError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectTypeDef, PaginatorConfigTypeDef
+
+__all__ = ["SourceObject", "discover", "fetch", "make_s3_client"]
+
+KINDS = ("events", "digest", "insight", "other")
+EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".gz")
+ACCOUNT_RE = re.compile(r"^\d{12}$")
+# "o-" followed by 10 to 32 lowercase letters or digits (AWS Organizations API reference).
+ORG_ID_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
+# Delivery file names start with the account: ACCOUNT_CloudTrail[-Digest|-Insight]_REGION_...
+FILE_ACCOUNT_RE = re.compile(r"^(\d{12})_CloudTrail(?:-Digest|-Insight)?_")
+S3_SCHEME = "s3://"
+CHUNK = 1024 * 1024
+LIST_PAGE = 1000  # keys a listing request returns (the S3 maximum)
+LIST_WORKERS = 16
+LIST_FANOUT = 32  # enough folders to list side by side
+LIST_MAX_DEPTH = 8  # AWSLogs/o-ORG/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD
+# Retries of a download whose body broke off mid-stream; botocore retries only the request.
+BODY_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class SourceObject:
+    """One file or S3 object to ingest, with what its path says about it."""
+
+    uri: str
+    size: int
+    version: str
+    kind: str
+    account_hint: str | None
+    org_id_hint: str | None
+    compressed: bool
+
+
+def make_s3_client(*, endpoint_url: str | None = None, region: str | None = None) -> S3Client:
+    """The one place an S3 client is created; credentials and region come from the boto3 chain."""
+    import boto3.session
+    from botocore.config import Config
+
+    config = Config(max_pool_connections=32, retries={"max_attempts": 5, "mode": "standard"})
+    return boto3.session.Session().client(
+        "s3", endpoint_url=endpoint_url, region_name=region, config=config
+    )
+
+
+def discover(sources: Sequence[str], *, s3: S3Client | None = None) -> list[SourceObject]:
+    """List every object under the given local paths and `s3://bucket[/prefix]` URLs, sorted by uri.
+
+    Folders and prefixes are walked recursively; names starting with "." or "_" are skipped
+    below the given root (Hadoop/Spark markers, editor droppings). A path or key named exactly
+    is always included.
+    """
+    found: dict[str, SourceObject] = {}
+    for source in sources:
+        if is_s3_url(source):
+            parse_s3_url(source)  # a malformed URL fails before any client is made
+            if s3 is None:
+                s3 = make_s3_client()
+            objects: Iterable[SourceObject] = _discover_s3(source, s3)
+        else:
+            objects = _discover_local(source)
+        for obj in objects:
+            found.setdefault(obj.uri, obj)
+    return [found[uri] for uri in sorted(found)]
+
+
+def fetch(
+    objects: Sequence[SourceObject],
+    dest: Path,
+    *,
+    s3: S3Client | None = None,
+    workers: int = 16,
+) -> Iterator[tuple[SourceObject, Path]]:
+    """Yield `(object, local path)` for each object, downloading S3 objects into `dest`.
+
+    Local files are yielded as they are (no copy). S3 objects are downloaded by `workers` threads
+    and yielded as they complete, with at most `2 * workers` downloads started and not yet
+    yielded, so the caller bounds disk use by deleting each file once it is read.
+    """
+    remote: list[tuple[int, SourceObject]] = []
+    for index, obj in enumerate(objects):
+        if is_s3_url(obj.uri):
+            remote.append((index, obj))
+        else:
+            yield obj, Path(obj.uri)
+    if not remote:
+        return
+    if s3 is None:
+        s3 = make_s3_client()
+    client = s3
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SourceError(
+            f"cannot create the staging folder {dest}: {exc.strerror or exc}",
+            fix="pass a writable staging folder with free space",
+        ) from None
+    workers = max(1, workers)
+    pending = iter(remote)
+    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sts-audit-fetch")
+    running: dict[Future[Path], SourceObject] = {}
+
+    def submit_more() -> None:
+        while len(running) < 2 * workers:
+            item = next(pending, None)
+            if item is None:
+                return
+            index, obj = item
+            target = dest / _staging_name(index, obj.uri)
+            running[executor.submit(_download, client, obj, target)] = obj
+
+    try:
+        submit_more()
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: running[f].uri):
+                obj = running.pop(future)
+                path = future.result()  # raises the worker's SourceError
+                yield obj, path
+            submit_more()
+    finally:
+        # On error or when the caller stops early: start nothing new and wait for the
+        # downloads in flight, so no thread writes into `dest` after we return.
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def is_s3_url(source: str) -> bool:
+    """Whether `source` is an `s3://` URL (as the AWS CLI, the scheme is lowercase)."""
+    return source.startswith(S3_SCHEME)
+
+
+def parse_s3_url(url: str) -> tuple[str, str]:
+    """Split `s3://bucket/prefix` into bucket and prefix (the prefix may be empty)."""
+    rest = url[len(S3_SCHEME) :]
+    bucket, _, prefix = rest.partition("/")
+    if not bucket:
+        raise SourceError(
+            f"{url}: the S3 URL names no bucket",
+            fix="write it as s3://BUCKET or s3://BUCKET/PREFIX",
+        )
+    return bucket, prefix
+
+
+def classify(path: str, *, named: bool = False) -> str:
+    """The kind of object a path or key holds: events, digest, insight or other.
+
+    `named` is true for a file or key the user named directly: whatever its suffix, the ingest
+    engine is asked to read it.
+    """
+    if "/CloudTrail-Digest/" in path or "_CloudTrail-Digest_" in path:
+        return "digest"
+    if "/CloudTrail-Insight/" in path or "_CloudTrail-Insight_" in path:
+        return "insight"
+    if named or path.lower().endswith(EVENT_SUFFIXES):
+        return "events"
+    return "other"
+
+
+def path_hints(path: str) -> tuple[str | None, str | None]:
+    """The (account, org id) that `.../AWSLogs/[o-ORGID/]ACCOUNT/...` in a path names, if any."""
+    parts = [part for part in path.split("/") if part]
+    account: str | None = None
+    org_id: str | None = None
+    # The last AWSLogs segment wins: in `o-xxx/AWSLogs/o-xxx/ACCOUNT/...` and in a local copy
+    # of a bucket kept under some other `AWSLogs` folder, the innermost one is the delivery.
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i] != "AWSLogs":
+            continue
+        after = parts[i + 1 : i + 3]
+        if after and ORG_ID_RE.match(after[0]):
+            org_id = after[0]
+            after = after[1:]
+        if after and ACCOUNT_RE.match(after[0]):
+            account = after[0]
+        if org_id is None and i > 0 and ORG_ID_RE.match(parts[i - 1]):
+            # Landing-zone prefix form `o-xxx/AWSLogs/ACCOUNT/...`.
+            org_id = parts[i - 1]
+        break
+    if account is None and parts:
+        match = FILE_ACCOUNT_RE.match(parts[-1])
+        if match:
+            account = match.group(1)
+    return account, org_id
+
+
+def _make_object(
+    uri: str, layout_path: str, size: int, version: str, *, named: bool
+) -> SourceObject:
+    account, org_id = path_hints(layout_path)
+    return SourceObject(
+        uri=uri,
+        size=size,
+        version=version,
+        kind=classify(layout_path, named=named),
+        account_hint=account,
+        org_id_hint=org_id,
+        compressed=layout_path.lower().endswith(".gz"),
+    )
+
+
+def _is_skipped(name: str) -> bool:
+    return name.startswith((".", "_"))
+
+
+def _discover_local(source: str) -> Iterator[SourceObject]:
+    root = Path(source).expanduser()
+    try:
+        root = root.resolve(strict=True)
+        st = root.stat()
+    except FileNotFoundError:
+        raise SourceError(
+            f"{source}: no such file or folder",
+            fix="check the path, or write S3 locations as s3://BUCKET/PREFIX",
+        ) from None
+    except OSError as exc:
+        raise SourceError(
+            f"{source}: cannot read it ({exc.strerror or exc})",
+            fix="check the path and its permissions",
+        ) from None
+    if not root.is_dir():
+        yield _make_object(str(root), root.as_posix(), st.st_size, str(st.st_mtime_ns), named=True)
+        return
+
+    # An explicit stack over os.scandir: DirEntry caches the type and stat, one syscall a file.
+    # Symlinked folders are not followed (loops); symlinked files are read.
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if _is_skipped(entry.name):
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(Path(entry.path))
+                        continue
+                    obj = _local_entry(entry)
+                    if obj is not None:
+                        yield obj
+        except OSError as exc:
+            raise SourceError(
+                f"{exc.filename or folder}: cannot read it ({exc.strerror or exc})",
+                fix="fix its permissions, or pass only what can be read",
+            ) from None
+
+
+def _local_entry(entry: os.DirEntry[str]) -> SourceObject | None:
+    """The object for a file found in a folder walk; None for what is not a regular file."""
+    try:
+        if not entry.is_file():
+            return None  # sockets, fifos, devices, symlinks to folders
+        st = entry.stat()
+    except FileNotFoundError:
+        return None  # a dangling symlink, or a file deleted while we walk
+    uri = str(Path(entry.path).resolve()) if entry.is_symlink() else entry.path
+    return _make_object(uri, entry.path, st.st_size, str(st.st_mtime_ns), named=False)
+
+
+def _discover_s3(url: str, s3: S3Client) -> list[SourceObject]:
+    bucket, prefix = parse_s3_url(url)
+    # A prefix is a folder: s3://b/logs lists logs/..., not logs-old/...
+    base = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+    try:
+        listed, objects = _list_s3(s3, bucket, base)
+        if listed or not prefix:
+            return objects  # an empty bucket is not an error; a prefix with nothing under it is
+        if prefix != base:
+            # s3://bucket/some/key.json.gz names a single object.
+            head = s3.head_object(Bucket=bucket, Key=prefix)
+            return [
+                _make_object(
+                    f"{S3_SCHEME}{bucket}/{prefix}",
+                    prefix,
+                    head["ContentLength"],
+                    head["ETag"].strip('"'),
+                    named=True,
+                )
+            ]
+    except ClientError as exc:
+        if _error_code(exc) not in {"404", "NoSuchKey"}:
+            raise _s3_error(url, bucket, exc) from None
+    except BotoCoreError as exc:
+        raise _s3_error(url, bucket, exc) from None
+    raise SourceError(
+        f"{url}: no objects under this prefix in bucket {bucket}",
+        fix="check the prefix (keys are case-sensitive), e.g. with `aws s3 ls`",
+    )
+
+
+def _list_s3(s3: S3Client, bucket: str, base: str) -> tuple[bool, list[SourceObject]]:
+    """Every object under `base` except folder markers and hidden names; and whether any key was.
+
+    One paginated listing is sequential (1,000 keys a request), so a big trail would take
+    minutes. When the first page is not all there is, walk the "folders" level by level with a
+    delimiter until there are enough of them, then list each one in full, side by side.
+    """
+    listed = False
+    objects: list[SourceObject] = []
+
+    def keep(items: Iterable[ObjectTypeDef]) -> None:
+        nonlocal listed
+        for item in items:
+            listed = True
+            key = item["Key"]
+            rel = [part for part in key[len(base) :].split("/") if part]
+            if key.endswith("/") or any(_is_skipped(part) for part in rel):
+                continue  # the same names a local folder walk skips
+            uri = f"{S3_SCHEME}{bucket}/{key}"
+            etag = item["ETag"].strip('"')
+            objects.append(_make_object(uri, key, item["Size"], etag, named=False))
+
+    first = s3.list_objects_v2(Bucket=bucket, Prefix=base, MaxKeys=LIST_PAGE)
+    if not first.get("IsTruncated"):
+        keep(first.get("Contents", []))
+        return listed, objects
+    paging: PaginatorConfigTypeDef = {"PageSize": LIST_PAGE}
+
+    def list_level(prefix: str) -> tuple[list[ObjectTypeDef], list[str]]:
+        items: list[ObjectTypeDef] = []
+        folders: list[str] = []
+        pages = s3.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=prefix, Delimiter="/", PaginationConfig=paging
+        )
+        for page in pages:
+            items.extend(page.get("Contents", []))
+            folders.extend(p["Prefix"] for p in page.get("CommonPrefixes", []) if "Prefix" in p)
+        return items, folders
+
+    def list_all(prefix: str) -> list[ObjectTypeDef]:
+        pages = s3.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=prefix, PaginationConfig=paging
+        )
+        return [item for page in pages for item in page.get("Contents", [])]
+
+    with ThreadPoolExecutor(LIST_WORKERS, thread_name_prefix="sts-audit-list") as pool:
+        level = [base]
+        for _ in range(LIST_MAX_DEPTH):
+            if not level or len(level) >= LIST_FANOUT:
+                break
+            below: list[str] = []
+            for items, folders in pool.map(list_level, level):
+                keep(items)
+                listed = listed or bool(folders)
+                below.extend(
+                    f for f in folders if not _is_skipped(f.rstrip("/").rsplit("/", 1)[-1])
+                )
+            level = below
+        for items in pool.map(list_all, level):
+            keep(items)
+    return listed, objects
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _s3_error(url: str, bucket: str, exc: ClientError | BotoCoreError) -> SourceError:
+    """One clear SourceError for the ways talking to S3 fails."""
+    if isinstance(exc, NoCredentialsError):
+        return SourceError(
+            f"{url}: no AWS credentials found",
+            fix="set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+        )
+    if isinstance(exc, EndpointConnectionError):
+        # The error holds the whole request URL; the endpoint is its scheme and host.
+        parts = urlsplit(str(exc.kwargs.get("endpoint_url", "")))
+        endpoint = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+        return SourceError(
+            f"{url}: cannot connect to the S3 endpoint {endpoint}".rstrip(),
+            fix="check --endpoint-url, the region and the network",
+        )
+    if isinstance(exc, NoRegionError):
+        return SourceError(
+            f"{url}: no AWS region configured", fix="set AWS_REGION or the profile's region"
+        )
+    if isinstance(exc, ParamValidationError):
+        return SourceError(
+            f"{url}: not a valid S3 location ({exc})",
+            fix="write it as s3://BUCKET/PREFIX with a valid bucket name",
+        )
+    if isinstance(exc, BotoCoreError):
+        return SourceError(
+            f"{url}: S3 request failed ({exc})",
+            fix="check --endpoint-url, the region and the network",
+        )
+    code = _error_code(exc)
+    if code in {"NoSuchKey", "404"}:
+        return SourceError(
+            f"{url}: no such object in bucket {bucket} (deleted since it was listed?)",
+            fix="check the key, or run the command again to list the sources afresh",
+        )
+    if code == "NoSuchBucket":
+        return SourceError(
+            f"{url}: bucket {bucket} does not exist",
+            fix="check the bucket name (and --endpoint-url if you use one)",
+        )
+    if code in {"AccessDenied", "AllAccessDisabled", "403", "AccountProblem"}:
+        return SourceError(
+            f"{url}: access denied to bucket {bucket}",
+            fix="use credentials allowed s3:ListBucket and s3:GetObject on it (check AWS_PROFILE)",
+        )
+    if code in {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken"}:
+        return SourceError(
+            f"{url}: AWS rejected the credentials ({code})",
+            fix="refresh the credentials (e.g. `aws sso login`) or check AWS_PROFILE",
+        )
+    if code in {
+        "PermanentRedirect",
+        "AuthorizationHeaderMalformed",
+        "301",
+        "IllegalLocationConstraintException",
+    }:
+        return SourceError(
+            f"{url}: bucket {bucket} is in another region ({code})",
+            fix="set AWS_REGION to the bucket's region",
+        )
+    message = exc.response.get("Error", {}).get("Message") or str(exc)
+    return SourceError(
+        f"{url}: S3 error {code}: {message}", fix="check the bucket, prefix and credentials"
+    )
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _staging_name(index: int, uri: str) -> str:
+    """A unique file name in the staging folder that keeps the key's suffix and never has a `/`."""
+    digest = hashlib.sha256(uri.encode()).hexdigest()[:12]
+    base = _UNSAFE.sub("_", uri.rsplit("/", 1)[-1]).lstrip("._-")[-120:]
+    return f"{index:07d}-{digest}-{base or 'object'}"
+
+
+def _download(s3: S3Client, obj: SourceObject, target: Path) -> Path:
+    """Download one object to `target`, checking it is still the version that was listed."""
+    bucket, key = parse_s3_url(obj.uri)
+    partial = target.with_name("." + target.name + ".part")
+    try:
+        for attempt in range(1, BODY_ATTEMPTS + 1):
+            response = s3.get_object(Bucket=bucket, Key=key)
+            if response["ETag"].strip('"') != obj.version:
+                response["Body"].close()
+                raise SourceError(
+                    f"{obj.uri}: the object changed after it was listed",
+                    fix="run the command again; it lists the sources afresh",
+                )
+            written = 0
+            try:
+                with partial.open("wb") as out:
+                    for chunk in response["Body"].iter_chunks(CHUNK):
+                        out.write(chunk)
+                        written += len(chunk)
+            except BotoCoreError:
+                # The body broke off mid-stream (reset, timeout, short read): try again.
+                if attempt == BODY_ATTEMPTS:
+                    raise
+                continue
+            if written != obj.size:
+                raise SourceError(
+                    f"{obj.uri}: downloaded {written} bytes, expected {obj.size}",
+                    fix="run the command again",
+                )
+            partial.replace(target)
+            return target
+    except (ClientError, BotoCoreError) as exc:
+        raise _s3_error(obj.uri, bucket, exc) from None
+    except OSError as exc:
+        raise SourceError(
+            f"cannot download {obj.uri} into {target.parent}: {exc.strerror or exc}",
+            fix="check the staging folder is writable and has free space",
+        ) from None
+    finally:
+        partial.unlink(missing_ok=True)
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,454 @@
+"""Source discovery and fetching, on local folders and on a local S3-compatible server."""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.stub import Stubber
+
+import pipeline.sources
+from pipeline.errors import SourceError
+from pipeline.sources import SourceObject, classify, discover, fetch, make_s3_client, path_hints
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+try:
+    from tests.s3server import (  # noqa: F401  (fixtures)
+        MotoServer,
+        aws_isolated,
+        free_port,
+        moto_endpoint,
+        moto_server,
+        s3_env,
+    )
+except ModuleNotFoundError:  # tests/ has no __init__.py and the project root is not on sys.path
+    from s3server import (  # type: ignore[no-redef]  # noqa: F401
+        MotoServer,
+        aws_isolated,
+        free_port,
+        moto_endpoint,
+        moto_server,
+        s3_env,
+    )
+
+ORG = "o-exampleorgid"
+ACCT = "123456789012"
+OTHER_ACCT = "111122223333"
+DAY = "us-east-1/2026/11/01"
+EVENTS_KEY = (
+    f"AWSLogs/{ORG}/{ACCT}/CloudTrail/{DAY}/"
+    f"{ACCT}_CloudTrail_us-east-1_20261101T0005Z_EXAMPLEabcdef1234.json.gz"
+)
+OTHER_EVENTS_KEY = (
+    f"AWSLogs/{ORG}/{OTHER_ACCT}/CloudTrail/{DAY}/"
+    f"{OTHER_ACCT}_CloudTrail_us-east-1_20261101T0010Z_EXAMPLE0000000002.json.gz"
+)
+DIGEST_KEY = (
+    f"AWSLogs/{ORG}/{ACCT}/CloudTrail-Digest/{DAY}/"
+    f"{ACCT}_CloudTrail-Digest_us-east-1_org-trail_us-east-1_20261101T010000Z.json.gz"
+)
+INSIGHT_KEY = (
+    f"AWSLogs/{ORG}/{ACCT}/CloudTrail-Insight/{DAY}/"
+    f"{ACCT}_CloudTrail-Insight_us-east-1_20261101T0100Z_EXAMPLEinsight00001.json.gz"
+)
+# name -> (kind, account_hint, org_id_hint, compressed) for what discovery must list.
+EXPECTED = {
+    EVENTS_KEY: ("events", ACCT, ORG, True),
+    OTHER_EVENTS_KEY: ("events", OTHER_ACCT, ORG, True),
+    DIGEST_KEY: ("digest", ACCT, ORG, True),
+    INSIGHT_KEY: ("insight", ACCT, ORG, True),
+    "exports/lake-export.ndjson": ("events", None, None, False),
+    "README.txt": ("other", None, None, False),
+}
+# Present in the tree, never listed.
+HIDDEN = [
+    ".DS_Store",
+    f"AWSLogs/{ORG}/{ACCT}/CloudTrail/{DAY}/.partial.json.gz",
+    f"AWSLogs/{ORG}/_SUCCESS",
+    "_temporary/0/part-0000.json",
+    ".cache/old.json.gz",
+]
+
+
+@pytest.fixture(autouse=True)
+def no_aws_env(aws_isolated: None) -> None:  # noqa: F811
+    """No AWS_* variables except the dummy ones `moto_endpoint` sets for its own tests."""
+
+
+def _records(account: str, n: int) -> bytes:
+    records = [
+        {
+            "eventVersion": "1.08",
+            "eventID": f"00000000-0000-0000-0000-{account}{i:03d}"[:36],
+            "eventTime": "2026-11-01T00:0{i}:00Z",
+            "eventSource": "sts.amazonaws.com",
+            "eventName": "AssumeRole",
+            "recipientAccountId": account,
+        }
+        for i in range(n)
+    ]
+    return gzip.compress(json.dumps({"Records": records}).encode(), mtime=0)
+
+
+def org_tree_files() -> dict[str, bytes]:
+    """The org-trail layout used by every test: relative path -> bytes."""
+    files = {
+        EVENTS_KEY: _records(ACCT, 3),
+        OTHER_EVENTS_KEY: _records(OTHER_ACCT, 2),
+        DIGEST_KEY: gzip.compress(b'{"awsAccountId": "123456789012", "logFiles": []}', mtime=0),
+        INSIGHT_KEY: gzip.compress(b'{"Records": [{"eventCategory": "Insight"}]}', mtime=0),
+        "exports/lake-export.ndjson": b'{"eventID": "e1"}\n{"eventID": "e2"}\n',
+        "README.txt": b"not a log\n",
+    }
+    files.update({name: b"hidden\n" for name in HIDDEN})
+    return files
+
+
+@pytest.fixture
+def org_tree(tmp_path: Path) -> Path:
+    root = tmp_path / "trail"
+    for rel, data in org_tree_files().items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return root
+
+
+def _summary(objects: list[SourceObject], prefix: str) -> dict[str, tuple[object, ...]]:
+    return {
+        o.uri.removeprefix(prefix): (o.kind, o.account_hint, o.org_id_hint, o.compressed)
+        for o in objects
+    }
+
+
+# --- local ------------------------------------------------------------------------------------
+
+
+def test_local_org_trail_folder_lists_kinds_hints_in_uri_order(org_tree: Path) -> None:
+    objects = discover([str(org_tree)])
+
+    assert _summary(objects, f"{org_tree.resolve()}/") == EXPECTED
+    assert [o.uri for o in objects] == sorted(o.uri for o in objects)
+    events = next(o for o in objects if o.uri.endswith(EVENTS_KEY))
+    stat = (org_tree / EVENTS_KEY).stat()
+    assert events.uri == str((org_tree / EVENTS_KEY).resolve())
+    assert (events.size, events.version) == (stat.st_size, str(stat.st_mtime_ns))
+
+
+def test_local_relative_path_gives_absolute_uris(
+    org_tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(org_tree.parent)
+    objects = discover(["trail/AWSLogs"])
+    assert {o.uri for o in objects} == {
+        str(org_tree.resolve() / k) for k in EXPECTED if k.startswith("AWSLogs/")
+    }
+
+
+def test_local_named_file_is_read_whatever_its_name(org_tree: Path) -> None:
+    [readme] = discover([str(org_tree / "README.txt")])
+    [hidden] = discover([str(org_tree / ".DS_Store")])
+    assert readme.kind == "events"
+    assert hidden.uri.endswith("/.DS_Store")
+
+
+def test_symlinked_files_are_read_and_symlinked_folders_are_not_followed(
+    org_tree: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "extra.json").write_bytes(b"{}")
+    (org_tree / "linked.json").symlink_to(outside / "extra.json")
+    (org_tree / "loop").symlink_to(org_tree)
+    (org_tree / "dangling.json").symlink_to(tmp_path / "gone.json")
+
+    uris = [o.uri for o in discover([str(org_tree)])]
+
+    assert str((outside / "extra.json").resolve()) in uris
+    assert len(uris) == len(EXPECTED) + 1
+
+
+def test_overlapping_sources_list_each_file_once(org_tree: Path) -> None:
+    objects = discover([str(org_tree / EVENTS_KEY), str(org_tree), str(org_tree / "AWSLogs")])
+    assert len(objects) == len(EXPECTED)
+
+
+def test_missing_local_path_raises_source_error_naming_it(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder"
+    with pytest.raises(SourceError, match="no-such-folder") as info:
+        discover([str(missing)])
+    assert info.value.fix
+
+
+def test_fetch_of_local_files_yields_their_own_path(org_tree: Path, tmp_path: Path) -> None:
+    objects = discover([str(org_tree)])
+    staging = tmp_path / "staging"
+    got = list(fetch(objects, staging))
+    assert got == [(o, Path(o.uri)) for o in objects]
+    assert not staging.exists()
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        (EVENTS_KEY, "events"),
+        (DIGEST_KEY, "digest"),
+        (INSIGHT_KEY, "insight"),
+        (f"x/{ACCT}_CloudTrail-Digest_us-east-1_t_us-east-1_20261101T010000Z.json.gz", "digest"),
+        (f"x/{ACCT}_CloudTrail-Insight_us-east-1_20261101T0100Z_abc.json.gz", "insight"),
+        ("logs/export.jsonl", "events"),
+        ("logs/export.JSONL.GZ", "events"),
+        ("logs/lookup-events.json", "events"),
+        ("logs/events.ndjson.gz", "events"),
+        ("logs/archive.gz", "events"),
+        ("logs/notes.md", "other"),
+        ("logs/events.json.bz2", "other"),
+    ],
+)
+def test_classify_by_path(path: str, kind: str) -> None:
+    assert classify(path) == kind
+
+
+@pytest.mark.parametrize(
+    ("path", "hints"),
+    [
+        (EVENTS_KEY, (ACCT, ORG)),
+        (f"AWSLogs/{ACCT}/CloudTrail/{DAY}/f.json.gz", (ACCT, None)),
+        (f"{ORG}/AWSLogs/{ORG}/{ACCT}/CloudTrail/{DAY}/f.json.gz", (ACCT, ORG)),
+        (f"{ORG}/AWSLogs/{ACCT}/CloudTrail/{DAY}/f.json.gz", (ACCT, ORG)),
+        (
+            f"bucket-prefix/AWSLogs/{OTHER_ACCT}/CloudTrail-Digest/{DAY}/d.json.gz",
+            (OTHER_ACCT, None),
+        ),
+        (
+            f"flat/{ACCT}_CloudTrail_us-east-1_20261101T0005Z_EXAMPLEabcdef1234.json.gz",
+            (ACCT, None),
+        ),
+        ("AWSLogs/not-an-account/CloudTrail/f.json.gz", (None, None)),
+        ("exports/events.ndjson", (None, None)),
+    ],
+)
+def test_path_hints(path: str, hints: tuple[str | None, str | None]) -> None:
+    assert path_hints(path) == hints
+
+
+# --- S3 (moto server) ---------------------------------------------------------------------------
+
+
+@functools.cache
+def fake_s3(endpoint: str) -> S3Client:
+    """A client for the fake server, built once per endpoint (building one takes ~0.2 s)."""
+    return make_s3_client(endpoint_url=endpoint)
+
+
+def _upload(endpoint: str, bucket: str, prefix: str, files: dict[str, bytes]) -> None:
+    s3 = fake_s3(endpoint)
+    s3.create_bucket(Bucket=bucket)
+    for rel, data in files.items():
+        s3.put_object(Bucket=bucket, Key=f"{prefix}{rel}", Body=data)
+
+
+@pytest.fixture
+def s3_tree(moto_endpoint: str) -> Iterator[str]:  # noqa: F811
+    """The org tree under s3://trail-bucket/org/ on the fake server; yields the endpoint."""
+    _upload(moto_endpoint, "trail-bucket", "org/", org_tree_files())
+    yield moto_endpoint
+
+
+@pytest.mark.parametrize("page_size", [1000, 2], ids=["one-page", "fan-out-and-paginate"])
+def test_s3_prefix_lists_same_objects_as_local_folder(
+    s3_tree: str, org_tree: Path, page_size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With 2 keys a page, listing walks the folders in parallel and pages through each one.
+    monkeypatch.setattr(pipeline.sources, "LIST_PAGE", page_size)
+    s3 = fake_s3(s3_tree)
+    local = discover([str(org_tree)])
+    remote = discover(["s3://trail-bucket/org"], s3=s3)
+
+    assert _summary(remote, "s3://trail-bucket/org/") == _summary(local, f"{org_tree.resolve()}/")
+    assert [o.uri for o in remote] == sorted(o.uri for o in remote)
+    assert [o.size for o in remote] == [o.size for o in local]
+    assert all(o.version and '"' not in o.version for o in remote)
+    # The trailing slash and the bucket-wide listing give the same objects.
+    assert discover(["s3://trail-bucket/org/"], s3=s3) == remote
+    assert discover(["s3://trail-bucket"], s3=s3) == remote
+
+
+def test_s3_prefix_that_is_a_key_lists_that_object(s3_tree: str) -> None:
+    s3 = fake_s3(s3_tree)
+    [obj] = discover([f"s3://trail-bucket/org/{EVENTS_KEY}"], s3=s3)
+    assert obj.uri == f"s3://trail-bucket/org/{EVENTS_KEY}"
+    assert (obj.kind, obj.account_hint, obj.org_id_hint) == ("events", ACCT, ORG)
+
+
+def test_s3_prefix_is_a_folder_not_a_string_prefix(s3_tree: str) -> None:
+    s3 = fake_s3(s3_tree)
+    s3.put_object(Bucket="trail-bucket", Key="org-copy/x.json", Body=b"{}")
+    objects = discover(["s3://trail-bucket/org"], s3=s3)
+    assert not any("org-copy" in o.uri for o in objects)
+
+
+def test_fetch_downloads_byte_identical_files_into_staging(s3_tree: str, tmp_path: Path) -> None:
+    s3 = fake_s3(s3_tree)
+    objects = discover(["s3://trail-bucket/org"], s3=s3)
+    staging = tmp_path / "staging"
+    files = org_tree_files()
+
+    got = list(fetch(objects, staging, s3=s3, workers=4))
+
+    assert sorted(o.uri for o, _ in got) == [o.uri for o in objects]
+    for obj, path in got:
+        assert path.parent == staging
+        assert path.read_bytes() == files[obj.uri.removeprefix("s3://trail-bucket/org/")]
+        assert path.name.endswith(Path(obj.uri).name)
+    assert sorted(p.name for p in staging.iterdir()) == sorted(p.name for _, p in got)
+
+
+def test_fetch_keeps_keys_with_dot_dot_inside_staging(moto_endpoint: str, tmp_path: Path) -> None:  # noqa: F811
+    files = {"../../escape.json": b"{}", "a/../../../etc/passwd.json": b"[]", "x/..": b"1"}
+    _upload(moto_endpoint, "odd-keys", "", files)
+    s3 = fake_s3(moto_endpoint)
+    objects = [o for k in files if (o := _only(discover([f"s3://odd-keys/{k}"], s3=s3)))]
+    staging = tmp_path / "staging"
+
+    got = list(fetch(objects, staging, s3=s3))
+
+    assert len(got) == len(files)
+    for obj, path in got:
+        assert path.resolve().parent == staging.resolve()
+        assert path.read_bytes() == files[obj.uri.removeprefix("s3://odd-keys/")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["staging"]
+
+
+def _only(objects: list[SourceObject]) -> SourceObject:
+    [obj] = objects
+    return obj
+
+
+def test_fetch_keeps_downloads_in_flight_bounded(moto_endpoint: str, tmp_path: Path) -> None:  # noqa: F811
+    files = {
+        f"AWSLogs/{ACCT}/CloudTrail/{DAY}/f{i:03d}.json.gz": _records(ACCT, 1) for i in range(40)
+    }
+    _upload(moto_endpoint, "many", "", files)
+    s3 = fake_s3(moto_endpoint)
+    objects = discover(["s3://many"], s3=s3)
+    staging = tmp_path / "staging"
+    workers = 2
+    seen = 0
+    for _, path in fetch(objects, staging, s3=s3, workers=workers):
+        # Started but not yet yielded: at most 2 * workers, plus the one in hand.
+        assert len(list(staging.iterdir())) <= 2 * workers + 1
+        path.unlink()
+        seen += 1
+    assert seen == len(files)
+
+
+def test_fetch_stopped_early_leaves_no_thread_running(s3_tree: str, tmp_path: Path) -> None:
+    s3 = fake_s3(s3_tree)
+    objects = discover(["s3://trail-bucket/org"], s3=s3)
+    stream = fetch(objects, tmp_path / "staging", s3=s3, workers=1)
+    next(stream)
+    stream.close()
+    names = {p.name for p in (tmp_path / "staging").iterdir()}
+    assert not any(n.endswith(".part") for n in names)
+
+
+def test_fetch_of_object_changed_since_listing_raises(s3_tree: str, tmp_path: Path) -> None:
+    s3 = fake_s3(s3_tree)
+    [obj] = discover([f"s3://trail-bucket/org/{EVENTS_KEY}"], s3=s3)
+    s3.put_object(Bucket="trail-bucket", Key=f"org/{EVENTS_KEY}", Body=b"rewritten")
+    with pytest.raises(SourceError, match="changed after it was listed"):
+        list(fetch([obj], tmp_path / "staging", s3=s3))
+
+
+def test_fetch_of_deleted_object_raises_naming_the_key(s3_tree: str, tmp_path: Path) -> None:
+    s3 = fake_s3(s3_tree)
+    [obj] = discover([f"s3://trail-bucket/org/{EVENTS_KEY}"], s3=s3)
+    s3.delete_object(Bucket="trail-bucket", Key=f"org/{EVENTS_KEY}")
+    with pytest.raises(SourceError, match="EXAMPLEabcdef1234"):
+        list(fetch([obj], tmp_path / "staging", s3=s3))
+    assert not any((tmp_path / "staging").iterdir())
+
+
+def test_missing_bucket_raises_source_error(moto_endpoint: str) -> None:  # noqa: F811
+    s3 = fake_s3(moto_endpoint)
+    with pytest.raises(SourceError, match="no-such-bucket.*does not exist"):
+        discover(["s3://no-such-bucket/AWSLogs/"], s3=s3)
+
+
+@pytest.mark.parametrize("prefix", ["nope", "nope/", "or", f"org/{EVENTS_KEY}.missing"])
+def test_prefix_with_no_objects_raises_source_error(s3_tree: str, prefix: str) -> None:
+    s3 = fake_s3(s3_tree)
+    with pytest.raises(SourceError, match=f"s3://trail-bucket/{prefix}: no objects"):
+        discover([f"s3://trail-bucket/{prefix}"], s3=s3)
+
+
+def test_empty_bucket_lists_nothing(moto_endpoint: str) -> None:  # noqa: F811
+    s3 = fake_s3(moto_endpoint)
+    s3.create_bucket(Bucket="empty-bucket")
+    assert discover(["s3://empty-bucket", "s3://empty-bucket/"], s3=s3) == []
+
+
+@pytest.mark.parametrize("url", ["s3://", "s3:///AWSLogs/"])
+def test_s3_url_without_bucket_raises_source_error(url: str) -> None:
+    with pytest.raises(SourceError, match="names no bucket"):
+        discover([url])
+
+
+def test_invalid_bucket_name_raises_source_error(moto_endpoint: str) -> None:  # noqa: F811
+    s3 = fake_s3(moto_endpoint)
+    with pytest.raises(SourceError, match="not a valid S3 location"):
+        discover(["s3://bad:bucket/x"], s3=s3)
+
+
+def test_unreachable_endpoint_raises_source_error(s3_env: None) -> None:  # noqa: F811
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    s3 = make_s3_client(endpoint_url=endpoint)
+    with pytest.raises(SourceError, match=f"cannot connect to the S3 endpoint {endpoint}$"):
+        discover(["s3://trail-bucket/org"], s3=s3)
+
+
+def test_missing_credentials_raise_source_error(moto_server: MotoServer) -> None:  # noqa: F811
+    s3 = make_s3_client(endpoint_url=moto_server.endpoint_url, region="us-east-1")
+    with pytest.raises(SourceError, match="no AWS credentials") as info:
+        discover(["s3://trail-bucket/org"], s3=s3)
+    assert "AWS_PROFILE" in info.value.fix
+
+
+def test_access_denied_raises_source_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # moto's server allows everything, so fake the 403 the way botocore reports it.
+    s3 = boto3.session.Session().client(
+        "s3",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1}),
+    )
+    with Stubber(s3) as stub:
+        stub.add_client_error("list_objects_v2", "AccessDenied", "Access Denied", 403)
+        with pytest.raises(SourceError, match="access denied to bucket locked") as info:
+            discover(["s3://locked/AWSLogs/"], s3=s3)
+    assert "s3:ListBucket" in info.value.fix
+
+
+def test_importing_sources_touches_no_network() -> None:
+    code = (
+        "import socket\n"
+        "def boom(*a, **k): raise AssertionError('network touched on import')\n"
+        "socket.socket.connect = boom\n"
+        "socket.create_connection = boom\n"
+        "import pipeline.sources\n"
+        "assert pipeline.sources.discover([]) == []\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
