@@ -28,8 +28,9 @@ from pipeline.schema import EVENT_COLUMN_NAMES
 
 # A batch is read by one DuckDB scan: large enough for few, big Parquet files, small enough
 # for the memory bound. Sizes are uncompressed estimates.
-DEFAULT_BATCH_BYTES = 192 * 1024 * 1024
+DEFAULT_BATCH_BYTES = 96 * 1024 * 1024
 GZIP_RATIO = 10
+GZIP_MAX_RATIO = 1032  # deflate's maximum compression ratio
 MIN_OBJECT_SIZE = 1024 * 1024
 MAX_OBJECT_SIZE = 256 * 1024 * 1024
 DUCKDB_MEMORY = "640MB"
@@ -150,7 +151,17 @@ def _stage(con: duckdb.DuckDBPyConnection, paths: list[str], salt: str, run_id: 
             params |= {"files": files, "max_object_size": _max_object_size(files)}
             con.execute(verb + sql, params)
         else:
-            con.execute(verb + sql + " LIMIT 0", params | {"files": [], "max_object_size": 1})
+            # Every file of the batch was unreadable: read_json_objects refuses an empty file
+            # list, so type an empty relation instead (staged must exist, with its columns).
+            typed = queries.body("ingest/stg_events")[5:]
+            empty = f"with raw_records as ({_NO_RAW_RECORDS}),\n{typed}"
+            con.execute(verb + empty, {"salt": salt, "run": run_id})
+
+
+_NO_RAW_RECORDS = (
+    "select cast(null as varchar) as filename, cast(null as varchar) as shape,"
+    " cast(null as varchar) as raw_text, cast(null as bigint) as position where false"
+)
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -197,7 +208,10 @@ def uncompressed_size(path: Path) -> int:
         if handle.read(2) != b"\x1f\x8b" or size < 18:
             return size
         handle.seek(-4, 2)
-        return int.from_bytes(handle.read(4), "little")
+        isize = int.from_bytes(handle.read(4), "little")
+    # A truncated file's last bytes are not a size: deflate expands at most 1032:1, so cap it
+    # (an absurd ISIZE made the batch's JSON buffers exceed DuckDB's memory limit).
+    return min(isize, size * GZIP_MAX_RATIO)
 
 
 def _is_input_error(exc: duckdb.Error) -> bool:
@@ -272,7 +286,8 @@ def _ingest_batch(
     con.unregister("batch_files_arrow")
 
     bad = _stage_isolating_bad_files(con, local, salt, run_id)
-    row = queries.run(con, "ingest/stg_batch_counts").fetchone()
+    # fetchall, not fetchone: DuckDB 2 refuses con.register() while a result is unfinished
+    row = queries.run(con, "ingest/stg_batch_counts").fetchall()[0]
     assert row is not None
     read, rejected, insight, _digest_docs, min_date, max_date = row
     lakefs.attach_events(con, lake)
@@ -281,8 +296,8 @@ def _ingest_batch(
         {"min_date": min_date, "max_date": max_date},
     )
     con.execute("CREATE OR REPLACE TEMP TABLE fresh AS " + queries.load("ingest/stg_fresh_events"))
-    stored_row = con.execute("SELECT count(*) FROM fresh").fetchone()
-    conflicts_row = queries.run(con, "ingest/stg_conflicts").fetchone()
+    stored_row = con.execute("SELECT count(*) FROM fresh").fetchall()[0]
+    conflicts_row = queries.run(con, "ingest/stg_conflicts").fetchall()[0]
     assert stored_row is not None and conflicts_row is not None
     stored = int(stored_row[0])
 
@@ -357,7 +372,7 @@ def _quarantine_rows(con: duckdb.DuckDBPyConnection, bad: dict[str, str], run_id
         {"run": run_id},
     )
     con.unregister("bad_files_arrow")
-    row = con.execute("SELECT count(*) FROM quarantine_out").fetchone()
+    row = con.execute("SELECT count(*) FROM quarantine_out").fetchall()[0]
     return int(row[0]) if row else 0
 
 
@@ -383,6 +398,26 @@ def ingest(
     on_plan: Callable[[int], None] | None = None,
 ) -> IngestSummary:
     """Ingest every new source object into the lake and return the reconciled summary."""
+    with lakewriter.lock(lake):
+        return _ingest(
+            source_specs,
+            lake,
+            endpoint_url=endpoint_url,
+            batch_bytes=batch_bytes,
+            progress=progress,
+            on_plan=on_plan,
+        )
+
+
+def _ingest(
+    source_specs: Sequence[str],
+    lake: Path,
+    *,
+    endpoint_url: str | None,
+    batch_bytes: int,
+    progress: Callable[[int], None] | None,
+    on_plan: Callable[[int], None] | None,
+) -> IngestSummary:
     started = time.perf_counter()
     run_id = new_run_id()
     summary = IngestSummary(run_id=run_id, lake=str(lake))
@@ -440,6 +475,17 @@ def ingest(
             shutil.rmtree(download_dir, ignore_errors=True)
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
+
+
+def quarantined(lake: Path, *, limit: int = 50) -> list[dict[str, object]]:
+    """The quarantined files and records, newest run first."""
+    con = duckdb.connect()
+    lakefs.configure(con)
+    if not lakefs.attach_quarantine(con, lake):
+        return []
+    cursor = queries.run(con, "ingest/rpt_quarantine")
+    names = [d[0] for d in cursor.description or []]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchmany(limit)]
 
 
 def check_strict(summary: IngestSummary) -> None:

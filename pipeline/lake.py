@@ -61,6 +61,19 @@ def attach_events(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
         con.execute(f"CREATE OR REPLACE VIEW events AS {_empty_events_select()}")
 
 
+def attach_quarantine(con: duckdb.DuckDBPyConnection, lake: Path) -> bool:
+    """Create the `quarantine` view; False when nothing was ever quarantined."""
+    files = list((lake / QUARANTINE_DIR).glob("*/*.parquet"))
+    if not files:
+        return False
+    glob = sql_literal(str(lake / QUARANTINE_DIR / "*" / "*.parquet"))
+    con.execute(
+        f"CREATE OR REPLACE VIEW quarantine AS SELECT * FROM read_parquet({glob}, "
+        "hive_partitioning = true, hive_types = {'ingest_run': VARCHAR}, union_by_name = true)"
+    )
+    return True
+
+
 def connect(lake: Path, *, require_events: bool = True) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with the lake's `events` view."""
     if require_events and not has_events(lake):

@@ -11,18 +11,24 @@ ingests those sources again. Readers only ever see whole Parquet files: staging 
 
 from __future__ import annotations
 
+import fcntl
+import os
 import secrets
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
 
 from pipeline import manifest
+from pipeline.errors import LakeError
 from pipeline.lake import EVENTS_DIR, QUARANTINE_DIR, STATE_DIR
 
 JOURNAL_DIR = "journal"
 STAGING_DIR = "staging"
 SALT_FILE = "token_salt"
+LOCK_FILE = "lock"
 
 
 def state_dir(lake: Path) -> Path:
@@ -34,6 +40,27 @@ def init_lake(lake: Path) -> None:
     """Create the lake's folders if needed."""
     for sub in (EVENTS_DIR, QUARANTINE_DIR, f"{STATE_DIR}/{JOURNAL_DIR}"):
         (lake / sub).mkdir(parents=True, exist_ok=True)
+
+
+@contextmanager
+def lock(lake: Path) -> Iterator[None]:
+    """Hold the lake's writer lock: one ingest at a time, or recover() of one run would undo
+    the batch another is committing (and two runs would store the same new records twice).
+    The OS releases it when the process dies, so a killed run never leaves it held."""
+    path = state_dir(lake) / LOCK_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LakeError(
+                f"another ingest is writing to lake {lake}",
+                fix="wait for it to finish, then run this one again",
+            ) from None
+        yield
+    finally:
+        os.close(fd)
 
 
 def token_salt(lake: Path) -> str:

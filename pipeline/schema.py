@@ -15,7 +15,11 @@ from typing import Final
 EVENT_COLUMNS: Final[tuple[tuple[str, str, str], ...]] = (
     ("event_id", "VARCHAR", "eventID; for records without one, 'gen-' + a digest of the record"),
     ("event_id_generated", "BOOLEAN", "true when event_id was derived from content"),
-    ("record_hash", "VARCHAR", "md5 of the stored (minified, token-redacted) record: dedupe key"),
+    (
+        "record_hash",
+        "VARCHAR",
+        "md5 of the minified record with its sessionToken blanked: dedupe key",
+    ),
     ("event_time", "TIMESTAMPTZ", "eventTime, UTC, microseconds"),
     ("event_version", "VARCHAR", "eventVersion"),
     ("event_source", "VARCHAR", "eventSource, e.g. sts.amazonaws.com"),

@@ -100,6 +100,27 @@ def render_summary(s: ingest_lib.IngestSummary) -> str:
     return "\n".join(lines)
 
 
+def quarantine_command(
+    *,
+    lake: LakeOption = None,
+    limit: Annotated[int, typer.Option("--limit", help="Show at most this many rows.")] = 50,
+) -> None:
+    """List what ingest quarantined: file, position in the file, and why.
+
+    Example:
+
+        sts-audit quarantine --lake lake --limit 20
+    """
+    target = resolve_lake(lake, load_config())
+    rows = ingest_lib.quarantined(target, limit=limit)
+    if not rows:
+        typer.echo("nothing quarantined", err=True)
+        return
+    for row in rows:
+        typer.echo(orjson.dumps(row).decode())
+
+
 def register(app: typer.Typer) -> None:
     """Attach the ingest commands to `app`."""
     app.command("ingest")(ingest_command)
+    app.command("quarantine")(quarantine_command)

@@ -1,7 +1,9 @@
 -- name: stg_conflicts
 -- grain: one row (a count) per batch
 -- New records whose eventID is already used by a record with other content, in the lake or
--- in the same batch. Both are stored; the count tells the operator to look.
+-- earlier in the same batch (source order). Both are stored; the count tells the operator to
+-- look. Counting only the later copy makes the total the same however files are batched:
+-- per eventID, the number of distinct contents minus one.
 select count(*) as conflicts
 from fresh as f
 where
@@ -11,5 +13,8 @@ where
     )
     or exists (
         select 1 from fresh as g
-        where g.event_id = f.event_id and g.record_hash <> f.record_hash
+        where
+            g.event_id = f.event_id
+            and g.record_hash <> f.record_hash
+            and (g.source_uri, g.source_position) < (f.source_uri, f.source_position)
     )

@@ -19,12 +19,14 @@ with sources as (
 ),
 
 normalized as (
-    -- delivery-file, array and NDJSON values come out of DuckDB already minified; the
-    -- LookupEvents CloudTrailEvent strings are checked and minified here
+    -- delivery-file, array and EventBridge values come out of json_extract already minified;
+    -- whole documents (NDJSON lines, single-record files) keep their spacing, and LookupEvents
+    -- CloudTrailEvent strings are text: minify those here, or `"sessionToken": "..."` with a
+    -- space escapes the redaction below and the same event hashes differently per shape
     select
         * exclude (raw_text),
         case
-            when shape <> 'lookup_events' then raw_text
+            when shape not in ('lookup_events', 'record') then raw_text
             when json_valid(raw_text) then cast(json(raw_text) as varchar)
         end as raw_text,
         shape = 'lookup_events' and not json_valid(raw_text) as invalid_text,
@@ -59,11 +61,21 @@ redacted as (
                 'g'
             )
             else raw_text
-        end as raw
+        end as raw,
+        -- the identity of the content (dedupe key, generated eventID) must not depend on the
+        -- lake's random salt, or the same record would differ between two lakes: hash the
+        -- record with its token blanked instead
+        case
+            when contains(raw_text, '"sessionToken":"') then md5(regexp_replace(
+                raw_text, '"sessionToken":"[^"]*"', '"sessionToken":""', 'g'
+            ))
+            else md5(coalesce(raw_text, original_text))
+        end as content_md5
     from valid
 ),
 
 parsed as (
+    -- one full parse of the record: top-level scalars, userIdentity, and the four blobs as text
     select
         *,
         json_transform(
@@ -93,32 +105,56 @@ parsed as (
                   "assumedRoot": "VARCHAR"
                 }
               },
-              "requestParameters": {
-                "roleArn": "VARCHAR", "roleSessionName": "VARCHAR", "durationSeconds": "VARCHAR",
-                "serialNumber": "VARCHAR", "externalId": "VARCHAR", "sourceIdentity": "VARCHAR",
-                "principalArn": "VARCHAR", "providerId": "VARCHAR", "name": "VARCHAR",
-                "targetPrincipal": "VARCHAR", "taskPolicyArn": {"arn": "VARCHAR"}
-              },
-              "responseElements": {
-                "credentials": {"accessKeyId": "VARCHAR", "expiration": "VARCHAR"},
-                "assumedRoleUser": {"arn": "VARCHAR", "assumedRoleId": "VARCHAR"},
-                "sourceIdentity": "VARCHAR", "subject": "VARCHAR", "subjectType": "VARCHAR",
-                "issuer": "VARCHAR", "audience": "VARCHAR", "nameQualifier": "VARCHAR",
-                "subjectFromWebIdentityToken": "VARCHAR", "provider": "VARCHAR",
-                "federatedUser": {"arn": "VARCHAR", "federatedUserId": "VARCHAR"},
-                "ConsoleLogin": "VARCHAR", "SwitchRole": "VARCHAR"
-              },
-              "additionalEventData": {
-                "MFAUsed": "VARCHAR", "SamlProviderArn": "VARCHAR", "SwitchFrom": "VARCHAR",
-                "LoginTo": "VARCHAR"
-              },
-              "serviceEventDetails": {"account_id": "VARCHAR", "role_name": "VARCHAR"}
+              "requestParameters": "JSON", "responseElements": "JSON",
+              "additionalEventData": "JSON", "serviceEventDetails": "JSON", "resources": "JSON"
             }'
-        ) as s,
-        json_extract(case when text_problem is null then raw end,
-            ['$.requestParameters', '$.responseElements', '$.additionalEventData',
-             '$.serviceEventDetails', '$.resources']) as blobs
+        ) as s
     from redacted
+),
+
+detailed as (
+    -- the STS, sign-in and Identity Center fields live in the (small) blobs; parse them only
+    -- for the services that issue credentials, not for every activity event
+    select
+        *,
+        case when s.eventSource in (
+            'sts.amazonaws.com', 'signin.amazonaws.com', 'sso.amazonaws.com',
+            'cognito-identity.amazonaws.com'
+        ) then json_transform(
+            s.requestParameters,
+            '{
+              "roleArn": "VARCHAR", "roleSessionName": "VARCHAR", "durationSeconds": "VARCHAR",
+              "serialNumber": "VARCHAR", "externalId": "VARCHAR", "sourceIdentity": "VARCHAR",
+              "principalArn": "VARCHAR", "providerId": "VARCHAR", "name": "VARCHAR",
+              "targetPrincipal": "VARCHAR", "taskPolicyArn": {"arn": "VARCHAR"}
+            }'
+        ) end as rq,
+        case when s.eventSource in (
+            'sts.amazonaws.com', 'signin.amazonaws.com', 'sso.amazonaws.com',
+            'cognito-identity.amazonaws.com'
+        ) then json_transform(
+            s.responseElements,
+            '{
+              "credentials": {"accessKeyId": "VARCHAR", "expiration": "VARCHAR"},
+              "assumedRoleUser": {"arn": "VARCHAR", "assumedRoleId": "VARCHAR"},
+              "sourceIdentity": "VARCHAR", "subject": "VARCHAR", "subjectType": "VARCHAR",
+              "issuer": "VARCHAR", "audience": "VARCHAR", "nameQualifier": "VARCHAR",
+              "subjectFromWebIdentityToken": "VARCHAR", "provider": "VARCHAR",
+              "federatedUser": {"arn": "VARCHAR", "federatedUserId": "VARCHAR"},
+              "ConsoleLogin": "VARCHAR", "SwitchRole": "VARCHAR"
+            }'
+        ) end as rs,
+        case when s.eventSource in ('signin.amazonaws.com', 'sso.amazonaws.com')
+            then json_transform(
+                s.additionalEventData,
+                '{"MFAUsed": "VARCHAR", "SamlProviderArn": "VARCHAR", "SwitchFrom": "VARCHAR",
+                  "LoginTo": "VARCHAR"}'
+            ) end as ad,
+        case when s.eventSource = 'sso.amazonaws.com'
+            then json_transform(
+                s.serviceEventDetails, '{"account_id": "VARCHAR", "role_name": "VARCHAR"}'
+            ) end as sd
+    from parsed
 ),
 
 typed as (
@@ -128,13 +164,13 @@ typed as (
             try_strptime(s.eventTime, '%Y-%m-%dT%H:%M:%SZ'),
             try_cast(s.eventTime as timestamptz)
         ) as parsed_event_time
-    from parsed
+    from detailed
 )
 
 select
-    coalesce(nullif(s.eventID, ''), 'gen-' || md5(raw)) as event_id,
+    coalesce(nullif(s.eventID, ''), 'gen-' || content_md5) as event_id,
     nullif(s.eventID, '') is null as event_id_generated,
-    md5(raw) as record_hash,
+    content_md5 as record_hash,
     cast(parsed_event_time as timestamptz) as event_time,
     s.eventVersion as event_version,
     s.eventSource as event_source,
@@ -181,52 +217,52 @@ select
     s.userIdentity.sessionContext.ec2RoleDelivery as ec2_role_delivery,
     lower(s.userIdentity.sessionContext.assumedRoot) = 'true' as assumed_root,
     cast(s.userIdentity.inScopeOf as varchar) as in_scope_of,
-    s.requestParameters.roleArn as req_role_arn,
-    s.requestParameters.roleSessionName as req_role_session_name,
-    try_cast(s.requestParameters.durationSeconds as integer) as req_duration_seconds,
-    s.requestParameters.serialNumber as req_serial_number,
-    s.requestParameters.externalId as req_external_id,
-    s.requestParameters.sourceIdentity as req_source_identity,
-    s.requestParameters.principalArn as req_principal_arn,
-    s.requestParameters.providerId as req_provider_id,
-    s.requestParameters.name as req_federation_name,
-    s.requestParameters.targetPrincipal as req_target_principal,
-    s.requestParameters.taskPolicyArn.arn as req_task_policy_arn,
-    s.responseElements.credentials.accessKeyId as issued_access_key_id,
-    s.responseElements.credentials.expiration as expiration_raw,
+    rq.roleArn as req_role_arn,
+    rq.roleSessionName as req_role_session_name,
+    try_cast(rq.durationSeconds as integer) as req_duration_seconds,
+    rq.serialNumber as req_serial_number,
+    rq.externalId as req_external_id,
+    rq.sourceIdentity as req_source_identity,
+    rq.principalArn as req_principal_arn,
+    rq.providerId as req_provider_id,
+    rq.name as req_federation_name,
+    rq.targetPrincipal as req_target_principal,
+    rq.taskPolicyArn.arn as req_task_policy_arn,
+    rs.credentials.accessKeyId as issued_access_key_id,
+    rs.credentials.expiration as expiration_raw,
     cast(coalesce(
         try_strptime(
-            regexp_replace(s.responseElements.credentials.expiration, '[\x{00A0}\x{202F}]', ' ', 'g'),
+            regexp_replace(rs.credentials.expiration, '[\x{00A0}\x{202F}]', ' ', 'g'),
             ['%b %d, %Y, %I:%M:%S %p', '%b %d, %Y %I:%M:%S %p', '%Y-%m-%dT%H:%M:%SZ']
         ),
-        try_cast(s.responseElements.credentials.expiration as timestamptz)
+        try_cast(rs.credentials.expiration as timestamptz)
     ) as timestamptz) as expiration,
-    s.responseElements.assumedRoleUser.arn as assumed_role_arn,
-    s.responseElements.assumedRoleUser.assumedRoleId as assumed_role_id,
-    s.responseElements.sourceIdentity as resp_source_identity,
-    s.responseElements.subject as saml_subject,
-    s.responseElements.subjectType as saml_subject_type,
-    s.responseElements.issuer as saml_issuer,
-    s.responseElements.audience as saml_audience,
-    s.responseElements.nameQualifier as saml_name_qualifier,
-    s.responseElements.subjectFromWebIdentityToken as oidc_subject,
-    s.responseElements.provider as oidc_provider,
-    s.responseElements.federatedUser.arn as federated_user_arn,
-    s.responseElements.federatedUser.federatedUserId as federated_user_id,
-    s.responseElements.ConsoleLogin as console_login_result,
-    s.responseElements.SwitchRole as switch_role_result,
-    case lower(s.additionalEventData.MFAUsed) when 'yes' then true when 'no' then false end
+    rs.assumedRoleUser.arn as assumed_role_arn,
+    rs.assumedRoleUser.assumedRoleId as assumed_role_id,
+    rs.sourceIdentity as resp_source_identity,
+    rs.subject as saml_subject,
+    rs.subjectType as saml_subject_type,
+    rs.issuer as saml_issuer,
+    rs.audience as saml_audience,
+    rs.nameQualifier as saml_name_qualifier,
+    rs.subjectFromWebIdentityToken as oidc_subject,
+    rs.provider as oidc_provider,
+    rs.federatedUser.arn as federated_user_arn,
+    rs.federatedUser.federatedUserId as federated_user_id,
+    rs.ConsoleLogin as console_login_result,
+    rs.SwitchRole as switch_role_result,
+    case lower(ad.MFAUsed) when 'yes' then true when 'no' then false end
         as console_mfa_used,
-    s.additionalEventData.SamlProviderArn as saml_provider_arn,
-    s.additionalEventData.SwitchFrom as switch_from,
-    s.additionalEventData.LoginTo as login_to,
-    s.serviceEventDetails.account_id as sso_account_id,
-    s.serviceEventDetails.role_name as sso_role_name,
-    cast(blobs[1] as varchar) as request_parameters,
-    cast(blobs[2] as varchar) as response_elements,
-    cast(blobs[3] as varchar) as additional_event_data,
-    cast(blobs[4] as varchar) as service_event_details,
-    cast(blobs[5] as varchar) as resources,
+    ad.SamlProviderArn as saml_provider_arn,
+    ad.SwitchFrom as switch_from,
+    ad.LoginTo as login_to,
+    sd.account_id as sso_account_id,
+    sd.role_name as sso_role_name,
+    cast(s.requestParameters as varchar) as request_parameters,
+    cast(s.responseElements as varchar) as response_elements,
+    cast(s.additionalEventData as varchar) as additional_event_data,
+    cast(s.serviceEventDetails as varchar) as service_event_details,
+    cast(s.resources as varchar) as resources,
     raw,
     source_uri,
     cast(position as integer) as source_position,
@@ -240,7 +276,7 @@ select
         when s.eventType = 'AwsCloudTrailInsight' or s.eventCategory = 'Insight' then 'skip:insight'
         when text_problem = 'invalid' then 'not valid JSON'
         when text_problem = 'not_object' then 'not a JSON object'
-        when s.eventTime is null then 'not a CloudTrail record: no eventTime'
+        when s.eventTime is null then 'no eventTime: the record cannot be placed in time'
         when parsed_event_time is null then 'eventTime is not a timestamp: ' || left(s.eventTime, 40)
         when s.eventName is null and s.eventSource is null
             then 'not a CloudTrail record: no eventName or eventSource'
