@@ -24,7 +24,7 @@ app = typer.Typer(
         "Audit AWS STS temporary credentials from CloudTrail: ingest logs into a Parquet lake, "
         "rebuild sessions and assume-role chains, find what looks wrong.\n\n"
         "Example:\n\n"
-        "    sts-audit ingest sample_data/ --lake lake\n\n"
+        "    sts-audit ingest sample_data/AWSLogs --lake lake\n\n"
         "    sts-audit sessions --lake lake --account 123456789012"
     ),
 )

@@ -118,5 +118,7 @@ def recover(lake: Path) -> int:
             journal.unlink()
     for tmp in journals.glob(".*.tmp") if journals.is_dir() else ():
         tmp.unlink(missing_ok=True)
-    shutil.rmtree(state_dir(lake) / STAGING_DIR, ignore_errors=True)
+    # a killed run's scratch space: staged batches, S3 downloads, DuckDB spill files
+    for scratch in (STAGING_DIR, "downloads", "tmp"):
+        shutil.rmtree(state_dir(lake) / scratch, ignore_errors=True)
     return rolled_back

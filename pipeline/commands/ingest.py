@@ -48,7 +48,7 @@ def ingest_command(
 
     Example:
 
-        sts-audit ingest sample_data/ --lake lake
+        sts-audit ingest sample_data/AWSLogs --lake lake
 
         sts-audit ingest s3://my-trail-bucket/AWSLogs/o-exampleorgid/ --lake lake --json
     """

@@ -276,6 +276,8 @@ select
         when s.eventType = 'AwsCloudTrailInsight' or s.eventCategory = 'Insight' then 'skip:insight'
         when text_problem = 'invalid' then 'not valid JSON'
         when text_problem = 'not_object' then 'not a JSON object'
+        when s.eventVersion is null and s.eventSource is null and s.eventName is null
+            and s.eventID is null then 'not a CloudTrail record: no eventVersion, eventSource, eventName or eventID'
         when s.eventTime is null then 'no eventTime: the record cannot be placed in time'
         when parsed_event_time is null then 'eventTime is not a timestamp: ' || left(s.eventTime, 40)
         when s.eventName is null and s.eventSource is null
