@@ -12,7 +12,7 @@ install: $(BIN)/python
 	$(BIN)/pip install -q -e .
 
 install-dev: $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,spark]'
 
 # The main job on the committed sample corpus: ingest into ./lake, then analyze.
 demo: install

@@ -83,5 +83,12 @@ def connect(lake: Path, *, require_events: bool = True) -> duckdb.DuckDBPyConnec
         )
     con = duckdb.connect()
     configure(con)
+    # spill under the lake, not into the working directory
+    spill = lake / STATE_DIR / "tmp"
+    try:
+        spill.mkdir(parents=True, exist_ok=True)
+        con.execute(f"SET temp_directory = {sql_literal(str(spill))}")
+    except OSError:
+        pass  # a read-only lake: keep DuckDB's default spill location
     attach_events(con, lake)
     return con

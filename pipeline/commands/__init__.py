@@ -7,7 +7,7 @@ import importlib
 import typer
 
 # Command groups, in the order they appear in `sts-audit --help`.
-_GROUPS = ("ingest", "simulate", "analysis")
+_GROUPS = ("job", "ingest", "simulate", "analysis")
 
 
 def register_all(app: typer.Typer) -> None:

@@ -1,9 +1,310 @@
-"""Commands of the analysis group (placeholder until the group lands)."""
+"""`sts-audit sessions | chains | logins | accounts | explain | analyze`: the analysis tables."""
 
 from __future__ import annotations
 
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import polars as pl
 import typer
+
+from pipeline import analysis
+from pipeline.config import check_account_id, load_config, resolve_lake
+from pipeline.render import Format, render
+
+LakeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--lake", help="The lake folder (default: the config file's `lake`, else ./lake)."
+    ),
+]
+AccountOption = Annotated[
+    str | None,
+    typer.Option("--account", help="Only this 12-digit account (as caller or target)."),
+]
+SinceOption = Annotated[
+    dt.datetime | None,
+    typer.Option("--since", formats=["%Y-%m-%d"], help="First UTC day (YYYY-MM-DD), inclusive."),
+]
+UntilOption = Annotated[
+    dt.datetime | None,
+    typer.Option("--until", formats=["%Y-%m-%d"], help="Last UTC day (YYYY-MM-DD), inclusive."),
+]
+PrincipalOption = Annotated[
+    str | None,
+    typer.Option(
+        "--principal",
+        help="A session or caller ARN, an origin id (user ARN, saml:..., oidc:..., idc:...) "
+        "or a session name.",
+    ),
+]
+FormatOption = Annotated[
+    Format, typer.Option("--format", "-f", help="table, json (lines), csv or parquet.")
+]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to this file (needed for parquet).")
+]
+
+
+# The columns a terminal table shows; json, csv and parquet carry every column.
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "sessions": (
+        "session_id",
+        "kind",
+        "issue_time",
+        "lifetime_seconds",
+        "origin_id",
+        "depth",
+        "mfa",
+        "caller_account",
+        "target_account",
+        "principal_arn",
+        "events",
+        "errors",
+        "active_at_end",
+    ),
+    "chains": (
+        "session_id",
+        "kind",
+        "issue_time",
+        "origin_type",
+        "origin_id",
+        "depth",
+        "mfa",
+        "account_path",
+        "cross_account_hops",
+        "left_org",
+        "cycle",
+    ),
+    "logins": (
+        "session_id",
+        "kind",
+        "issue_time",
+        "origin_type",
+        "subject",
+        "issuer",
+        "role_arn",
+        "target_account",
+        "chained_sessions",
+        "chain_events",
+    ),
+    "chain": (
+        "depth",
+        "session_id",
+        "kind",
+        "issue_time",
+        "caller_arn",
+        "principal_arn",
+        "target_account",
+        "issued_key",
+        "mfa",
+        "parent_link_rule",
+        "events",
+    ),
+    "evidence": (
+        "session_id",
+        "role",
+        "event_id",
+        "event_time",
+        "event_name",
+        "recipient_account_id",
+        "user_type",
+        "user_arn",
+        "user_access_key_id",
+        "session_creation_date",
+    ),
+    "activity": (
+        "event_time",
+        "event_source",
+        "event_name",
+        "recipient_account_id",
+        "source_ip_address",
+        "error_code",
+        "user_access_key_id",
+        "link_rule",
+        "confidence",
+    ),
+}
+
+
+def _show(frame: pl.DataFrame, fmt: Format, view: str) -> pl.DataFrame:
+    """The compact column set for a terminal table, every column otherwise."""
+    if fmt is not Format.table:
+        return frame
+    return frame.select([c for c in TABLE_COLUMNS[view] if c in frame.columns])
+
+
+def _connect(lake: Path | None) -> tuple[duckdb.DuckDBPyConnection, analysis.Settings]:
+    config = load_config()
+    settings = analysis.Settings.from_config(config)
+    return analysis.open_analysis(resolve_lake(lake, config), settings), settings
+
+
+def _day(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value is not None else None
+
+
+def _account(value: str | None) -> str | None:
+    return check_account_id(value) if value is not None else None
+
+
+def sessions_command(
+    *,
+    lake: LakeOption = None,
+    account: AccountOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    principal: PrincipalOption = None,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+) -> None:
+    """List credential issuances (STS, Identity Center, console, services) and their use.
+
+    Example:
+
+        sts-audit sessions --lake lake --account 123456789012 --since 2024-01-15
+
+        sts-audit sessions --principal arn:aws:iam::111122223333:user/alice --format json
+    """
+    con, _ = _connect(lake)
+    frame = analysis.sessions(
+        con, account=_account(account), since=_day(since), until=_day(until), principal=principal
+    )
+    frame = analysis.require_rows(frame, "sessions")
+    render(_show(frame, fmt, "sessions"), fmt, output=output, title="sessions")
+
+
+def chains_command(
+    *,
+    lake: LakeOption = None,
+    account: AccountOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    principal: PrincipalOption = None,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+) -> None:
+    """Show each session's chain back to its origin: depth, roles, accounts, MFA, cycles.
+
+    Example:
+
+        sts-audit chains --lake lake --principal arn:aws:iam::111122223333:user/erin
+
+        sts-audit chains --account 999988887777 --format csv --output chains.csv
+    """
+    con, _ = _connect(lake)
+    frame = analysis.chains(
+        con, account=_account(account), since=_day(since), until=_day(until), principal=principal
+    )
+    frame = analysis.require_rows(frame, "chains")
+    render(_show(frame, fmt, "chains"), fmt, output=output, title="chains")
+
+
+def logins_command(
+    *,
+    lake: LakeOption = None,
+    account: AccountOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    principal: PrincipalOption = None,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+) -> None:
+    """List federated entries (SAML, OIDC, Cognito, Identity Center) and what followed.
+
+    Example:
+
+        sts-audit logins --lake lake --since 2024-01-15 --until 2024-01-16
+
+        sts-audit logins --principal dana@example.com --format json
+    """
+    con, _ = _connect(lake)
+    frame = analysis.logins(
+        con, account=_account(account), since=_day(since), until=_day(until), principal=principal
+    )
+    frame = analysis.require_rows(frame, "federated logins")
+    render(_show(frame, fmt, "logins"), fmt, output=output, title="logins")
+
+
+def accounts_command(
+    *,
+    lake: LakeOption = None,
+    account: AccountOption = None,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+) -> None:
+    """Show the account-to-account hop graph, with organization membership.
+
+    Example:
+
+        sts-audit accounts --lake lake
+
+        sts-audit accounts --account 123456789012 --format json
+    """
+    con, _ = _connect(lake)
+    frame = analysis.account_graph(con, account=_account(account))
+    render(analysis.require_rows(frame, "account hops"), fmt, output=output, title="accounts")
+
+
+def explain_command(
+    session_or_key: Annotated[
+        str,
+        typer.Argument(
+            help="A session id, an issuing or sign-in event id, or an issued access key.",
+            show_default=False,
+        ),
+    ],
+    *,
+    lake: LakeOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Explain one session: its chain from the origin, the evidence of each link, its calls.
+
+    Example:
+
+        sts-audit explain ASIAIOSFODNN7EXAMPLE --lake lake
+
+        sts-audit explain 3c2d8a51-6b1e-4f0a-9d8e-0123456789ab --format json
+    """
+    con, _ = _connect(lake)
+    result = analysis.explain(con, session_or_key)
+    if fmt is Format.parquet:
+        fmt = Format.json
+    if fmt is Format.json:
+        render(result.chain.with_columns(pl.lit("chain").alias("section")), fmt)
+        render(result.evidence.with_columns(pl.lit("evidence").alias("section")), fmt)
+        render(result.activity.with_columns(pl.lit("activity").alias("section")), fmt)
+        return
+    render(_show(result.chain, fmt, "chain"), fmt, title="chain, origin first")
+    render(
+        _show(result.evidence, fmt, "evidence"), fmt, title="evidence: issuing and sign-in records"
+    )
+    render(_show(result.activity, fmt, "activity"), fmt, title="calls made with the session")
+
+
+def analyze_command(*, lake: LakeOption = None) -> None:
+    """Build every analysis table and write them to LAKE/analysis/*.parquet.
+
+    Example:
+
+        sts-audit analyze --lake lake
+    """
+    config = load_config()
+    target = resolve_lake(lake, config)
+    counts = analysis.analyze(target, analysis.Settings.from_config(config))
+    for table, rows in counts.items():
+        print(f"{table}: {rows} rows", file=sys.stderr)
+    print(f"wrote {analysis.analysis_dir(target)}", file=sys.stderr)
 
 
 def register(app: typer.Typer) -> None:
     """Attach this group's commands to `app`."""
+    app.command("sessions")(sessions_command)
+    app.command("chains")(chains_command)
+    app.command("logins")(logins_command)
+    app.command("accounts")(accounts_command)
+    app.command("explain")(explain_command)
+    app.command("analyze")(analyze_command)

@@ -1,0 +1,345 @@
+"""Build the analysis tables (sessions, links, chains, logins, account graph) from the lake.
+
+Every step is one query in `sql/analysis/`, run in `STEPS` order as a DuckDB temp table of the
+same name; the first step is the only one that reads `events`. `analyze()` also writes the public
+tables to `LAKE/analysis/<table>.parquet` with a stamp of the lake's files, the SQL and the
+settings, so later commands reuse them while they are current (`open_analysis`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import duckdb
+import polars as pl
+
+from pipeline import lake as lake_mod
+from pipeline import queries
+from pipeline.chainsql import DEFAULT_DEPTH, chain_sql
+from pipeline.config import Config, check_account_id
+from pipeline.errors import NoEventsFound, NotFound
+
+# Build order: each step reads only `events`, `cfg_org_accounts` and earlier steps.
+STEPS: Final[tuple[str, ...]] = (
+    "int_events",
+    "int_org_accounts",
+    "int_sts_issuances",
+    "int_session_starts",
+    "int_session_links",
+    "int_sessions",
+    "int_chains",
+    "rpt_sessions",
+    "rpt_federated_logins",
+    "rpt_account_graph",
+)
+# Steps that are only a join or a small aggregate over earlier steps stay views: materializing
+# them would copy every row once more for nothing (the Parquet export reads them once).
+VIEW_STEPS: Final[frozenset[str]] = frozenset(
+    {"rpt_sessions", "rpt_federated_logins", "rpt_account_graph"}
+)
+# Public tables: name in LAKE/analysis/ and in the README -> the step that builds it.
+TABLES: Final[dict[str, str]] = {
+    "sessions": "rpt_sessions",
+    "session_links": "int_session_links",
+    "chains": "int_chains",
+    "federated_logins": "rpt_federated_logins",
+    "account_graph": "rpt_account_graph",
+}
+STAMP_FILE: Final = "_stamp.json"
+STAMP_VERSION: Final = 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the analysis depends on besides the events."""
+
+    org_accounts: tuple[str, ...] = ()
+    max_chain_depth: int = DEFAULT_DEPTH
+
+    @classmethod
+    def from_config(cls, config: Config) -> Settings:
+        """The analysis settings of a loaded configuration."""
+        return cls(org_accounts=config.org_accounts, max_chain_depth=config.max_chain_depth)
+
+
+def step_sql(name: str, settings: Settings) -> str:
+    """The SQL of one build step (the chain walk is rendered for the configured depth)."""
+    if name == "int_chains" and settings.max_chain_depth != DEFAULT_DEPTH:
+        return chain_sql(settings.max_chain_depth)
+    return queries.load(f"analysis/{name}")
+
+
+def _bind_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    con.execute("create or replace temp table cfg_org_accounts (account_id varchar)")
+    for account in settings.org_accounts:
+        con.execute(
+            "insert into cfg_org_accounts values ($account)",
+            {"account": check_account_id(account)},
+        )
+
+
+# Intermediate tables no later step reads once the given step is built; dropped then unless
+# the caller keeps them (tests and notebooks inspect them), to bound memory on large lakes.
+RELEASE_AFTER: Final[dict[str, tuple[str, ...]]] = {
+    "int_sessions": ("int_events", "int_sts_issuances", "int_session_starts"),
+}
+
+
+def build(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings | None = None,
+    *,
+    keep_intermediate: bool = True,
+) -> None:
+    """Run every step on `con` (which must have an `events` view or table) as temp tables."""
+    settings = settings or Settings()
+    _bind_inputs(con, settings)
+    # Every query orders its own output; keeping insertion order while materializing the wide
+    # intermediate tables costs about twice the time.
+    con.execute("SET preserve_insertion_order = false")
+    for name in STEPS:
+        kind = "view" if name in VIEW_STEPS else "table"
+        con.execute(f"create or replace temp {kind} {name} as {step_sql(name, settings)}")
+        if not keep_intermediate:
+            for done in RELEASE_AFTER.get(name, ()):
+                con.execute(f"drop table if exists {done}")
+    truncated = con.execute("select count(*) from int_chains where chain_truncated").fetchall()
+    if truncated[0][0]:
+        # Loud by design (distributed.md §6.1): a truncated chain has a wrong origin and depth.
+        warnings.warn(
+            f"{truncated[0][0]} chains are deeper than max_chain_depth="
+            f"{settings.max_chain_depth}; raise analysis.max_chain_depth",
+            stacklevel=2,
+        )
+
+
+# --- materialization -------------------------------------------------------------------------
+
+
+def lake_state(lake: Path) -> str:
+    """A digest of the lake's data files (path, size, mtime): changes whenever ingest writes."""
+    digest = hashlib.sha256()
+    for path in sorted((lake / lake_mod.EVENTS_DIR).glob("*/*/*.parquet")):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(lake)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _stamp(lake: Path, settings: Settings) -> dict[str, Any]:
+    sql = hashlib.sha256()
+    for name in STEPS:
+        sql.update(step_sql(name, settings).encode())
+    return {
+        "version": STAMP_VERSION,
+        "lake_state": lake_state(lake),
+        "sql": sql.hexdigest(),
+        "org_accounts": sorted(settings.org_accounts),
+        "max_chain_depth": settings.max_chain_depth,
+    }
+
+
+def analysis_dir(lake: Path) -> Path:
+    """Where `analyze` writes its Parquet tables."""
+    return lake / lake_mod.ANALYSIS_DIR
+
+
+def is_current(lake: Path, settings: Settings) -> bool:
+    """True when LAKE/analysis holds every table, built from the lake as it is now."""
+    folder = analysis_dir(lake)
+    stamp_path = folder / STAMP_FILE
+    if not stamp_path.is_file():
+        return False
+    if not all((folder / f"{t}.parquet").is_file() for t in TABLES):
+        return False
+    try:
+        stored = json.loads(stamp_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(stored == _stamp(lake, settings))
+
+
+def analyze(lake: Path, settings: Settings | None = None) -> dict[str, int]:
+    """Build every table and write the public ones to LAKE/analysis/; returns row counts."""
+    settings = settings or Settings()
+    # The stamp of the lake as read: files an ingest adds meanwhile make the tables stale.
+    stamp = _stamp(lake, settings)
+    con = lake_mod.connect(lake)
+    build(con, settings, keep_intermediate=False)
+    folder = analysis_dir(lake)
+    folder.mkdir(parents=True, exist_ok=True)
+    # No stamp while the tables are being replaced: a crash half-way must not leave a mix of
+    # old and new tables that looks current.
+    (folder / STAMP_FILE).unlink(missing_ok=True)
+    counts: dict[str, int] = {}
+    for table, step in TABLES.items():
+        target = folder / f"{table}.parquet"
+        tmp = folder / f".{table}.parquet.tmp"
+        written = con.execute(
+            f"copy (select * from {step}) to {lake_mod.sql_literal(str(tmp))} "
+            # zstd level 1: as small as the default level here, a third less CPU
+            "(format parquet, compression zstd, compression_level 1)"
+        ).fetchall()
+        tmp.replace(target)
+        counts[table] = int(written[0][0])  # COPY returns the number of rows written
+    (folder / STAMP_FILE).write_text(json.dumps(stamp, indent=2) + "\n")
+    return counts
+
+
+def open_analysis(lake: Path, settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection where the public tables can be read under their step names: the
+    materialized Parquet when current, else built in memory now."""
+    settings = settings or Settings()
+    con = lake_mod.connect(lake)
+    if is_current(lake, settings):
+        folder = analysis_dir(lake)
+        for table, step in TABLES.items():
+            path = lake_mod.sql_literal(str(folder / f"{table}.parquet"))
+            con.execute(f"create or replace view {step} as select * from read_parquet({path})")
+    else:
+        build(con, settings, keep_intermediate=False)
+    return con
+
+
+# --- typed reads -----------------------------------------------------------------------------
+
+
+def _day_start(day: dt.date | None) -> dt.datetime | None:
+    if day is None:
+        return None
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def _filters(
+    account: str | None, since: dt.date | None, until: dt.date | None, principal: str | None
+) -> dict[str, object]:
+    return {
+        "account": check_account_id(account) if account is not None else None,
+        "since": _day_start(since),
+        # --until is inclusive: everything before the next day's midnight
+        "until": _day_start(until + dt.timedelta(days=1)) if until is not None else None,
+        "principal": principal,
+    }
+
+
+def _frame(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) -> pl.DataFrame:
+    with warnings.catch_warnings():
+        # DuckDB 2 warns that DB-API results copy once into Arrow; these results are small
+        warnings.simplefilter("ignore", UserWarning)
+        table = queries.run(con, name, params).to_arrow_table()
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def sessions(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    account: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    principal: str | None = None,
+) -> pl.DataFrame:
+    """Sessions issued in the window, for an account (caller or target) and a principal
+    (session ARN, caller ARN, origin id or session name)."""
+    return _frame(con, "analysis/sel_sessions", _filters(account, since, until, principal))
+
+
+def chains(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    account: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    principal: str | None = None,
+) -> pl.DataFrame:
+    """One row per session with its chain: origin, depth, role and account paths."""
+    return _frame(con, "analysis/sel_chains", _filters(account, since, until, principal))
+
+
+def logins(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    account: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    principal: str | None = None,
+) -> pl.DataFrame:
+    """Federated entries (SAML, OIDC, Cognito, Identity Center) and what followed them."""
+    return _frame(con, "analysis/sel_logins", _filters(account, since, until, principal))
+
+
+def account_graph(con: duckdb.DuckDBPyConnection, *, account: str | None = None) -> pl.DataFrame:
+    """Account-to-account hops."""
+    return _frame(con, "analysis/sel_account_graph", _filters(account, None, None, None))
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One session's chain from its origin, and the events that prove each link."""
+
+    chain: pl.DataFrame  # one row per session, origin first
+    evidence: pl.DataFrame  # issuing events and links of every session in the chain
+    activity: pl.DataFrame  # the calls made by the session asked about
+
+
+def resolve_session(con: duckdb.DuckDBPyConnection, session_or_key: str) -> str:
+    """The session id for a session id, an issuing/sign-in event id or an issued key (the
+    latest session when a recycled key names several)."""
+    rows = queries.run(con, "analysis/sel_resolve_session", {"needle": session_or_key}).fetchall()
+    if not rows:
+        raise NotFound(
+            f"no session, issuing event or issued key {session_or_key!r} in the lake",
+            fix="list sessions with `sts-audit sessions` and pass a session_id or issued_key",
+        )
+    return str(rows[0][0])
+
+
+def explain(
+    con: duckdb.DuckDBPyConnection, session_or_key: str, *, max_depth: int = 64
+) -> Explanation:
+    """The chain of one session from its origin to its last action, with evidence."""
+    session_id: str | None = resolve_session(con, session_or_key)
+    steps: list[pl.DataFrame] = []
+    evidence: list[pl.DataFrame] = []
+    seen: set[str] = set()
+    while session_id is not None and session_id not in seen and len(seen) < max_depth:
+        seen.add(session_id)
+        row = _frame(con, "analysis/sel_explain_session", {"session_id": session_id})
+        if row.is_empty():
+            break
+        steps.append(row)
+        evidence.append(
+            _frame(con, "analysis/sel_explain_evidence", {"session_id": session_id}).with_columns(
+                pl.lit(session_id).alias("session_id")
+            )
+        )
+        parent = row["parent_session_id"][0]
+        session_id = str(parent) if parent is not None else None
+    first = steps[0]["session_id"][0]
+    return Explanation(
+        chain=pl.concat(list(reversed(steps)), how="vertical_relaxed"),
+        evidence=pl.concat(list(reversed(evidence)), how="vertical_relaxed"),
+        activity=_frame(con, "analysis/sel_explain_activity", {"session_id": first}),
+    )
+
+
+def require_rows(frame: pl.DataFrame, what: str) -> pl.DataFrame:
+    """Raise NoEventsFound when a listing is empty (the CLI prints the fix)."""
+    if frame.is_empty():
+        raise NoEventsFound(
+            f"no {what} match the filters",
+            fix="widen --since/--until, drop --account/--principal, or ingest more logs",
+        )
+    return frame
+
+
+def step_names() -> Sequence[str]:
+    """The build steps, in order (for tests and the benchmark)."""
+    return STEPS

@@ -1,0 +1,65 @@
+"""`sts-audit run`: the nightly job — ingest new logs, then rebuild the analysis tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+
+from pipeline import analysis
+from pipeline import ingest as ingest_lib
+from pipeline.commands.ingest import render_summary
+from pipeline.config import load_config, resolve_lake
+
+
+def run_command(
+    sources: Annotated[
+        list[str],
+        typer.Argument(
+            help="Files, folders or s3:// URLs with CloudTrail JSON.", show_default=False
+        ),
+    ],
+    *,
+    lake: Annotated[
+        Path | None, typer.Option("--lake", help="The lake folder (default: config, else ./lake).")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Config file (default: ./sts-audit.toml).")
+    ] = None,
+    endpoint_url: Annotated[
+        str | None, typer.Option("--endpoint-url", help="S3 endpoint (S3-compatible server).")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 when anything was quarantined.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Run the nightly job: ingest new logs into the lake, then rebuild the analysis tables.
+
+    Example:
+
+        sts-audit run sample_data/AWSLogs --lake lake
+
+        sts-audit run s3://my-trail-bucket/AWSLogs/ --lake /data/lake --quiet --strict
+    """
+    cfg = load_config(config)
+    target = resolve_lake(lake, cfg)
+    summary = ingest_lib.ingest(sources, target, endpoint_url=endpoint_url)
+    counts = analysis.analyze(target, analysis.Settings.from_config(cfg))
+    if as_json:
+        payload = {"ingest": summary.as_dict(), "analysis": counts}
+        typer.echo(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode())
+    elif not quiet:
+        typer.echo(render_summary(summary), err=True)
+        tables = ", ".join(f"{n} {name}" for name, n in counts.items())
+        typer.echo(f"analysis tables in {target / 'analysis'}: {tables}", err=True)
+    if strict:
+        ingest_lib.check_strict(summary)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the job command to `app`."""
+    app.command("run")(run_command)

@@ -1,0 +1,29 @@
+-- name: int_org_accounts
+-- grain: one row per account known to be in the organization (account_id)
+-- Organization membership, from two sources: the configuration (`cfg_org_accounts`, bound by
+-- the runner from `[organization] accounts`) and the lake itself, where an organization trail
+-- delivers each member's records under `AWSLogs/o-ORGID/ACCOUNT/` (cloudtrail-semantics.md §1.1).
+with from_config as (
+    select account_id, 'config' as source
+    from cfg_org_accounts
+),
+
+from_layout as (
+    select distinct recipient_account_id as account_id, 'org_trail' as source
+    from int_events
+    where org_trail and recipient_account_id is not null
+),
+
+both_sources as (
+    select account_id, source from from_config
+    union all
+    select account_id, source from from_layout
+)
+
+select
+    account_id,
+    max(case when source = 'config' then 1 else 0 end) = 1 as in_config,
+    max(case when source = 'org_trail' then 1 else 0 end) = 1 as in_org_trail
+from both_sources
+group by account_id
+order by account_id

@@ -1,0 +1,195 @@
+-- name: int_session_links
+-- grain: one row per stored record (event_id) made with temporary credentials and attributed to a session
+-- How each call was attributed to the session whose credentials made it
+-- (cloudtrail-semantics.md §4.1):
+--   * creation_date: userIdentity.arn = the session's ARN and
+--     sessionContext.attributes.creationDate = the issuing call's time. This holds for every
+--     call made with temporary credentials, including console and Identity Center calls signed
+--     with other keys than the issued one (EX#1 -> EX#4, EX#14 -> EX#15);
+--     `access_key+creation_date` when the call also used the issued key.
+--   * access_key: for calls without a matching creationDate, userIdentity.accessKeyId = the
+--     issued key, the call inside [issue time, expiration] and userIdentity.arn = the session's
+--     ARN. Temporary key IDs are recycled (§2.2): the window and the ARN keep two sessions with
+--     one key apart.
+--   * shared_event_id: the other account's copy of a call, which carries no key or
+--     creationDate, is attributed with the identity of the copy that has them (§4.3).
+-- When several sessions share the ARN and creation second (parallel invocations of one role
+-- and session name), the key decides. `confidence` is high when the ARN agrees, medium when
+-- the session's ARN is unknown and only key + window matched, or the creation second was
+-- ambiguous and no key decided.
+-- Not ordered: this is the large intermediate table; order when reading it.
+with by_creation_key as (
+    -- sessions per (ARN, creation second): two sessions of one role and session name can start
+    -- in the same second (parallel Lambda invocations); then the key decides
+    select
+        principal_arn,
+        creation_time,
+        count(*) as sessions,
+        max(session_id) as session_id,
+        max(issued_key) as issued_key
+    from int_session_starts
+    where principal_arn is not null
+    group by principal_arn, creation_time
+),
+
+-- calls made with temporary credentials: attributed by their own identity
+activity as (
+    select
+        event_id,
+        shared_event_id,
+        event_time,
+        event_source,
+        event_name,
+        recipient_account_id,
+        source_ip_address,
+        error_code,
+        user_arn,
+        user_access_key_id,
+        on_behalf_of_user_id,
+        user_arn as match_arn,
+        user_access_key_id as match_key,
+        session_creation_date as match_creation_date,
+        0 as is_copy
+    from int_events
+    where user_access_key_id is not null or session_creation_date is not null
+),
+
+-- the other account's copy of a call (sharedEventID) shows no key or creationDate (the role
+-- owner's AWSAccount copy, §4.3): it is attributed by the identity of the copy that has one
+twins as (
+    select
+        shared_event_id,
+        min(user_arn) as user_arn,
+        min(user_access_key_id) as user_access_key_id,
+        min(session_creation_date) as session_creation_date
+    from int_events
+    where shared_event_id is not null
+      and (user_access_key_id is not null or session_creation_date is not null)
+    group by shared_event_id
+),
+
+copies as (
+    select
+        c.event_id,
+        c.shared_event_id,
+        c.event_time,
+        c.event_source,
+        c.event_name,
+        c.recipient_account_id,
+        c.source_ip_address,
+        c.error_code,
+        c.user_arn,
+        c.user_access_key_id,
+        c.on_behalf_of_user_id,
+        t.user_arn as match_arn,
+        t.user_access_key_id as match_key,
+        t.session_creation_date as match_creation_date,
+        1 as is_copy
+    from int_events as c
+    inner join twins as t on t.shared_event_id = c.shared_event_id
+    where c.shared_event_id is not null
+      and c.user_access_key_id is null
+      and c.session_creation_date is null
+),
+
+calls as (
+    select
+        event_id, shared_event_id, event_time, event_source, event_name, recipient_account_id,
+        source_ip_address, error_code, user_arn, user_access_key_id, on_behalf_of_user_id,
+        match_arn, match_key, match_creation_date, is_copy
+    from activity
+    union all
+    select
+        event_id, shared_event_id, event_time, event_source, event_name, recipient_account_id,
+        source_ip_address, error_code, user_arn, user_access_key_id, on_behalf_of_user_id,
+        match_arn, match_key, match_creation_date, is_copy
+    from copies
+),
+
+-- the creationDate rule first; the key is tried only for calls it did not attribute
+by_creation as (
+    select
+        a.event_id,
+        a.shared_event_id,
+        a.is_copy,
+        case when c.sessions = 1 then c.session_id end as creation_session_id,
+        case when c.sessions = 1 then c.issued_key end as creation_issued_key,
+        case when c.sessions > 1 then c.session_id end as ambiguous_session_id,
+        case
+            when c.sessions is null or c.sessions > 1 then a.match_key
+        end as fallback_key,
+        a.match_arn,
+        a.match_key,
+        a.match_creation_date,
+        a.event_time,
+        a.event_source,
+        a.event_name,
+        a.recipient_account_id,
+        a.source_ip_address,
+        a.error_code,
+        a.user_arn,
+        a.user_access_key_id,
+        a.on_behalf_of_user_id
+    from calls as a
+    left join by_creation_key as c
+        on c.principal_arn = a.match_arn
+        and c.creation_time = a.match_creation_date
+),
+
+linked as (
+    select
+        b.event_id,
+        coalesce(b.shared_event_id, b.event_id) as logical_event_id,
+        coalesce(b.creation_session_id, k.session_id, b.ambiguous_session_id) as session_id,
+        case
+            when b.is_copy = 1 then 'shared_event_id'
+            when b.creation_session_id is not null and b.match_key = b.creation_issued_key
+                then 'access_key+creation_date'
+            when b.creation_session_id is not null then 'creation_date'
+            when k.session_id is not null and b.match_creation_date = k.creation_time
+                then 'access_key+creation_date'
+            when k.session_id is not null then 'access_key'
+            else 'creation_date'
+        end as link_rule,
+        case
+            when b.creation_session_id is not null then 'high'
+            when k.session_id is not null and b.match_arn = k.principal_arn then 'high'
+            -- same ARN and second as several sessions, and a key none of them issued
+            else 'medium'
+        end as confidence,
+        b.event_time,
+        b.event_source,
+        b.event_name,
+        b.recipient_account_id,
+        b.source_ip_address,
+        b.error_code,
+        b.user_arn,
+        b.user_access_key_id,
+        b.on_behalf_of_user_id
+    from by_creation as b
+    left join int_session_starts as k
+        on k.issued_key = b.fallback_key
+        and b.event_time >= k.creation_time - interval '5' second
+        and b.event_time <= k.expiration + interval '5' second
+        and (k.principal_arn is null or b.match_arn is null or b.match_arn = k.principal_arn)
+    where b.creation_session_id is not null
+       or k.session_id is not null
+       or b.ambiguous_session_id is not null
+)
+
+select
+    event_id,
+    logical_event_id,
+    session_id,
+    link_rule,
+    confidence,
+    event_time,
+    event_source,
+    event_name,
+    recipient_account_id,
+    source_ip_address,
+    error_code,
+    user_arn,
+    user_access_key_id,
+    on_behalf_of_user_id
+from linked

@@ -1,0 +1,314 @@
+-- name: int_session_starts
+-- grain: one row per credential issuance (session_id)
+-- Every way temporary credentials are born, as one row each, with the identity later calls
+-- made with them carry (`principal_arn`, `creation_time`), so int_session_links can find them:
+--   * STS issuances (int_sts_issuances), session_id = the caller-side copy's eventID;
+--   * console sign-ins: IAM user and root ConsoleLogin, and SwitchRole; session_id = the sign-in
+--     eventID. A SwitchRole is paired with the AssumeRole the console made for it: same session
+--     ARN, same second (EX#1/EX#3). That call gives the issued key, expiration and caller, and is
+--     not a session of its own. A ConsoleLogin with role credentials (SAML console federation)
+--     is not a session either: it is recorded as `signin_event_id` of the STS session it used.
+--     An IAM user's or root's console session has no logged expiration: 12 hours is assumed
+--     (the console's sign-out limit), so its lifetime and `active_at_end` are upper bounds.
+--   * IAM Identity Center: the AWSReservedSSO_ AssumeRoleWithSAML is paired with the
+--     sso GetRoleCredentials (same account and permission set, within a minute, §4.1 item 5),
+--     whose onBehalfOf.userId names the human.
+-- Not ordered: an intermediate table (rpt_sessions is the ordered public one).
+with signin_rows as (
+    select
+        event_id,
+        event_name,
+        event_time,
+        aws_region,
+        source_ip_address,
+        user_agent,
+        recipient_account_id,
+        user_type,
+        user_arn,
+        user_principal_id,
+        user_account_id,
+        console_mfa_used,
+        saml_provider_arn,
+        switch_from,
+        -- a redelivered duplicate keeps its eventID: keep one row per eventID
+        row_number() over (partition by event_id order by event_time) as duplicate_rank
+    from int_events
+    where event_source = 'signin.amazonaws.com'
+      and error_code is null
+      and (
+          (event_name = 'ConsoleLogin' and console_login_result = 'Success')
+          or (event_name = 'SwitchRole' and switch_role_result = 'Success')
+      )
+      and user_arn is not null
+),
+
+signins as (
+    select
+        event_id,
+        event_name,
+        event_time,
+        aws_region,
+        source_ip_address,
+        user_agent,
+        recipient_account_id,
+        user_type,
+        user_arn,
+        user_principal_id,
+        user_account_id,
+        console_mfa_used,
+        saml_provider_arn,
+        switch_from
+    from signin_rows
+    where duplicate_rank = 1
+),
+
+-- the STS call behind a role-session sign-in: same session ARN within a few seconds
+signin_sts_candidates as (
+    select
+        g.event_id as signin_event_id,
+        i.issue_event_id,
+        row_number() over (
+            partition by g.event_id
+            order by abs(date_diff('second', i.issue_time, g.event_time)), i.issue_event_id
+        ) as rank_for_signin,
+        row_number() over (
+            partition by i.issue_event_id
+            order by abs(date_diff('second', i.issue_time, g.event_time)), g.event_id
+        ) as rank_for_issue
+    from signins as g
+    inner join int_sts_issuances as i
+        on i.principal_arn = g.user_arn
+        and i.issue_time >= g.event_time - interval '10' second
+        and i.issue_time <= g.event_time + interval '10' second
+    where g.event_name = 'SwitchRole'
+),
+
+signin_sts as (
+    select signin_event_id, issue_event_id
+    from signin_sts_candidates
+    where rank_for_signin = 1 and rank_for_issue = 1
+),
+
+-- a console sign-in with role credentials (SAML console federation, SamlProviderArn): not a
+-- session of its own but a sign-in event of the STS session it used (the latest one issued
+-- before it for the same session ARN and still valid)
+federated_console as (
+    select
+        i.issue_event_id,
+        g.event_id as signin_event_id,
+        row_number() over (
+            partition by g.event_id order by i.issue_time desc, i.issue_event_id
+        ) as signin_rank
+    from signins as g
+    inner join int_sts_issuances as i
+        on i.principal_arn = g.user_arn
+        and i.issue_time <= g.event_time + interval '10' second
+        and i.expiration >= g.event_time
+    where g.event_name = 'ConsoleLogin' and g.user_type in ('AssumedRole', 'FederatedUser')
+),
+
+federated_console_first as (
+    select
+        issue_event_id,
+        min(signin_event_id) as signin_event_id
+    from federated_console
+    where signin_rank = 1
+    group by issue_event_id
+),
+
+sso_grants as (
+    select
+        event_id,
+        event_time,
+        sso_account_id,
+        sso_role_name,
+        on_behalf_of_user_id,
+        user_account_id
+    from int_events
+    where event_source = 'sso.amazonaws.com'
+      and event_name = 'GetRoleCredentials'
+      and error_code is null
+      and on_behalf_of_user_id is not null
+),
+
+idc_pairs as (
+    select
+        i.issue_event_id,
+        s.event_id as grant_event_id,
+        s.on_behalf_of_user_id,
+        s.user_account_id as idc_account,
+        row_number() over (
+            partition by i.issue_event_id
+            order by abs(date_diff('second', s.event_time, i.issue_time)), s.event_id
+        ) as pair_rank
+    from int_sts_issuances as i
+    inner join sso_grants as s
+        on s.sso_account_id = i.target_account
+        and s.sso_role_name = regexp_extract(i.role_arn, 'AWSReservedSSO_(.+)_[0-9a-f]+$', 1)
+        and s.event_time >= i.issue_time - interval '60' second
+        and s.event_time <= i.issue_time + interval '60' second
+    where i.kind = 'IdentityCenter'
+),
+
+sts_sessions as (
+    select
+        i.issue_event_id as session_id,
+        i.kind,
+        i.issue_event_id,
+        i.owner_copy_event_id,
+        fc.signin_event_id,
+        p.grant_event_id,
+        i.issue_time,
+        i.issue_time as creation_time,
+        i.expiration,
+        i.issued_key,
+        i.principal_arn,
+        i.principal_id,
+        i.caller_type,
+        i.caller_arn,
+        i.caller_principal_id,
+        i.caller_account,
+        i.caller_key,
+        i.caller_creation_date,
+        i.caller_mfa_authenticated,
+        i.caller_invoked_by,
+        i.identity_provider,
+        i.role_arn,
+        i.target_account,
+        i.session_name,
+        i.source_identity,
+        i.requested_duration,
+        i.serial_number,
+        cast(null as boolean) as console_mfa_used,
+        i.saml_provider_arn,
+        cast(null as varchar) as switch_from,
+        i.saml_subject,
+        i.saml_issuer,
+        i.oidc_subject,
+        i.oidc_provider,
+        p.on_behalf_of_user_id,
+        i.source_ip,
+        i.user_agent,
+        i.aws_region
+    from int_sts_issuances as i
+    left join signin_sts as m on m.issue_event_id = i.issue_event_id
+    left join idc_pairs as p on p.issue_event_id = i.issue_event_id and p.pair_rank = 1
+    left join federated_console_first as fc on fc.issue_event_id = i.issue_event_id
+    where m.signin_event_id is null
+),
+
+signin_sessions as (
+    select
+        g.event_id as session_id,
+        g.event_name as kind,
+        coalesce(i.issue_event_id, g.event_id) as issue_event_id,
+        i.owner_copy_event_id,
+        g.event_id as signin_event_id,
+        cast(null as varchar) as grant_event_id,
+        g.event_time as issue_time,
+        coalesce(i.issue_time, g.event_time) as creation_time,
+        -- an IAM user's or root's console session lasts at most 12 hours
+        case
+            when i.expiration is not null then i.expiration
+            when g.event_name = 'ConsoleLogin' then g.event_time + interval '12' hour
+        end as expiration,
+        i.issued_key,
+        g.user_arn as principal_arn,
+        coalesce(i.principal_id, g.user_principal_id) as principal_id,
+        coalesce(i.caller_type, g.user_type) as caller_type,
+        coalesce(i.caller_arn, g.switch_from, g.user_arn) as caller_arn,
+        coalesce(i.caller_principal_id, g.user_principal_id) as caller_principal_id,
+        coalesce(i.caller_account, split_part(g.switch_from, ':', 5), g.user_account_id)
+            as caller_account,
+        i.caller_key,
+        i.caller_creation_date,
+        i.caller_mfa_authenticated,
+        i.caller_invoked_by,
+        i.identity_provider,
+        i.role_arn,
+        coalesce(i.target_account, g.user_account_id, g.recipient_account_id) as target_account,
+        i.session_name,
+        i.source_identity,
+        i.requested_duration,
+        i.serial_number,
+        g.console_mfa_used,
+        coalesce(g.saml_provider_arn, i.saml_provider_arn) as saml_provider_arn,
+        g.switch_from,
+        i.saml_subject,
+        i.saml_issuer,
+        i.oidc_subject,
+        i.oidc_provider,
+        cast(null as varchar) as on_behalf_of_user_id,
+        g.source_ip_address as source_ip,
+        g.user_agent,
+        g.aws_region
+    from signins as g
+    left join signin_sts as m on m.signin_event_id = g.event_id
+    left join int_sts_issuances as i on i.issue_event_id = m.issue_event_id
+    where g.event_name = 'SwitchRole' or g.user_type in ('IAMUser', 'Root')
+),
+
+all_sessions as (
+    select
+        session_id, kind, issue_event_id, owner_copy_event_id, signin_event_id, grant_event_id,
+        issue_time, creation_time, expiration, issued_key, principal_arn, principal_id,
+        caller_type, caller_arn, caller_principal_id, caller_account, caller_key,
+        caller_creation_date, caller_mfa_authenticated, caller_invoked_by, identity_provider,
+        role_arn, target_account, session_name, source_identity, requested_duration,
+        serial_number, console_mfa_used, saml_provider_arn, switch_from, saml_subject,
+        saml_issuer, oidc_subject, oidc_provider, on_behalf_of_user_id, source_ip, user_agent,
+        aws_region
+    from sts_sessions
+    union all
+    select
+        session_id, kind, issue_event_id, owner_copy_event_id, signin_event_id, grant_event_id,
+        issue_time, creation_time, expiration, issued_key, principal_arn, principal_id,
+        caller_type, caller_arn, caller_principal_id, caller_account, caller_key,
+        caller_creation_date, caller_mfa_authenticated, caller_invoked_by, identity_provider,
+        role_arn, target_account, session_name, source_identity, requested_duration,
+        serial_number, console_mfa_used, saml_provider_arn, switch_from, saml_subject,
+        saml_issuer, oidc_subject, oidc_provider, on_behalf_of_user_id, source_ip, user_agent,
+        aws_region
+    from signin_sessions
+)
+
+select
+    session_id,
+    kind,
+    issue_event_id,
+    owner_copy_event_id,
+    signin_event_id,
+    grant_event_id,
+    issue_time,
+    creation_time,
+    expiration,
+    issued_key,
+    principal_arn,
+    principal_id,
+    caller_type,
+    caller_arn,
+    caller_principal_id,
+    caller_account,
+    caller_key,
+    caller_creation_date,
+    caller_mfa_authenticated,
+    caller_invoked_by,
+    identity_provider,
+    role_arn,
+    target_account,
+    session_name,
+    source_identity,
+    requested_duration,
+    serial_number,
+    console_mfa_used,
+    saml_provider_arn,
+    switch_from,
+    saml_subject,
+    saml_issuer,
+    oidc_subject,
+    oidc_provider,
+    on_behalf_of_user_id,
+    source_ip,
+    user_agent,
+    aws_region
+from all_sessions

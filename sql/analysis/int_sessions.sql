@@ -1,0 +1,300 @@
+-- name: int_sessions
+-- grain: one row per credential issuance (session_id)
+-- Each session with its parent and what was done with it. The parent is the session whose
+-- credentials made the issuing call: the issuing event is itself a call attributed by
+-- int_session_links (§4.2). A console SwitchRole is authorized by the original console
+-- session, never by an earlier switched role, so a SwitchRole whose STS call was not collected
+-- falls back to the latest sign-in of its SwitchFrom principal. A session with no parent is an
+-- origin: a long-term principal (IAM user, root), a federated identity (SAML, OIDC, Cognito,
+-- Identity Center) or an AWS service; `own_mfa` is its MFA state (§4.6), and for a child only
+-- an MFA device in its own request overrides what it inherits from the chain (int_chains).
+-- Activity counts each logical call once (cross-account copies collapse on sharedEventID).
+-- Not ordered: an intermediate table (rpt_sessions is the ordered public one).
+with data_end as (
+    select max(event_time) as last_event_time
+    from int_events
+),
+
+issue_links as (
+    select
+        s.session_id,
+        l.session_id as linked_parent_id,
+        l.link_rule as parent_link_rule
+    from int_session_starts as s
+    inner join int_session_links as l on l.event_id = s.issue_event_id
+    where l.session_id <> s.session_id
+),
+
+-- SwitchRole without its STS call: the latest sign-in of the principal it switched from
+switch_fallback as (
+    select
+        c.session_id,
+        p.session_id as fallback_parent_id,
+        row_number() over (
+            partition by c.session_id order by p.issue_time desc, p.session_id
+        ) as parent_rank
+    from int_session_starts as c
+    inner join int_session_starts as p
+        on p.principal_arn = c.switch_from
+        and p.kind = 'ConsoleLogin'
+        and p.issue_time <= c.issue_time
+    where c.kind = 'SwitchRole' and c.issue_event_id = c.signin_event_id
+),
+
+-- what was done with each session; one distinct count per aggregate, because several distinct
+-- aggregates in one pass cost more than separate passes over the links
+activity as (
+    select
+        session_id,
+        min(event_time) as first_use,
+        max(event_time) as last_use,
+        max(on_behalf_of_user_id) as on_behalf_of_user_id
+    from int_session_links
+    group by session_id
+),
+
+activity_calls as (
+    select
+        session_id,
+        count(distinct logical_event_id) as events,
+        count(distinct case when error_code is not null then logical_event_id end) as errors
+    from int_session_links
+    group by session_id
+),
+
+activity_apis as (
+    select
+        session_id,
+        count(distinct event_source || ':' || event_name) as distinct_apis
+    from int_session_links
+    group by session_id
+),
+
+activity_accounts as (
+    select
+        session_id,
+        count(distinct recipient_account_id) as distinct_accounts
+    from int_session_links
+    group by session_id
+),
+
+activity_ips as (
+    select
+        session_id,
+        count(distinct source_ip_address) as distinct_ips
+    from int_session_links
+    group by session_id
+),
+
+joined as (
+    select
+        s.session_id,
+        s.kind,
+        s.issue_event_id,
+        s.owner_copy_event_id,
+        s.signin_event_id,
+        s.grant_event_id,
+        coalesce(il.linked_parent_id, sf.fallback_parent_id) as parent_session_id,
+        case
+            when il.linked_parent_id is not null then il.parent_link_rule
+            when sf.fallback_parent_id is not null then 'switch_from'
+        end as parent_link_rule,
+        s.issue_time,
+        s.creation_time,
+        s.expiration,
+        s.issued_key,
+        s.principal_arn,
+        s.principal_id,
+        s.caller_type,
+        s.caller_arn,
+        s.caller_principal_id,
+        s.caller_account,
+        s.caller_key,
+        s.caller_creation_date,
+        s.caller_mfa_authenticated,
+        s.caller_invoked_by,
+        s.identity_provider,
+        s.role_arn,
+        s.target_account,
+        s.session_name,
+        s.source_identity,
+        s.requested_duration,
+        s.serial_number,
+        s.console_mfa_used,
+        s.saml_provider_arn,
+        s.switch_from,
+        s.saml_subject,
+        s.saml_issuer,
+        s.oidc_subject,
+        s.oidc_provider,
+        -- the Identity Center user the calls themselves carry (onBehalfOf), else the one of the
+        -- GetRoleCredentials paired by account, permission set and time
+        coalesce(a.on_behalf_of_user_id, s.on_behalf_of_user_id) as on_behalf_of_user_id,
+        s.source_ip,
+        s.user_agent,
+        s.aws_region,
+        a.first_use,
+        a.last_use,
+        coalesce(ac.events, 0) as events,
+        coalesce(aa.distinct_apis, 0) as distinct_apis,
+        coalesce(ad.distinct_accounts, 0) as distinct_accounts,
+        coalesce(ai.distinct_ips, 0) as distinct_ips,
+        coalesce(ac.errors, 0) as errors,
+        d.last_event_time
+    from int_session_starts as s
+    cross join data_end as d
+    left join issue_links as il on il.session_id = s.session_id
+    left join switch_fallback as sf on sf.session_id = s.session_id and sf.parent_rank = 1
+    left join activity as a on a.session_id = s.session_id
+    left join activity_calls as ac on ac.session_id = s.session_id
+    left join activity_apis as aa on aa.session_id = s.session_id
+    left join activity_accounts as ad on ad.session_id = s.session_id
+    left join activity_ips as ai on ai.session_id = s.session_id
+),
+
+classified as (
+    select
+        session_id,
+        kind,
+        issue_event_id,
+        owner_copy_event_id,
+        signin_event_id,
+        grant_event_id,
+        parent_session_id,
+        parent_link_rule,
+        case
+            when parent_session_id is not null then cast(null as varchar)
+            when kind = 'IdentityCenter' then 'IdentityCenter'
+            when kind in ('EC2', 'Lambda', 'ECS') or caller_type = 'AWSService' then 'AWSService'
+            when kind = 'AssumeRoleWithWebIdentity'
+                and coalesce(oidc_provider, identity_provider, '')
+                    like '%cognito-identity.amazonaws.com%' then 'Cognito'
+            when kind = 'AssumeRoleWithWebIdentity' then 'OIDC'
+            when kind = 'AssumeRoleWithSAML' or caller_type = 'SAMLUser'
+                or saml_provider_arn is not null then 'SAML'
+            when caller_type = 'Root' then 'Root'
+            when caller_type = 'IAMUser' then 'IAMUser'
+            else 'Unresolved'
+        end as own_origin_type,
+        issue_time,
+        creation_time,
+        expiration,
+        issued_key,
+        principal_arn,
+        principal_id,
+        caller_type,
+        caller_arn,
+        caller_principal_id,
+        caller_account,
+        caller_key,
+        caller_creation_date,
+        caller_mfa_authenticated,
+        caller_invoked_by,
+        identity_provider,
+        role_arn,
+        target_account,
+        session_name,
+        source_identity,
+        requested_duration,
+        serial_number,
+        console_mfa_used,
+        saml_provider_arn,
+        switch_from,
+        saml_subject,
+        saml_issuer,
+        oidc_subject,
+        oidc_provider,
+        on_behalf_of_user_id,
+        source_ip,
+        user_agent,
+        aws_region,
+        first_use,
+        last_use,
+        events,
+        distinct_apis,
+        distinct_accounts,
+        distinct_ips,
+        errors,
+        last_event_time
+    from joined
+)
+
+select
+    session_id,
+    kind,
+    issue_event_id,
+    owner_copy_event_id,
+    signin_event_id,
+    grant_event_id,
+    parent_session_id,
+    parent_link_rule,
+    own_origin_type,
+    case own_origin_type
+        when 'IAMUser' then caller_arn
+        when 'Root' then coalesce(caller_arn, 'arn:aws:iam::' || caller_account || ':root')
+        when 'SAML' then 'saml:' || coalesce(saml_issuer, saml_provider_arn, identity_provider, '')
+            || '|' || coalesce(saml_subject, '')
+        -- the provider as its issuer host: the part after `oidc-provider/` of the provider ARN
+        when 'OIDC' then 'oidc:' || coalesce(
+            nullif(regexp_extract(coalesce(oidc_provider, identity_provider), 'oidc-provider/(.+)$', 1), ''),
+            oidc_provider, identity_provider, ''
+        ) || '|' || coalesce(oidc_subject, '')
+        when 'Cognito' then 'cognito:' || coalesce(oidc_subject, '')
+        when 'IdentityCenter' then 'idc:' || coalesce(on_behalf_of_user_id, '')
+        when 'AWSService' then 'service:' || coalesce(caller_invoked_by, '')
+        when 'Unresolved' then coalesce(caller_arn, caller_principal_id)
+    end as own_origin_id,
+    case
+        when serial_number is not null then 'mfa'
+        when own_origin_type in ('SAML', 'OIDC', 'Cognito', 'IdentityCenter') then 'idp_asserted'
+        when parent_session_id is not null then cast(null as varchar)
+        when kind = 'ConsoleLogin' and console_mfa_used then 'mfa'
+        when kind = 'ConsoleLogin' and not console_mfa_used then 'no_mfa'
+        -- a console session of an IAM user or root calling (sessionContext present)
+        when own_origin_type in ('IAMUser', 'Root') and caller_mfa_authenticated then 'mfa'
+        when own_origin_type in ('IAMUser', 'Root') then 'no_mfa'
+        when own_origin_type = 'Unresolved' and caller_mfa_authenticated then 'mfa'
+        else 'unknown'
+    end as own_mfa,
+    issue_time,
+    creation_time,
+    expiration,
+    date_diff('second', issue_time, expiration) as lifetime_seconds,
+    issued_key,
+    principal_arn,
+    principal_id,
+    caller_type,
+    caller_arn,
+    caller_principal_id,
+    caller_account,
+    caller_key,
+    caller_creation_date,
+    caller_mfa_authenticated,
+    caller_invoked_by,
+    identity_provider,
+    role_arn,
+    target_account,
+    session_name,
+    source_identity,
+    requested_duration,
+    serial_number,
+    console_mfa_used,
+    saml_provider_arn,
+    switch_from,
+    saml_subject,
+    saml_issuer,
+    oidc_subject,
+    oidc_provider,
+    on_behalf_of_user_id,
+    source_ip,
+    user_agent,
+    aws_region,
+    first_use,
+    last_use,
+    events,
+    distinct_apis,
+    distinct_accounts,
+    distinct_ips,
+    errors,
+    coalesce(expiration > last_event_time, false) as active_at_end
+from classified

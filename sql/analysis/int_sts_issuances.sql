@@ -1,0 +1,234 @@
+-- name: int_sts_issuances
+-- grain: one row per successful credential-issuing STS call (logical_event_id)
+-- The STS calls that returned credentials: AssumeRole, AssumeRoleWithSAML,
+-- AssumeRoleWithWebIdentity, GetSessionToken, GetFederationToken, AssumeRoot. A cross-account
+-- call is delivered to both accounts with one sharedEventID (cloudtrail-semantics.md §4.3): the
+-- copies collapse into one row whose identity comes from the caller-side copy (userIdentity not
+-- AWSAccount); the role owner's copy is kept as `owner_copy_event_id`. When only the owner copy
+-- was collected, the caller is what it shows (type AWSAccount, principalId, accountId).
+-- `kind` refines the API: service-issued sessions (EC2, Lambda, ECS, by invokedBy) and IAM Identity
+-- Center role credentials (AWSReservedSSO_ roles reached through the AWSSSO_ SAML provider).
+-- Not ordered: an intermediate table.
+with issuing_ids as (
+    -- the narrow part the copy choice needs (read several times, so kept small)
+    select
+        event_id,
+        coalesce(shared_event_id, event_id) as logical_event_id,
+        case when user_type = 'AWSAccount' then 1 else 0 end as owner_copy,
+        coalesce(record_hash, '') as record_hash
+    from int_events
+    where event_source = 'sts.amazonaws.com'
+      and event_name in (
+          'AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity',
+          'GetSessionToken', 'GetFederationToken', 'AssumeRoot'
+      )
+      and error_code is null
+      and issued_access_key_id is not null
+),
+
+copy_picks as (
+    select
+        logical_event_id,
+        coalesce(
+            min(case when owner_copy = 0 then event_id end), min(event_id)
+        ) as primary_event_id,
+        count(distinct event_id) as copies
+    from issuing_ids
+    group by logical_event_id
+),
+
+-- a record redelivered with other content keeps its eventID: one record per eventID
+record_picks as (
+    select
+        event_id,
+        min(record_hash) as record_hash
+    from issuing_ids
+    group by event_id
+),
+
+primary_copy as (
+    select
+        i.event_id,
+        coalesce(i.shared_event_id, i.event_id) as logical_event_id,
+        i.event_time,
+        i.event_name,
+        i.aws_region,
+        i.source_ip_address,
+        i.user_agent,
+        i.recipient_account_id,
+        i.user_type,
+        i.user_principal_id,
+        i.user_arn,
+        i.user_account_id,
+        i.user_access_key_id,
+        i.user_name,
+        i.user_invoked_by,
+        i.user_identity_provider,
+        i.session_mfa_authenticated,
+        i.session_creation_date,
+        i.req_role_arn,
+        i.req_role_session_name,
+        i.req_duration_seconds,
+        i.req_serial_number,
+        i.req_source_identity,
+        i.req_principal_arn,
+        i.req_federation_name,
+        i.req_target_principal,
+        i.issued_access_key_id,
+        i.expiration,
+        i.assumed_role_arn,
+        i.assumed_role_id,
+        i.resp_source_identity,
+        i.saml_subject,
+        i.saml_issuer,
+        i.oidc_subject,
+        i.oidc_provider,
+        i.federated_user_arn,
+        i.federated_user_id
+    from int_events as i
+    inner join copy_picks as p on p.primary_event_id = i.event_id
+    inner join record_picks as r
+        on r.event_id = i.event_id and r.record_hash = coalesce(i.record_hash, '')
+    where i.event_source = 'sts.amazonaws.com'
+      and i.event_name in (
+          'AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity',
+          'GetSessionToken', 'GetFederationToken', 'AssumeRoot'
+      )
+      and i.error_code is null
+      and i.issued_access_key_id is not null
+),
+
+-- the role owner's copy: another eventID of the same call
+owner_copies as (
+    select
+        p.logical_event_id,
+        min(i.event_id) as owner_copy_event_id
+    from issuing_ids as i
+    inner join copy_picks as p on p.logical_event_id = i.logical_event_id
+    where i.event_id <> p.primary_event_id
+    group by p.logical_event_id
+),
+
+classified as (
+    select
+        p.event_id,
+        p.logical_event_id,
+        c.copies,
+        o.owner_copy_event_id,
+        case
+            when event_name = 'AssumeRole' and user_type = 'AWSService'
+                and user_invoked_by = 'ec2.amazonaws.com' then 'EC2'
+            when event_name = 'AssumeRole' and user_type = 'AWSService'
+                and user_invoked_by = 'lambda.amazonaws.com' then 'Lambda'
+            when event_name = 'AssumeRole' and user_type = 'AWSService'
+                and user_invoked_by = 'ecs-tasks.amazonaws.com' then 'ECS'
+            when event_name = 'AssumeRoleWithSAML'
+                and (req_role_arn like '%:role/aws-reserved/sso.amazonaws.com/%'
+                    or req_principal_arn like '%:saml-provider/AWSSSO_%')
+                then 'IdentityCenter'
+            else event_name
+        end as kind,
+        event_time,
+        event_name,
+        aws_region,
+        source_ip_address,
+        user_agent,
+        recipient_account_id,
+        user_type,
+        user_principal_id,
+        user_arn,
+        user_account_id,
+        user_access_key_id,
+        user_name,
+        user_invoked_by,
+        user_identity_provider,
+        session_mfa_authenticated,
+        session_creation_date,
+        req_role_arn,
+        req_role_session_name,
+        req_duration_seconds,
+        req_serial_number,
+        coalesce(resp_source_identity, req_source_identity) as source_identity,
+        req_principal_arn,
+        req_federation_name,
+        req_target_principal,
+        issued_access_key_id,
+        expiration,
+        assumed_role_arn,
+        assumed_role_id,
+        saml_subject,
+        saml_issuer,
+        oidc_subject,
+        oidc_provider,
+        federated_user_arn,
+        federated_user_id,
+        -- the account that owns the credentials' principal
+        case
+            when event_name in ('GetSessionToken', 'GetFederationToken')
+                then coalesce(user_account_id, recipient_account_id)
+            when event_name = 'AssumeRoot'
+                then regexp_extract(req_target_principal, '[0-9]{12}')
+            else coalesce(split_part(req_role_arn, ':', 5), recipient_account_id)
+        end as target_account,
+        -- the ARN later calls made with these credentials show as userIdentity.arn
+        case
+            when assumed_role_arn is not null then assumed_role_arn
+            when federated_user_arn is not null then federated_user_arn
+            when event_name = 'GetSessionToken' then user_arn
+            when event_name = 'AssumeRoot'
+                then 'arn:' || split_part(coalesce(user_arn, 'arn:aws'), ':', 2) || ':iam::'
+                    || regexp_extract(req_target_principal, '[0-9]{12}') || ':root'
+            when req_role_arn is not null and req_role_session_name is not null
+                then 'arn:' || split_part(req_role_arn, ':', 2) || ':sts::'
+                    || split_part(req_role_arn, ':', 5) || ':assumed-role/'
+                    || regexp_extract(req_role_arn, '[^/]+$') || '/' || req_role_session_name
+        end as principal_arn,
+        coalesce(assumed_role_id, federated_user_id) as principal_id
+    from primary_copy as p
+    inner join copy_picks as c on c.logical_event_id = p.logical_event_id
+    left join owner_copies as o on o.logical_event_id = p.logical_event_id
+)
+
+select
+    event_id as issue_event_id,
+    logical_event_id,
+    owner_copy_event_id,
+    copies,
+    kind,
+    event_name,
+    event_time as issue_time,
+    expiration,
+    issued_access_key_id as issued_key,
+    principal_arn,
+    principal_id,
+    user_type as caller_type,
+    user_arn as caller_arn,
+    user_principal_id as caller_principal_id,
+    -- federated and service callers have no AWS account of their own
+    case
+        when user_type in ('SAMLUser', 'WebIdentityUser', 'AWSService') then cast(null as varchar)
+        else coalesce(user_account_id, recipient_account_id)
+    end as caller_account,
+    user_access_key_id as caller_key,
+    session_creation_date as caller_creation_date,
+    session_mfa_authenticated as caller_mfa_authenticated,
+    user_invoked_by as caller_invoked_by,
+    user_identity_provider as identity_provider,
+    user_name as caller_user_name,
+    req_role_arn as role_arn,
+    target_account,
+    coalesce(req_role_session_name, req_federation_name) as session_name,
+    source_identity,
+    req_duration_seconds as requested_duration,
+    req_serial_number as serial_number,
+    req_principal_arn as saml_provider_arn,
+    req_target_principal as target_principal,
+    saml_subject,
+    saml_issuer,
+    oidc_subject,
+    oidc_provider,
+    source_ip_address as source_ip,
+    user_agent,
+    aws_region,
+    recipient_account_id
+from classified

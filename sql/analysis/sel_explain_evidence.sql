@@ -1,0 +1,38 @@
+-- name: sel_explain_evidence
+-- grain: one row per event proving session $session_id (event_id)
+-- The records behind one session: its issuing call (both account copies), the sign-in event,
+-- the Identity Center grant, read back from the lake.
+with wanted as (
+    select issue_event_id as event_id, 'issuing call' as role
+    from rpt_sessions where session_id = $session_id
+    union all
+    select owner_copy_event_id, 'role owner copy (sharedEventID)'
+    from rpt_sessions where session_id = $session_id and owner_copy_event_id is not null
+    union all
+    select signin_event_id, 'console sign-in'
+    from rpt_sessions
+    where session_id = $session_id
+      and signin_event_id is not null
+      and signin_event_id <> issue_event_id
+    union all
+    select grant_event_id, 'Identity Center GetRoleCredentials'
+    from rpt_sessions where session_id = $session_id and grant_event_id is not null
+)
+
+select
+    w.role,
+    e.event_id,
+    e.event_time,
+    e.event_source,
+    e.event_name,
+    e.recipient_account_id,
+    e.user_type,
+    e.user_arn,
+    e.user_access_key_id,
+    e.session_creation_date,
+    e.source_ip_address,
+    e.issued_access_key_id,
+    e.shared_event_id
+from wanted as w
+inner join events as e on e.event_id = w.event_id
+order by e.event_time, w.role, e.event_id

@@ -1,0 +1,76 @@
+"""SQL tests as data: every `tests/sql/test_<query>.yaml` case loads rows into `events`,
+builds the analysis tables and compares the query's table with the expected rows.
+
+Case keys:
+- name: a sentence; inputs.events: rows (omitted columns are NULL);
+- config (optional): org_accounts, max_chain_depth;
+- where (optional): a column -> value filter on the table;
+- sort_by (optional): columns to sort by, for the unordered intermediate tables;
+- expect.rows: in the table's order; expect.partial (default true): compare only the given
+  columns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from analysis_support import events_connection, fetch_dicts, norm
+
+from pipeline import analysis, queries
+
+CASE_DIR = Path(__file__).parent / "sql"
+
+
+def _cases() -> list[Any]:
+    params = []
+    for path in sorted(CASE_DIR.glob("test_*.yaml")):
+        query = path.stem.removeprefix("test_")
+        for case in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            params.append(pytest.param(query, case, id=f"{query}: {case['name']}"))
+    return params
+
+
+def test_every_case_file_names_a_build_step() -> None:
+    steps = set(analysis.STEPS)
+    bad = [p.name for p in CASE_DIR.glob("test_*.yaml") if p.stem[5:] not in steps]
+    assert not bad, f"YAML cases for unknown queries: {bad}"
+
+
+def test_every_analysis_step_has_cases() -> None:
+    missing = [s for s in analysis.STEPS if not (CASE_DIR / f"test_{s}.yaml").is_file()]
+    assert not missing, f"analysis steps without YAML cases: {missing}"
+
+
+@pytest.mark.parametrize(("query", "case"), _cases())
+def test_sql_case(query: str, case: dict[str, Any]) -> None:
+    assert f"analysis/{query}" in queries.names("analysis")
+    con = events_connection(case.get("inputs", {}).get("events", []))
+    config = case.get("config", {})
+    settings = analysis.Settings(
+        org_accounts=tuple(str(a) for a in config.get("org_accounts", [])),
+        max_chain_depth=int(config.get("max_chain_depth", 10)),
+    )
+    analysis.build(con, settings)
+    rows = fetch_dicts(con, f"select * from {query}")
+    where = case.get("where") or {}
+    rows = [r for r in rows if all(norm(r.get(k)) == norm(v) for k, v in where.items())]
+    if case.get("sort_by"):  # for the unordered intermediate tables
+        rows.sort(key=lambda r: tuple(str(norm(r.get(k))) for k in case["sort_by"]))
+    expect = case["expect"]
+    partial = expect.get("partial", True)
+    wanted = expect.get("rows", [])
+    if partial:
+        for exp in wanted:
+            missing_cols = [k for k in exp if rows and k not in rows[0]]
+            assert not missing_cols, f"{query} has no columns {missing_cols}"
+        got = [{k: norm(r.get(k)) for k in exp} for r, exp in zip(rows, wanted, strict=False)]
+    else:
+        got = [{k: norm(v) for k, v in r.items()} for r in rows]
+    want = [{k: norm(v) for k, v in exp.items()} for exp in wanted]
+    assert len(rows) == len(wanted), f"{len(rows)} rows, expected {len(wanted)}:\n" + "\n".join(
+        str({k: norm(v) for k, v in r.items()}) for r in rows
+    )
+    assert got == want
