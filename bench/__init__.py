@@ -1,0 +1,1 @@
+"""sts-audit benchmark harness (`make bench`)."""

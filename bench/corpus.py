@@ -1,0 +1,132 @@
+"""Simulator corpora for the benchmark, cached under bench/.cache/ keyed by seed, size and days.
+
+A corpus is built with `sts-audit simulate` when the command exists, else through the
+simulator's library entry point (`pipeline.simulate.run.simulate`), which writes the same bytes
+for the same arguments. A corpus is reused only when its `.complete` marker exists, so an
+interrupted build is redone, never half-used.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / "bench" / ".cache"
+VENV_BIN = Path(sys.executable).parent
+# A constant daily volume: a bigger corpus is more days of the same organization, so files keep
+# the same size and per-million costs are comparable across sizes (the scaling check).
+EVENTS_PER_DAY = 250_000
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """One cached corpus: its folder (holding AWSLogs/ and truth/) and its record count."""
+
+    path: Path
+    seed: int
+    size: int
+    days: int
+    events: int
+    files: int
+    via: str
+
+    @property
+    def logs(self) -> Path:
+        return self.path / "AWSLogs"
+
+
+def days_for(size: int) -> int:
+    return max(1, round(size / EVENTS_PER_DAY))
+
+
+def corpus_dir(seed: int, size: int) -> Path:
+    return CACHE / f"sim-seed{seed}-n{size}-d{days_for(size)}"
+
+
+def _cli_has_simulate() -> bool:
+    exe = VENV_BIN / "sts-audit"
+    try:
+        out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return any(line.strip().startswith("simulate") for line in out.stdout.splitlines())
+
+
+def build(seed: int, size: int, *, log=print) -> Corpus:
+    """Return the cached corpus for (seed, size), generating it first if needed."""
+    path = corpus_dir(seed, size)
+    marker = path / ".complete"
+    if marker.is_file():
+        meta = json.loads(marker.read_text())
+        return Corpus(path, seed, size, meta["days"], meta["events"], meta["files"], meta["via"])
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    days = days_for(size)
+    started = time.perf_counter()
+    if _cli_has_simulate():
+        via = "sts-audit simulate"
+        log(f"  generating {size:,} events over {days} day(s) with `sts-audit simulate` ...")
+        subprocess.run(
+            [
+                str(VENV_BIN / "sts-audit"),
+                "simulate",
+                "--out",
+                str(path),
+                "--days",
+                str(days),
+                "--seed",
+                str(seed),
+                "--events",
+                str(size),
+                "--overwrite",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    else:
+        via = "pipeline.simulate.run.simulate (CLI not registered yet)"
+        log(f"  generating {size:,} events over {days} day(s) with the simulator library ...")
+        code = (
+            "import sys; from pathlib import Path; from pipeline.simulate.run import simulate; "
+            "simulate(Path(sys.argv[1]), days=int(sys.argv[2]), seed=int(sys.argv[3]), "
+            "events=int(sys.argv[4]), overwrite=True)"
+        )
+        subprocess.run(
+            [sys.executable, "-c", code, str(path), str(days), str(seed), str(size)],
+            check=True,
+            cwd=ROOT,
+        )
+    summary = json.loads((path / "truth" / "summary.json").read_text())
+    meta = {
+        "days": days,
+        "events": int(summary["events"]),
+        "files": int(summary["files"]),
+        "via": via,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    marker.write_text(json.dumps(meta))
+    log(f"  generated {meta['events']:,} events in {meta['files']:,} files ({meta['seconds']} s)")
+    return Corpus(path, seed, size, days, meta["events"], meta["files"], via)
+
+
+def data_files(corpus: Corpus) -> list[Path]:
+    """The event delivery files (not digests) of a corpus, sorted."""
+    return sorted(p for p in corpus.logs.rglob("*.json.gz") if "CloudTrail-Digest" not in p.parts)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Build (or reuse) cached benchmark corpora.")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--sizes", default="1000000,2000000,5000000")
+    args = ap.parse_args()
+    for n in (int(s) for s in args.sizes.split(",")):
+        c = build(args.seed, n)
+        print(c)
