@@ -268,9 +268,18 @@ select
     cast(position as integer) as source_position,
     $run as ingest_run,
     cast(parsed_event_time as date) as event_date,
-    coalesce(
-        nullif(s.recipientAccountId, ''), account_hint, nullif(s.userIdentity.accountId, ''), 'unknown'
-    ) as recipient_account_id,
+    -- a partition folder name: only a safe token (an account ID, or 'unknown'/'invalid');
+    -- the logged value stays in raw
+    case
+        when regexp_full_match(coalesce(
+            nullif(s.recipientAccountId, ''), account_hint, nullif(s.userIdentity.accountId, ''),
+            'unknown'
+        ), '[A-Za-z0-9_-]{1,64}') then coalesce(
+            nullif(s.recipientAccountId, ''), account_hint, nullif(s.userIdentity.accountId, ''),
+            'unknown'
+        )
+        else 'invalid'
+    end as recipient_account_id,
     case
         when shape = 'digest' then 'skip:digest'
         when s.eventType = 'AwsCloudTrailInsight' or s.eventCategory = 'Insight' then 'skip:insight'
