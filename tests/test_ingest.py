@@ -37,7 +37,7 @@ from conftest import (
 from pipeline import lake as lakefs
 from pipeline.ingest import IngestSummary, ingest
 
-REFERENCE = Path("/work/shared/reference/sts-examples.json")
+REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "sts-examples.json"
 REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "real"
 UTC = dt.UTC
 
@@ -1053,3 +1053,20 @@ def test_lake_reads_with_plain_duckdb_glob(late_event_lake: Path) -> None:
         {"g": str(late_event_lake / "**" / "*.parquet")},
     ).fetchall()
     assert got == [(2,)]
+
+
+def test_an_attacker_controlled_account_never_becomes_a_path(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    hostile = "../../../../tmp/escape"
+    write_delivery_file(
+        src / "a.json.gz", [record(recipientAccountId=hostile), record(recipientAccountId="1 2")]
+    )
+    lake = tmp_path / "lake"
+    summary = run(lake, src)
+    assert summary.records_stored == 2
+    folders = sorted(p.name for p in (lake / "events").glob("*/*"))
+    assert folders == ["recipient_account_id=invalid"]
+    assert not (tmp_path / "escape").exists()
+    # the logged value is not lost: it stays in the stored record
+    logged = {r[0] for r in rows(lake, "select raw::json->>'recipientAccountId' from events")}
+    assert logged == {hostile, "1 2"}
