@@ -37,8 +37,9 @@ from conftest import (
 from pipeline import lake as lakefs
 from pipeline.ingest import IngestSummary, ingest
 
-REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "sts-examples.json"
-REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "real"
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+REFERENCE = SHARED / "reference" / "sts-examples.json"
+REAL = SHARED / "fixtures" / "real"
 UTC = dt.UTC
 
 
