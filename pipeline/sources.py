@@ -7,6 +7,7 @@ docs: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-find
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -215,10 +216,21 @@ def path_hints(path: str) -> tuple[str | None, str | None]:
     return account, org_id
 
 
+@functools.lru_cache(maxsize=4096)
+def _folder_hints(folder: str) -> tuple[str | None, str | None]:
+    # thousands of delivery files share a folder: work its hints out once (a rerun over a
+    # large archive spends most of its time walking files)
+    return path_hints(folder + "/")
+
+
 def _make_object(
     uri: str, layout_path: str, size: int, version: str, *, named: bool
 ) -> SourceObject:
-    account, org_id = path_hints(layout_path)
+    folder, _, name = layout_path.rpartition("/")
+    account, org_id = _folder_hints(folder)
+    if account is None:
+        match = FILE_ACCOUNT_RE.match(name)
+        account = match.group(1) if match else None
     return SourceObject(
         uri=uri,
         size=size,
