@@ -29,7 +29,7 @@ from pipeline.schema import EVENT_COLUMN_NAMES
 
 # A batch is read by one DuckDB scan: large enough for few, big Parquet files, small enough
 # for the memory bound. Sizes are uncompressed estimates.
-DEFAULT_BATCH_BYTES = 96 * 1024 * 1024
+DEFAULT_BATCH_BYTES = 48 * 1024 * 1024
 GZIP_RATIO = 10
 GZIP_MAX_RATIO = 1032  # deflate's maximum compression ratio
 MIN_OBJECT_SIZE = 1024 * 1024

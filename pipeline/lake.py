@@ -40,6 +40,8 @@ def _empty_events_select() -> str:
 def configure(con: duckdb.DuckDBPyConnection, *, memory_limit: str | None = None) -> None:
     """Session settings every sts-audit connection uses (UTC, bounded memory)."""
     con.execute("SET TimeZone = 'UTC'")
+    # DuckDB's own progress bar writes to the terminal: it would corrupt --json output
+    con.execute("SET enable_progress_bar = false")
     if memory_limit:
         con.execute(f"SET memory_limit = {sql_literal(memory_limit)}")
 
