@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -151,6 +152,27 @@ def _account(value: str | None) -> str | None:
     return check_account_id(value) if value is not None else None
 
 
+def _list(
+    query: Callable[..., pl.DataFrame],
+    what: str,
+    view: str,
+    lake: Path | None,
+    account: str | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    principal: str | None,
+    fmt: Format,
+    output: Path | None,
+) -> None:
+    """The body the filtered listing commands share: connect, query with bound filters, render."""
+    con, _ = _connect(lake)
+    frame = query(
+        con, account=_account(account), since=_day(since), until=_day(until), principal=principal
+    )
+    frame = analysis.require_rows(frame, what)
+    render(_show(frame, fmt, view), fmt, output=output, title=view)
+
+
 def sessions_command(
     *,
     lake: LakeOption = None,
@@ -169,12 +191,18 @@ def sessions_command(
 
         sts-audit sessions --principal arn:aws:iam::111122223333:user/alice --format json
     """
-    con, _ = _connect(lake)
-    frame = analysis.sessions(
-        con, account=_account(account), since=_day(since), until=_day(until), principal=principal
+    _list(
+        analysis.sessions,
+        "sessions",
+        "sessions",
+        lake,
+        account,
+        since,
+        until,
+        principal,
+        fmt,
+        output,
     )
-    frame = analysis.require_rows(frame, "sessions")
-    render(_show(frame, fmt, "sessions"), fmt, output=output, title="sessions")
 
 
 def chains_command(
@@ -195,12 +223,7 @@ def chains_command(
 
         sts-audit chains --account 999988887777 --format csv --output chains.csv
     """
-    con, _ = _connect(lake)
-    frame = analysis.chains(
-        con, account=_account(account), since=_day(since), until=_day(until), principal=principal
-    )
-    frame = analysis.require_rows(frame, "chains")
-    render(_show(frame, fmt, "chains"), fmt, output=output, title="chains")
+    _list(analysis.chains, "chains", "chains", lake, account, since, until, principal, fmt, output)
 
 
 def logins_command(
@@ -221,12 +244,18 @@ def logins_command(
 
         sts-audit logins --principal dana@example.com --format json
     """
-    con, _ = _connect(lake)
-    frame = analysis.logins(
-        con, account=_account(account), since=_day(since), until=_day(until), principal=principal
+    _list(
+        analysis.logins,
+        "federated logins",
+        "logins",
+        lake,
+        account,
+        since,
+        until,
+        principal,
+        fmt,
+        output,
     )
-    frame = analysis.require_rows(frame, "federated logins")
-    render(_show(frame, fmt, "logins"), fmt, output=output, title="logins")
 
 
 def accounts_command(
