@@ -423,25 +423,18 @@ def _quarantine_rows(con: duckdb.DuckDBPyConnection, bad: dict[str, str], run_id
         },
         schema=pa.schema([("local_path", pa.string()), ("reason", pa.string())]),
     )
-    con.register("bad_files_arrow", bad_files)
+    con.register("bad_files", bad_files)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE quarantine_out AS "
-        + queries.load("ingest/stg_quarantine")
-        + " UNION ALL SELECT f.source_uri, CAST(NULL AS INTEGER), b.reason, CAST(NULL AS VARCHAR),"
-        " $run FROM bad_files_arrow AS b JOIN batch_files AS f ON b.local_path = f.local_path",
+        "CREATE OR REPLACE TEMP TABLE quarantine_out AS " + queries.load("ingest/stg_quarantine"),
         {"run": run_id},
     )
-    con.unregister("bad_files_arrow")
+    con.unregister("bad_files")
     row = con.execute("SELECT count(*) FROM quarantine_out").fetchall()[0]
     return int(row[0]) if row else 0
 
 
 def _per_file_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
-    rows = con.execute(
-        "SELECT source_uri, count(*) FILTER (WHERE reject_reason IS NULL OR reject_reason NOT LIKE"
-        " 'skip:%'), count(*) FILTER (WHERE reject_reason NOT LIKE 'skip:%') FROM staged"
-        " GROUP BY source_uri"
-    ).fetchall()
+    rows = queries.run(con, "ingest/stg_file_counts").fetchall()
     return {uri: (int(n), int(r)) for uri, n, r in rows}
 
 

@@ -1,6 +1,7 @@
 -- name: stg_quarantine
--- grain: one row per rejected record of the batch
--- Records that could not be stored, with the file, the position and the reason.
+-- grain: one row per rejected record of the batch, plus one per file that could not be read
+-- What could not be stored, with the file, the position (NULL for a whole file) and the reason.
+-- params: $run
 select
     source_uri,
     source_position,
@@ -9,3 +10,14 @@ select
     ingest_run
 from staged
 where reject_reason is not null and reject_reason not like 'skip:%'
+
+union all
+
+select
+    f.source_uri,
+    cast(null as integer) as source_position,
+    b.reason,
+    cast(null as varchar) as raw,
+    $run as ingest_run
+from bad_files as b
+inner join batch_files as f on b.local_path = f.local_path
