@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import duckdb
@@ -40,8 +41,10 @@ def _empty_events_select() -> str:
 def configure(con: duckdb.DuckDBPyConnection, *, memory_limit: str | None = None) -> None:
     """Session settings every sts-audit connection uses (UTC, bounded memory)."""
     con.execute("SET TimeZone = 'UTC'")
-    # DuckDB's own progress bar writes to the terminal: it would corrupt --json output
-    con.execute("SET enable_progress_bar = false")
+    # DuckDB's own progress bar writes to the terminal: it would corrupt --json output. Inside
+    # Jupyter DuckDB refuses to change the setting without ipywidgets; nothing to protect there.
+    with contextlib.suppress(duckdb.InvalidInputException):
+        con.execute("SET enable_progress_bar = false")
     if memory_limit:
         con.execute(f"SET memory_limit = {sql_literal(memory_limit)}")
 
