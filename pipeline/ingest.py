@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import orjson
@@ -26,6 +27,9 @@ from pipeline import lake as lakefs
 from pipeline import lakewriter, manifest, queries, sources
 from pipeline.errors import StrictIngestError
 from pipeline.schema import EVENT_COLUMN_NAMES
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 # A batch is read by one DuckDB scan: large enough for few, big Parquet files, small enough
 # for the memory bound. Sizes are uncompressed estimates.
@@ -144,16 +148,13 @@ def _stage(con: duckdb.DuckDBPyConnection, paths: list[str], salt: str, run_id: 
     # as much as a tenth of the whole read on small 5-minute files)
     multi = [p for p in paths if not _is_delivery_name(p) and is_multi_document(Path(p))]
     groups: list[tuple[list[str], bool]] = [([p], True) for p in multi]
-    single = [p for p in paths if p not in set(multi)]
+    multi_set = set(multi)
+    single = [p for p in paths if p not in multi_set]
     if single or not groups:
         groups.insert(0, (single, False))
     con.execute("DROP TABLE IF EXISTS staged")
-    for files, per_file in groups:
-        verb = (
-            "INSERT INTO staged "
-            if _table_exists(con, "staged")
-            else "CREATE TEMP TABLE staged AS "
-        )
+    for index, (files, per_file) in enumerate(groups):
+        verb = "CREATE TEMP TABLE staged AS " if index == 0 else "INSERT INTO staged "
         params = {"salt": salt, "run": run_id, "per_file": per_file}
         if files:
             params |= {"files": files, "max_object_size": _max_object_size(files)}
@@ -161,8 +162,7 @@ def _stage(con: duckdb.DuckDBPyConnection, paths: list[str], salt: str, run_id: 
         else:
             # Every file of the batch was unreadable: read_json_objects refuses an empty file
             # list, so type an empty relation instead (staged must exist, with its columns).
-            typed = queries.body("ingest/stg_events")[5:]
-            empty = f"with raw_records as ({_NO_RAW_RECORDS}),\n{typed}"
+            empty = queries.with_cte(_NO_RAW_RECORDS, "raw_records", "ingest/stg_events")
             con.execute(verb + empty, {"salt": salt, "run": run_id})
 
 
@@ -178,14 +178,6 @@ _DELIVERY_NAME_RE = re.compile(r"_CloudTrail_[a-z0-9-]+_\d{8}T\d{4}Z_[A-Za-z0-9]
 def _is_delivery_name(path: str) -> bool:
     """A CloudTrail delivery file name: ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHmmZ_UNIQUE.json.gz."""
     return _DELIVERY_NAME_RE.search(path) is not None
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = $name AND temporary",
-        {"name": name},
-    ).fetchone()
-    return bool(row and row[0])
 
 
 def is_multi_document(path: Path, peek: int = 65536) -> bool:
@@ -552,7 +544,7 @@ def check_strict(summary: IngestSummary) -> None:
 
 
 def _fetch(
-    objects: Sequence[sources.SourceObject], dest: Path, s3: object
+    objects: Sequence[sources.SourceObject], dest: Path, s3: S3Client | None
 ) -> Iterator[tuple[str, Path]]:
-    for obj, path in sources.fetch(objects, dest, s3=s3):  # type: ignore[arg-type]
+    for obj, path in sources.fetch(objects, dest, s3=s3):
         yield obj.uri, path

@@ -50,10 +50,15 @@ def body(name: str) -> str:
 
 def compose(first: str, cte_name: str, second: str) -> str:
     """`second` with `first` prepended as the CTE `cte_name`, so two files run as one query."""
+    return with_cte(body(first), cte_name, second)
+
+
+def with_cte(first_sql: str, cte_name: str, second: str) -> str:
+    """Query `second` with `first_sql` prepended as the CTE `cte_name`."""
     rest = body(second)
     if not rest[:5].lower() == "with ":
         raise StsAuditError(f"{second} must start with a WITH clause to be composed")
-    return f"with {cte_name} as (\n{body(first)}\n),\n{rest[5:]}"
+    return f"with {cte_name} as (\n{first_sql}\n),\n{rest[5:]}"
 
 
 def header(name: str) -> dict[str, str]:
