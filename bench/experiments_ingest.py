@@ -64,7 +64,12 @@ def main() -> None:
         {"f": files},
     )
     largest = max(Path(p).stat().st_size for p in files) * 40
-    params = {"files": files, "max_object_size": max(1 << 20, largest), "per_file": False}
+    params = {
+        "files": files,
+        "max_object_size": max(1 << 20, largest),
+        "per_file": False,
+        "line_numbers": [],
+    }
     raw = queries.body("ingest/stg_raw_records")
 
     if on("parse"):
@@ -73,7 +78,7 @@ def main() -> None:
             lambda: con.execute(
                 "SELECT count(*) FROM read_json_objects($files, format='unstructured', "
                 "maximum_object_size=$max_object_size)",
-                {k: v for k, v in params.items() if k != "per_file"},
+                {k: v for k, v in params.items() if k not in ("per_file", "line_numbers")},
             ).fetchall(),
         )
         timed(
@@ -86,7 +91,7 @@ def main() -> None:
                 "SELECT count(*) FROM (SELECT unnest(Records) FROM read_json($files, "
                 "columns={'Records': 'JSON[]'}, format='unstructured', "
                 "maximum_object_size=$max_object_size))",
-                {k: v for k, v in params.items() if k != "per_file"},
+                {k: v for k, v in params.items() if k not in ("per_file", "line_numbers")},
             ).fetchall(),
         )
 

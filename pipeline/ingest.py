@@ -8,6 +8,7 @@ unreadable files, and commits each batch atomically (`pipeline.lakewriter`).
 from __future__ import annotations
 
 import functools
+import gzip
 import re
 import secrets
 import shutil
@@ -157,7 +158,11 @@ def _stage(con: duckdb.DuckDBPyConnection, paths: list[str], salt: str, run_id: 
         verb = "CREATE TEMP TABLE staged AS " if index == 0 else "INSERT INTO staged "
         params = {"salt": salt, "run": run_id, "per_file": per_file}
         if files:
-            params |= {"files": files, "max_object_size": _max_object_size(files)}
+            params |= {
+                "files": files,
+                "max_object_size": _max_object_size(files),
+                "line_numbers": value_line_numbers(Path(files[0])) if per_file else [],
+            }
             con.execute(verb + sql, params)
         else:
             # Every file of the batch was unreadable: read_json_objects refuses an empty file
@@ -199,6 +204,28 @@ def is_multi_document(path: Path, peek: int = 65536) -> bool:
         return isinstance(orjson.loads(line), dict)
     except orjson.JSONDecodeError:
         return False
+
+
+def value_line_numbers(path: Path) -> list[int]:
+    """The 0-based line number of each JSON value of an NDJSON file (its non-blank lines).
+
+    DuckDB numbers the values it reads; a quarantined record must name its line, which differs
+    from the value's number after a blank line.
+    """
+    numbers: list[int] = []
+    opener = gzip.open if _is_gzip(path) else open
+    try:
+        with opener(path, "rb") as handle:
+            numbers.extend(number for number, line in enumerate(handle) if line.strip())
+    except (OSError, EOFError, zlib.error):
+        # a truncated gzip: keep the lines read; DuckDB's own read then names the problem
+        pass
+    return numbers
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
 
 
 def _max_object_size(paths: Sequence[str]) -> int:
@@ -254,7 +281,12 @@ def _stage_isolating_bad_files(
         try:
             con.execute(
                 "SELECT count(*) FROM (" + queries.body("ingest/stg_raw_records") + ")",
-                {"files": [path], "max_object_size": _max_object_size([path]), "per_file": True},
+                {
+                    "files": [path],
+                    "max_object_size": _max_object_size([path]),
+                    "per_file": True,
+                    "line_numbers": [],
+                },
             ).fetchall()
         except duckdb.Error as exc:
             if not _is_input_error(exc):
@@ -308,7 +340,7 @@ def _ingest_batch(
     # fetchall, not fetchone: DuckDB 2 refuses con.register() while a result is unfinished
     row = queries.run(con, "ingest/stg_batch_counts").fetchall()[0]
     assert row is not None
-    read, rejected, insight, _digest_docs, min_date, max_date = row
+    read, rejected, insight, min_date, max_date = row
     lakefs.attach_events(con, lake)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE lake_keys AS " + queries.load("ingest/stg_lake_keys"),
@@ -331,15 +363,17 @@ def _ingest_batch(
 
     per_file = _per_file_counts(con)
     entries = []
+    digests = 0
     for path, obj in local.items():
-        records, file_rejected = per_file.get(obj.uri, (0, 0))
-        status = "quarantined" if path in bad else "ingested"
+        records, file_rejected, digest = per_file.get(obj.uri, (0, 0, False))
+        status = "quarantined" if path in bad else "skipped" if digest else "ingested"
+        digests += digest
         entries.append(
             manifest.ManifestEntry(
                 uri=obj.uri,
                 size=obj.size,
                 version=obj.version,
-                kind=obj.kind,
+                kind="digest" if digest else obj.kind,
                 run=run_id,
                 records=records,
                 rejected=file_rejected,
@@ -349,7 +383,8 @@ def _ingest_batch(
     written = lakewriter.commit_batch(lake, batch.name, staged_dir, entries)
 
     summary.batches += 1
-    summary.files_read += len(local) - len(bad)
+    summary.files_read += len(local) - len(bad) - digests
+    summary.files_skipped_digest += digests
     summary.files_quarantined += len(bad)
     summary.quarantined_files += [local[p].uri for p in sorted(bad)]
     summary.records_read += int(read or 0)
@@ -425,9 +460,9 @@ def _quarantine_rows(con: duckdb.DuckDBPyConnection, bad: dict[str, str], run_id
     return int(row[0]) if row else 0
 
 
-def _per_file_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
+def _per_file_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int, bool]]:
     rows = queries.run(con, "ingest/stg_file_counts").fetchall()
-    return {uri: (int(n), int(r)) for uri, n, r in rows}
+    return {uri: (int(n), int(r), bool(digest)) for uri, n, r, digest in rows}
 
 
 ProgressCallback = Callable[[int], None]

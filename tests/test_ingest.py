@@ -177,10 +177,6 @@ def test_ndjson_quarantined_lines_carry_their_line_number(lake: Path, tmp_path: 
     assert sorted(p for (p,) in rows(lake, "select source_position from events")) == [0, 2, 4]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: positions count JSON values, so a blank line shifts later NDJSON positions",
-)
 def test_ndjson_position_is_the_line_number_even_after_blank_lines(
     lake: Path, tmp_path: Path
 ) -> None:
@@ -191,6 +187,17 @@ def test_ndjson_position_is_the_line_number_even_after_blank_lines(
     )
     run(lake, src)
     assert [q["source_position"] for q in quarantine_rows(lake)] == [2]
+
+
+def test_gzipped_ndjson_positions_are_line_numbers(lake: Path, tmp_path: Path) -> None:
+    recs = records(3)
+    recs[2]["eventTime"] = "yesterday"
+    text = f"{json.dumps(recs[0])}\n   \n{json.dumps(recs[1])}\n\n{json.dumps(recs[2])}\n"
+    src = write_bytes(tmp_path / "export.ndjson.gz", gzip.compress(text.encode()))
+    summary = run(lake, src)
+    assert (summary.records_stored, summary.records_rejected) == (2, 1)
+    assert [q["source_position"] for q in quarantine_rows(lake)] == [4]
+    assert sorted(p for (p,) in rows(lake, "select source_position from events")) == [0, 2]
 
 
 def test_org_trail_folder_is_read_with_recipient_accounts(lake: Path, tmp_path: Path) -> None:
@@ -276,7 +283,11 @@ def test_digest_body_and_insight_records_outside_their_folders_are_not_events(
 
     assert (summary.records_read, summary.records_stored, summary.records_rejected) == (2, 2, 0)
     assert summary.records_skipped_insight == 1
+    # the renamed digest is counted as a skipped digest, not as a file read
+    assert (summary.files_read, summary.files_skipped_digest) == (1, 1)
     assert quarantine_rows(lake) == []
+    again = run(lake, src)
+    assert (again.files_unchanged, again.files_read, again.records_read) == (2, 0, 0)
 
 
 # --- partitioning and portability of the lake ------------------------------------------------

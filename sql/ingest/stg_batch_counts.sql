@@ -6,7 +6,6 @@ select
     count(*) filter (where reject_reason is not null and reject_reason not like 'skip:%')
         as records_rejected,
     count(*) filter (where reject_reason = 'skip:insight') as insight_records,
-    count(*) filter (where reject_reason = 'skip:digest') as digest_documents,
     min(event_date) as min_date,
     max(event_date) as max_date
 from staged

@@ -7,12 +7,17 @@
 -- CloudTrail-Digest path are flagged, not read as records.
 -- DuckDB-only (runs at ingest, not in the portable analysis layer).
 -- params: $files (local paths), $max_object_size (bytes), $per_file (true when $files is one
--- multi-document file such as NDJSON: the ordinality is then the value's position in it)
+-- multi-document file such as NDJSON: a value's position is then its place in that file),
+-- $line_numbers (for such a file, the 0-based line number of each value in file order, so a
+-- blank line does not shift the positions after it; empty otherwise)
 with documents as (
     select
         filename,
         json as doc,
-        case when $per_file then ordinality - 1 else 0 end as doc_index
+        case
+            when $per_file then coalesce(cast($line_numbers as bigint[])[ordinality], ordinality - 1)
+            else 0
+        end as doc_index
     from read_json_objects(
         $files,
         format = 'unstructured',
