@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import resource
 import shutil
 import tempfile
 import time
@@ -21,8 +22,14 @@ from pathlib import Path
 import duckdb
 
 TIMES: dict[str, list[float]] = defaultdict(list)
+CPU: dict[str, list[float]] = defaultdict(list)
 EXTRA_SETTINGS: list[str] = []
 _real_connect = duckdb.connect
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _label(sql: str) -> str:
@@ -48,11 +55,12 @@ class _TimedConnection:
             for setting in EXTRA_SETTINGS:
                 self._con.execute(f"SET {setting}")
             return result
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu()
         try:
             return self._con.execute(sql, *args, **kwargs)
         finally:
             TIMES[_label(sql)].append(time.perf_counter() - started)
+            CPU[_label(sql)].append(_cpu() - cpu)
 
     def __getattr__(self, name: str):  # noqa: ANN204
         return getattr(self._con, name)
@@ -78,25 +86,27 @@ def main() -> None:
     kwargs = {}
     if args.batch_mb:
         kwargs["batch_bytes"] = args.batch_mb * 1024 * 1024
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     summary = ingest_mod.ingest([args.source], lake, **kwargs)
-    total = time.perf_counter() - started
+    total, total_cpu = time.perf_counter() - started, _cpu() - cpu
     in_sql = sum(sum(v) for v in TIMES.values())
+    in_sql_cpu = sum(sum(v) for v in CPU.values())
     print(
-        f"total {total:.2f} s; in DuckDB statements {in_sql:.2f} s; "
+        f"total {total:.2f} s ({total_cpu:.2f} s CPU); in DuckDB statements {in_sql:.2f} s; "
         f"stored {summary.records_stored:,} of {summary.records_read:,} in "
         f"{summary.batches} batch(es), {summary.data_files_written} data files"
     )
     for label, times in sorted(TIMES.items(), key=lambda kv: -sum(kv[1])):
         if sum(times) >= 0.05:
-            print(f"{sum(times):8.2f} s  {len(times):4d}x  {label}")
+            print(f"{sum(times):8.2f} s {sum(CPU[label]):8.2f} s CPU {len(times):4d}x  {label}")
             if len(times) > 3:
                 third = max(1, len(times) // 3)
                 print(
                     f"{'':18}first third {sum(times[:third]):.2f} s, "
                     f"last third {sum(times[-third:]):.2f} s"
                 )
-    print(f"{total - in_sql:8.2f} s  Python outside DuckDB (discover, manifest, commit, ...)")
+    outside = f"{total - in_sql:8.2f} s {total_cpu - in_sql_cpu:8.2f} s CPU"
+    print(f"{outside}  Python outside DuckDB (discover, manifest, commit, ...)")
     if not args.lake:
         shutil.rmtree(lake, ignore_errors=True)
 

@@ -409,20 +409,17 @@ def _batch_accounts(con: duckdb.DuckDBPyConnection) -> list[str]:
 def _write_partitions(con: duckdb.DuckDBPyConnection, target: Path, batch_name: str) -> None:
     """Write the batch's new rows as one Parquet file per (event_date, recipient_account_id).
 
-    One single-file COPY per partition, from a table sorted by partition, costs about half of
-    DuckDB's PARTITION_BY writer here (measured in bench/, see BENCHMARKS.md).
+    One single-file COPY per partition costs about half of DuckDB's PARTITION_BY writer here
+    (bench/LIMITS.md). Each COPY reads `staged` itself, filtered to its partition and to the
+    fresh rows: copying the fresh rows into a sorted table first cost as much as the writes.
     """
-    columns = ", ".join((*EVENT_COLUMN_NAMES, "event_date", "recipient_account_id"))
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE fresh_rows AS SELECT {columns} FROM staged AS s"
+    partitions = con.execute(
+        "SELECT DISTINCT event_date, recipient_account_id FROM staged AS s"
         " SEMI JOIN fresh AS f ON s.source_uri = f.source_uri"
         " AND s.source_position = f.source_position AND s.record_hash = f.record_hash"
-        " ORDER BY event_date, recipient_account_id"
-    )
-    partitions = con.execute(
-        "SELECT DISTINCT event_date, recipient_account_id FROM fresh_rows ORDER BY 1, 2"
+        " ORDER BY 1, 2"
     ).fetchall()
-    data_columns = ", ".join(EVENT_COLUMN_NAMES)
+    data_columns = ", ".join(f"s.{c}" for c in EVENT_COLUMN_NAMES)
     for event_date, account in partitions:
         # the account comes from the logs: stg_events already limits it to a safe token, and
         # this check keeps any other value out of the path
@@ -432,13 +429,14 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, target: Path, batch_name: 
         folder.mkdir(parents=True, exist_ok=True)
         path = lakefs.sql_literal(str(folder / f"part-{batch_name}-0.parquet"))
         con.execute(
-            f"COPY (SELECT {data_columns} FROM fresh_rows"
-            " WHERE event_date = $event_date AND recipient_account_id = $account)"
+            f"COPY (SELECT {data_columns} FROM staged AS s"
+            " SEMI JOIN fresh AS f ON s.source_uri = f.source_uri"
+            " AND s.source_position = f.source_position AND s.record_hash = f.record_hash"
+            " WHERE s.event_date = $event_date AND s.recipient_account_id = $account)"
             f" TO {path} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1,"
             " ROW_GROUP_SIZE 122880)",
             {"event_date": event_date, "account": account},
         )
-    con.execute("DROP TABLE fresh_rows")
 
 
 def _quarantine_rows(con: duckdb.DuckDBPyConnection, bad: dict[str, str], run_id: str) -> int:
