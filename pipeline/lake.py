@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from pipeline.errors import LakeError
 from pipeline.schema import EVENT_COLUMNS, HIVE_TYPES, PARTITION_COLUMNS
+
+if TYPE_CHECKING:
+    import duckdb
 
 EVENTS_DIR = "events"
 QUARANTINE_DIR = "quarantine"
@@ -40,6 +42,8 @@ def _empty_events_select() -> str:
 
 def configure(con: duckdb.DuckDBPyConnection, *, memory_limit: str | None = None) -> None:
     """Session settings every sts-audit connection uses (UTC, bounded memory)."""
+    import duckdb  # imported when used: the CLI starts without it
+
     con.execute("SET TimeZone = 'UTC'")
     # DuckDB's own progress bar writes to the terminal: it would corrupt --json output. Inside
     # Jupyter DuckDB refuses to change the setting without ipywidgets; nothing to protect there.
@@ -86,6 +90,8 @@ def connect(lake: Path, *, require_events: bool = True) -> duckdb.DuckDBPyConnec
             f"no events in lake {lake}",
             fix=f"run `sts-audit ingest SOURCE --lake {lake}` first, or pass the right --lake",
         )
+    import duckdb
+
     con = duckdb.connect()
     configure(con)
     # spill under the lake, not into the working directory

@@ -8,10 +8,12 @@ from collections.abc import Mapping
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from pipeline.errors import StsAuditError
+
+if TYPE_CHECKING:
+    import duckdb
 
 _HEADER_RE = re.compile(r"^--\s*([a-z_]+):\s?(.*)$")
 

@@ -6,12 +6,14 @@ import datetime as dt
 import enum
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import polars as pl
 
 from pipeline.errors import ConfigError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 class Format(enum.StrEnum):
@@ -53,6 +55,8 @@ def render(
             for row in frame.iter_rows(named=True)
         )
     elif fmt is Format.csv:
+        import polars as pl
+
         text = frame.with_columns(
             pl.col(c).list.join(";") for c, t in frame.schema.items() if isinstance(t, pl.List)
         ).write_csv(datetime_format="%Y-%m-%dT%H:%M:%SZ")

@@ -6,15 +6,21 @@ import datetime as dt
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import duckdb
-import polars as pl
 import typer
 
-from pipeline import analysis
 from pipeline.config import check_account_id, load_config, resolve_lake
 from pipeline.render import Format, render
+
+if TYPE_CHECKING:
+    import duckdb
+    import polars as pl
+
+    from pipeline import analysis
+
+# `pipeline.analysis` (DuckDB, polars) is imported inside each command: `--help` and the other
+# commands start without it.
 
 LakeOption = Annotated[
     Path | None,
@@ -139,6 +145,8 @@ def _show(frame: pl.DataFrame, fmt: Format, view: str) -> pl.DataFrame:
 
 
 def _connect(lake: Path | None) -> tuple[duckdb.DuckDBPyConnection, analysis.Settings]:
+    from pipeline import analysis
+
     config = load_config()
     settings = analysis.Settings.from_config(config)
     return analysis.open_analysis(resolve_lake(lake, config), settings), settings
@@ -165,6 +173,8 @@ def _list(
     output: Path | None,
 ) -> None:
     """The body the filtered listing commands share: connect, query with bound filters, render."""
+    from pipeline import analysis
+
     con, _ = _connect(lake)
     frame = query(
         con, account=_account(account), since=_day(since), until=_day(until), principal=principal
@@ -191,6 +201,8 @@ def sessions_command(
 
         sts-audit sessions --principal arn:aws:iam::111122223333:user/alice --format json
     """
+    from pipeline import analysis
+
     _list(
         analysis.sessions,
         "sessions",
@@ -223,6 +235,8 @@ def chains_command(
 
         sts-audit chains --account 999988887777 --format csv --output chains.csv
     """
+    from pipeline import analysis
+
     _list(analysis.chains, "chains", "chains", lake, account, since, until, principal, fmt, output)
 
 
@@ -244,6 +258,8 @@ def logins_command(
 
         sts-audit logins --principal dana@example.com --format json
     """
+    from pipeline import analysis
+
     _list(
         analysis.logins,
         "federated logins",
@@ -273,6 +289,8 @@ def accounts_command(
 
         sts-audit accounts --account 123456789012 --format json
     """
+    from pipeline import analysis
+
     con, _ = _connect(lake)
     frame = analysis.account_graph(con, account=_account(account))
     render(analysis.require_rows(frame, "account hops"), fmt, output=output, title="accounts")
@@ -298,6 +316,10 @@ def explain_command(
 
         sts-audit explain 3c2d8a51-6b1e-4f0a-9d8e-0123456789ab --format json
     """
+    import polars as pl
+
+    from pipeline import analysis
+
     con, _ = _connect(lake)
     result = analysis.explain(con, session_or_key)
     if fmt is Format.parquet:
@@ -321,6 +343,8 @@ def analyze_command(*, lake: LakeOption = None) -> None:
 
         sts-audit analyze --lake lake
     """
+    from pipeline import analysis
+
     config = load_config()
     target = resolve_lake(lake, config)
     counts = analysis.analyze(target, analysis.Settings.from_config(config))

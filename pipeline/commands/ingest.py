@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
 
-from pipeline import ingest as ingest_lib
 from pipeline.config import load_config, resolve_lake
+
+if TYPE_CHECKING:
+    from pipeline import ingest as ingest_lib
+
+# `pipeline.ingest` (DuckDB, pyarrow) is imported inside each command: `--help` and the other
+# commands start without it.
 
 LakeOption = Annotated[
     Path | None,
@@ -52,6 +57,8 @@ def ingest_command(
 
         sts-audit ingest s3://my-trail-bucket/AWSLogs/o-exampleorgid/ --lake lake --json
     """
+    from pipeline import ingest as ingest_lib
+
     target = resolve_lake(lake, load_config())
     show_progress = not quiet and not as_json and sys.stderr.isatty()
     if show_progress:
@@ -111,6 +118,8 @@ def quarantine_command(
 
         sts-audit quarantine --lake lake --limit 20
     """
+    from pipeline import ingest as ingest_lib
+
     target = resolve_lake(lake, load_config())
     rows = ingest_lib.quarantined(target, limit=limit)
     if not rows:

@@ -8,8 +8,6 @@ from typing import Annotated
 import orjson
 import typer
 
-from pipeline import analysis
-from pipeline import ingest as ingest_lib
 from pipeline.commands.ingest import render_summary
 from pipeline.config import load_config, resolve_lake
 
@@ -45,6 +43,10 @@ def run_command(
 
         sts-audit run s3://my-trail-bucket/AWSLogs/ --lake /data/lake --quiet --strict
     """
+    # imported here, not at the top: `--help` and the other commands start without DuckDB
+    from pipeline import analysis
+    from pipeline import ingest as ingest_lib
+
     cfg = load_config(config)
     target = resolve_lake(lake, cfg)
     summary = ingest_lib.ingest(sources, target, endpoint_url=endpoint_url)
