@@ -1,33 +1,25 @@
 """`sts-audit ingest`: CloudTrail JSON (local or S3) into the Parquet lake, losing nothing.
 
-The heavy lifting is DuckDB SQL (`sql/ingest/`): one parallel scan of a batch of files reads
-every input shape, types the columns and hashes tokens; Python only plans batches, isolates
-unreadable files, and commits each batch atomically (`pipeline.lakewriter`).
+This module decides what to read: it discovers the sources, skips what the manifest already
+holds (a rerun with nothing new stops here, without loading DuckDB), counts digest and Insight
+files, and plans batches by uncompressed size. `pipeline.batch` reads, types and writes each
+batch with DuckDB SQL (`sql/ingest/`) and commits it atomically.
 """
 
 from __future__ import annotations
 
 import functools
-import gzip
-import re
 import secrets
 import shutil
 import time
-import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import duckdb
-import orjson
-import pyarrow as pa
-
-from pipeline import lake as lakefs
-from pipeline import lakewriter, manifest, queries, sources
+from pipeline import lakewriter, manifest, sources
 from pipeline.errors import StrictIngestError
-from pipeline.schema import EVENT_COLUMN_NAMES
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -37,11 +29,6 @@ if TYPE_CHECKING:
 DEFAULT_BATCH_BYTES = 48 * 1024 * 1024
 GZIP_RATIO = 10
 GZIP_MAX_RATIO = 1032  # deflate's maximum compression ratio
-MIN_OBJECT_SIZE = 1024 * 1024
-MAX_OBJECT_SIZE = 256 * 1024 * 1024
-DUCKDB_MEMORY = "640MB"
-
-_ERROR_FILE_RE = re.compile(r'file "?([^"\s]+)"?', re.IGNORECASE)
 
 
 @dataclass
@@ -84,7 +71,7 @@ class IngestSummary:
 
 
 @dataclass
-class _Batch:
+class Batch:
     name: str
     objects: list[sources.SourceObject]
 
@@ -100,143 +87,28 @@ def _estimated_bytes(obj: sources.SourceObject) -> int:
         return obj.size
     if obj.uri.startswith("s3://"):
         return obj.size * GZIP_RATIO
-    return _uncompressed_size_cached(obj.uri)
+    return uncompressed_size_cached(obj.uri)
 
 
 def plan_batches(
     objects: Sequence[sources.SourceObject], run_id: str, batch_bytes: int
-) -> list[_Batch]:
+) -> list[Batch]:
     """Group objects (in their sorted order, so neighbours share partitions) into batches."""
-    batches: list[_Batch] = []
+    batches: list[Batch] = []
     current: list[sources.SourceObject] = []
     size = 0
     for obj in objects:
         if current and size + _estimated_bytes(obj) > batch_bytes:
-            batches.append(_Batch(f"{run_id}-b{len(batches):05d}", current))
+            batches.append(Batch(f"{run_id}-b{len(batches):05d}", current))
             current, size = [], 0
         current.append(obj)
         size += _estimated_bytes(obj)
     if current:
-        batches.append(_Batch(f"{run_id}-b{len(batches):05d}", current))
+        batches.append(Batch(f"{run_id}-b{len(batches):05d}", current))
     return batches
 
 
-def _connect(lake: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    lakefs.configure(con, memory_limit=DUCKDB_MEMORY)
-    tmp = lakewriter.state_dir(lake) / "tmp"
-    tmp.mkdir(parents=True, exist_ok=True)
-    con.execute(f"SET temp_directory = {lakefs.sql_literal(str(tmp))}")
-    con.execute("SET preserve_insertion_order = false")
-    return con
-
-
-def _clean_error(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    text = re.sub(r"^[A-Za-z ]+Error:\s*", "", text)
-    return text[:300]
-
-
-def _stage(con: duckdb.DuckDBPyConnection, paths: list[str], salt: str, run_id: str) -> None:
-    """Read and type one batch into the temp table `staged`.
-
-    Single-document files (delivery files, arrays, LookupEvents pages) go through one parallel
-    scan; each multi-document file (NDJSON) is scanned alone, so a value's ordinality is its
-    position in that file.
-    """
-    sql = queries.compose("ingest/stg_raw_records", "raw_records", "ingest/stg_events")
-    # CloudTrail's own delivery files are one document each: skip the peek for them (it costs
-    # as much as a tenth of the whole read on small 5-minute files)
-    multi = [p for p in paths if not _is_delivery_name(p) and is_multi_document(Path(p))]
-    groups: list[tuple[list[str], bool]] = [([p], True) for p in multi]
-    multi_set = set(multi)
-    single = [p for p in paths if p not in multi_set]
-    if single or not groups:
-        groups.insert(0, (single, False))
-    con.execute("DROP TABLE IF EXISTS staged")
-    for index, (files, per_file) in enumerate(groups):
-        verb = "CREATE TEMP TABLE staged AS " if index == 0 else "INSERT INTO staged "
-        params = {"salt": salt, "run": run_id, "per_file": per_file}
-        if files:
-            params |= {
-                "files": files,
-                "max_object_size": _max_object_size(files),
-                "line_numbers": value_line_numbers(Path(files[0])) if per_file else [],
-            }
-            con.execute(verb + sql, params)
-        else:
-            # Every file of the batch was unreadable: read_json_objects refuses an empty file
-            # list, so type an empty relation instead (staged must exist, with its columns).
-            empty = queries.with_cte(_NO_RAW_RECORDS, "raw_records", "ingest/stg_events")
-            con.execute(verb + empty, {"salt": salt, "run": run_id})
-
-
-_NO_RAW_RECORDS = (
-    "select cast(null as varchar) as filename, cast(null as varchar) as shape,"
-    " cast(null as varchar) as raw_text, cast(null as bigint) as position where false"
-)
-
-
-_DELIVERY_NAME_RE = re.compile(r"_CloudTrail_[a-z0-9-]+_\d{8}T\d{4}Z_[A-Za-z0-9]+\.json(\.gz)?$")
-
-
-def _is_delivery_name(path: str) -> bool:
-    """A CloudTrail delivery file name: ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHmmZ_UNIQUE.json.gz."""
-    return _DELIVERY_NAME_RE.search(path) is not None
-
-
-def is_multi_document(path: Path, peek: int = 65536) -> bool:
-    """True for NDJSON-like files: a first line that is a whole JSON object, then more."""
-    with path.open("rb") as handle:
-        head = handle.read(peek)
-    if head[:2] == b"\x1f\x8b":
-        try:
-            head = zlib.decompressobj(31).decompress(head, peek)
-        except zlib.error:
-            return False
-    text = head.lstrip()
-    if not text.startswith(b"{"):
-        return False
-    line, newline, rest = text.partition(b"\n")
-    if not newline or not rest.strip():
-        return False
-    try:
-        return isinstance(orjson.loads(line), dict)
-    except orjson.JSONDecodeError:
-        return False
-
-
-def value_line_numbers(path: Path) -> list[int]:
-    """The 0-based line number of each JSON value of an NDJSON file (its non-blank lines).
-
-    DuckDB numbers the values it reads; a quarantined record must name its line, which differs
-    from the value's number after a blank line.
-    """
-    numbers: list[int] = []
-    opener = gzip.open if _is_gzip(path) else open
-    try:
-        with opener(path, "rb") as handle:
-            numbers.extend(number for number, line in enumerate(handle) if line.strip())
-    except (OSError, EOFError, zlib.error):
-        # a truncated gzip: keep the lines read; DuckDB's own read then names the problem
-        pass
-    return numbers
-
-
-def _is_gzip(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return handle.read(2) == b"\x1f\x8b"
-
-
-def _max_object_size(paths: Sequence[str]) -> int:
-    """A JSON buffer big enough for the largest file (gzip's trailer gives its size)."""
-    largest = 0
-    for path in paths:
-        largest = max(largest, _uncompressed_size_cached(path))
-    return max(MIN_OBJECT_SIZE, min(MAX_OBJECT_SIZE, int(largest * 1.1) + 1024))
-
-
-def _uncompressed_size_cached(path: str) -> int:
+def uncompressed_size_cached(path: str) -> int:
     """uncompressed_size, read once per file version (planning and the JSON buffer both ask)."""
     stat = Path(path).stat()
     return _uncompressed_size_of_version(path, stat.st_size, stat.st_mtime_ns)
@@ -258,209 +130,6 @@ def uncompressed_size(path: Path) -> int:
     # A truncated file's last bytes are not a size: deflate expands at most 1032:1, so cap it
     # (an absurd ISIZE made the batch's JSON buffers exceed DuckDB's memory limit).
     return min(isize, size * GZIP_MAX_RATIO)
-
-
-def _is_input_error(exc: duckdb.Error) -> bool:
-    """Errors caused by a file's content (so isolate the file), not by resources."""
-    return not isinstance(exc, duckdb.OutOfMemoryException | duckdb.InterruptException)
-
-
-def _stage_isolating_bad_files(
-    con: duckdb.DuckDBPyConnection, local: dict[str, sources.SourceObject], salt: str, run_id: str
-) -> dict[str, str]:
-    """Stage a batch; files DuckDB cannot parse are set aside with the reason."""
-    paths = sorted(local)
-    try:
-        _stage(con, paths, salt, run_id)
-        return {}
-    except duckdb.Error as exc:
-        if not _is_input_error(exc):
-            raise
-    bad: dict[str, str] = {}
-    for path in paths:
-        try:
-            con.execute(
-                "SELECT count(*) FROM (" + queries.body("ingest/stg_raw_records") + ")",
-                {
-                    "files": [path],
-                    "max_object_size": _max_object_size([path]),
-                    "per_file": True,
-                    "line_numbers": [],
-                },
-            ).fetchall()
-        except duckdb.Error as exc:
-            if not _is_input_error(exc):
-                raise
-            bad[path] = _describe_bad_file(exc)
-    _stage(con, [p for p in paths if p not in bad], salt, run_id)
-    return bad
-
-
-def _describe_bad_file(exc: Exception) -> str:
-    message = _clean_error(exc)
-    lowered = message.lower()
-    if "gzip" in lowered or "compress" in lowered or "zlib" in lowered:
-        return f"truncated or corrupt gzip: {message}"
-    if "maximum_object_size" in lowered or "maximum object size" in lowered:
-        return f"a JSON value larger than {MAX_OBJECT_SIZE >> 20} MiB: {message}"
-    if "utf-8" in lowered or "unicode" in lowered:
-        return f"not UTF-8 text: {message}"
-    return f"not valid JSON: {message}"
-
-
-def _write_parquet(con: duckdb.DuckDBPyConnection, table: str, target: Path, **opts: str) -> None:
-    """COPY a temp table to Parquet (zstd). Paths are ours, never log data."""
-    options = ["FORMAT parquet", "COMPRESSION zstd", "COMPRESSION_LEVEL 1", "ROW_GROUP_SIZE 122880"]
-    options += [f"{k.upper()} {v}" for k, v in opts.items()]
-    con.execute(f"COPY {table} TO {lakefs.sql_literal(str(target))} ({', '.join(options)})")
-
-
-def _ingest_batch(
-    con: duckdb.DuckDBPyConnection,
-    lake: Path,
-    batch: _Batch,
-    local_paths: dict[str, Path],
-    salt: str,
-    run_id: str,
-    summary: IngestSummary,
-) -> None:
-    local = {str(local_paths[o.uri]): o for o in batch.objects}
-    files_table = pa.table(
-        {
-            "local_path": list(local),
-            "source_uri": [o.uri for o in local.values()],
-            "account_hint": [o.account_hint for o in local.values()],
-        }
-    )
-    con.register("batch_files_arrow", files_table)
-    con.execute("CREATE OR REPLACE TEMP TABLE batch_files AS SELECT * FROM batch_files_arrow")
-    con.unregister("batch_files_arrow")
-
-    bad = _stage_isolating_bad_files(con, local, salt, run_id)
-    # fetchall, not fetchone: DuckDB 2 refuses con.register() while a result is unfinished
-    row = queries.run(con, "ingest/stg_batch_counts").fetchall()[0]
-    assert row is not None
-    read, rejected, insight, min_date, max_date = row
-    lakefs.attach_events(con, lake)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE lake_keys AS " + queries.load("ingest/stg_lake_keys"),
-        {"min_date": min_date, "max_date": max_date, "accounts": _batch_accounts(con)},
-    )
-    con.execute("CREATE OR REPLACE TEMP TABLE fresh AS " + queries.load("ingest/stg_fresh_events"))
-    stored_row = con.execute("SELECT count(*) FROM fresh").fetchall()[0]
-    conflicts_row = queries.run(con, "ingest/stg_conflicts").fetchall()[0]
-    assert stored_row is not None and conflicts_row is not None
-    stored = int(stored_row[0])
-
-    staged_dir = lakewriter.staging_dir(lake, batch.name)
-    if stored:
-        _write_partitions(con, staged_dir / lakefs.EVENTS_DIR, batch.name)
-    quarantine_rows = _quarantine_rows(con, bad, run_id)
-    if quarantine_rows:
-        qdir = staged_dir / lakefs.QUARANTINE_DIR / f"ingest_run={run_id}"
-        qdir.mkdir(parents=True, exist_ok=True)
-        _write_parquet(con, "quarantine_out", qdir / f"part-{batch.name}.parquet")
-
-    per_file = _per_file_counts(con)
-    entries = []
-    digests = 0
-    for path, obj in local.items():
-        records, file_rejected, digest = per_file.get(obj.uri, (0, 0, False))
-        status = "quarantined" if path in bad else "skipped" if digest else "ingested"
-        digests += digest
-        entries.append(
-            manifest.ManifestEntry(
-                uri=obj.uri,
-                size=obj.size,
-                version=obj.version,
-                kind="digest" if digest else obj.kind,
-                run=run_id,
-                records=records,
-                rejected=file_rejected,
-                status=status,
-            )
-        )
-    written = lakewriter.commit_batch(lake, batch.name, staged_dir, entries)
-
-    summary.batches += 1
-    summary.files_read += len(local) - len(bad) - digests
-    summary.files_skipped_digest += digests
-    summary.files_quarantined += len(bad)
-    summary.quarantined_files += [local[p].uri for p in sorted(bad)]
-    summary.records_read += int(read or 0)
-    summary.records_rejected += int(rejected or 0)
-    summary.records_skipped_insight += int(insight or 0)
-    summary.records_stored += stored
-    summary.records_duplicate += int(read or 0) - int(rejected or 0) - stored
-    summary.conflicts += int(conflicts_row[0])
-    summary.data_files_written += sum(1 for p in written if lakefs.EVENTS_DIR in p.parts)
-
-
-_PARTITION_VALUE_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-
-def _batch_accounts(con: duckdb.DuckDBPyConnection) -> list[str]:
-    rows = con.execute(
-        "SELECT DISTINCT recipient_account_id FROM staged WHERE reject_reason IS NULL"
-    ).fetchall()
-    return [str(r[0]) for r in rows]
-
-
-def _write_partitions(con: duckdb.DuckDBPyConnection, target: Path, batch_name: str) -> None:
-    """Write the batch's new rows as one Parquet file per (event_date, recipient_account_id).
-
-    One single-file COPY per partition costs about half of DuckDB's PARTITION_BY writer here
-    (bench/LIMITS.md). Each COPY reads `staged` itself, filtered to its partition and to the
-    fresh rows: copying the fresh rows into a sorted table first cost as much as the writes.
-    """
-    partitions = con.execute(
-        "SELECT DISTINCT event_date, recipient_account_id FROM staged AS s"
-        " SEMI JOIN fresh AS f ON s.source_uri = f.source_uri"
-        " AND s.source_position = f.source_position AND s.record_hash = f.record_hash"
-        " ORDER BY 1, 2"
-    ).fetchall()
-    data_columns = ", ".join(f"s.{c}" for c in EVENT_COLUMN_NAMES)
-    for event_date, account in partitions:
-        # the account comes from the logs: stg_events already limits it to a safe token, and
-        # this check keeps any other value out of the path
-        if not _PARTITION_VALUE_RE.match(str(account)):
-            raise AssertionError(f"unsafe partition value {account!r}")
-        folder = target / f"event_date={event_date.isoformat()}" / f"recipient_account_id={account}"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = lakefs.sql_literal(str(folder / f"part-{batch_name}-0.parquet"))
-        con.execute(
-            f"COPY (SELECT {data_columns} FROM staged AS s"
-            " SEMI JOIN fresh AS f ON s.source_uri = f.source_uri"
-            " AND s.source_position = f.source_position AND s.record_hash = f.record_hash"
-            " WHERE s.event_date = $event_date AND s.recipient_account_id = $account)"
-            f" TO {path} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1,"
-            " ROW_GROUP_SIZE 122880)",
-            {"event_date": event_date, "account": account},
-        )
-
-
-def _quarantine_rows(con: duckdb.DuckDBPyConnection, bad: dict[str, str], run_id: str) -> int:
-    """Build `quarantine_out` (rejected records plus unreadable files); return its size."""
-    bad_files = pa.table(
-        {
-            "local_path": list(bad),
-            "reason": list(bad.values()),
-        },
-        schema=pa.schema([("local_path", pa.string()), ("reason", pa.string())]),
-    )
-    con.register("bad_files", bad_files)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE quarantine_out AS " + queries.load("ingest/stg_quarantine"),
-        {"run": run_id},
-    )
-    con.unregister("bad_files")
-    row = con.execute("SELECT count(*) FROM quarantine_out").fetchall()[0]
-    return int(row[0]) if row else 0
-
-
-def _per_file_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int, bool]]:
-    rows = queries.run(con, "ingest/stg_file_counts").fetchall()
-    return {uri: (int(n), int(r), bool(digest)) for uri, n, r, digest in rows}
 
 
 ProgressCallback = Callable[[int], None]
@@ -539,12 +208,14 @@ def _ingest(
     if on_plan:
         on_plan(len(todo))
     if batches:
-        con = _connect(lake)
+        from pipeline import batch as batch_mod  # DuckDB and pyarrow: not for a rerun
+
+        con = batch_mod.connect(lake)
         download_dir = lakewriter.state_dir(lake) / "downloads" / run_id
         try:
             for batch in batches:
                 local_paths = dict(_fetch(batch.objects, download_dir, s3))
-                _ingest_batch(con, lake, batch, local_paths, salt, run_id, summary)
+                batch_mod.ingest_batch(con, lake, batch, local_paths, salt, run_id, summary)
                 shutil.rmtree(download_dir, ignore_errors=True)
                 if progress:
                     progress(len(batch.objects))
@@ -553,17 +224,6 @@ def _ingest(
             shutil.rmtree(download_dir, ignore_errors=True)
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
-
-
-def quarantined(lake: Path, *, limit: int = 50) -> list[dict[str, object]]:
-    """The quarantined files and records, newest run first."""
-    con = duckdb.connect()
-    lakefs.configure(con)
-    if not lakefs.attach_quarantine(con, lake):
-        return []
-    cursor = queries.run(con, "ingest/rpt_quarantine")
-    names = [d[0] for d in cursor.description or []]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchmany(limit)]
 
 
 def check_strict(summary: IngestSummary) -> None:

@@ -118,10 +118,10 @@ def quarantine_command(
 
         sts-audit quarantine --lake lake --limit 20
     """
-    from pipeline import ingest as ingest_lib
+    from pipeline import batch
 
     target = resolve_lake(lake, load_config())
-    rows = ingest_lib.quarantined(target, limit=limit)
+    rows = batch.quarantined(target, limit=limit)
     if not rows:
         typer.echo("nothing quarantined", err=True)
         return
