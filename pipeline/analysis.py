@@ -1,7 +1,10 @@
 """Build the analysis tables (sessions, links, chains, logins, account graph) from the lake.
 
-Every step is one query in `sql/analysis/`, run in `STEPS` order as a DuckDB temp table of the
-same name; the first step is the only one that reads `events`. `analyze()` also writes the public
+Every step is one query in `sql/analysis/`, run in `STEPS` order as a DuckDB table of the same
+name in the connection's in-memory database, or a view for `VIEW_STEPS`. `int_events` is a
+view over `events`, so each step reads only the lake columns and rows it needs (DuckDB pushes
+projections and filters into the Parquet scan) and no wide per-event copy of the lake is
+materialized. `analyze()` also writes the public
 tables to `LAKE/analysis/<table>.parquet` with a stamp of the lake's files, the SQL and the
 settings, so later commands reuse them while they are current (`open_analysis`).
 """
@@ -12,19 +15,22 @@ import datetime as dt
 import hashlib
 import json
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import duckdb
-import polars as pl
 
 from pipeline import lake as lake_mod
 from pipeline import queries
 from pipeline.chainsql import DEFAULT_DEPTH, chain_sql
 from pipeline.config import Config, check_account_id
 from pipeline.errors import NoEventsFound, NotFound
+
+if TYPE_CHECKING:
+    import polars as pl
 
 # Build order: each step reads only `events`, `cfg_org_accounts` and earlier steps.
 STEPS: Final[tuple[str, ...]] = (
@@ -33,21 +39,31 @@ STEPS: Final[tuple[str, ...]] = (
     "int_sts_issuances",
     "int_session_starts",
     "int_session_links",
+    "rpt_session_links",
     "int_sessions",
     "int_chains",
     "rpt_sessions",
     "rpt_federated_logins",
     "rpt_account_graph",
 )
-# Steps that are only a join or a small aggregate over earlier steps stay views: materializing
-# them would copy every row once more for nothing (the Parquet export reads them once).
+# Steps that stay views. `int_events` names what the analysis reads from `events`; as a view
+# each reader scans only its own columns and rows (a materialized copy of the lake's 50 columns
+# cost more than every later step's scans together). The rpt_ steps are a join or a small
+# aggregate over earlier steps: materializing them would copy every row once more for nothing
+# (the Parquet export reads them once).
 VIEW_STEPS: Final[frozenset[str]] = frozenset(
-    {"rpt_sessions", "rpt_federated_logins", "rpt_account_graph"}
+    {
+        "int_events",
+        "rpt_sessions",
+        "rpt_federated_logins",
+        "rpt_account_graph",
+        "rpt_session_links",
+    }
 )
 # Public tables: name in LAKE/analysis/ and in the README -> the step that builds it.
 TABLES: Final[dict[str, str]] = {
     "sessions": "rpt_sessions",
-    "session_links": "int_session_links",
+    "session_links": "rpt_session_links",
     "chains": "int_chains",
     "federated_logins": "rpt_federated_logins",
     "account_graph": "rpt_account_graph",
@@ -77,7 +93,7 @@ def step_sql(name: str, settings: Settings) -> str:
 
 
 def _bind_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    con.execute("create or replace temp table cfg_org_accounts (account_id varchar)")
+    con.execute("create or replace table cfg_org_accounts (account_id varchar)")
     for account in settings.org_accounts:
         con.execute(
             "insert into cfg_org_accounts values ($account)",
@@ -88,7 +104,7 @@ def _bind_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
 # Intermediate tables no later step reads once the given step is built; dropped then unless
 # the caller keeps them (tests and notebooks inspect them), to bound memory on large lakes.
 RELEASE_AFTER: Final[dict[str, tuple[str, ...]]] = {
-    "int_sessions": ("int_events", "int_sts_issuances", "int_session_starts"),
+    "int_sessions": ("int_sts_issuances", "int_session_starts"),
 }
 
 
@@ -97,16 +113,24 @@ def build(
     settings: Settings | None = None,
     *,
     keep_intermediate: bool = True,
+    on_step: Callable[[str], object] | None = None,
 ) -> None:
-    """Run every step on `con` (which must have an `events` view or table) as temp tables."""
+    """Run every step on `con` (which must have an `events` view or table) as tables and views.
+
+    `on_step(name)` is called as each step is built. Not TEMP: temporary objects are private to
+    one connection, and `analyze` writes the public tables from other cursors meanwhile."""
     settings = settings or Settings()
     _bind_inputs(con, settings)
     # Every query orders its own output; keeping insertion order while materializing the wide
     # intermediate tables costs about twice the time.
     con.execute("SET preserve_insertion_order = false")
+    # Several steps scan the same lake files: read each file's footer once.
+    con.execute("SET parquet_metadata_cache = true")
     for name in STEPS:
         kind = "view" if name in VIEW_STEPS else "table"
-        con.execute(f"create or replace temp {kind} {name} as {step_sql(name, settings)}")
+        con.execute(f"create or replace {kind} {name} as {step_sql(name, settings)}")
+        if on_step is not None:
+            on_step(name)
         if not keep_intermediate:
             for done in RELEASE_AFTER.get(name, ()):
                 con.execute(f"drop table if exists {done}")
@@ -171,25 +195,49 @@ def analyze(lake: Path, settings: Settings | None = None) -> dict[str, int]:
     # The stamp of the lake as read: files an ingest adds meanwhile make the tables stale.
     stamp = _stamp(lake, settings)
     con = lake_mod.connect(lake)
-    build(con, settings, keep_intermediate=False)
     folder = analysis_dir(lake)
     folder.mkdir(parents=True, exist_ok=True)
     # No stamp while the tables are being replaced: a crash half-way must not leave a mix of
     # old and new tables that looks current.
     (folder / STAMP_FILE).unlink(missing_ok=True)
-    counts: dict[str, int] = {}
-    for table, step in TABLES.items():
-        target = folder / f"{table}.parquet"
-        tmp = folder / f".{table}.parquet.tmp"
-        written = con.execute(
+    # Each public table is written from a cursor of its own as soon as its step is built, beside
+    # the later steps: a write (a sort, then one Parquet writer) mostly keeps one core busy, and
+    # the build steps leave the other one idle much of the time.
+    steps_to_tables = {step: table for table, step in TABLES.items()}
+    futures: dict[str, Future[int]] = {}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+
+        def write_when_built(step: str) -> None:
+            table = steps_to_tables.get(step)
+            if table is not None:
+                # the cursor is made here, in the thread that owns `con`; only its COPY runs
+                # in the pool
+                cur = con.cursor()
+                lake_mod.configure(cur)
+                cur.execute("SET preserve_insertion_order = false")
+                futures[table] = pool.submit(_write_table, cur, folder, table, step)
+
+        build(con, settings, keep_intermediate=False, on_step=write_when_built)
+        counts = {table: futures[table].result() for table in TABLES}
+    (folder / STAMP_FILE).write_text(json.dumps(stamp, indent=2) + "\n")
+    return counts
+
+
+def _write_table(cur: duckdb.DuckDBPyConnection, folder: Path, table: str, step: str) -> int:
+    """Write one public table to `folder/<table>.parquet` (atomically) from its own cursor, then
+    close the cursor; returns the rows written."""
+    target = folder / f"{table}.parquet"
+    tmp = folder / f".{table}.parquet.tmp"
+    try:
+        written = cur.execute(
             f"copy (select * from {step}) to {lake_mod.sql_literal(str(tmp))} "
             # zstd level 1: as small as the default level here, a third less CPU
             "(format parquet, compression zstd, compression_level 1)"
         ).fetchall()
-        tmp.replace(target)
-        counts[table] = int(written[0][0])  # COPY returns the number of rows written
-    (folder / STAMP_FILE).write_text(json.dumps(stamp, indent=2) + "\n")
-    return counts
+    finally:
+        cur.close()
+    tmp.replace(target)
+    return int(written[0][0])  # COPY returns the number of rows written
 
 
 def open_analysis(lake: Path, settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
@@ -229,6 +277,8 @@ def _filters(
 
 
 def _frame(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) -> pl.DataFrame:
+    import polars as pl  # imported when used: `analyze` never needs it
+
     with warnings.catch_warnings():
         # DuckDB 2 warns that DB-API results copy once into Arrow; these results are small
         warnings.simplefilter("ignore", UserWarning)
@@ -305,6 +355,8 @@ def explain(
     con: duckdb.DuckDBPyConnection, session_or_key: str, *, max_depth: int = 64
 ) -> Explanation:
     """The chain of one session from its origin to its last action, with evidence."""
+    import polars as pl
+
     session_id: str | None = resolve_session(con, session_or_key)
     steps: list[pl.DataFrame] = []
     evidence: list[pl.DataFrame] = []

@@ -43,7 +43,7 @@ def chain_sql(depth: int = DEFAULT_DEPTH) -> str:
     levels = range(depth)
     i1, i3 = _INDENT, _INDENT * 3
     joins = "\n".join(
-        f"{i1}left join nodes as a{k} on a{k}.session_id = a{k - 1}.parent_session_id"
+        f"{i1}left join ancestors as a{k} on a{k}.session_id = a{k - 1}.parent_session_id"
         for k in range(1, depth)
     )
     depth_expr = "1\n" + "\n".join(
@@ -124,6 +124,32 @@ nodes as (
     from int_sessions as s
     left join int_org_accounts as o1 on o1.account_id = s.caller_account
     left join int_org_accounts as o2 on o2.account_id = s.target_account
+),
+
+-- the sessions another session was issued from: the only ones a walk-up step can reach, and
+-- far fewer than all sessions, so each of the joins below builds on this set
+parent_ids as (
+    select distinct parent_session_id
+    from int_sessions
+    where parent_session_id is not null
+),
+
+ancestors as (
+    select
+        n.session_id,
+        n.parent_session_id,
+        n.own_origin_type,
+        n.own_origin_id,
+        n.own_mfa,
+        n.role_arn,
+        n.label,
+        n.caller_account,
+        n.target_account,
+        n.origin_account,
+        n.caller_outside,
+        n.target_outside
+    from nodes as n
+    inner join parent_ids as p on p.parent_session_id = n.session_id
 ),
 
 walked as (

@@ -43,6 +43,32 @@ nodes as (
     left join int_org_accounts as o2 on o2.account_id = s.target_account
 ),
 
+-- the sessions another session was issued from: the only ones a walk-up step can reach, and
+-- far fewer than all sessions, so each of the joins below builds on this set
+parent_ids as (
+    select distinct parent_session_id
+    from int_sessions
+    where parent_session_id is not null
+),
+
+ancestors as (
+    select
+        n.session_id,
+        n.parent_session_id,
+        n.own_origin_type,
+        n.own_origin_id,
+        n.own_mfa,
+        n.role_arn,
+        n.label,
+        n.caller_account,
+        n.target_account,
+        n.origin_account,
+        n.caller_outside,
+        n.target_outside
+    from nodes as n
+    inner join parent_ids as p on p.parent_session_id = n.session_id
+),
+
 walked as (
     select
         a0.session_id,
@@ -252,15 +278,15 @@ walked as (
             or coalesce(a8.role_arn = a9.role_arn, false) as cycle,
         a9.parent_session_id is not null as chain_truncated
     from nodes as a0
-    left join nodes as a1 on a1.session_id = a0.parent_session_id
-    left join nodes as a2 on a2.session_id = a1.parent_session_id
-    left join nodes as a3 on a3.session_id = a2.parent_session_id
-    left join nodes as a4 on a4.session_id = a3.parent_session_id
-    left join nodes as a5 on a5.session_id = a4.parent_session_id
-    left join nodes as a6 on a6.session_id = a5.parent_session_id
-    left join nodes as a7 on a7.session_id = a6.parent_session_id
-    left join nodes as a8 on a8.session_id = a7.parent_session_id
-    left join nodes as a9 on a9.session_id = a8.parent_session_id
+    left join ancestors as a1 on a1.session_id = a0.parent_session_id
+    left join ancestors as a2 on a2.session_id = a1.parent_session_id
+    left join ancestors as a3 on a3.session_id = a2.parent_session_id
+    left join ancestors as a4 on a4.session_id = a3.parent_session_id
+    left join ancestors as a5 on a5.session_id = a4.parent_session_id
+    left join ancestors as a6 on a6.session_id = a5.parent_session_id
+    left join ancestors as a7 on a7.session_id = a6.parent_session_id
+    left join ancestors as a8 on a8.session_id = a7.parent_session_id
+    left join ancestors as a9 on a9.session_id = a8.parent_session_id
 )
 
 select

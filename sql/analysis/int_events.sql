@@ -1,13 +1,14 @@
 -- name: int_events
 -- grain: one row per stored record (event_id), CloudTrail Insights records excluded
--- The one scan of `events`: only the columns the analysis reads, so every later step works
--- from this narrow table instead of re-reading the lake. Columns every call needs for its
+-- The columns of `events` the analysis reads. Built as a view, not a table: each later step
+-- then scans only the lake columns and rows it uses (a materialized copy of every record cost
+-- more than all those scans together, and grew with the lake). Columns every call needs for its
 -- attribution (identity, key, creationDate, what and where) are kept for all records; the
 -- caller details read only from STS, sign-in and Identity Center records are kept for those
 -- records alone (NULL elsewhere), and the STS request/response columns are NULL elsewhere
 -- already. `org_trail` is true when the record came from an organization-trail object key
 -- (`AWSLogs/o-ORGID/ACCOUNT/...`, §1.1): its recipient account is then in the organization.
--- Not ordered: a large intermediate table.
+-- Not ordered: one row per record.
 select
     event_id,
     shared_event_id,

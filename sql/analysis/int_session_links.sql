@@ -17,7 +17,9 @@
 -- and session name), the key decides. `confidence` is high when the ARN agrees, medium when
 -- the session's ARN is unknown and only key + window matched, or the creation second was
 -- ambiguous and no key decided.
--- Not ordered: this is the large intermediate table; order when reading it.
+-- Carries what int_sessions counts (source, API, account, IP, error, onBehalfOf); the caller's
+-- ARN and key stay in the lake, one join on event_id away. Not ordered: this is the large
+-- intermediate table (rpt_session_links is the public, narrower one).
 with by_creation_key as (
     -- sessions per (ARN, creation second): two sessions of one role and session name can start
     -- in the same second (parallel Lambda invocations); then the key decides
@@ -43,8 +45,6 @@ activity as (
         recipient_account_id,
         source_ip_address,
         error_code,
-        user_arn,
-        user_access_key_id,
         on_behalf_of_user_id,
         user_arn as match_arn,
         user_access_key_id as match_key,
@@ -78,8 +78,6 @@ copies as (
         c.recipient_account_id,
         c.source_ip_address,
         c.error_code,
-        c.user_arn,
-        c.user_access_key_id,
         c.on_behalf_of_user_id,
         t.user_arn as match_arn,
         t.user_access_key_id as match_key,
@@ -95,13 +93,13 @@ copies as (
 calls as (
     select
         event_id, shared_event_id, event_time, event_source, event_name, recipient_account_id,
-        source_ip_address, error_code, user_arn, user_access_key_id, on_behalf_of_user_id,
+        source_ip_address, error_code, on_behalf_of_user_id,
         match_arn, match_key, match_creation_date, is_copy
     from activity
     union all
     select
         event_id, shared_event_id, event_time, event_source, event_name, recipient_account_id,
-        source_ip_address, error_code, user_arn, user_access_key_id, on_behalf_of_user_id,
+        source_ip_address, error_code, on_behalf_of_user_id,
         match_arn, match_key, match_creation_date, is_copy
     from copies
 ),
@@ -127,8 +125,6 @@ by_creation as (
         a.recipient_account_id,
         a.source_ip_address,
         a.error_code,
-        a.user_arn,
-        a.user_access_key_id,
         a.on_behalf_of_user_id
     from calls as a
     left join by_creation_key as c
@@ -163,8 +159,6 @@ linked as (
         b.recipient_account_id,
         b.source_ip_address,
         b.error_code,
-        b.user_arn,
-        b.user_access_key_id,
         b.on_behalf_of_user_id
     from by_creation as b
     left join int_session_starts as k
@@ -189,7 +183,5 @@ select
     recipient_account_id,
     source_ip_address,
     error_code,
-    user_arn,
-    user_access_key_id,
     on_behalf_of_user_id
 from linked

@@ -41,8 +41,28 @@ switch_fallback as (
     where c.kind = 'SwitchRole' and c.issue_event_id = c.signin_event_id
 ),
 
--- what was done with each session; one distinct count per aggregate, because several distinct
--- aggregates in one pass cost more than separate passes over the links
+-- what was done with each session. Calls are counted from one row per (session, logical call),
+-- so the copies of a cross-account call made with one session count once; each other distinct
+-- count is its own aggregate, because several distinct aggregates in one pass cost more than
+-- separate passes over the links.
+session_calls as (
+    select
+        session_id,
+        logical_event_id,
+        max(case when error_code is not null then 1 else 0 end) as failed
+    from int_session_links
+    group by session_id, logical_event_id
+),
+
+activity_calls as (
+    select
+        session_id,
+        count(logical_event_id) as events,
+        count(case when failed = 1 then logical_event_id end) as errors
+    from session_calls
+    group by session_id
+),
+
 activity as (
     select
         session_id,
@@ -53,20 +73,21 @@ activity as (
     group by session_id
 ),
 
-activity_calls as (
+session_apis as (
     select
         session_id,
-        count(distinct logical_event_id) as events,
-        count(distinct case when error_code is not null then logical_event_id end) as errors
+        event_source,
+        event_name
     from int_session_links
-    group by session_id
+    where event_source is not null and event_name is not null
+    group by session_id, event_source, event_name
 ),
 
 activity_apis as (
     select
         session_id,
-        count(distinct event_source || ':' || event_name) as distinct_apis
-    from int_session_links
+        count(*) as distinct_apis
+    from session_apis
     group by session_id
 ),
 

@@ -9,13 +9,50 @@
 -- `kind` refines the API: service-issued sessions (EC2, Lambda, ECS, by invokedBy) and IAM Identity
 -- Center role credentials (AWSReservedSSO_ roles reached through the AWSSSO_ SAML provider).
 -- Not ordered: an intermediate table.
-with issuing_ids as (
-    -- the narrow part the copy choice needs (read several times, so kept small)
+with issuing as (
+    -- the one read of the issuing calls from the lake: the copy choice below reads it three
+    -- times and the primary copies' columns come from it, so it is kept as one small set
     select
         event_id,
         coalesce(shared_event_id, event_id) as logical_event_id,
         case when user_type = 'AWSAccount' then 1 else 0 end as owner_copy,
-        coalesce(record_hash, '') as record_hash
+        coalesce(record_hash, '') as record_hash,
+        shared_event_id,
+        event_time,
+        event_name,
+        aws_region,
+        source_ip_address,
+        user_agent,
+        recipient_account_id,
+        user_type,
+        user_principal_id,
+        user_arn,
+        user_account_id,
+        user_access_key_id,
+        user_name,
+        user_invoked_by,
+        user_identity_provider,
+        session_mfa_authenticated,
+        session_creation_date,
+        req_role_arn,
+        req_role_session_name,
+        req_duration_seconds,
+        req_serial_number,
+        req_source_identity,
+        req_principal_arn,
+        req_federation_name,
+        req_target_principal,
+        issued_access_key_id,
+        expiration,
+        assumed_role_arn,
+        assumed_role_id,
+        resp_source_identity,
+        saml_subject,
+        saml_issuer,
+        oidc_subject,
+        oidc_provider,
+        federated_user_arn,
+        federated_user_id
     from int_events
     where event_source = 'sts.amazonaws.com'
       and event_name in (
@@ -26,6 +63,8 @@ with issuing_ids as (
       and issued_access_key_id is not null
 ),
 
+-- the copy that speaks for the call: the least eventID among the caller-side copies (else among
+-- all); grouped, not ranked: a window over this many tiny partitions costs several times more
 copy_picks as (
     select
         logical_event_id,
@@ -33,7 +72,7 @@ copy_picks as (
             min(case when owner_copy = 0 then event_id end), min(event_id)
         ) as primary_event_id,
         count(distinct event_id) as copies
-    from issuing_ids
+    from issuing
     group by logical_event_id
 ),
 
@@ -42,14 +81,28 @@ record_picks as (
     select
         event_id,
         min(record_hash) as record_hash
-    from issuing_ids
+    from issuing
     group by event_id
 ),
 
+-- the role owner's copy: another eventID of the same call
+owner_copies as (
+    select
+        p.logical_event_id,
+        min(i.event_id) as owner_copy_event_id
+    from issuing as i
+    inner join copy_picks as p on p.logical_event_id = i.logical_event_id
+    where i.event_id <> p.primary_event_id
+    group by p.logical_event_id
+),
+
+-- the primary copy of each call, one record per eventID
 primary_copy as (
     select
         i.event_id,
         coalesce(i.shared_event_id, i.event_id) as logical_event_id,
+        c.copies,
+        o.owner_copy_event_id,
         i.event_time,
         i.event_name,
         i.aws_region,
@@ -85,36 +138,18 @@ primary_copy as (
         i.oidc_provider,
         i.federated_user_arn,
         i.federated_user_id
-    from int_events as i
-    inner join copy_picks as p on p.primary_event_id = i.event_id
-    inner join record_picks as r
-        on r.event_id = i.event_id and r.record_hash = coalesce(i.record_hash, '')
-    where i.event_source = 'sts.amazonaws.com'
-      and i.event_name in (
-          'AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity',
-          'GetSessionToken', 'GetFederationToken', 'AssumeRoot'
-      )
-      and i.error_code is null
-      and i.issued_access_key_id is not null
-),
-
--- the role owner's copy: another eventID of the same call
-owner_copies as (
-    select
-        p.logical_event_id,
-        min(i.event_id) as owner_copy_event_id
-    from issuing_ids as i
-    inner join copy_picks as p on p.logical_event_id = i.logical_event_id
-    where i.event_id <> p.primary_event_id
-    group by p.logical_event_id
+    from issuing as i
+    inner join copy_picks as c on c.primary_event_id = i.event_id
+    inner join record_picks as r on r.event_id = i.event_id and r.record_hash = i.record_hash
+    left join owner_copies as o on o.logical_event_id = c.logical_event_id
 ),
 
 classified as (
     select
-        p.event_id,
-        p.logical_event_id,
-        c.copies,
-        o.owner_copy_event_id,
+        event_id,
+        logical_event_id,
+        copies,
+        owner_copy_event_id,
         case
             when event_name = 'AssumeRole' and user_type = 'AWSService'
                 and user_invoked_by = 'ec2.amazonaws.com' then 'EC2'
@@ -184,9 +219,7 @@ classified as (
                     || regexp_extract(req_role_arn, '[^/]+$') || '/' || req_role_session_name
         end as principal_arn,
         coalesce(assumed_role_id, federated_user_id) as principal_id
-    from primary_copy as p
-    inner join copy_picks as c on c.logical_event_id = p.logical_event_id
-    left join owner_copies as o on o.logical_event_id = p.logical_event_id
+    from primary_copy
 )
 
 select

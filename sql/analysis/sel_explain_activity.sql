@@ -1,17 +1,19 @@
 -- name: sel_explain_activity
 -- grain: one row per record attributed to session $session_id (event_id)
--- What the session did, with the rule that attributed each call to it.
-select
-    event_time,
-    event_id,
-    event_source,
-    event_name,
-    recipient_account_id,
-    source_ip_address,
-    error_code,
-    user_access_key_id,
-    link_rule,
-    confidence
-from int_session_links
-where session_id = $session_id
-order by event_time, event_id
+-- What the session did, with the rule that attributed each call to it; the call's own details
+-- (account, IP, error, key) are read back from the lake.
+select distinct
+    l.event_time,
+    l.event_id,
+    l.event_source,
+    l.event_name,
+    e.recipient_account_id,
+    e.source_ip_address,
+    e.error_code,
+    e.user_access_key_id,
+    l.link_rule,
+    l.confidence
+from rpt_session_links as l
+inner join events as e on e.event_id = l.event_id and e.event_time = l.event_time
+where l.session_id = $session_id
+order by l.event_time, l.event_id
