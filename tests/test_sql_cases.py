@@ -6,6 +6,7 @@ Case keys:
 - config (optional): org_accounts, max_chain_depth;
 - where (optional): a column -> value filter on the table;
 - sort_by (optional): columns to sort by, for the unordered intermediate tables;
+- warns (optional): the UserWarning building the tables must raise (a regex);
 - expect.rows: in the table's order; expect.partial (default true): compare only the given
   columns.
 """
@@ -53,7 +54,11 @@ def test_sql_case(query: str, case: dict[str, Any]) -> None:
         org_accounts=tuple(str(a) for a in config.get("org_accounts", [])),
         max_chain_depth=int(config.get("max_chain_depth", 10)),
     )
-    analysis.build(con, settings)
+    if case.get("warns"):  # a truncated chain must be reported loudly, not only flagged
+        with pytest.warns(UserWarning, match=case["warns"]):
+            analysis.build(con, settings)
+    else:
+        analysis.build(con, settings)
     rows = fetch_dicts(con, f"select * from {query}")
     where = case.get("where") or {}
     rows = [r for r in rows if all(norm(r.get(k)) == norm(v) for k, v in where.items())]
