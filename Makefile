@@ -30,7 +30,7 @@ check: test
 
 # Benchmark: corpora of 1M, 2M and 5M events (cached in bench/.cache/), 3 runs per step.
 bench: install-dev
-	$(BIN)/python -m bench.run --sizes 1000000,2000000,5000000 --repeat 3,1,1
+	$(BIN)/python -m bench.run --sizes 1000000,2000000,5000000 --repeat 3
 
 # The same table on 200k and 500k events, in a few minutes.
 bench-quick: install-dev

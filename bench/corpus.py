@@ -9,6 +9,7 @@ interrupted build is redone, never half-used.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / "bench" / ".cache"
+# Corpora, lakes and the last run's figures; STS_AUDIT_BENCH_CACHE moves them (the tests' smoke
+# run uses a temporary folder so it never touches a real run's cache).
+CACHE = Path(os.environ.get("STS_AUDIT_BENCH_CACHE") or ROOT / "bench" / ".cache")
 VENV_BIN = Path(sys.executable).parent
 # A constant daily volume: a bigger corpus is more days of the same organization, so files keep
 # the same size and per-million costs are comparable across sizes (the scaling check).

@@ -2,7 +2,8 @@
 
     .venv/bin/python -m bench.run [--sizes 1000000,2000000,5000000] [--repeat 3] [--seed 7]
 
-For each corpus size (simulator corpora, cached in bench/.cache/) every step runs as its own
+For each corpus size (simulator corpora, cached in bench/.cache/ or $STS_AUDIT_BENCH_CACHE) every
+step runs as its own
 subprocess, `--repeat` times, interleaved (floor, ingest, rerun, analysis floor, analyze,
 alternatives; then again), and the median is reported. Wall time is measured around the child;
 peak RSS is the child's own `ru_maxrss` from `os.wait4` (what `/usr/bin/time -v` reports as
@@ -730,6 +731,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if _ANALYZE_VIA.get("via") == "n/a":
         notes.append("`sts-audit analyze` is not registered yet: its rows show n/a")
+    for note in notes:
+        log(f"note: {note}")
     seconds = time.perf_counter() - t0
     if not args.no_write:
         write_markdown(results, corpus_info, notes, command.strip(), started, seconds, args.repeat)

@@ -1,0 +1,62 @@
+"""The benchmark command runs end to end (on a tiny corpus): every step, the table, the verdicts.
+
+Timings here mean nothing (CI machines are shared); what is checked is that `make bench` cannot
+rot: each step's command works on a real simulated corpus, the lake reconciles with the
+corpus's planted duplicates, and the table carries the ratios and targets.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_benchmark_runs_every_step_and_prints_the_table(tmp_path: Path) -> None:
+    env = os.environ | {"STS_AUDIT_BENCH_CACHE": str(tmp_path / "cache")}
+    committed = (ROOT / "BENCHMARKS.md").read_bytes()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.run",
+            "--sizes",
+            "4000",
+            "--repeat",
+            "1",
+            "--alternatives-at",
+            "all",
+            "--no-write",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    out = proc.stdout
+    assert proc.returncode == 0, proc.stderr[-2000:] + out[-2000:]
+    for label in (
+        "ingest floor",
+        "sts-audit ingest",
+        "rerun with nothing new",
+        "analysis floor",
+        "sts-audit analyze",
+        "alt: DuckDB read_json",
+        "alt: Python orjson",
+    ):
+        assert label in out, f"no row for {label!r}"
+    assert "<= 1.25x floor" in out and "<= 4x floor" in out and "< 5 s" in out
+    # the run checks the lake against the corpus's planted duplicates: every record but the
+    # planted duplicate deliveries is stored
+    held = re.search(r"the lake holds ([\d,]+) rows .* \(expected ([\d,]+) stored\)", out)
+    assert held, out[-2000:]
+    assert held.group(1) == held.group(2)
+    # --no-write and the redirected cache leave the committed figures and a real run's cache alone
+    assert (ROOT / "BENCHMARKS.md").read_bytes() == committed
+    assert (tmp_path / "cache").is_dir() and not (tmp_path / "cache" / "last-run.json").exists()
