@@ -4,9 +4,10 @@
 
 For each corpus size (simulator corpora, cached in bench/.cache/ or $STS_AUDIT_BENCH_CACHE)
 every step runs as its own subprocess, `--repeat` times, interleaved (floor, ingest, rerun,
-analysis floor, analyze, alternatives; then again), and the median is reported. Wall time is measured around the child;
-peak RSS is the child's own `ru_maxrss` from `os.wait4` (what `/usr/bin/time -v` reports as
-"Maximum resident set size"). The table is printed and written to BENCHMARKS.md.
+analysis floor, analyze, alternatives; then again), and the median is reported. Wall time is
+measured around the child; peak RSS is the child's own `ru_maxrss` from `os.wait4` (what
+`/usr/bin/time -v` reports as "Maximum resident set size"). The table is printed and written
+to BENCHMARKS.md.
 
 To add a capability (detections, reports, the nightly job): add one `Step` to `STEPS`.
 """

@@ -1,13 +1,12 @@
 """Source discovery: turn local paths and `s3://` URLs into a sorted list of objects to ingest.
 
 `discover` lists, `fetch` makes each object available as a local file (S3 objects are downloaded
-concurrently into a staging folder the caller owns). The layout rules follow the CloudTrail
-docs: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-find-log-files.html
+concurrently into a staging folder the caller owns). What a path says about an object (its kind,
+its account and org) is `pipeline.layout`.
 """
 
 from __future__ import annotations
 
-import functools
 import gc
 import hashlib
 import os
@@ -15,10 +14,11 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pipeline.errors import SourceError
+from pipeline.layout import Folder, SourceObject, make_object
 
 # botocore is imported where S3 is used: a local ingest (and the CLI's start) does without it
 if TYPE_CHECKING:
@@ -28,13 +28,6 @@ if TYPE_CHECKING:
 
 __all__ = ["SourceObject", "discover", "fetch", "make_s3_client"]
 
-KINDS = ("events", "digest", "insight", "other")
-EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".gz")
-ACCOUNT_RE = re.compile(r"^\d{12}$")
-# "o-" followed by 10 to 32 lowercase letters or digits (AWS Organizations API reference).
-ORG_ID_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
-# Delivery file names start with the account: ACCOUNT_CloudTrail[-Digest|-Insight]_REGION_...
-FILE_ACCOUNT_RE = re.compile(r"^(\d{12})_CloudTrail(?:-Digest|-Insight)?_")
 S3_SCHEME = "s3://"
 CHUNK = 1024 * 1024
 LIST_PAGE = 1000  # keys a listing request returns (the S3 maximum)
@@ -43,22 +36,6 @@ LIST_FANOUT = 32  # enough folders to list side by side
 LIST_MAX_DEPTH = 8  # AWSLogs/o-ORG/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD
 # Retries of a download whose body broke off mid-stream; botocore retries only the request.
 BODY_ATTEMPTS = 3
-
-
-class SourceObject(NamedTuple):
-    """One file or S3 object to ingest, with what its path says about it.
-
-    A NamedTuple, not a dataclass: a rerun builds one for every file of the archive, and a
-    frozen dataclass costs three times as much to create.
-    """
-
-    uri: str
-    size: int
-    version: str
-    kind: str
-    account_hint: str | None
-    org_id_hint: str | None
-    compressed: bool
 
 
 def make_s3_client(*, endpoint_url: str | None = None, region: str | None = None) -> S3Client:
@@ -171,109 +148,6 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     return bucket, prefix
 
 
-def classify(path: str, *, named: bool = False) -> str:
-    """The kind of object a path or key holds: events, digest, insight or other.
-
-    `named` is true for a file or key the user named directly: whatever its suffix, the ingest
-    engine is asked to read it.
-    """
-    if "/CloudTrail-Digest/" in path or "_CloudTrail-Digest_" in path:
-        return "digest"
-    if "/CloudTrail-Insight/" in path or "_CloudTrail-Insight_" in path:
-        return "insight"
-    if named or path.lower().endswith(EVENT_SUFFIXES):
-        return "events"
-    return "other"
-
-
-def path_hints(path: str) -> tuple[str | None, str | None]:
-    """The (account, org id) that `.../AWSLogs/[o-ORGID/]ACCOUNT/...` in a path names, if any."""
-    parts = [part for part in path.split("/") if part]
-    account: str | None = None
-    org_id: str | None = None
-    # The last AWSLogs segment wins: in `o-xxx/AWSLogs/o-xxx/ACCOUNT/...` and in a local copy
-    # of a bucket kept under some other `AWSLogs` folder, the innermost one is the delivery.
-    for i in range(len(parts) - 1, -1, -1):
-        if parts[i] != "AWSLogs":
-            continue
-        after = parts[i + 1 : i + 3]
-        if after and ORG_ID_RE.match(after[0]):
-            org_id = after[0]
-            after = after[1:]
-        if after and ACCOUNT_RE.match(after[0]):
-            account = after[0]
-        if org_id is None and i > 0 and ORG_ID_RE.match(parts[i - 1]):
-            # Landing-zone prefix form `o-xxx/AWSLogs/ACCOUNT/...`.
-            org_id = parts[i - 1]
-        break
-    if account is None and parts:
-        match = FILE_ACCOUNT_RE.match(parts[-1])
-        if match:
-            account = match.group(1)
-    return account, org_id
-
-
-@functools.lru_cache(maxsize=4096)
-def _folder_hints(folder: str) -> tuple[str | None, str | None]:
-    # thousands of delivery files share a folder: work its hints out once (a rerun over a
-    # large archive spends most of its time walking files)
-    return path_hints(folder + "/")
-
-
-class _Folder:
-    """What a folder's path says about every file in it, worked out once per folder.
-
-    `classify` and `path_hints` on `folder/name` give the same answers as these checks on the
-    folder plus the checks on `name` alone: a `/.../` pattern cannot reach into a name, and a
-    name holds no `/`.
-    """
-
-    __slots__ = ("account", "digest", "insight", "org_id")
-
-    def __init__(self, folder: str) -> None:
-        self.account, self.org_id = _folder_hints(folder)
-        # classify() tests the digest patterns before the insight ones; obj() keeps that order
-        self.digest = "/CloudTrail-Digest/" in folder + "/" or "_CloudTrail-Digest_" in folder
-        self.insight = "/CloudTrail-Insight/" in folder + "/" or "_CloudTrail-Insight_" in folder
-
-    def obj(self, uri: str, name: str, size: int, version: str) -> SourceObject:
-        """The object for file `name` of this folder, found by a walk (not named by the user)."""
-        # delivery files end in .json.gz: spare them the lower()
-        lower = name if name.endswith(".json.gz") else name.lower()
-        if self.digest or "_CloudTrail-Digest_" in name:
-            kind = "digest"
-        elif self.insight or "_CloudTrail-Insight_" in name:
-            kind = "insight"
-        elif lower.endswith(EVENT_SUFFIXES):
-            kind = "events"
-        else:
-            kind = "other"
-        account = self.account
-        if account is None:
-            match = FILE_ACCOUNT_RE.match(name)
-            account = match.group(1) if match else None
-        return SourceObject(uri, size, version, kind, account, self.org_id, lower.endswith(".gz"))
-
-
-def _make_object(
-    uri: str, layout_path: str, size: int, version: str, *, named: bool
-) -> SourceObject:
-    folder, _, name = layout_path.rpartition("/")
-    account, org_id = _folder_hints(folder)
-    if account is None:
-        match = FILE_ACCOUNT_RE.match(name)
-        account = match.group(1) if match else None
-    return SourceObject(
-        uri=uri,
-        size=size,
-        version=version,
-        kind=classify(layout_path, named=named),
-        account_hint=account,
-        org_id_hint=org_id,
-        compressed=layout_path.lower().endswith(".gz"),
-    )
-
-
 def _is_skipped(name: str) -> bool:
     return name.startswith((".", "_"))
 
@@ -295,7 +169,7 @@ def _discover_local(source: str) -> list[SourceObject]:
         ) from None
     if not root.is_dir():
         return [
-            _make_object(str(root), root.as_posix(), st.st_size, str(st.st_mtime_ns), named=True)
+            make_object(str(root), root.as_posix(), st.st_size, str(st.st_mtime_ns), named=True)
         ]
 
     # A rerun over a big archive is mostly this walk, so a file costs one stat and one object:
@@ -332,7 +206,7 @@ def _discover_local(source: str) -> list[SourceObject]:
 
 def _walk_folder(folder: str, fd: int, stack: list[str], found: list[SourceObject]) -> None:
     """Add the files of one folder (open as `fd`) to `found`; put its sub-folders on `stack`."""
-    make = _Folder(folder).obj
+    make = Folder(folder).obj
     prefix = folder if folder.endswith("/") else folder + "/"  # the root folder is "/"
     with os.scandir(fd) as entries:
         for entry in entries:
@@ -369,7 +243,7 @@ def _discover_s3(url: str, s3: S3Client) -> list[SourceObject]:
             # s3://bucket/some/key.json.gz names a single object.
             head = s3.head_object(Bucket=bucket, Key=prefix)
             return [
-                _make_object(
+                make_object(
                     f"{S3_SCHEME}{bucket}/{prefix}",
                     prefix,
                     head["ContentLength"],
@@ -408,7 +282,7 @@ def _list_s3(s3: S3Client, bucket: str, base: str) -> tuple[bool, list[SourceObj
                 continue  # the same names a local folder walk skips
             uri = f"{S3_SCHEME}{bucket}/{key}"
             etag = item["ETag"].strip('"')
-            objects.append(_make_object(uri, key, item["Size"], etag, named=False))
+            objects.append(make_object(uri, key, item["Size"], etag, named=False))
 
     first = s3.list_objects_v2(Bucket=bucket, Prefix=base, MaxKeys=LIST_PAGE)
     if not first.get("IsTruncated"):

@@ -25,6 +25,7 @@ from conftest import (
 
 from pipeline import sources
 from pipeline.ingest import ingest
+from pipeline.layout import SourceObject
 from pipeline.sources import make_s3_client
 
 try:
@@ -161,7 +162,7 @@ def test_a_new_object_in_the_bucket_is_the_only_one_downloaded(
     downloaded: list[str] = []
     real = sources._download
 
-    def counting(s3: object, obj: sources.SourceObject, target: Path) -> Path:
+    def counting(s3: object, obj: SourceObject, target: Path) -> Path:
         downloaded.append(obj.uri)
         return real(s3, obj, target)  # type: ignore[arg-type]
 

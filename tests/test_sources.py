@@ -18,7 +18,8 @@ from botocore.stub import Stubber
 
 import pipeline.sources
 from pipeline.errors import SourceError
-from pipeline.sources import SourceObject, classify, discover, fetch, make_s3_client, path_hints
+from pipeline.layout import SourceObject, classify, path_hints
+from pipeline.sources import discover, fetch, make_s3_client
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

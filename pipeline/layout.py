@@ -1,0 +1,141 @@
+"""What a path or key says about a CloudTrail object: its kind, and the account and org it names.
+
+The layout rules follow the CloudTrail docs
+(https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-find-log-files.html):
+`AWSLogs/[o-ORGID/]ACCOUNT/CloudTrail[-Digest|-Insight]/REGION/YYYY/MM/DD/` and delivery file names
+that start with the account. `pipeline.sources` walks folders and buckets and builds a
+`SourceObject` per file with these rules.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import NamedTuple
+
+KINDS = ("events", "digest", "insight", "other")
+EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".gz")
+ACCOUNT_RE = re.compile(r"^\d{12}$")
+# "o-" followed by 10 to 32 lowercase letters or digits (AWS Organizations API reference).
+ORG_ID_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
+# Delivery file names start with the account: ACCOUNT_CloudTrail[-Digest|-Insight]_REGION_...
+FILE_ACCOUNT_RE = re.compile(r"^(\d{12})_CloudTrail(?:-Digest|-Insight)?_")
+
+
+class SourceObject(NamedTuple):
+    """One file or S3 object to ingest, with what its path says about it.
+
+    A NamedTuple, not a dataclass: a rerun builds one for every file of the archive, and a
+    frozen dataclass costs three times as much to create.
+    """
+
+    uri: str
+    size: int
+    version: str
+    kind: str
+    account_hint: str | None
+    org_id_hint: str | None
+    compressed: bool
+
+
+def classify(path: str, *, named: bool = False) -> str:
+    """The kind of object a path or key holds: events, digest, insight or other.
+
+    `named` is true for a file or key the user named directly: whatever its suffix, the ingest
+    engine is asked to read it.
+    """
+    if "/CloudTrail-Digest/" in path or "_CloudTrail-Digest_" in path:
+        return "digest"
+    if "/CloudTrail-Insight/" in path or "_CloudTrail-Insight_" in path:
+        return "insight"
+    if named or path.lower().endswith(EVENT_SUFFIXES):
+        return "events"
+    return "other"
+
+
+def path_hints(path: str) -> tuple[str | None, str | None]:
+    """The (account, org id) that `.../AWSLogs/[o-ORGID/]ACCOUNT/...` in a path names, if any."""
+    parts = [part for part in path.split("/") if part]
+    account: str | None = None
+    org_id: str | None = None
+    # The last AWSLogs segment wins: in `o-xxx/AWSLogs/o-xxx/ACCOUNT/...` and in a local copy
+    # of a bucket kept under some other `AWSLogs` folder, the innermost one is the delivery.
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i] != "AWSLogs":
+            continue
+        after = parts[i + 1 : i + 3]
+        if after and ORG_ID_RE.match(after[0]):
+            org_id = after[0]
+            after = after[1:]
+        if after and ACCOUNT_RE.match(after[0]):
+            account = after[0]
+        if org_id is None and i > 0 and ORG_ID_RE.match(parts[i - 1]):
+            # Landing-zone prefix form `o-xxx/AWSLogs/ACCOUNT/...`.
+            org_id = parts[i - 1]
+        break
+    if account is None and parts:
+        match = FILE_ACCOUNT_RE.match(parts[-1])
+        if match:
+            account = match.group(1)
+    return account, org_id
+
+
+@functools.lru_cache(maxsize=4096)
+def folder_hints(folder: str) -> tuple[str | None, str | None]:
+    # thousands of delivery files share a folder: work its hints out once (a rerun over a
+    # large archive spends most of its time walking files)
+    return path_hints(folder + "/")
+
+
+class Folder:
+    """What a folder's path says about every file in it, worked out once per folder.
+
+    `classify` and `path_hints` on `folder/name` give the same answers as these checks on the
+    folder plus the checks on `name` alone: a `/.../` pattern cannot reach into a name, and a
+    name holds no `/`.
+    """
+
+    __slots__ = ("account", "digest", "insight", "org_id")
+
+    def __init__(self, folder: str) -> None:
+        self.account, self.org_id = folder_hints(folder)
+        # classify() tests the digest patterns before the insight ones; obj() keeps that order
+        self.digest = "/CloudTrail-Digest/" in folder + "/" or "_CloudTrail-Digest_" in folder
+        self.insight = "/CloudTrail-Insight/" in folder + "/" or "_CloudTrail-Insight_" in folder
+
+    def obj(self, uri: str, name: str, size: int, version: str) -> SourceObject:
+        """The object for file `name` of this folder, found by a walk (not named by the user)."""
+        # delivery files end in .json.gz: spare them the lower()
+        lower = name if name.endswith(".json.gz") else name.lower()
+        if self.digest or "_CloudTrail-Digest_" in name:
+            kind = "digest"
+        elif self.insight or "_CloudTrail-Insight_" in name:
+            kind = "insight"
+        elif lower.endswith(EVENT_SUFFIXES):
+            kind = "events"
+        else:
+            kind = "other"
+        account = self.account
+        if account is None:
+            match = FILE_ACCOUNT_RE.match(name)
+            account = match.group(1) if match else None
+        return SourceObject(uri, size, version, kind, account, self.org_id, lower.endswith(".gz"))
+
+
+def make_object(
+    uri: str, layout_path: str, size: int, version: str, *, named: bool
+) -> SourceObject:
+    folder, _, name = layout_path.rpartition("/")
+    account, org_id = folder_hints(folder)
+    if account is None:
+        match = FILE_ACCOUNT_RE.match(name)
+        account = match.group(1) if match else None
+    return SourceObject(
+        uri=uri,
+        size=size,
+        version=version,
+        kind=classify(layout_path, named=named),
+        account_hint=account,
+        org_id_hint=org_id,
+        compressed=layout_path.lower().endswith(".gz"),
+    )
