@@ -10,9 +10,11 @@ only when there is something to read, so a rerun with nothing new never loads Du
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import zlib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -25,6 +27,7 @@ from pipeline.ingest import Batch, IngestSummary, uncompressed_size_cached
 from pipeline.schema import EVENT_COLUMN_NAMES
 
 MIN_OBJECT_SIZE = 1024 * 1024
+WRITERS = max(1, min(2, os.cpu_count() or 1))  # partition files written side by side
 MAX_OBJECT_SIZE = 256 * 1024 * 1024
 
 
@@ -65,7 +68,8 @@ def _stage(con: duckdb.DuckDBPyConnection, paths: list[str], salt: str, run_id: 
         groups.insert(0, (single, False))
     con.execute("DROP TABLE IF EXISTS staged")
     for index, (files, per_file) in enumerate(groups):
-        verb = "CREATE TEMP TABLE staged AS " if index == 0 else "INSERT INTO staged "
+        # not TEMP: the partition writes read it from other cursors of this in-memory database
+        verb = "CREATE TABLE staged AS " if index == 0 else "INSERT INTO staged "
         params = {"salt": salt, "run": run_id, "per_file": per_file}
         if files:
             params |= {
@@ -232,7 +236,7 @@ def ingest_batch(
         "CREATE OR REPLACE TEMP TABLE lake_keys AS " + queries.load("ingest/stg_lake_keys"),
         {"min_date": min_date, "max_date": max_date, "accounts": _batch_accounts(con)},
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE fresh AS " + queries.load("ingest/stg_fresh_events"))
+    con.execute("CREATE OR REPLACE TABLE fresh AS " + queries.load("ingest/stg_fresh_events"))
     stored_row = con.execute("SELECT count(*) FROM fresh").fetchall()[0]
     conflicts_row = queries.run(con, "ingest/stg_conflicts").fetchall()[0]
     assert stored_row is not None and conflicts_row is not None
@@ -306,6 +310,7 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, target: Path, batch_name: 
         " ORDER BY 1, 2"
     ).fetchall()
     data_columns = ", ".join(f"s.{c}" for c in EVENT_COLUMN_NAMES)
+    jobs: list[tuple[object, str, str]] = []
     for event_date, account in partitions:
         # the account comes from the logs: stg_events already limits it to a safe token, and
         # this check keeps any other value out of the path
@@ -313,16 +318,33 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, target: Path, batch_name: 
             raise AssertionError(f"unsafe partition value {account!r}")
         folder = target / f"event_date={event_date.isoformat()}" / f"recipient_account_id={account}"
         folder.mkdir(parents=True, exist_ok=True)
-        path = lakefs.sql_literal(str(folder / f"part-{batch_name}-0.parquet"))
-        con.execute(
-            f"COPY (SELECT {data_columns} FROM staged AS s"
-            " SEMI JOIN fresh AS f ON s.source_uri = f.source_uri"
-            " AND s.source_position = f.source_position AND s.record_hash = f.record_hash"
-            " WHERE s.event_date = $event_date AND s.recipient_account_id = $account)"
-            f" TO {path} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1,"
-            " ROW_GROUP_SIZE 122880)",
-            {"event_date": event_date, "account": account},
-        )
+        jobs.append((event_date, account, str(folder / f"part-{batch_name}-0.parquet")))
+
+    def write(cursor: duckdb.DuckDBPyConnection, mine: list[tuple[object, str, str]]) -> None:
+        for event_date, account, path in mine:
+            cursor.execute(
+                f"COPY (SELECT {data_columns} FROM staged AS s"
+                " SEMI JOIN fresh AS f ON s.source_uri = f.source_uri"
+                " AND s.source_position = f.source_position AND s.record_hash = f.record_hash"
+                " WHERE s.event_date = $event_date AND s.recipient_account_id = $account)"
+                f" TO {lakefs.sql_literal(path)} (FORMAT parquet, COMPRESSION zstd,"
+                " COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 122880)",
+                {"event_date": event_date, "account": account},
+            )
+
+    # A partition of a batch is smaller than a row group, so each COPY runs on one thread:
+    # write WRITERS partitions side by side, each from its own cursor.
+    shares = [jobs[i::WRITERS] for i in range(WRITERS) if jobs[i::WRITERS]]
+    cursors = [con.cursor() for _ in shares]
+    try:
+        with ThreadPoolExecutor(max_workers=len(shares) or 1) as pool:
+            for done in [
+                pool.submit(write, c, share) for c, share in zip(cursors, shares, strict=True)
+            ]:
+                done.result()
+    finally:
+        for cursor in cursors:
+            cursor.close()
 
 
 def _quarantine_rows(con: duckdb.DuckDBPyConnection, bad: dict[str, str], run_id: str) -> int:
