@@ -61,11 +61,25 @@ def attach_events(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
     """
     if has_events(lake):
         hive_types = ", ".join(f"{sql_literal(k)}: {v}" for k, v in HIVE_TYPES.items())
-        con.execute(
-            "CREATE OR REPLACE VIEW events AS SELECT * FROM read_parquet("
-            f"{sql_literal(events_glob(lake))}, hive_partitioning = true, "
+        scan = (
+            f"read_parquet({sql_literal(events_glob(lake))}, hive_partitioning = true, "
             f"hive_types = {{{hive_types}}}, union_by_name = true)"
         )
+        con.execute(f"CREATE OR REPLACE VIEW events AS SELECT * FROM {scan}")
+        # union_by_name fills a column some files lack; a lake written before a column was
+        # added (e.g. cognito_identity_id) lacks it in every file: add it as NULL
+        present = {
+            str(name).lower()
+            for (name,) in con.execute(
+                "SELECT column_name FROM duckdb_columns() "
+                "WHERE table_name = 'events' AND schema_name = current_schema() "
+                "AND database_name = current_database()"
+            ).fetchall()
+        }
+        missing = [(n, t) for n, t, _ in EVENT_COLUMNS if n.lower() not in present]
+        if missing:
+            extra = ", ".join(f"CAST(NULL AS {typ}) AS {name}" for name, typ in missing)
+            con.execute(f"CREATE OR REPLACE VIEW events AS SELECT *, {extra} FROM {scan}")
     else:
         con.execute(f"CREATE OR REPLACE VIEW events AS {_empty_events_select()}")
 

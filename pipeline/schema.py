@@ -82,6 +82,11 @@ EVENT_COLUMNS: Final[tuple[tuple[str, str, str], ...]] = (
     ("req_federation_name", "VARCHAR", "requestParameters.name (GetFederationToken)"),
     ("req_target_principal", "VARCHAR", "requestParameters.targetPrincipal (AssumeRoot)"),
     ("req_task_policy_arn", "VARCHAR", "requestParameters.taskPolicyArn.arn (AssumeRoot)"),
+    (
+        "req_custom_role_arn",
+        "VARCHAR",
+        "requestParameters.customRoleArn (Cognito GetCredentialsForIdentity)",
+    ),
     # STS response
     ("issued_access_key_id", "VARCHAR", "responseElements.credentials.accessKeyId"),
     ("expiration_raw", "VARCHAR", "responseElements.credentials.expiration as logged"),
@@ -98,6 +103,11 @@ EVENT_COLUMNS: Final[tuple[tuple[str, str, str], ...]] = (
     ("oidc_provider", "VARCHAR", "responseElements.provider"),
     ("federated_user_arn", "VARCHAR", "responseElements.federatedUser.arn"),
     ("federated_user_id", "VARCHAR", "responseElements.federatedUser.federatedUserId"),
+    (
+        "cognito_identity_id",
+        "VARCHAR",
+        "Cognito identity id: responseElements.identityId, else requestParameters.identityId",
+    ),
     # sign-in and Identity Center
     ("console_login_result", "VARCHAR", "responseElements.ConsoleLogin (Success/Failure)"),
     ("switch_role_result", "VARCHAR", "responseElements.SwitchRole"),

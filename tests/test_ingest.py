@@ -728,6 +728,102 @@ def test_lookup_events_with_a_broken_event_string_rejects_only_that_event(
     assert token not in _all_text(lake)
 
 
+# --- Cognito identity pools (data events, cloudtrail-semantics.md §3.8) ---------------------
+
+COGNITO_IDENTITY = "us-east-1:11111111-2222-3333-4444-555555555555"
+COGNITO_ROLE = f"arn:aws:iam::{ACCOUNT}:role/Cognito_ExamplePoolAuth_Role"
+
+
+def cognito_record(event_name: str = "GetCredentialsForIdentity", **overrides: Any) -> Any:
+    """A Cognito identity-pool data event; GetCredentialsForIdentity returns credentials."""
+    response: dict[str, Any] = {"identityId": COGNITO_IDENTITY}
+    if event_name == "GetCredentialsForIdentity":
+        response["credentials"] = {
+            "accessKeyId": "ASIAIOSFODNN7EXAMPLE",
+            "sessionToken": "IQoJb3JpZ2luX2VjCOGNITOEXAMPLETOKEN+/=",
+            "expiration": "Jan 19, 2023 5:55:08 PM",
+        }
+    fields: dict[str, Any] = {
+        "eventTime": "2023-01-19T16:55:08Z",
+        "eventSource": "cognito-identity.amazonaws.com",
+        "eventName": event_name,
+        "userIdentity": {"type": "Unknown", "principalId": "Unknown"},
+        "eventCategory": "Data",
+        "managementEvent": False,
+        "readOnly": False,
+        "requestParameters": {
+            "identityId": COGNITO_IDENTITY,
+            "logins": {
+                "cognito-idp.us-east-1.amazonaws.com/us-east-1_EXAMPLE": (
+                    "HIDDEN_DUE_TO_SECURITY_REASONS"
+                )
+            },
+        },
+        "responseElements": response,
+    }
+    return record(**(fields | overrides))
+
+
+def test_cognito_get_credentials_for_identity_is_typed(lake: Path, tmp_path: Path) -> None:
+    with_role = cognito_record(
+        requestParameters={"identityId": COGNITO_IDENTITY, "customRoleArn": COGNITO_ROLE}
+    )
+    # GetId names the identity only in its response
+    get_id = cognito_record("GetId", requestParameters={"identityPoolId": "us-east-1:EXAMPLE"})
+    run(lake, write_delivery_file(tmp_path / "src" / "d.json.gz", [with_role, get_id]))
+
+    got = rows(
+        lake,
+        "select event_name, event_category, management_event, user_type, issued_access_key_id,"
+        " expiration, cognito_identity_id, req_custom_role_arn, req_role_arn from events"
+        " order by event_name",
+    )
+    assert got == [
+        (
+            "GetCredentialsForIdentity",
+            "Data",
+            False,
+            "Unknown",
+            "ASIAIOSFODNN7EXAMPLE",
+            dt.datetime(2023, 1, 19, 17, 55, 8, tzinfo=UTC),
+            COGNITO_IDENTITY,
+            COGNITO_ROLE,
+            None,
+        ),
+        ("GetId", "Data", False, "Unknown", None, None, COGNITO_IDENTITY, None, None),
+    ]
+
+
+def test_cognito_session_token_is_hashed(lake: Path, tmp_path: Path) -> None:
+    rec = cognito_record()
+    token = rec["responseElements"]["credentials"]["sessionToken"]
+    run(lake, write_delivery_file(tmp_path / "src" / "d.json.gz", [rec]))
+
+    [(raw, response)] = rows(lake, "select raw, response_elements from events")
+    for text in (raw, response):
+        assert token not in text
+    for doc in (orjson.loads(raw)["responseElements"], orjson.loads(response)):
+        hashed = doc["credentials"]["sessionToken"]
+        assert hashed.startswith("sha256:") and len(hashed) == len("sha256:") + 64
+    assert token not in _all_text(lake)
+
+
+def test_a_lake_written_before_a_column_existed_reads_it_as_null(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    part = lake / "events" / "event_date=2023-01-19" / f"recipient_account_id={ACCOUNT}"
+    part.mkdir(parents=True)
+    con = duckdb.connect()
+    con.execute(
+        "copy (select 'e1' as event_id, 'GetId' as event_name) to $p (format parquet)",
+        {"p": str(part / "part-old.parquet")},
+    )
+    con.close()
+
+    got = rows(lake, "select event_id, cognito_identity_id, req_custom_role_arn from events")
+
+    assert got == [("e1", None, None)]
+
+
 # --- the real public samples -----------------------------------------------------------------
 
 

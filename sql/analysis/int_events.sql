@@ -4,10 +4,11 @@
 -- then scans only the lake columns and rows it uses (a materialized copy of every record cost
 -- more than all those scans together, and grew with the lake). Columns every call needs for its
 -- attribution (identity, key, creationDate, what and where) are kept for all records; the
--- caller details read only from STS, sign-in and Identity Center records are kept for those
--- records alone (NULL elsewhere), and the STS request/response columns are NULL elsewhere
--- already. `org_trail` is true when the record came from an organization-trail object key
--- (`AWSLogs/o-ORGID/ACCOUNT/...`, §1.1): its recipient account is then in the organization.
+-- caller details read only from STS, sign-in, Identity Center and Cognito identity-pool records
+-- are kept for those records alone (NULL elsewhere), and the STS request/response columns are
+-- NULL elsewhere already. `org_trail` is true when the record came from an organization-trail
+-- object key (`AWSLogs/o-ORGID/ACCOUNT/...`, §1.1): its recipient account is then in the
+-- organization.
 -- Not ordered: one row per record.
 select
     event_id,
@@ -40,6 +41,7 @@ select
     req_principal_arn,
     req_federation_name,
     req_target_principal,
+    req_custom_role_arn,
     issued_access_key_id,
     expiration,
     assumed_role_arn,
@@ -51,6 +53,7 @@ select
     oidc_provider,
     federated_user_arn,
     federated_user_id,
+    cognito_identity_id,
     console_login_result,
     switch_role_result,
     console_mfa_used,
@@ -74,8 +77,10 @@ from (
         user_access_key_id,
         session_creation_date,
         on_behalf_of_user_id,
-        event_source in ('sts.amazonaws.com', 'signin.amazonaws.com', 'sso.amazonaws.com')
-            as issuing_source,
+        event_source in (
+            'sts.amazonaws.com', 'signin.amazonaws.com', 'sso.amazonaws.com',
+            'cognito-identity.amazonaws.com'
+        ) as issuing_source,
         aws_region,
         user_agent,
         user_principal_id,
@@ -93,6 +98,7 @@ from (
         req_principal_arn,
         req_federation_name,
         req_target_principal,
+        req_custom_role_arn,
         issued_access_key_id,
         expiration,
         assumed_role_arn,
@@ -104,6 +110,7 @@ from (
         oidc_provider,
         federated_user_arn,
         federated_user_id,
+        cognito_identity_id,
         console_login_result,
         switch_role_result,
         console_mfa_used,

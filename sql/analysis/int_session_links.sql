@@ -15,8 +15,8 @@
 --     creationDate, is attributed with the identity of the copy that has them (§4.3).
 -- When several sessions share the ARN and creation second (parallel invocations of one role
 -- and session name), the key decides. `confidence` is high when the ARN agrees, medium when
--- the session's ARN is unknown and only key + window matched, or the creation second was
--- ambiguous and no key decided.
+-- the session's ARN is unknown (Cognito GetCredentialsForIdentity does not log it) and only
+-- key + window matched, or the creation second was ambiguous and no key decided.
 -- Carries what int_sessions counts (source, API, account, IP, error, onBehalfOf); the caller's
 -- ARN and key stay in the lake, one join on event_id away. Not ordered: this is the large
 -- intermediate table (rpt_session_links is the public, narrower one).

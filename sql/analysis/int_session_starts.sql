@@ -2,7 +2,8 @@
 -- grain: one row per credential issuance (session_id)
 -- Every way temporary credentials are born, as one row each, with the identity later calls
 -- made with them carry (`principal_arn`, `creation_time`), so int_session_links can find them:
---   * STS issuances (int_sts_issuances), session_id = the caller-side copy's eventID;
+--   * STS issuances and Cognito GetCredentialsForIdentity (int_sts_issuances), session_id = the
+--     caller-side copy's eventID;
 --   * console sign-ins: IAM user and root ConsoleLogin, and SwitchRole; session_id = the sign-in
 --     eventID. A SwitchRole is paired with the AssumeRole the console made for it: same session
 --     ARN, same second (EX#1/EX#3). That call gives the issued key, expiration and caller, and is

@@ -6,7 +6,8 @@
 -- session, never by an earlier switched role, so a SwitchRole whose STS call was not collected
 -- falls back to the latest sign-in of its SwitchFrom principal. A session with no parent is an
 -- origin: a long-term principal (IAM user, root), a federated identity (SAML, OIDC, Cognito,
--- Identity Center) or an AWS service; `own_mfa` is its MFA state (§4.6), and for a child only
+-- Identity Center) or an AWS service (a Cognito GetCredentialsForIdentity is always one, even
+-- when a session signed the call); `own_mfa` is its MFA state (§4.6), and for a child only
 -- an MFA device in its own request overrides what it inherits from the chain (int_chains).
 -- Activity counts each logical call once (cross-account copies collapse on sharedEventID).
 -- Not ordered: an intermediate table (rpt_sessions is the ordered public one).
@@ -23,6 +24,9 @@ issue_links as (
     from int_session_starts as s
     inner join int_session_links as l on l.event_id = s.issue_event_id
     where l.session_id <> s.session_id
+      -- Cognito credentials belong to the identity, not to a session that signed the call
+      -- (developer-authenticated identities): the identity is the origin
+      and s.kind <> 'GetCredentialsForIdentity'
 ),
 
 -- SwitchRole without its STS call: the latest sign-in of the principal it switched from
@@ -187,6 +191,9 @@ classified as (
             when parent_session_id is not null then cast(null as varchar)
             when kind = 'IdentityCenter' then 'IdentityCenter'
             when kind in ('EC2', 'Lambda', 'ECS') or caller_type = 'AWSService' then 'AWSService'
+            -- both Cognito flows: GetCredentialsForIdentity (enhanced) and the basic flow's
+            -- AssumeRoleWithWebIdentity; the identity id is `oidc_subject` in both
+            when kind = 'GetCredentialsForIdentity' then 'Cognito'
             when kind = 'AssumeRoleWithWebIdentity'
                 and coalesce(oidc_provider, identity_provider, '')
                     like '%cognito-identity.amazonaws.com%' then 'Cognito'

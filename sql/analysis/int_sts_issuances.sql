@@ -1,7 +1,12 @@
 -- name: int_sts_issuances
 -- grain: one row per successful credential-issuing STS call (logical_event_id)
 -- The STS calls that returned credentials: AssumeRole, AssumeRoleWithSAML,
--- AssumeRoleWithWebIdentity, GetSessionToken, GetFederationToken, AssumeRoot. A cross-account
+-- AssumeRoleWithWebIdentity, GetSessionToken, GetFederationToken, AssumeRoot; and Cognito
+-- identity pools' GetCredentialsForIdentity (the enhanced flow, a data event, §3.8), whose
+-- identity id is kept as `oidc_subject` with `oidc_provider` cognito-identity.amazonaws.com, as
+-- the basic flow's AssumeRoleWithWebIdentity logs them. Its role is `customRoleArn` when the
+-- request named one; otherwise the issuance does not log it (NULL here, so the calls made with
+-- the credentials are linked by key and window alone, int_session_links). A cross-account
 -- call is delivered to both accounts with one sharedEventID (cloudtrail-semantics.md §4.3): the
 -- copies collapse into one row whose identity comes from the caller-side copy (userIdentity not
 -- AWSAccount); the role owner's copy is kept as `owner_copy_event_id`. When only the owner copy
@@ -42,6 +47,7 @@ with issuing as (
         req_principal_arn,
         req_federation_name,
         req_target_principal,
+        req_custom_role_arn,
         issued_access_key_id,
         expiration,
         assumed_role_arn,
@@ -52,13 +58,16 @@ with issuing as (
         oidc_subject,
         oidc_provider,
         federated_user_arn,
-        federated_user_id
+        federated_user_id,
+        cognito_identity_id
     from int_events
-    where event_source = 'sts.amazonaws.com'
+    -- two IN lists the Parquet scan can filter on, then the exact source of each API
+    where event_source in ('sts.amazonaws.com', 'cognito-identity.amazonaws.com')
       and event_name in (
           'AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity',
-          'GetSessionToken', 'GetFederationToken', 'AssumeRoot'
+          'GetSessionToken', 'GetFederationToken', 'AssumeRoot', 'GetCredentialsForIdentity'
       )
+      and (event_source = 'sts.amazonaws.com') = (event_name <> 'GetCredentialsForIdentity')
       and error_code is null
       and issued_access_key_id is not null
 ),
@@ -127,6 +136,7 @@ primary_copy as (
         i.req_principal_arn,
         i.req_federation_name,
         i.req_target_principal,
+        i.req_custom_role_arn,
         i.issued_access_key_id,
         i.expiration,
         i.assumed_role_arn,
@@ -137,7 +147,8 @@ primary_copy as (
         i.oidc_subject,
         i.oidc_provider,
         i.federated_user_arn,
-        i.federated_user_id
+        i.federated_user_id,
+        i.cognito_identity_id
     from issuing as i
     inner join copy_picks as c on c.primary_event_id = i.event_id
     inner join record_picks as r on r.event_id = i.event_id and r.record_hash = i.record_hash
@@ -179,7 +190,7 @@ classified as (
         user_identity_provider,
         session_mfa_authenticated,
         session_creation_date,
-        req_role_arn,
+        coalesce(req_role_arn, req_custom_role_arn) as req_role_arn,
         req_role_session_name,
         req_duration_seconds,
         req_serial_number,
@@ -193,8 +204,11 @@ classified as (
         assumed_role_id,
         saml_subject,
         saml_issuer,
-        oidc_subject,
-        oidc_provider,
+        coalesce(oidc_subject, cognito_identity_id) as oidc_subject,
+        case
+            when event_name = 'GetCredentialsForIdentity' then 'cognito-identity.amazonaws.com'
+            else oidc_provider
+        end as oidc_provider,
         federated_user_arn,
         federated_user_id,
         -- the account that owns the credentials' principal
@@ -203,6 +217,8 @@ classified as (
                 then coalesce(user_account_id, recipient_account_id)
             when event_name = 'AssumeRoot'
                 then regexp_extract(req_target_principal, '[0-9]{12}')
+            -- the identity pool's account, which receives the data event
+            when event_name = 'GetCredentialsForIdentity' then recipient_account_id
             else coalesce(split_part(req_role_arn, ':', 5), recipient_account_id)
         end as target_account,
         -- the ARN later calls made with these credentials show as userIdentity.arn
@@ -237,9 +253,11 @@ select
     user_type as caller_type,
     user_arn as caller_arn,
     user_principal_id as caller_principal_id,
-    -- federated and service callers have no AWS account of their own
+    -- federated and service callers have no AWS account of their own; a Cognito identity's
+    -- credentials are issued to the identity, whoever signed the call
     case
-        when user_type in ('SAMLUser', 'WebIdentityUser', 'AWSService') then cast(null as varchar)
+        when user_type in ('SAMLUser', 'WebIdentityUser', 'AWSService')
+            or event_name = 'GetCredentialsForIdentity' then cast(null as varchar)
         else coalesce(user_account_id, recipient_account_id)
     end as caller_account,
     user_access_key_id as caller_key,

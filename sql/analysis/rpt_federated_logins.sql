@@ -1,10 +1,12 @@
 -- name: rpt_federated_logins
 -- grain: one row per federated entry session (session_id of a depth-1 SAML, OIDC, Cognito or Identity Center session)
--- Every entry from outside IAM: SAML (AssumeRoleWithSAML and SAML console sign-ins), OIDC and
--- Cognito (AssumeRoleWithWebIdentity) and IAM Identity Center role credentials, with the
--- provider, issuer and subject AWS saw, the role and account entered, and what followed: the
--- sessions chained from it and the calls made by the whole chain. MFA is `idp_asserted`:
--- AWS cannot see the IdP's MFA (cloudtrail-semantics.md §4.6).
+-- Every entry from outside IAM: SAML (AssumeRoleWithSAML and SAML console sign-ins), OIDC
+-- (AssumeRoleWithWebIdentity), Cognito identity pools (the basic flow's
+-- AssumeRoleWithWebIdentity and the enhanced flow's GetCredentialsForIdentity, both with
+-- provider cognito-identity.amazonaws.com and the identity id as subject) and IAM Identity
+-- Center role credentials, with the provider, issuer and subject AWS saw, the role and account
+-- entered, and what followed: the sessions chained from it and the calls made by the whole
+-- chain. MFA is `idp_asserted`: AWS cannot see the IdP's MFA (cloudtrail-semantics.md §4.6).
 with entries as (
     select
         s.session_id,

@@ -1,8 +1,9 @@
 -- name: rpt_sessions
 -- grain: one row per credential issuance (session_id)
--- The sessions table: every credential issuance (STS APIs, Identity Center, console sign-in
--- and SwitchRole, service-issued EC2/Lambda/ECS sessions) with its caller, target, lifetime,
--- MFA state, chain summary (origin, depth, hops) and what was done with it.
+-- The sessions table: every credential issuance (STS APIs, Cognito GetCredentialsForIdentity,
+-- Identity Center, console sign-in and SwitchRole, service-issued EC2/Lambda/ECS sessions) with
+-- its caller, target, lifetime, MFA state, chain summary (origin, depth, hops) and what was done
+-- with it.
 select
     s.session_id,
     s.kind,

@@ -126,7 +126,8 @@ detailed as (
               "roleArn": "VARCHAR", "roleSessionName": "VARCHAR", "durationSeconds": "VARCHAR",
               "serialNumber": "VARCHAR", "externalId": "VARCHAR", "sourceIdentity": "VARCHAR",
               "principalArn": "VARCHAR", "providerId": "VARCHAR", "name": "VARCHAR",
-              "targetPrincipal": "VARCHAR", "taskPolicyArn": {"arn": "VARCHAR"}
+              "targetPrincipal": "VARCHAR", "taskPolicyArn": {"arn": "VARCHAR"},
+              "customRoleArn": "VARCHAR", "identityId": "VARCHAR"
             }'
         ) end as rq,
         case when s.eventSource in (
@@ -141,7 +142,7 @@ detailed as (
               "issuer": "VARCHAR", "audience": "VARCHAR", "nameQualifier": "VARCHAR",
               "subjectFromWebIdentityToken": "VARCHAR", "provider": "VARCHAR",
               "federatedUser": {"arn": "VARCHAR", "federatedUserId": "VARCHAR"},
-              "ConsoleLogin": "VARCHAR", "SwitchRole": "VARCHAR"
+              "ConsoleLogin": "VARCHAR", "SwitchRole": "VARCHAR", "identityId": "VARCHAR"
             }'
         ) end as rs,
         case when s.eventSource in ('signin.amazonaws.com', 'sso.amazonaws.com')
@@ -228,6 +229,7 @@ select
     rq.name as req_federation_name,
     rq.targetPrincipal as req_target_principal,
     rq.taskPolicyArn.arn as req_task_policy_arn,
+    rq.customRoleArn as req_custom_role_arn,
     rs.credentials.accessKeyId as issued_access_key_id,
     rs.credentials.expiration as expiration_raw,
     cast(coalesce(
@@ -249,6 +251,10 @@ select
     rs.provider as oidc_provider,
     rs.federatedUser.arn as federated_user_arn,
     rs.federatedUser.federatedUserId as federated_user_id,
+    -- Cognito identity pools (GetId, GetCredentialsForIdentity, GetOpenIdToken): the identity
+    -- the call was for; the response names it even when the request did not (GetId)
+    case when s.eventSource = 'cognito-identity.amazonaws.com'
+        then coalesce(rs.identityId, rq.identityId) end as cognito_identity_id,
     rs.ConsoleLogin as console_login_result,
     rs.SwitchRole as switch_role_result,
     case lower(ad.MFAUsed) when 'yes' then true when 'no' then false end
