@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from pipeline import lake as lakefs
 from pipeline import lakewriter, manifest, queries, sources
-from pipeline.ingest import Batch, IngestSummary, uncompressed_size_cached
+from pipeline.ingest import GZIP_MAGIC, Batch, IngestSummary, uncompressed_size_cached
 from pipeline.schema import EVENT_COLUMN_NAMES
 
 MIN_OBJECT_SIZE = 1024 * 1024
@@ -103,7 +103,7 @@ def is_multi_document(path: Path, peek: int = 65536) -> bool:
     """True for NDJSON-like files: a first line that is a whole JSON object, then more."""
     with path.open("rb") as handle:
         head = handle.read(peek)
-    if head[:2] == b"\x1f\x8b":
+    if head[:2] == GZIP_MAGIC:
         try:
             head = zlib.decompressobj(31).decompress(head, peek)
         except zlib.error:
@@ -139,7 +139,7 @@ def value_line_numbers(path: Path) -> list[int]:
 
 def _is_gzip(path: Path) -> bool:
     with path.open("rb") as handle:
-        return handle.read(2) == b"\x1f\x8b"
+        return handle.read(2) == GZIP_MAGIC
 
 
 def _max_object_size(paths: Sequence[str]) -> int:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 DEFAULT_BATCH_BYTES = 48 * 1024 * 1024
 GZIP_RATIO = 10
 GZIP_MAX_RATIO = 1032  # deflate's maximum compression ratio
+GZIP_MAGIC = b"\x1f\x8b"  # the first two bytes of every gzip member
 
 
 @dataclass
@@ -123,7 +124,7 @@ def uncompressed_size(path: Path) -> int:
     """The size of a file's content once gunzipped (ISIZE trailer; mod 4 GiB, fine for logs)."""
     size = path.stat().st_size
     with path.open("rb") as handle:
-        if handle.read(2) != b"\x1f\x8b" or size < 18:
+        if handle.read(2) != GZIP_MAGIC or size < 18:
             return size
         handle.seek(-4, 2)
         isize = int.from_bytes(handle.read(4), "little")
