@@ -139,6 +139,7 @@ def test_every_kind_of_issuance_is_exercised(
         "EC2",
         "Lambda",
         "ECS",
+        "GetCredentialsForIdentity",
     }
 
 

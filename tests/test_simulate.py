@@ -195,6 +195,8 @@ REQUIRED = {
     "AWSAccount": {"type", "principalId", "accountId"},
     "AWSService": {"type", "invokedBy"},
     "IdentityCenterUser": {"type", "accountId", "onBehalfOf", "credentialId"},
+    # Cognito identity-pool calls (semantics §3.8): the caller is not an AWS principal
+    "Unknown": {"type"},
 }
 
 
@@ -227,6 +229,9 @@ def test_identity_shapes_per_caller_type(corpus: Corpus) -> None:
             assert context["sessionIssuer"] == {}
         if ui["type"] == "FederatedUser":
             assert context["sessionIssuer"]["type"] == "IAMUser"
+        if ui["type"] == "Unknown":
+            assert r["eventSource"] == "cognito-identity.amazonaws.com"
+            assert r["eventCategory"] == "Data" and r["managementEvent"] is False
 
 
 def test_cross_account_assume_role_has_two_copies(corpus: Corpus) -> None:
@@ -457,6 +462,7 @@ def test_truth_issued_key_is_in_an_issuing_record(corpus: Corpus) -> None:
         "EC2",
         "Lambda",
         "ECS",
+        "GetCredentialsForIdentity",
     }
     assert kinds == Counter(corpus.summary["sessions_by_kind"])
     for s in corpus.sessions:

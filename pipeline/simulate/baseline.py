@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from pipeline.simulate.console import console_login, console_login_failed, saml_console_login
 from pipeline.simulate.context import ADMIN_OPS, READ_OPS, S3_OPS, Ctx, Session, activity
-from pipeline.simulate.federation import identity_center, saml, web_identity
+from pipeline.simulate.federation import cognito_credentials, identity_center, saml, web_identity
 from pipeline.simulate.issue import (
     assume_role,
     assume_role_denied,
@@ -30,6 +30,8 @@ from pipeline.simulate.org import (
 )
 from pipeline.simulate.records import UA_BOTO, UA_BROWSER, UA_CLI, UA_GHA, UA_GO
 from pipeline.simulate.tokens import get_federation_token, get_session_token
+
+UA_IOS = "aws-sdk-iOS/2.33.4 iOS/17.2 en_US"
 
 MEMBERS = ("prod", "dev", "shared", "security")
 # Baseline chained hops only ever land on these roles (scenarios use others).
@@ -267,22 +269,37 @@ def eks_oidc(ctx: Ctx, t: int) -> None:
 
 
 def cognito(ctx: Ctx, t: int) -> None:
-    """A mobile app user's Cognito identity-pool credentials (classic flow)."""
+    """A mobile app user's Cognito identity-pool credentials: the classic flow (the app calls
+    AssumeRoleWithWebIdentity) or the enhanced flow (GetCredentialsForIdentity, which names
+    the role only when the app asked for a custom one)."""
     org, rng = ctx.org, ctx.rng
     identity_id = f"us-east-1:{ctx.ids.uuid()}" if rng.random() < 0.5 else org.cognito_pool
-    s = web_identity(
-        ctx,
-        org.role("prod", "CognitoAuthRole"),
-        t,
-        provider="cognito",
-        subject=identity_id,
-        audience=org.cognito_pool,
-        session_name="CognitoIdentityCredentials",
-        origin="Cognito",
-        ip=ctx.office_ip(),
-        ua="aws-sdk-iOS/2.33.4 iOS/17.2 en_US",
-        duration=None,
-    )
+    role, ip, ua = org.role("prod", "CognitoAuthRole"), ctx.office_ip(), UA_IOS
+    if rng.random() < 0.5:
+        s = cognito_credentials(
+            ctx,
+            role,
+            t,
+            identity_id=identity_id,
+            pool=org.cognito_pool,
+            ip=ip,
+            ua=ua,
+            custom_role=rng.random() < 0.25,
+        )
+    else:
+        s = web_identity(
+            ctx,
+            role,
+            t,
+            provider="cognito",
+            subject=identity_id,
+            audience=org.cognito_pool,
+            session_name="CognitoIdentityCredentials",
+            origin="Cognito",
+            ip=ip,
+            ua=ua,
+            duration=None,
+        )
     activity(ctx, s, _n(ctx, 1, 6), ops=S3_OPS)
 
 

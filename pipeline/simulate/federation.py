@@ -336,3 +336,95 @@ def web_identity(
             region=region,
         )
     )
+
+
+HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"  # how Cognito events log tokens and logins (§3)
+USER_POOL = "us-east-1_EXAMPLE"
+
+
+def cognito_credentials(
+    ctx: Ctx,
+    role: Role,
+    t: int,
+    *,
+    identity_id: str,
+    pool: str,
+    ip: str,
+    ua: str,
+    custom_role: bool,
+) -> Session:
+    """Cognito identity pools' enhanced flow: GetCredentialsForIdentity, a data event (§3.8)
+    with an `Unknown` caller. The role is logged only as `customRoleArn`, when the app asked for
+    one; otherwise the pool's default role shows only in the calls made with the credentials."""
+    ids = ctx.ids
+    issued = ids.temp_key()
+    expiry = t + 3600
+    request: JSON = {
+        "identityId": identity_id,
+        "logins": {f"cognito-idp.us-east-1.amazonaws.com/{USER_POOL}": HIDDEN},
+    }
+    if custom_role:
+        request["customRoleArn"] = role.arn
+    response: JSON = {
+        "identityId": identity_id,
+        "credentials": credentials(issued, HIDDEN, java_medium(expiry, comma=False)),
+    }
+    event_id = ids.uuid()
+    rec = record(
+        ident={"type": "Unknown"},
+        time=iso(t),
+        source="cognito-identity.amazonaws.com",
+        name="GetCredentialsForIdentity",
+        region="us-east-1",
+        ip=ip,
+        ua=ua,
+        request=request,
+        response=response,
+        request_id=ids.uuid(),
+        event_id=event_id,
+        recipient=role.account,
+        read_only=False,
+        category="Data",
+    )
+    ctx.emit(rec, role.account, "us-east-1", t)
+    session_name = "CognitoIdentityCredentials"
+    creation = _creation(ctx, t)
+    web: JSON = {
+        "federatedProvider": COGNITO_PROVIDER,
+        "attributes": {
+            "cognito-identity.amazonaws.com:aud": pool,
+            "cognito-identity.amazonaws.com:sub": identity_id,
+            "cognito-identity.amazonaws.com:amr": '["authenticated"]',
+        },
+    }
+
+    def identity(k: str) -> JSON:
+        return role_identity(role, session_name, k, creation, "false", web_id=web)
+
+    return ctx.add(
+        Session(
+            session_id=event_id,
+            kind="GetCredentialsForIdentity",
+            issued_key=issued,
+            issue_time=t,
+            expiration=expiry,
+            parent=None,
+            origin_type="Cognito",
+            origin_id=f"cognito:{identity_id}",
+            depth=1,
+            accounts=[role.account],
+            mfa="idp_asserted",
+            requested_duration=None,
+            role_arn=role.arn,
+            session_name=session_name,
+            caller_account=None,
+            target_account=role.account,
+            issue_event_ids=[event_id],
+            identity=identity,
+            principal_id=f"{role.role_id}:{session_name}",
+            role_session=True,
+            ip=ip,
+            ua=ua,
+            region="us-east-1",
+        )
+    )

@@ -23,6 +23,7 @@ select
     user_arn,
     user_access_key_id,
     session_creation_date,
+    session_issuer_arn,
     on_behalf_of_user_id,
     case when issuing_source then aws_region end as aws_region,
     case when issuing_source then user_agent end as user_agent,
@@ -76,6 +77,7 @@ from (
         user_arn,
         user_access_key_id,
         session_creation_date,
+        session_issuer_arn,
         on_behalf_of_user_id,
         event_source in (
             'sts.amazonaws.com', 'signin.amazonaws.com', 'sso.amazonaws.com',

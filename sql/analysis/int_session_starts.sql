@@ -11,6 +11,9 @@
 --     is not a session either: it is recorded as `signin_event_id` of the STS session it used.
 --     An IAM user's or root's console session has no logged expiration: 12 hours is assumed
 --     (the console's sign-out limit), so its lifetime and `active_at_end` are upper bounds.
+--   * Cognito's GetCredentialsForIdentity logs the role only when the app sent customRoleArn,
+--     and never the session ARN: both, the session name and the creationDate are learned from
+--     the calls made with the issued key inside its window (the first such call's identity).
 --   * IAM Identity Center: the AWSReservedSSO_ AssumeRoleWithSAML is paired with the
 --     sso GetRoleCredentials (same account and permission set, within a minute, §4.1 item 5),
 --     whose onBehalfOf.userId names the human.
@@ -151,6 +154,33 @@ idc_pairs as (
     where i.kind = 'IdentityCenter'
 ),
 
+-- Cognito GetCredentialsForIdentity sessions whose ARN the issuance did not log, and what the
+-- calls signed with the issued key inside the credentials' window say about them
+cognito_unlogged as (
+    select
+        issue_event_id,
+        issued_key,
+        issue_time,
+        expiration
+    from int_sts_issuances
+    where kind = 'GetCredentialsForIdentity' and principal_arn is null
+),
+
+cognito_learned as (
+    select
+        u.issue_event_id,
+        min(e.user_arn) as principal_arn,
+        min(e.session_issuer_arn) as role_arn,
+        min(e.session_creation_date) as creation_time
+    from cognito_unlogged as u
+    inner join int_events as e
+        on e.user_access_key_id = u.issued_key
+        and e.event_time >= u.issue_time - interval '5' second
+        and e.event_time <= u.expiration + interval '5' second
+    where e.user_type = 'AssumedRole'
+    group by u.issue_event_id
+),
+
 sts_sessions as (
     select
         i.issue_event_id as session_id,
@@ -160,10 +190,10 @@ sts_sessions as (
         fc.signin_event_id,
         p.grant_event_id,
         i.issue_time,
-        i.issue_time as creation_time,
+        coalesce(cl.creation_time, i.issue_time) as creation_time,
         i.expiration,
         i.issued_key,
-        i.principal_arn,
+        coalesce(i.principal_arn, cl.principal_arn) as principal_arn,
         i.principal_id,
         i.caller_type,
         i.caller_arn,
@@ -174,9 +204,9 @@ sts_sessions as (
         i.caller_mfa_authenticated,
         i.caller_invoked_by,
         i.identity_provider,
-        i.role_arn,
+        coalesce(i.role_arn, cl.role_arn) as role_arn,
         i.target_account,
-        i.session_name,
+        coalesce(i.session_name, regexp_extract(cl.principal_arn, '[^/]+$')) as session_name,
         i.source_identity,
         i.requested_duration,
         i.serial_number,
@@ -195,6 +225,7 @@ sts_sessions as (
     left join signin_sts as m on m.issue_event_id = i.issue_event_id
     left join idc_pairs as p on p.issue_event_id = i.issue_event_id and p.pair_rank = 1
     left join federated_console_first as fc on fc.issue_event_id = i.issue_event_id
+    left join cognito_learned as cl on cl.issue_event_id = i.issue_event_id
     where m.signin_event_id is null
 ),
 
