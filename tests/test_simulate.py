@@ -261,11 +261,20 @@ def test_cross_account_assume_role_has_two_copies(corpus: Corpus) -> None:
             "principalId": caller["userIdentity"]["principalId"],
             "accountId": caller["recipientAccountId"],
         }
+    inbound = 0
     for g in groups.values():
-        if len(g) == 1:  # only service-issued calls (twin in an AWS account) or outside-org hops
+        # one copy: service-issued calls (twin in an AWS account), hops out of the organization,
+        # and a partner's calls into it (only the role owner's AWSAccount copy is delivered)
+        if len(g) == 1:
             ui = g[0]["userIdentity"]
             role_account = g[0]["requestParameters"]["roleArn"].split(":")[4]
-            assert ui["type"] == "AWSService" or role_account not in ORG_ACCOUNTS
+            if ui["type"] == "AWSAccount":
+                assert ui["accountId"] not in ORG_ACCOUNTS and role_account in ORG_ACCOUNTS
+                assert g[0]["recipientAccountId"] == role_account
+                inbound += 1
+            else:
+                assert ui["type"] == "AWSService" or role_account not in ORG_ACCOUNTS
+    assert inbound > 0
 
 
 def test_same_account_assume_role_is_one_record_without_shared_event_id(corpus: Corpus) -> None:

@@ -28,6 +28,7 @@ from pipeline.simulate.org import (
     PERMISSION_SETS,
     REGIONS,
 )
+from pipeline.simulate.partner import partner_audit
 from pipeline.simulate.records import UA_BOTO, UA_BROWSER, UA_CLI, UA_GHA, UA_GO
 from pipeline.simulate.tokens import get_federation_token, get_session_token
 
@@ -450,6 +451,7 @@ STORIES: dict[str, tuple[Story, float]] = {
     "denied_noise": (denied_noise, 2),
     "failed_login": (failed_login, 1),
     "recycled_key": (recycled_key, 1),
+    "partner_audit": (partner_audit, 1),
 }
 STORY_NAMES = tuple(STORIES)
 STORY_WEIGHTS = tuple(w for _, w in STORIES.values())

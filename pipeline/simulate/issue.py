@@ -276,8 +276,10 @@ def assume_role(
         mfa = "unknown"
     elif serial is not None:
         mfa = "mfa"
+    elif caller.parent is not None or caller.origin_type == "AWSAccount":
+        mfa = caller.mfa  # inherited, or not visible (a foreign principal: partner.py)
     else:
-        mfa = caller.mfa if caller.parent is not None else "no_mfa"
+        mfa = "no_mfa"
     creation = _creation(ctx, t)
     web = workload
     in_scope = None
@@ -308,7 +310,8 @@ def assume_role(
 
     accounts = _path(caller.accounts, role.account)
     session = Session(
-        session_id=event_id,
+        # the copy the analysis keys a call by: the caller's, unless only the owner's was delivered
+        session_id=delivered[0] if delivered else event_id,
         kind=kind,
         issued_key=issued,
         issue_time=t,

@@ -204,6 +204,7 @@ def build_org(seed: int) -> Org:
     add("prod", "CognitoAuthRole", path="/service-role/")
     add("vendor", "VendorIntegrationRole")
     add("partner", "PartnerAccessRole")
+    add("prod", "PartnerAuditRole")  # assumed from the partner's account (inbound)
 
     users = {}
     for name in (*PEOPLE, "ci-deployer", "backup-svc"):

@@ -7,7 +7,10 @@
 -- falls back to the latest sign-in of its SwitchFrom principal. A session with no parent is an
 -- origin: a long-term principal (IAM user, root), a federated identity (SAML, OIDC, Cognito,
 -- Identity Center) or an AWS service (a Cognito GetCredentialsForIdentity is always one, even
--- when a session signed the call); `own_mfa` is its MFA state (§4.6), and for a child only
+-- when a session signed the call), a foreign principal seen only through the role owner's
+-- AWSAccount copy (`AWSAccount`), or, for a caller whose own issuance is not in the lake
+-- (issued before the data starts, or in an account whose trail is not collected),
+-- `Unresolved`, known by its ARN; `own_mfa` is its MFA state (§4.6), and for a child only
 -- an MFA device in its own request overrides what it inherits from the chain (int_chains).
 -- Activity counts each logical call once (cross-account copies collapse on sharedEventID).
 -- Not ordered: an intermediate table (rpt_sessions is the ordered public one).
@@ -191,6 +194,9 @@ classified as (
             when parent_session_id is not null then cast(null as varchar)
             when kind = 'IdentityCenter' then 'IdentityCenter'
             when kind in ('EC2', 'Lambda', 'ECS') or caller_type = 'AWSService' then 'AWSService'
+            -- only the role owner's copy was collected: a principal of an account whose own trail
+            -- is not in the lake (typically outside the organization), known by its principalId
+            when caller_type = 'AWSAccount' then 'AWSAccount'
             -- both Cognito flows: GetCredentialsForIdentity (enhanced) and the basic flow's
             -- AssumeRoleWithWebIdentity; the identity id is `oidc_subject` in both
             when kind = 'GetCredentialsForIdentity' then 'Cognito'
@@ -270,6 +276,8 @@ select
         when 'Cognito' then 'cognito:' || coalesce(oidc_subject, '')
         when 'IdentityCenter' then 'idc:' || coalesce(on_behalf_of_user_id, '')
         when 'AWSService' then 'service:' || coalesce(caller_invoked_by, '')
+        when 'AWSAccount' then 'account:' || coalesce(caller_account, '') || '|'
+            || coalesce(caller_principal_id, '')
         when 'Unresolved' then coalesce(caller_arn, caller_principal_id)
     end as own_origin_id,
     case
