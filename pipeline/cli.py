@@ -1,7 +1,8 @@
 """The `sts-audit` command line: a thin Typer layer over the `pipeline` library.
 
 Every command parses its options, calls one typed function and renders the result. Errors the
-user can fix (`StsAuditError`) are printed once, here, as one line with their fix.
+user can fix (`StsAuditError`) and those of the environment (`OSError`: permissions, a full
+disk) are printed once, here, as one line with their fix.
 """
 
 from __future__ import annotations
@@ -57,6 +58,16 @@ def main() -> None:
         if exc.fix:
             message += f" (fix: {exc.fix})"
         print(message, file=sys.stderr)
+        sys.exit(1)
+    except OSError as exc:
+        # the environment, not the data: a folder that cannot be created, a permission, a full
+        # disk. One line naming the path, like every other error.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(
+            f"error: {where}{exc.strerror or exc} (fix: check that the path exists, that this "
+            "user may read and write it, and that the disk has free space)",
+            file=sys.stderr,
+        )
         sys.exit(1)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

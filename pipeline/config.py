@@ -8,7 +8,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, LakeError
 
 CONFIG_ENV = "STS_AUDIT_CONFIG"
 CONFIG_NAME = "sts-audit.toml"
@@ -94,10 +94,15 @@ def load_config(explicit: Path | None = None) -> Config:
 
 
 def resolve_lake(lake: Path | None, config: Config | None = None) -> Path:
-    """`--lake` if given, else the config file's value, else ./lake."""
-    if lake is not None:
-        return lake
-    return (config or load_config()).lake
+    """`--lake` if given, else the config file's value, else ./lake; it must be a folder (or
+    not exist yet: ingest creates it)."""
+    path = lake if lake is not None else (config or load_config()).lake
+    if path.exists() and not path.is_dir():
+        raise LakeError(
+            f"{path} is a file, not a lake folder",
+            fix="pass a folder with --lake (ingest creates it when missing)",
+        )
+    return path
 
 
 def check_account_id(value: str) -> str:

@@ -1178,3 +1178,41 @@ def test_an_attacker_controlled_account_never_becomes_a_path(tmp_path: Path) -> 
     # the logged value is not lost: it stays in the stored record
     logged = {r[0] for r in rows(lake, "select raw::json->>'recipientAccountId' from events")}
     assert logged == {hostile, "1 2"}
+
+
+def test_a_lake_that_is_a_file_is_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "lake.parquet").write_text("not a folder")
+
+    for args in (["ingest", "src"], ["sessions"], ["analyze"], ["quarantine"]):
+        done = _cli(*args, "--lake", "lake.parquet", cwd=tmp_path)
+
+        assert done.returncode == 1, (args, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1, (args, done.stderr)
+        assert lines[0].startswith("error: lake.parquet is a file, not a lake folder (fix: ")
+
+
+def test_an_unwritable_lake_is_one_line_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.json").write_text('{"Records": []}')
+    parent = tmp_path / "blocked"
+    parent.write_text("a file where the lake's parent folder should be")
+
+    done = _cli("ingest", "src", "--lake", "blocked/lake", cwd=tmp_path)
+
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: blocked/lake"), done.stderr
+    assert "(fix: " in lines[0]
+
+
+def test_an_empty_source_folder_says_so(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+
+    done = _cli("ingest", "empty", "--lake", "lake", cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    assert "0 seen" in done.stderr
+    assert "no files under the sources given" in done.stderr
