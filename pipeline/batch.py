@@ -231,10 +231,17 @@ def ingest_batch(
     row = queries.run(con, "ingest/stg_batch_counts").fetchall()[0]
     assert row is not None
     read, rejected, insight, min_date, max_date = row
-    lakefs.attach_events(con, lake)
+    accounts = _batch_accounts(con)
+    # only the partitions the batch can touch: the dedupe looks nothing else up
+    touched = (
+        lakefs.partition_files(lake, min_date, max_date, accounts)
+        if min_date is not None and max_date is not None
+        else []
+    )
+    lakefs.attach_events(con, lake, files=touched)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE lake_keys AS " + queries.load("ingest/stg_lake_keys"),
-        {"min_date": min_date, "max_date": max_date, "accounts": _batch_accounts(con)},
+        {"min_date": min_date, "max_date": max_date, "accounts": accounts},
     )
     con.execute("CREATE OR REPLACE TABLE fresh AS " + queries.load("ingest/stg_fresh_events"))
     stored_row = con.execute("SELECT count(*) FROM fresh").fetchall()[0]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,16 +55,43 @@ def configure(con: duckdb.DuckDBPyConnection, *, memory_limit: str | None = None
         con.execute(f"SET memory_limit = {sql_literal(memory_limit)}")
 
 
-def attach_events(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
-    """Create (or replace) the `events` view over the lake's Parquet files.
+def partition_files(
+    lake: Path, first: dt.date, last: dt.date, accounts: Iterable[str]
+) -> list[str]:
+    """The data files of the partitions dated `first`..`last` of `accounts`, found with one
+    listing of the date folders (no data file is opened)."""
+    files: list[str] = []
+    wanted = sorted(set(accounts))
+    for day_dir in sorted((lake / EVENTS_DIR).glob("event_date=*")):
+        try:
+            day = dt.date.fromisoformat(day_dir.name.partition("=")[2])
+        except ValueError:
+            continue
+        if first <= day <= last:
+            for account in wanted:
+                folder = day_dir / f"recipient_account_id={account}"
+                files.extend(sorted(str(f) for f in folder.glob("*.parquet")))
+    return files
+
+
+def attach_events(
+    con: duckdb.DuckDBPyConnection, lake: Path, *, files: Sequence[str] | None = None
+) -> None:
+    """Create (or replace) the `events` view over the lake's Parquet files, or over only
+    `files` (ingest's dedupe reads just the partitions a batch can touch: binding the whole
+    lake reads every data file's footer, work and memory that grow with the lake).
 
     Partition types are pinned: Hive inference would turn account IDs into integers and drop
     leading zeros.
     """
-    if has_events(lake):
+    if files is None:
+        source = sql_literal(events_glob(lake)) if has_events(lake) else None
+    else:
+        source = "[" + ", ".join(sql_literal(f) for f in files) + "]" if files else None
+    if source is not None:
         hive_types = ", ".join(f"{sql_literal(k)}: {v}" for k, v in HIVE_TYPES.items())
         scan = (
-            f"read_parquet({sql_literal(events_glob(lake))}, hive_partitioning = true, "
+            f"read_parquet({source}, hive_partitioning = true, "
             f"hive_types = {{{hive_types}}}, union_by_name = true)"
         )
         con.execute(f"CREATE OR REPLACE VIEW events AS SELECT * FROM {scan}")

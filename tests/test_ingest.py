@@ -1216,3 +1216,41 @@ def test_an_empty_source_folder_says_so(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "0 seen" in done.stderr
     assert "no files under the sources given" in done.stderr
+
+
+def test_lake_keys_hold_only_the_batch_event_ids(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory per batch must not grow with the lake: a batch whose dates span the archive
+    looks up only its own eventIDs among the stored keys, with the same counts as before."""
+    from pipeline import batch as batch_mod
+
+    stored = records(40)
+    write_delivery_file(tmp_path / "a" / delivery_key(ACCOUNT), stored)
+    elsewhere = records(5, recipientAccountId=OTHER_ACCOUNT)
+    write_delivery_file(tmp_path / "a" / delivery_key(OTHER_ACCOUNT), elsewhere)
+    run(lake, tmp_path / "a")
+
+    again, other = stored[0], copy.deepcopy(stored[1]) | {"errorCode": "AccessDenied"}
+    late = record(eventTime="2026-11-03T10:00:00Z")
+    write_delivery_file(
+        tmp_path / "b" / delivery_key(ACCOUNT, "2026/11/03"), [again, other, late, *records(3)]
+    )
+    sizes: list[tuple[int, int]] = []
+    real_ingest_batch = batch_mod.ingest_batch
+
+    def spy(con: duckdb.DuckDBPyConnection, *args: Any, **kwargs: Any) -> None:
+        real_ingest_batch(con, *args, **kwargs)
+        [(keys, scanned)] = con.execute(
+            "select (select count(*) from lake_keys), (select count(*) from events)"
+        ).fetchall()
+        sizes.append((keys, scanned))
+
+    monkeypatch.setattr(batch_mod, "ingest_batch", spy)
+    summary = run(lake, tmp_path / "b")
+
+    # only the partitions of the batch's account and dates (11/01 to 11/03) are read, not the
+    # other account's; they hold 40 stored records, of which only the two that share an eventID
+    # with the batch are looked up
+    assert sizes == [(2, 40)]
+    assert (summary.records_stored, summary.records_duplicate, summary.conflicts) == (5, 1, 1)
