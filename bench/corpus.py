@@ -1,4 +1,5 @@
-"""Simulator corpora for the benchmark, cached under bench/.cache/ keyed by seed, size and days.
+"""Simulator corpora for the benchmark, cached under bench/.cache/ keyed by seed, size, days and
+the simulator's own source (a changed simulator writes other records, so its corpora are rebuilt).
 
 A corpus is built with `sts-audit simulate` when the command exists, else through the
 simulator's library entry point (`pipeline.simulate.run.simulate`), which writes the same bytes
@@ -8,6 +9,7 @@ interrupted build is redone, never half-used.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -48,8 +50,16 @@ def days_for(size: int) -> int:
     return max(1, round(size / EVENTS_PER_DAY))
 
 
+def simulator_digest() -> str:
+    """A short digest of the simulator's source files: part of every corpus's cache key."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "pipeline" / "simulate").glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
 def corpus_dir(seed: int, size: int) -> Path:
-    return CACHE / f"sim-seed{seed}-n{size}-d{days_for(size)}"
+    return CACHE / f"sim-seed{seed}-n{size}-d{days_for(size)}-{simulator_digest()}"
 
 
 def _cli_has_simulate() -> bool:
