@@ -293,14 +293,7 @@ def web_identity(
     ctx.emit(rec, role.account, aws_region, t)
     creation = _creation(ctx, t)
     if cognito:
-        web: JSON = {
-            "federatedProvider": COGNITO_PROVIDER,
-            "attributes": {
-                "cognito-identity.amazonaws.com:aud": audience,
-                "cognito-identity.amazonaws.com:sub": subject,
-                "cognito-identity.amazonaws.com:amr": '["authenticated"]',
-            },
-        }
+        web: JSON = cognito_web_identity(audience, subject)
         origin_id = f"cognito:{subject}"
     else:
         web = {"federatedProvider": provider_field, "attributes": {}}
@@ -336,6 +329,19 @@ def web_identity(
             region=region,
         )
     )
+
+
+def cognito_web_identity(pool: str, identity_id: str) -> JSON:
+    """`sessionContext.webIdFederationData` of calls made with Cognito identity-pool credentials
+    (both flows)."""
+    return {
+        "federatedProvider": COGNITO_PROVIDER,
+        "attributes": {
+            "cognito-identity.amazonaws.com:aud": pool,
+            "cognito-identity.amazonaws.com:sub": identity_id,
+            "cognito-identity.amazonaws.com:amr": '["authenticated"]',
+        },
+    }
 
 
 HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"  # how Cognito events log tokens and logins (§3)
@@ -389,14 +395,7 @@ def cognito_credentials(
     ctx.emit(rec, role.account, "us-east-1", t)
     session_name = "CognitoIdentityCredentials"
     creation = _creation(ctx, t)
-    web: JSON = {
-        "federatedProvider": COGNITO_PROVIDER,
-        "attributes": {
-            "cognito-identity.amazonaws.com:aud": pool,
-            "cognito-identity.amazonaws.com:sub": identity_id,
-            "cognito-identity.amazonaws.com:amr": '["authenticated"]',
-        },
-    }
+    web = cognito_web_identity(pool, identity_id)
 
     def identity(k: str) -> JSON:
         return role_identity(role, session_name, k, creation, "false", web_id=web)
