@@ -323,7 +323,7 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, target: Path, batch_name: 
         # this check keeps any other value out of the path
         if not _PARTITION_VALUE_RE.match(str(account)):
             raise AssertionError(f"unsafe partition value {account!r}")
-        folder = target / f"event_date={event_date.isoformat()}" / f"recipient_account_id={account}"
+        folder = lakefs.partition_dir(target, event_date, account)
         folder.mkdir(parents=True, exist_ok=True)
         jobs.append((event_date, account, str(folder / f"part-{batch_name}-0.parquet")))
 

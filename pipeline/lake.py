@@ -55,21 +55,28 @@ def configure(con: duckdb.DuckDBPyConnection, *, memory_limit: str | None = None
         con.execute(f"SET memory_limit = {sql_literal(memory_limit)}")
 
 
+def partition_dir(events_root: Path, event_date: dt.date, account: str) -> Path:
+    """The Hive folder of one partition under an `events` folder (the writer's and the
+    readers' one spelling of the layout)."""
+    return events_root / f"event_date={event_date.isoformat()}" / f"recipient_account_id={account}"
+
+
 def partition_files(
     lake: Path, first: dt.date, last: dt.date, accounts: Iterable[str]
 ) -> list[str]:
     """The data files of the partitions dated `first`..`last` of `accounts`, found with one
     listing of the date folders (no data file is opened)."""
+    root = lake / EVENTS_DIR
     files: list[str] = []
     wanted = sorted(set(accounts))
-    for day_dir in sorted((lake / EVENTS_DIR).glob("event_date=*")):
+    for day_dir in sorted(root.glob("event_date=*")):
         try:
             day = dt.date.fromisoformat(day_dir.name.partition("=")[2])
         except ValueError:
             continue
         if first <= day <= last:
             for account in wanted:
-                folder = day_dir / f"recipient_account_id={account}"
+                folder = partition_dir(root, day, account)
                 files.extend(sorted(str(f) for f in folder.glob("*.parquet")))
     return files
 
