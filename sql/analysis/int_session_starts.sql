@@ -13,7 +13,8 @@
 --     (the console's sign-out limit), so its lifetime and `active_at_end` are upper bounds.
 --   * Cognito's GetCredentialsForIdentity logs the role only when the app sent customRoleArn,
 --     and never the session ARN: both, the session name and the creationDate are learned from
---     the calls made with the issued key inside its window (the first such call's identity).
+--     the calls made with the issued key inside its window (they all carry the one session's
+--     identity; the least value is taken so a stray record cannot make the result arbitrary).
 --   * IAM Identity Center: the AWSReservedSSO_ AssumeRoleWithSAML is paired with the
 --     sso GetRoleCredentials (same account and permission set, within a minute, §4.1 item 5),
 --     whose onBehalfOf.userId names the human.
