@@ -35,8 +35,11 @@ with signin_rows as (
         console_mfa_used,
         saml_provider_arn,
         switch_from,
-        -- a redelivered duplicate keeps its eventID: keep one row per eventID
-        row_number() over (partition by event_id order by event_time) as duplicate_rank
+        -- records that share an eventID (a conflict: same id, other content) make one session:
+        -- the earliest, and among equal times the least record_hash, so every run picks the same
+        row_number() over (
+            partition by event_id order by event_time, record_hash
+        ) as duplicate_rank
     from int_events
     where event_source = 'signin.amazonaws.com'
       and error_code is null
