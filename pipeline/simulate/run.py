@@ -190,7 +190,10 @@ def simulate(
     ]
     shards.append(_Shard(out, seed, len(shards), days - 1, t0 + (days - 1) * 86400, 0, True))
     if workers > 1:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        # forkserver, not fork: a process that already runs threads (DuckDB's, a notebook's,
+        # pytest's) can hand a forked child a lock held by a thread that does not exist there;
+        # a shard worker died of it mid-test and left pool.map waiting forever
+        with multiprocessing.get_context("forkserver").Pool(workers) as pool:
             results = pool.map(_run_shard, shards, chunksize=1)
     else:
         results = [_run_shard(s) for s in shards]
