@@ -3,8 +3,8 @@
 `sql/ingest/` does the reading (one parallel scan of every input shape), the typing and the
 token hashing; this module runs those statements for one batch, sets aside files DuckDB cannot
 read, writes one Parquet file per (event_date, recipient_account_id) and commits the batch
-atomically (`pipeline.lakewriter`). `pipeline.ingest` plans the batches and imports this module
-only when there is something to read, so a rerun with nothing new never loads DuckDB.
+atomically (`pipeline.lakewriter`). `pipeline.ingest` plans the batches from the run's catalog,
+which lives in the same connection (`pipeline.catalog`).
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """`sts-audit ingest`: CloudTrail JSON (local or S3) into the Parquet lake, losing nothing.
 
-This module decides what to read: it discovers the sources, skips what the manifest already
-holds (a rerun with nothing new stops here, without loading DuckDB), counts digest and Insight
-files, and plans batches by uncompressed size. `pipeline.batch` reads, types and writes each
-batch with DuckDB SQL (`sql/ingest/`) and commits it atomically.
+This module decides what to read: it streams the sources' listing into the run's catalog
+(`pipeline.catalog`, DuckDB tables compared with the manifest, so memory does not grow with the
+archive), counts what is unchanged and the digest and Insight files, and plans batches by
+uncompressed size in uri order. `pipeline.batch` reads, types and writes each batch with DuckDB
+SQL (`sql/ingest/`) and commits it atomically.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ import functools
 import secrets
 import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline import lakewriter, manifest, sources
+from pipeline import lakewriter, sources
 from pipeline.errors import StrictIngestError
 
 if TYPE_CHECKING:
@@ -92,21 +93,22 @@ def _estimated_bytes(obj: sources.SourceObject) -> int:
 
 
 def plan_batches(
-    objects: Sequence[sources.SourceObject], run_id: str, batch_bytes: int
-) -> list[Batch]:
-    """Group objects (in their sorted order, so neighbours share partitions) into batches."""
-    batches: list[Batch] = []
+    objects: Iterable[sources.SourceObject], run_id: str, batch_bytes: int
+) -> Iterator[Batch]:
+    """Group objects (in their sorted order, so neighbours share partitions) into batches,
+    one batch at a time: the objects are consumed as the batches are."""
     current: list[sources.SourceObject] = []
     size = 0
+    count = 0
     for obj in objects:
         if current and size + _estimated_bytes(obj) > batch_bytes:
-            batches.append(Batch(f"{run_id}-b{len(batches):05d}", current))
+            yield Batch(f"{run_id}-b{count:05d}", current)
+            count += 1
             current, size = [], 0
         current.append(obj)
         size += _estimated_bytes(obj)
     if current:
-        batches.append(Batch(f"{run_id}-b{len(batches):05d}", current))
-    return batches
+        yield Batch(f"{run_id}-b{count:05d}", current)
 
 
 def uncompressed_size_cached(path: str) -> int:
@@ -175,54 +177,34 @@ def _ingest(
 
     needs_s3 = any(s.startswith("s3://") for s in source_specs)
     s3 = sources.make_s3_client(endpoint_url=endpoint_url) if needs_s3 else None
-    found = sources.discover(source_specs, s3=s3)
-    summary.files_seen = len(found)
-    done = manifest.load(lakewriter.state_dir(lake))
-    todo: list[sources.SourceObject] = []
-    skipped: list[manifest.ManifestEntry] = []
-    for obj in found:
-        if (obj.uri, obj.size, obj.version) in done:
-            summary.files_unchanged += 1
-        elif obj.kind == "events":
-            todo.append(obj)
-        else:
-            if obj.kind == "digest":
-                summary.files_skipped_digest += 1
-            elif obj.kind == "insight":
-                summary.files_skipped_insight += 1
-            else:
-                summary.files_skipped_other += 1
-            skipped.append(
-                manifest.ManifestEntry(
-                    uri=obj.uri,
-                    size=obj.size,
-                    version=obj.version,
-                    kind=obj.kind,
-                    run=run_id,
-                    status="skipped",
-                )
-            )
-    if skipped:
-        manifest.commit(lakewriter.state_dir(lake), f"{run_id}-skipped", skipped)
+    from pipeline import batch as batch_mod
+    from pipeline import catalog
+    from pipeline import lake as lakefs
 
-    batches = plan_batches(todo, run_id, batch_bytes)
-    if on_plan:
-        on_plan(len(todo))
-    if batches:
-        from pipeline import batch as batch_mod  # DuckDB and pyarrow: not for a rerun
-
-        con = batch_mod.connect(lake)
-        download_dir = lakewriter.state_dir(lake) / "downloads" / run_id
-        try:
-            for batch in batches:
-                local_paths = dict(_fetch(batch.objects, download_dir, s3))
-                batch_mod.ingest_batch(con, lake, batch, local_paths, salt, run_id, summary)
-                shutil.rmtree(download_dir, ignore_errors=True)
-                if progress:
-                    progress(len(batch.objects))
-        finally:
-            con.close()
+    state = lakewriter.state_dir(lake)
+    con = batch_mod.connect(lake)
+    download_dir = state / "downloads" / run_id
+    try:
+        with lakefs.memory_limit(con, catalog.MEMORY_LIMIT):
+            counts = catalog.build(con, sources.stream(source_specs, s3=s3), state)
+            if counts.digest + counts.insight + counts.other:
+                catalog.write_skipped(con, state, f"{run_id}-skipped", run_id)
+        summary.files_seen = counts.seen
+        summary.files_unchanged = counts.unchanged
+        summary.files_skipped_digest = counts.digest
+        summary.files_skipped_insight = counts.insight
+        summary.files_skipped_other = counts.other
+        if on_plan:
+            on_plan(counts.todo)
+        for batch in plan_batches(catalog.todo(con), run_id, batch_bytes):
+            local_paths = dict(_fetch(batch.objects, download_dir, s3))
+            batch_mod.ingest_batch(con, lake, batch, local_paths, salt, run_id, summary)
             shutil.rmtree(download_dir, ignore_errors=True)
+            if progress:
+                progress(len(batch.objects))
+    finally:
+        con.close()
+        shutil.rmtree(download_dir, ignore_errors=True)
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,6 +53,17 @@ def configure(con: duckdb.DuckDBPyConnection, *, memory_limit: str | None = None
         con.execute("SET enable_progress_bar = false")
     if memory_limit:
         con.execute(f"SET memory_limit = {sql_literal(memory_limit)}")
+
+
+@contextlib.contextmanager
+def memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+    """Run the block under DuckDB memory limit `limit`, then restore the connection's own."""
+    [(previous,)] = con.execute("SELECT current_setting('memory_limit')").fetchall()
+    con.execute(f"SET memory_limit = {sql_literal(limit)}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET memory_limit = {sql_literal(str(previous))}")
 
 
 def partition_dir(events_root: Path, event_date: dt.date, account: str) -> Path:

@@ -7,14 +7,15 @@ its account and org) is `pipeline.layout`.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
+import queue
 import re
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from pipeline.errors import SourceError
@@ -36,6 +37,9 @@ LIST_FANOUT = 32  # enough folders to list side by side
 LIST_MAX_DEPTH = 8  # AWSLogs/o-ORG/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD
 # Retries of a download whose body broke off mid-stream; botocore retries only the request.
 BODY_ATTEMPTS = 3
+QUEUE_ITEMS = 2 * LIST_WORKERS  # listing pages waiting to be consumed (1,000 keys each)
+
+T = TypeVar("T")
 
 
 def make_s3_client(*, endpoint_url: str | None = None, region: str | None = None) -> S3Client:
@@ -50,25 +54,35 @@ def make_s3_client(*, endpoint_url: str | None = None, region: str | None = None
 
 
 def discover(sources: Sequence[str], *, s3: S3Client | None = None) -> list[SourceObject]:
-    """List every object under the given local paths and `s3://bucket[/prefix]` URLs, sorted by uri.
+    """Every object `stream` finds, each uri once (the first source naming it wins), sorted.
+
+    Holds the whole listing: for a few sources (tests, a handful of files). `ingest` puts the
+    stream into its on-disk catalog instead, so an archive of millions of files costs no memory.
+    """
+    found: dict[str, SourceObject] = {}
+    for obj in stream(sources, s3=s3):
+        found.setdefault(obj.uri, obj)
+    # uris are unique, so ordering the tuples orders them by uri
+    return sorted(found.values())
+
+
+def stream(sources: Sequence[str], *, s3: S3Client | None = None) -> Iterator[SourceObject]:
+    """Yield every object under the given local paths and `s3://bucket[/prefix]` URLs as found.
 
     Folders and prefixes are walked recursively; names starting with "." or "_" are skipped
     below the given root (Hadoop/Spark markers, editor droppings). A path or key named exactly
-    is always included.
+    is always included. Not sorted, and an object under two of the sources comes twice: the
+    consumer orders and dedupes (`discover`, `pipeline.catalog`). Memory stays bounded by one
+    folder's listing (local) or a few listing pages per worker (S3), whatever the archive's size.
     """
-    found: dict[str, SourceObject] = {}
     for source in sources:
         if is_s3_url(source):
             parse_s3_url(source)  # a malformed URL fails before any client is made
             if s3 is None:
                 s3 = make_s3_client()
-            objects: Iterable[SourceObject] = _discover_s3(source, s3)
+            yield from _discover_s3(source, s3)
         else:
-            objects = _discover_local(source)
-        for obj in objects:
-            found.setdefault(obj.uri, obj)
-    # uris are unique, so ordering the tuples orders them by uri
-    return sorted(found.values())
+            yield from _discover_local(source)
 
 
 def fetch(
@@ -152,7 +166,7 @@ def _is_skipped(name: str) -> bool:
     return name.startswith((".", "_"))
 
 
-def _discover_local(source: str) -> list[SourceObject]:
+def _discover_local(source: str) -> Iterator[SourceObject]:
     root = Path(source).expanduser()
     try:
         root = root.resolve(strict=True)
@@ -168,46 +182,38 @@ def _discover_local(source: str) -> list[SourceObject]:
             fix="check the path and its permissions",
         ) from None
     if not root.is_dir():
-        return [
-            make_object(str(root), root.as_posix(), st.st_size, str(st.st_mtime_ns), named=True)
-        ]
+        yield make_object(str(root), root.as_posix(), st.st_size, str(st.st_mtime_ns), named=True)
+        return
 
     # A rerun over a big archive is mostly this walk, so a file costs one stat and one object:
     # an explicit stack over os.scandir of an open folder (DirEntry caches the type, and its
     # stat is an fstatat relative to the folder, not a lookup of the whole path again), with
-    # what the folder's path says worked out once per folder (_Folder).
+    # what the folder's path says worked out once per folder (_Folder). One folder's files are
+    # held at a time (a CloudTrail day folder holds a few hundred).
     # Symlinked folders are not followed (loops); symlinked files are read.
-    found: list[SourceObject] = []
     stack = [str(root)]
-    # An object a file and no cycles among them: pausing the cycle collector spares it walking
-    # them over and over (a tenth of a 150k-file walk).
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        while stack:
-            folder = stack.pop()
+    while stack:
+        folder = stack.pop()
+        try:
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
             try:
-                fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-                try:
-                    _walk_folder(folder, fd, stack, found)
-                finally:
-                    os.close(fd)
-            except OSError as exc:
-                name = exc.filename if isinstance(exc.filename, str) else ""
-                raise SourceError(
-                    f"{Path(folder, name)}: cannot read it ({exc.strerror or exc})",
-                    fix="fix its permissions, or pass only what can be read",
-                ) from None
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    return found
+                found = _walk_folder(folder, fd, stack)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            name = exc.filename if isinstance(exc.filename, str) else ""
+            raise SourceError(
+                f"{Path(folder, name)}: cannot read it ({exc.strerror or exc})",
+                fix="fix its permissions, or pass only what can be read",
+            ) from None
+        yield from found
 
 
-def _walk_folder(folder: str, fd: int, stack: list[str], found: list[SourceObject]) -> None:
-    """Add the files of one folder (open as `fd`) to `found`; put its sub-folders on `stack`."""
+def _walk_folder(folder: str, fd: int, stack: list[str]) -> list[SourceObject]:
+    """The files of one folder (open as `fd`); its sub-folders go on `stack`."""
     make = Folder(folder).obj
     prefix = folder if folder.endswith("/") else folder + "/"  # the root folder is "/"
+    found: list[SourceObject] = []
     with os.scandir(fd) as entries:
         for entry in entries:
             name = entry.name
@@ -227,30 +233,33 @@ def _walk_folder(folder: str, fd: int, stack: list[str], found: list[SourceObjec
             except FileNotFoundError:
                 continue  # deleted while we walk
             found.append(make(uri, name, st.st_size, str(st.st_mtime_ns)))
+    return found
 
 
-def _discover_s3(url: str, s3: S3Client) -> list[SourceObject]:
+def _discover_s3(url: str, s3: S3Client) -> Iterator[SourceObject]:
     from botocore.exceptions import BotoCoreError, ClientError
 
     bucket, prefix = parse_s3_url(url)
     # A prefix is a folder: s3://b/logs lists logs/..., not logs-old/...
     base = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+    listed = False
     try:
-        listed, objects = _list_s3(s3, bucket, base)
+        for page in _list_s3(s3, bucket, base):
+            listed = True
+            yield from _page_objects(page, bucket, base)
         if listed or not prefix:
-            return objects  # an empty bucket is not an error; a prefix with nothing under it is
+            return  # an empty bucket is not an error; a prefix with nothing under it is
         if prefix != base:
             # s3://bucket/some/key.json.gz names a single object.
             head = s3.head_object(Bucket=bucket, Key=prefix)
-            return [
-                make_object(
-                    f"{S3_SCHEME}{bucket}/{prefix}",
-                    prefix,
-                    head["ContentLength"],
-                    head["ETag"].strip('"'),
-                    named=True,
-                )
-            ]
+            yield make_object(
+                f"{S3_SCHEME}{bucket}/{prefix}",
+                prefix,
+                head["ContentLength"],
+                head["ETag"].strip('"'),
+                named=True,
+            )
+            return
     except ClientError as exc:
         if _error_code(exc) not in {"404", "NoSuchKey"}:
             raise _s3_error(url, bucket, exc) from None
@@ -262,35 +271,37 @@ def _discover_s3(url: str, s3: S3Client) -> list[SourceObject]:
     )
 
 
-def _list_s3(s3: S3Client, bucket: str, base: str) -> tuple[bool, list[SourceObject]]:
-    """Every object under `base` except folder markers and hidden names; and whether any key was.
+def _page_objects(items: list[ObjectTypeDef], bucket: str, base: str) -> Iterator[SourceObject]:
+    """The objects of one listing page, without folder markers and hidden names."""
+    for item in items:
+        key = item["Key"]
+        rel = [part for part in key[len(base) :].split("/") if part]
+        if key.endswith("/") or any(_is_skipped(part) for part in rel):
+            continue  # the same names a local folder walk skips
+        uri = f"{S3_SCHEME}{bucket}/{key}"
+        yield make_object(uri, key, item["Size"], item["ETag"].strip('"'), named=False)
+
+
+# A page yielded by _list_s3 can be an empty list (a folder level with sub-folders only): it
+# still says that the prefix holds something.
+def _list_s3(s3: S3Client, bucket: str, base: str) -> Iterator[list[ObjectTypeDef]]:
+    """Every listing page under `base`, as the pages arrive (not in key order).
 
     One paginated listing is sequential (1,000 keys a request), so a big trail would take
     minutes. When the first page is not all there is, walk the "folders" level by level with a
-    delimiter until there are enough of them, then list each one in full, side by side.
+    delimiter until there are enough of them, then list each one in full, side by side. Pages
+    pass through a bounded queue, so a year of an organization's trail (millions of keys)
+    never sits in memory.
     """
-    listed = False
-    objects: list[SourceObject] = []
-
-    def keep(items: Iterable[ObjectTypeDef]) -> None:
-        nonlocal listed
-        for item in items:
-            listed = True
-            key = item["Key"]
-            rel = [part for part in key[len(base) :].split("/") if part]
-            if key.endswith("/") or any(_is_skipped(part) for part in rel):
-                continue  # the same names a local folder walk skips
-            uri = f"{S3_SCHEME}{bucket}/{key}"
-            etag = item["ETag"].strip('"')
-            objects.append(make_object(uri, key, item["Size"], etag, named=False))
-
     first = s3.list_objects_v2(Bucket=bucket, Prefix=base, MaxKeys=LIST_PAGE)
     if not first.get("IsTruncated"):
-        keep(first.get("Contents", []))
-        return listed, objects
+        if first.get("Contents"):
+            yield first["Contents"]
+        return
     paging: PaginatorConfigTypeDef = {"PageSize": LIST_PAGE}
 
     def list_level(prefix: str) -> tuple[list[ObjectTypeDef], list[str]]:
+        # one level of one folder: its own keys (few, in a trail) and its sub-folders
         items: list[ObjectTypeDef] = []
         folders: list[str] = []
         pages = s3.get_paginator("list_objects_v2").paginate(
@@ -301,11 +312,12 @@ def _list_s3(s3: S3Client, bucket: str, base: str) -> tuple[bool, list[SourceObj
             folders.extend(p["Prefix"] for p in page.get("CommonPrefixes", []) if "Prefix" in p)
         return items, folders
 
-    def list_all(prefix: str) -> list[ObjectTypeDef]:
+    def list_all(prefix: str) -> Iterator[list[ObjectTypeDef]]:
         pages = s3.get_paginator("list_objects_v2").paginate(
             Bucket=bucket, Prefix=prefix, PaginationConfig=paging
         )
-        return [item for page in pages for item in page.get("Contents", [])]
+        for page in pages:
+            yield page.get("Contents", [])
 
     with ThreadPoolExecutor(LIST_WORKERS, thread_name_prefix="sts-audit-list") as pool:
         level = [base]
@@ -314,15 +326,54 @@ def _list_s3(s3: S3Client, bucket: str, base: str) -> tuple[bool, list[SourceObj
                 break
             below: list[str] = []
             for items, folders in pool.map(list_level, level):
-                keep(items)
-                listed = listed or bool(folders)
+                if items or folders:
+                    yield items
                 below.extend(
                     f for f in folders if not _is_skipped(f.rstrip("/").rsplit("/", 1)[-1])
                 )
             level = below
-        for items in pool.map(list_all, level):
-            keep(items)
-    return listed, objects
+        yield from side_by_side(pool, list_all, level)
+
+
+def side_by_side(
+    pool: ThreadPoolExecutor, produce: Callable[[str], Iterator[T]], keys: Sequence[str]
+) -> Iterator[T]:
+    """Run `produce(key)` for every key on the pool's threads; yield the items as they come.
+
+    At most `QUEUE_ITEMS` items wait to be consumed: a producer blocks until the consumer takes
+    one. A producer's exception is raised here; when the consumer stops early (an exception, or
+    closing the generator), the producers stop at their next item.
+    """
+    items: queue.Queue[T] = queue.Queue(maxsize=QUEUE_ITEMS)
+    stop = threading.Event()
+
+    def run(key: str) -> None:
+        for item in produce(key):
+            while True:
+                if stop.is_set():
+                    return
+                try:
+                    items.put(item, timeout=0.05)
+                    break
+                except queue.Full:
+                    continue
+
+    futures = [pool.submit(run, key) for key in keys]
+    try:
+        while True:
+            try:
+                yield items.get(timeout=0.05)
+                continue
+            except queue.Empty:
+                pass
+            if all(f.done() for f in futures) and items.empty():
+                break
+        for future in futures:
+            future.result()  # a producer's exception
+    finally:
+        stop.set()
+        for future in futures:
+            future.cancel()
 
 
 def _error_code(exc: ClientError) -> str:

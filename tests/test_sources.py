@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -271,8 +272,10 @@ def s3_tree(moto_endpoint: str) -> Iterator[str]:  # noqa: F811
 def test_s3_prefix_lists_same_objects_as_local_folder(
     s3_tree: str, org_tree: Path, page_size: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # With 2 keys a page, listing walks the folders in parallel and pages through each one.
+    # With 2 keys a page, listing walks the folders in parallel and pages through each one,
+    # the listing threads waiting on a one-page queue for the consumer.
     monkeypatch.setattr(pipeline.sources, "LIST_PAGE", page_size)
+    monkeypatch.setattr(pipeline.sources, "QUEUE_ITEMS", 1)
     s3 = fake_s3(s3_tree)
     local = discover([str(org_tree)])
     remote = discover(["s3://trail-bucket/org"], s3=s3)
@@ -284,6 +287,42 @@ def test_s3_prefix_lists_same_objects_as_local_folder(
     # The trailing slash and the bucket-wide listing give the same objects.
     assert discover(["s3://trail-bucket/org/"], s3=s3) == remote
     assert discover(["s3://trail-bucket"], s3=s3) == remote
+
+
+def _counting(n: int, fail_at: int | None = None) -> Iterator[int]:
+    for i in range(n):
+        if i == fail_at:
+            raise SourceError("listing broke off")
+        yield i
+
+
+def test_side_by_side_yields_every_item_of_every_producer() -> None:
+    with ThreadPoolExecutor(3) as pool:
+        got = list(
+            pipeline.sources.side_by_side(pool, lambda k: _counting(int(k)), ["5", "0", "7"])
+        )
+    assert sorted(got) == sorted([*range(5), *range(7)])
+
+
+def test_side_by_side_raises_a_producers_error() -> None:
+    with ThreadPoolExecutor(2) as pool, pytest.raises(SourceError, match="broke off"):
+        list(pipeline.sources.side_by_side(pool, lambda k: _counting(10, fail_at=3), ["a", "b"]))
+
+
+def test_side_by_side_stopped_early_stops_its_producers() -> None:
+    produced: list[int] = []
+
+    def produce(key: str) -> Iterator[int]:
+        for i in range(10_000):
+            produced.append(i)
+            yield i
+
+    with ThreadPoolExecutor(2) as pool:
+        items = pipeline.sources.side_by_side(pool, produce, ["a", "b"])
+        assert next(items) in range(10_000)
+        items.close()
+    # the pool's threads have returned (the with block waited): bounded by the queue's size
+    assert len(produced) <= 2 * (pipeline.sources.QUEUE_ITEMS + 2)
 
 
 def test_s3_prefix_that_is_a_key_lists_that_object(s3_tree: str) -> None:

@@ -1,0 +1,133 @@
+"""What an ingest run reads: the sources' listing compared with the manifest, held by DuckDB.
+
+A year of an organization trail is millions of delivery files. Held as Python objects, the
+listing and the manifest's keys cost about 1 KB a file, so an ingest's memory grew with the
+archive. Here both are tables of the ingest's DuckDB connection (memory-limited, spilling to
+`_state/tmp`): the listing goes in a chunk at a time, one query (`sql/ingest/cat_objects.sql`)
+compares it with the manifest files, and the work comes back in uri order a chunk at a time.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from pipeline import lake as lakefs
+from pipeline import manifest, queries
+from pipeline.errors import LakeError
+from pipeline.layout import SourceObject
+
+CHUNK = 20_000  # objects converted and moved at a time
+# The catalog's DuckDB memory while it is built, below the batches' limit: past it, DuckDB
+# spills to the lake's temp folder, so a listing of millions of files costs disk, not memory.
+MEMORY_LIMIT = "256MB"
+
+_LISTING = pa.schema(
+    [
+        ("uri", pa.string()),
+        ("size", pa.int64()),
+        ("version", pa.string()),
+        ("kind", pa.string()),
+        ("account_hint", pa.string()),
+        ("org_id_hint", pa.string()),
+        ("compressed", pa.bool_()),
+    ]
+)
+_MANIFEST_COLUMNS = {"uri": "VARCHAR", "size": "BIGINT", "version": "VARCHAR"}
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What the sources list, against the manifest (`sql/ingest/cat_counts.sql`)."""
+
+    seen: int
+    unchanged: int
+    todo: int
+    digest: int
+    insight: int
+    other: int
+
+
+def build(
+    con: duckdb.DuckDBPyConnection, objects: Iterable[SourceObject], state_dir: Path
+) -> Counts:
+    """Load the listing into table `source_catalog`, marked against the committed manifest.
+
+    Run it under `MEMORY_LIMIT` (`pipeline.lake.memory_limit`).
+    """
+    con.register("listing_chunk", _LISTING.empty_table())
+    con.execute(
+        "CREATE OR REPLACE TABLE discovered AS SELECT *, 0::BIGINT AS seq FROM listing_chunk"
+    )
+    con.unregister("listing_chunk")
+    _load_listing(con, objects)
+    _load_committed(con, state_dir)
+    con.execute("CREATE OR REPLACE TABLE source_catalog AS " + queries.load("ingest/cat_objects"))
+    con.execute("DROP TABLE discovered")
+    con.execute("DROP TABLE committed")
+    row = queries.run(con, "ingest/cat_counts").fetchall()[0]
+    return Counts(*(int(v) for v in row))
+
+
+def _load_listing(con: duckdb.DuckDBPyConnection, objects: Iterable[SourceObject]) -> None:
+    it = iter(objects)
+    seq = 0
+    while chunk := list(itertools.islice(it, CHUNK)):
+        by_column = zip(*chunk, strict=True)
+        columns = [pa.array(v, f.type) for v, f in zip(by_column, _LISTING, strict=True)]
+        columns.append(pa.array(range(seq, seq + len(chunk)), pa.int64()))
+        seq += len(chunk)
+        table = pa.Table.from_arrays(columns, schema=_LISTING.append(pa.field("seq", pa.int64())))
+        con.register("listing_chunk", table)
+        con.execute("INSERT INTO discovered SELECT * FROM listing_chunk")
+        con.unregister("listing_chunk")
+
+
+def _load_committed(con: duckdb.DuckDBPyConnection, state_dir: Path) -> None:
+    files = [str(p) for p in manifest.files(state_dir)]
+    if not files:
+        con.execute("CREATE OR REPLACE TABLE committed (uri VARCHAR, size BIGINT, version VARCHAR)")
+        return
+    try:
+        con.execute(
+            "CREATE OR REPLACE TABLE committed AS SELECT uri, size, version "
+            "FROM read_json($files, format = 'array', columns = $columns)",
+            {"files": files, "columns": _MANIFEST_COLUMNS},
+        )
+    except duckdb.Error as exc:
+        folder = state_dir / manifest.MANIFEST_DIR
+        raise LakeError(
+            f"{folder}: the ingest manifest cannot be read ({str(exc).splitlines()[0]})",
+            fix="restore the folder from a backup, or ingest into a new lake",
+        ) from None
+
+
+def write_skipped(con: duckdb.DuckDBPyConnection, state_dir: Path, name: str, run: str) -> None:
+    """Commit the manifest entries of the new objects the run skips, as manifest file `name`."""
+    path = manifest.entry_path(state_dir, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = manifest.temp_path(path)
+    con.execute(
+        f"COPY ({queries.body('ingest/cat_skipped')}) TO {lakefs.sql_literal(str(tmp))} "
+        "(FORMAT json, ARRAY true)",
+        {"run": run},
+    )
+    manifest.publish(tmp, path)
+
+
+def todo(con: duckdb.DuckDBPyConnection) -> Iterator[SourceObject]:
+    """The new events objects in uri order, fetched a chunk at a time on a cursor of its own
+    (the batches run their statements on `con` meanwhile)."""
+    cursor = con.cursor()
+    try:
+        queries.run(cursor, "ingest/cat_todo")
+        while rows := cursor.fetchmany(CHUNK):
+            for row in rows:
+                yield SourceObject(*row)
+    finally:
+        cursor.close()
