@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test check lint install install-dev bench bench-quick bench-simulate
+.PHONY: demo test check lint install install-dev bench bench-quick bench-simulate bench-files
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -39,3 +39,7 @@ bench-quick: install-dev
 # The simulator's own target: 5,000,000 events in under 5 minutes (one fresh run).
 bench-simulate: install-dev
 	$(BIN)/python -m bench.simulate_speed --events 5000000
+
+# Ingest memory by number of files (100k, 400k, 1.2M empty digest files): under 1 GiB.
+bench-files: install-dev
+	$(BIN)/python -m bench.many_files --files 100000,400000,1200000

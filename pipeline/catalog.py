@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
+import polars as pl
 
 from pipeline import lake as lakefs
 from pipeline import manifest, queries
@@ -27,17 +27,17 @@ CHUNK = 20_000  # objects converted and moved at a time
 # spills to the lake's temp folder, so a listing of millions of files costs disk, not memory.
 MEMORY_LIMIT = "256MB"
 
-_LISTING = pa.schema(
-    [
-        ("uri", pa.string()),
-        ("size", pa.int64()),
-        ("version", pa.string()),
-        ("kind", pa.string()),
-        ("account_hint", pa.string()),
-        ("org_id_hint", pa.string()),
-        ("compressed", pa.bool_()),
-    ]
-)
+# SourceObject's fields. Polars builds each chunk from the tuples (pyarrow's conversion of
+# Python values imports pandas, a second of a rerun's start).
+_LISTING = {
+    "uri": pl.String,
+    "size": pl.Int64,
+    "version": pl.String,
+    "kind": pl.String,
+    "account_hint": pl.String,
+    "org_id_hint": pl.String,
+    "compressed": pl.Boolean,
+}
 _MANIFEST_COLUMNS = {"uri": "VARCHAR", "size": "BIGINT", "version": "VARCHAR"}
 
 
@@ -60,10 +60,8 @@ def build(
 
     Run it under `MEMORY_LIMIT` (`pipeline.lake.memory_limit`).
     """
-    con.register("listing_chunk", _LISTING.empty_table())
-    con.execute(
-        "CREATE OR REPLACE TABLE discovered AS SELECT *, 0::BIGINT AS seq FROM listing_chunk"
-    )
+    con.register("listing_chunk", _chunk([], 0))
+    con.execute("CREATE OR REPLACE TABLE discovered AS SELECT * FROM listing_chunk")
     con.unregister("listing_chunk")
     _load_listing(con, objects)
     _load_committed(con, state_dir)
@@ -74,18 +72,19 @@ def build(
     return Counts(*(int(v) for v in row))
 
 
+def _chunk(objects: list[SourceObject], first_seq: int) -> pl.DataFrame:
+    frame = pl.DataFrame(objects, schema=_LISTING, orient="row")
+    return frame.with_columns(seq=pl.int_range(first_seq, first_seq + len(objects), dtype=pl.Int64))
+
+
 def _load_listing(con: duckdb.DuckDBPyConnection, objects: Iterable[SourceObject]) -> None:
     it = iter(objects)
     seq = 0
     while chunk := list(itertools.islice(it, CHUNK)):
-        by_column = zip(*chunk, strict=True)
-        columns = [pa.array(v, f.type) for v, f in zip(by_column, _LISTING, strict=True)]
-        columns.append(pa.array(range(seq, seq + len(chunk)), pa.int64()))
-        seq += len(chunk)
-        table = pa.Table.from_arrays(columns, schema=_LISTING.append(pa.field("seq", pa.int64())))
-        con.register("listing_chunk", table)
-        con.execute("INSERT INTO discovered SELECT * FROM listing_chunk")
+        con.register("listing_chunk", _chunk(chunk, seq))
+        con.execute("INSERT INTO discovered BY NAME SELECT * FROM listing_chunk")
         con.unregister("listing_chunk")
+        seq += len(chunk)
 
 
 def _load_committed(con: duckdb.DuckDBPyConnection, state_dir: Path) -> None:

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -60,3 +62,18 @@ def test_benchmark_runs_every_step_and_prints_the_table(tmp_path: Path) -> None:
     # --no-write and the redirected cache leave the committed figures and a real run's cache alone
     assert (ROOT / "BENCHMARKS.md").read_bytes() == committed
     assert (tmp_path / "cache").is_dir() and not (tmp_path / "cache" / "last-run.json").exists()
+
+
+def test_many_files_benchmark_lays_out_the_files_and_measures_both_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench import many_files
+
+    monkeypatch.setattr(many_files, "ROOT", tmp_path)
+    assert many_files.main(["--files", "250"]) == 0
+    archive = tmp_path / "250"
+    assert sum(1 for p in archive.rglob("*.json.gz")) == 250
+    out = capsys.readouterr().out
+    assert out.count("PASS") == 2 and "rerun, nothing new" in out
+    # the second call reuses the laid-out files
+    assert many_files.lay_out(250) == archive
