@@ -1,7 +1,7 @@
 """What an ingest run reads: the sources' listing compared with the manifest, held by DuckDB.
 
 A year of an organization trail is millions of delivery files. Held as Python objects, the
-listing and the manifest's keys cost about 1 KB a file, so an ingest's memory grew with the
+listing and the manifest's keys cost 1-2.5 KB a file, so an ingest's memory grew with the
 archive. Here both are tables of the ingest's DuckDB connection (memory-limited, spilling to
 `_state/tmp`): the listing goes in a chunk at a time, one query (`sql/ingest/cat_objects.sql`)
 compares it with the manifest files, and the work comes back in uri order a chunk at a time.
