@@ -1,8 +1,9 @@
-"""Source discovery: turn local paths and `s3://` URLs into a sorted list of objects to ingest.
+"""Source discovery: turn local paths and `s3://` URLs into the objects to ingest.
 
-`discover` lists, `fetch` makes each object available as a local file (S3 objects are downloaded
-concurrently into a staging folder the caller owns). What a path says about an object (its kind,
-its account and org) is `pipeline.layout`.
+`stream` yields them as found (ingest feeds it to its on-disk catalog), `discover` returns them
+sorted and each once, `fetch` makes each object available as a local file (S3 objects are
+downloaded concurrently into a staging folder the caller owns). What a path says about an
+object (its kind, its account and org) is `pipeline.layout`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import ObjectTypeDef, PaginatorConfigTypeDef
 
-__all__ = ["SourceObject", "discover", "fetch", "make_s3_client"]
+__all__ = ["SourceObject", "discover", "fetch", "make_s3_client", "stream"]
 
 S3_SCHEME = "s3://"
 CHUNK = 1024 * 1024
