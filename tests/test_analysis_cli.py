@@ -68,6 +68,20 @@ def test_since_until_and_principal(lake: Path) -> None:
     assert result.stdout.count("\n") == 2  # header + the Identity Center session
 
 
+@pytest.mark.parametrize("command", ["sessions", "chains", "logins"])
+def test_since_after_until_is_a_usage_error_naming_both(lake: Path, command: str) -> None:
+    result = runner.invoke(
+        app, [command, "--lake", str(lake), "--since", "2026-07-02", "--until", "2026-07-01"]
+    )
+    assert result.exit_code == 2
+    assert "--since 2026-07-02 is after --until 2026-07-01" in result.output
+    # one day is a valid range
+    same = runner.invoke(
+        app, [command, "--lake", str(lake), "--since", "2026-07-01", "--until", "2026-07-01"]
+    )
+    assert same.exit_code == 0, same.output
+
+
 def test_logins_and_accounts(lake: Path) -> None:
     logins = runner.invoke(app, ["logins", "--lake", str(lake), "-f", "json"])
     assert logins.exit_code == 0, logins.output

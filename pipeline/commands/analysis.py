@@ -175,10 +175,14 @@ def _list(
     """The body the filtered listing commands share: connect, query with bound filters, render."""
     from pipeline import analysis
 
+    first, last = _day(since), _day(until)
+    if first is not None and last is not None and first > last:
+        raise typer.BadParameter(
+            f"--since {first} is after --until {last}: no day can match; swap them",
+            param_hint="'--since' / '--until'",
+        )
     con, _ = _connect(lake)
-    frame = query(
-        con, account=_account(account), since=_day(since), until=_day(until), principal=principal
-    )
+    frame = query(con, account=_account(account), since=first, until=last, principal=principal)
     frame = analysis.require_rows(frame, what)
     render(_show(frame, fmt, view), fmt, output=output, title=view)
 
