@@ -56,7 +56,8 @@ class Counts:
 def build(
     con: duckdb.DuckDBPyConnection, objects: Iterable[SourceObject], state_dir: Path
 ) -> Counts:
-    """Load the listing into table `source_catalog`, marked against the committed manifest.
+    """Load the listing into table `source_catalog`, marked against the committed manifest,
+    and the new events objects into `source_todo`.
 
     Run it under `MEMORY_LIMIT` (`pipeline.lake.memory_limit`).
     """
@@ -66,6 +67,7 @@ def build(
     _load_listing(con, objects)
     _load_committed(con, state_dir)
     con.execute("CREATE OR REPLACE TABLE source_catalog AS " + queries.load("ingest/cat_objects"))
+    con.execute("CREATE OR REPLACE TABLE source_todo AS " + queries.load("ingest/cat_todo"))
     con.execute("DROP TABLE discovered")
     con.execute("DROP TABLE committed")
     row = queries.run(con, "ingest/cat_counts").fetchall()[0]
@@ -120,13 +122,12 @@ def write_skipped(con: duckdb.DuckDBPyConnection, state_dir: Path, name: str, ru
 
 
 def todo(con: duckdb.DuckDBPyConnection) -> Iterator[SourceObject]:
-    """The new events objects in uri order, fetched a chunk at a time on a cursor of its own
-    (the batches run their statements on `con` meanwhile)."""
-    cursor = con.cursor()
-    try:
-        queries.run(cursor, "ingest/cat_todo")
-        while rows := cursor.fetchmany(CHUNK):
-            for row in rows:
-                yield SourceObject(*row)
-    finally:
-        cursor.close()
+    """The new events objects in uri order, read a page at a time by short queries of their own
+    (no result stays open while the batches run their statements on `con`)."""
+    after = 0
+    while rows := queries.run(
+        con, "ingest/cat_todo_page", {"after": after, "size": CHUNK}
+    ).fetchall():
+        after += len(rows)
+        for row in rows:
+            yield SourceObject(*row)

@@ -125,3 +125,26 @@ def test_python_memory_does_not_grow_with_the_number_of_files(
     small = _python_peak(con, tmp_path, 3_000)
     large = _python_peak(con, tmp_path, 30_000)
     assert large < 1.5 * small, (small, large)
+
+
+def _duckdb_bytes(con: duckdb.DuckDBPyConnection) -> int:
+    [(used,)] = con.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchall()
+    return int(used)
+
+
+def test_reading_the_todo_keeps_no_query_open_while_batches_run(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each batch replaces tables on the same connection. A todo query left open across them
+    # holds its transaction, and DuckDB keeps every replaced table: memory grows by batch.
+    monkeypatch.setattr(catalog, "CHUNK", 2)
+    catalog.build(con, [_obj(f"/t/{i:02d}.json") for i in range(12)], tmp_path)
+    used = []
+    for _ in catalog.todo(con):
+        con.execute(
+            "CREATE OR REPLACE TABLE fresh AS SELECT range AS x, repeat('x', 64) AS y "
+            "FROM range(100000)"
+        )
+        used.append(_duckdb_bytes(con))
+    assert len(used) == 12
+    assert max(used) < 2 * used[0], used
