@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,14 +26,32 @@ class Format(enum.StrEnum):
     parquet = "parquet"
 
 
+# Characters a terminal acts on instead of showing: C0 and C1 controls (ESC and CSI start
+# escape sequences that can recolour, move the cursor or retitle the terminal; CR and LF can
+# forge rows), DEL, and the invisible or bidirectional formatting marks that make text read
+# differently from what it holds. Log fields (user agent, SAML and OIDC subjects, error
+# messages) are attacker-controlled, so a terminal table shows these as escapes.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with every control and invisible formatting character shown as an escape."""
+    return _UNSAFE.sub(_escape, text)
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+        return terminal_safe(", ".join(str(v) for v in value))
+    return terminal_safe(str(value))
 
 
 def render(
@@ -72,12 +91,17 @@ def render(
 def _table(frame: pl.DataFrame, title: str | None) -> str:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, show_lines=False, header_style="bold")
+    # every string goes in as `Text`, which rich never parses as markup: a value such as
+    # `[/x]` or `[link=...]` is shown as written instead of failing or becoming a hyperlink
+    table = Table(
+        title=Text(title) if title is not None else None, show_lines=False, header_style="bold"
+    )
     for name in frame.columns:
-        table.add_column(name, overflow="fold")
+        table.add_column(Text(name), overflow="fold")
     for row in frame.iter_rows():
-        table.add_row(*(_cell(v) for v in row))
+        table.add_row(*(Text(_cell(v)) for v in row))
     console = Console(width=max(160, min(400, 12 * len(frame.columns))), record=True)
     with console.capture() as capture:
         console.print(table)
