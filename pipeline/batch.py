@@ -9,12 +9,13 @@ which lives in the same connection (`pipeline.catalog`).
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
+import shutil
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -22,7 +23,7 @@ import orjson
 import pyarrow as pa
 
 from pipeline import lake as lakefs
-from pipeline import lakewriter, manifest, queries, sources
+from pipeline import lakewriter, manifest, queries, slices, sources
 from pipeline.ingest import GZIP_MAGIC, Batch, IngestSummary, uncompressed_size_cached
 from pipeline.schema import EVENT_COLUMN_NAMES
 
@@ -50,17 +51,26 @@ def _clean_error(exc: Exception) -> str:
     return text[:300]
 
 
-def _stage(con: duckdb.DuckDBPyConnection, paths: list[str], salt: str, run_id: str) -> None:
+def _stage(
+    con: duckdb.DuckDBPyConnection,
+    paths: list[str],
+    salt: str,
+    run_id: str,
+    known: Mapping[str, slices.ValueLines],
+) -> None:
     """Read and type one batch into the temp table `staged`.
 
     Single-document files (delivery files, arrays, LookupEvents pages) go through one parallel
     scan; each multi-document file (NDJSON) is scanned alone, so a value's ordinality is its
-    position in that file.
+    position in that file. `known` gives the value lines of NDJSON files whose lines are not
+    their own (the slices of a large object, numbered as in the object).
     """
     sql = queries.compose("ingest/stg_raw_records", "raw_records", "ingest/stg_events")
     # CloudTrail's own delivery files are one document each: skip the peek for them (it costs
     # as much as a tenth of the whole read on small 5-minute files)
-    multi = [p for p in paths if not _is_delivery_name(p) and is_multi_document(Path(p))]
+    multi = [
+        p for p in paths if p in known or (not _is_delivery_name(p) and is_multi_document(Path(p)))
+    ]
     groups: list[tuple[list[str], bool]] = [([p], True) for p in multi]
     multi_set = set(multi)
     single = [p for p in paths if p not in multi_set]
@@ -72,11 +82,19 @@ def _stage(con: duckdb.DuckDBPyConnection, paths: list[str], salt: str, run_id: 
         verb = "CREATE TABLE staged AS " if index == 0 else "INSERT INTO staged "
         params = {"salt": salt, "run": run_id, "per_file": per_file}
         if files:
-            params |= {
-                "files": files,
-                "max_object_size": _max_object_size(files),
-                "line_numbers": value_line_numbers(Path(files[0])) if per_file else [],
-            }
+            if per_file:
+                lines = known.get(files[0]) or slices.value_lines(Path(files[0]))
+                params |= {
+                    "files": files,
+                    "max_object_size": _buffer_size(lines.longest),
+                    "line_numbers": lines.numbers,
+                }
+            else:
+                params |= {
+                    "files": files,
+                    "max_object_size": _max_object_size(files),
+                    "line_numbers": [],
+                }
             con.execute(verb + sql, params)
         else:
             # Every file of the batch was unreadable: read_json_objects refuses an empty file
@@ -120,34 +138,26 @@ def is_multi_document(path: Path, peek: int = 65536) -> bool:
         return False
 
 
-def value_line_numbers(path: Path) -> list[int]:
-    """The 0-based line number of each JSON value of an NDJSON file (its non-blank lines).
-
-    DuckDB numbers the values it reads; a quarantined record must name its line, which differs
-    from the value's number after a blank line.
-    """
-    numbers: list[int] = []
-    opener = gzip.open if _is_gzip(path) else open
-    try:
-        with opener(path, "rb") as handle:
-            numbers.extend(number for number, line in enumerate(handle) if line.strip())
-    except (OSError, EOFError, zlib.error):
-        # a truncated gzip: keep the lines read; DuckDB's own read then names the problem
-        pass
-    return numbers
-
-
-def _is_gzip(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return handle.read(2) == GZIP_MAGIC
-
-
 def _max_object_size(paths: Sequence[str]) -> int:
     """A JSON buffer big enough for the largest file (gzip's trailer gives its size)."""
     largest = 0
     for path in paths:
         largest = max(largest, uncompressed_size_cached(path))
+    return _buffer_size(largest)
+
+
+def _buffer_size(largest: int) -> int:
+    """A JSON buffer for values of up to `largest` bytes, within [MIN_, MAX_OBJECT_SIZE]."""
     return max(MIN_OBJECT_SIZE, min(MAX_OBJECT_SIZE, int(largest * 1.1) + 1024))
+
+
+def _isolation_buffer(path: str, known: Mapping[str, slices.ValueLines]) -> int:
+    """The JSON buffer for reading one file alone: its longest line when it is NDJSON."""
+    if path in known:
+        return _buffer_size(known[path].longest)
+    if not _is_delivery_name(path) and is_multi_document(Path(path)):
+        return _buffer_size(slices.value_lines(Path(path)).longest)
+    return _max_object_size([path])
 
 
 def _is_input_error(exc: duckdb.Error) -> bool:
@@ -156,12 +166,16 @@ def _is_input_error(exc: duckdb.Error) -> bool:
 
 
 def _stage_isolating_bad_files(
-    con: duckdb.DuckDBPyConnection, local: dict[str, sources.SourceObject], salt: str, run_id: str
+    con: duckdb.DuckDBPyConnection,
+    local: dict[str, sources.SourceObject],
+    salt: str,
+    run_id: str,
+    known: Mapping[str, slices.ValueLines],
 ) -> dict[str, str]:
     """Stage a batch; files DuckDB cannot parse are set aside with the reason."""
     paths = sorted(local)
     try:
-        _stage(con, paths, salt, run_id)
+        _stage(con, paths, salt, run_id, known)
         return {}
     except duckdb.Error as exc:
         if not _is_input_error(exc):
@@ -173,7 +187,7 @@ def _stage_isolating_bad_files(
                 "SELECT count(*) FROM (" + queries.body("ingest/stg_raw_records") + ")",
                 {
                     "files": [path],
-                    "max_object_size": _max_object_size([path]),
+                    "max_object_size": _isolation_buffer(path, known),
                     "per_file": True,
                     "line_numbers": [],
                 },
@@ -182,7 +196,7 @@ def _stage_isolating_bad_files(
             if not _is_input_error(exc):
                 raise
             bad[path] = _describe_bad_file(exc)
-    _stage(con, [p for p in paths if p not in bad], salt, run_id)
+    _stage(con, [p for p in paths if p not in bad], salt, run_id, known)
     return bad
 
 
@@ -205,16 +219,16 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, table: str, target: Path, **o
     con.execute(f"COPY {table} TO {lakefs.sql_literal(str(target))} ({', '.join(options)})")
 
 
-def ingest_batch(
-    con: duckdb.DuckDBPyConnection,
-    lake: Path,
-    batch: Batch,
-    local_paths: dict[str, Path],
-    salt: str,
-    run_id: str,
-    summary: IngestSummary,
-) -> None:
-    local = {str(local_paths[o.uri]): o for o in batch.objects}
+@dataclass
+class _Staged:
+    """What one staged batch left to commit: its folder, unreadable files, per-file counts."""
+
+    folder: Path
+    bad: dict[str, str]
+    per_file: dict[str, tuple[int, int, bool]] = field(default_factory=dict)
+
+
+def _register_files(con: duckdb.DuckDBPyConnection, local: dict[str, sources.SourceObject]) -> None:
     files_table = pa.table(
         {
             "local_path": list(local),
@@ -226,7 +240,23 @@ def ingest_batch(
     con.execute("CREATE OR REPLACE TEMP TABLE batch_files AS SELECT * FROM batch_files_arrow")
     con.unregister("batch_files_arrow")
 
-    bad = _stage_isolating_bad_files(con, local, salt, run_id)
+
+def _stage_and_write(
+    con: duckdb.DuckDBPyConnection,
+    lake: Path,
+    name: str,
+    local: dict[str, sources.SourceObject],
+    salt: str,
+    run_id: str,
+    summary: IngestSummary,
+    known: Mapping[str, slices.ValueLines],
+    quarantine_to: Path | None = None,
+) -> _Staged:
+    """Stage `local`'s files, keep the records the lake does not hold, write them and the
+    quarantine under the batch's staging folder (the quarantine under `quarantine_to` when
+    given), and count the records in `summary`."""
+    _register_files(con, local)
+    bad = _stage_isolating_bad_files(con, local, salt, run_id, known)
     # fetchall, not fetchone: DuckDB 2 refuses con.register() while a result is unfinished
     row = queries.run(con, "ingest/stg_batch_counts").fetchall()[0]
     assert row is not None
@@ -249,48 +279,170 @@ def ingest_batch(
     assert stored_row is not None and conflicts_row is not None
     stored = int(stored_row[0])
 
-    staged_dir = lakewriter.staging_dir(lake, batch.name)
+    staged_dir = lakewriter.staging_dir(lake, name)
     if stored:
-        _write_partitions(con, staged_dir / lakefs.EVENTS_DIR, batch.name)
+        _write_partitions(con, staged_dir / lakefs.EVENTS_DIR, name)
+    # a slice that cannot be read is quarantined under the object, naming its lines
+    bad = {p: f"{known[p].describe()}: {why}" if p in known else why for p, why in bad.items()}
     quarantine_rows = _quarantine_rows(con, bad, run_id)
     if quarantine_rows:
-        qdir = staged_dir / lakefs.QUARANTINE_DIR / f"ingest_run={run_id}"
+        qdir = (quarantine_to or staged_dir / lakefs.QUARANTINE_DIR) / f"ingest_run={run_id}"
         qdir.mkdir(parents=True, exist_ok=True)
-        _write_parquet(con, "quarantine_out", qdir / f"part-{batch.name}.parquet")
-
-    per_file = _per_file_counts(con)
-    entries = []
-    digests = 0
-    for path, obj in local.items():
-        records, file_rejected, digest = per_file.get(obj.uri, (0, 0, False))
-        status = "quarantined" if path in bad else "skipped" if digest else "ingested"
-        digests += digest
-        entries.append(
-            manifest.ManifestEntry(
-                uri=obj.uri,
-                size=obj.size,
-                version=obj.version,
-                kind="digest" if digest else obj.kind,
-                run=run_id,
-                records=records,
-                rejected=file_rejected,
-                status=status,
-            )
-        )
-    written = lakewriter.commit_batch(lake, batch.name, staged_dir, entries)
+        _write_parquet(con, "quarantine_out", qdir / f"part-{name}.parquet")
 
     summary.batches += 1
-    summary.files_read += len(local) - len(bad) - digests
-    summary.files_skipped_digest += digests
-    summary.files_quarantined += len(bad)
-    summary.quarantined_files += [local[p].uri for p in sorted(bad)]
     summary.records_read += int(read or 0)
     summary.records_rejected += int(rejected or 0)
     summary.records_skipped_insight += int(insight or 0)
     summary.records_stored += stored
     summary.records_duplicate += int(read or 0) - int(rejected or 0) - stored
     summary.conflicts += int(conflicts_row[0])
+    return _Staged(staged_dir, bad, _per_file_counts(con))
+
+
+def _commit(
+    lake: Path,
+    name: str,
+    staged: Path,
+    entries: list[manifest.ManifestEntry],
+    summary: IngestSummary,
+) -> None:
+    written = lakewriter.commit_batch(lake, name, staged, entries)
     summary.data_files_written += sum(1 for p in written if lakefs.EVENTS_DIR in p.parts)
+
+
+def _entry(
+    obj: sources.SourceObject, run_id: str, records: int, rejected: int, status: str
+) -> manifest.ManifestEntry:
+    return manifest.ManifestEntry(
+        uri=obj.uri,
+        size=obj.size,
+        version=obj.version,
+        kind="digest" if status == "skipped" else obj.kind,
+        run=run_id,
+        records=records,
+        rejected=rejected,
+        status=status,
+    )
+
+
+def ingest_batch(
+    con: duckdb.DuckDBPyConnection,
+    lake: Path,
+    batch: Batch,
+    local_paths: dict[str, Path],
+    salt: str,
+    run_id: str,
+    summary: IngestSummary,
+) -> None:
+    """Ingest one batch of whole objects and commit it with their manifest entries."""
+    local = {str(local_paths[o.uri]): o for o in batch.objects}
+    staged = _stage_and_write(con, lake, batch.name, local, salt, run_id, summary, {})
+    entries = []
+    digests = 0
+    for path, obj in local.items():
+        records, file_rejected, digest = staged.per_file.get(obj.uri, (0, 0, False))
+        status = "quarantined" if path in staged.bad else "skipped" if digest else "ingested"
+        digests += digest
+        entries.append(_entry(obj, run_id, records, file_rejected, status))
+    _commit(lake, batch.name, staged.folder, entries, summary)
+
+    summary.files_read += len(local) - len(staged.bad) - digests
+    summary.files_skipped_digest += digests
+    summary.files_quarantined += len(staged.bad)
+    summary.quarantined_files += [local[p].uri for p in sorted(staged.bad)]
+
+
+def sliceable(batch: Batch, local_paths: dict[str, Path], slice_bytes: int) -> bool:
+    """True for a batch of one NDJSON object larger than a slice (plan_batches gives an object
+    larger than a batch a batch of its own)."""
+    if len(batch.objects) != 1:
+        return False
+    path = local_paths[batch.objects[0].uri]
+    # a gzip trailer's size is modulo 4 GiB: the compressed size bounds it from below
+    size = max(uncompressed_size_cached(str(path)), path.stat().st_size)
+    return size > slice_bytes and not _is_delivery_name(str(path)) and is_multi_document(path)
+
+
+def ingest_in_slices(
+    con: duckdb.DuckDBPyConnection,
+    lake: Path,
+    batch: Batch,
+    local_path: Path,
+    salt: str,
+    run_id: str,
+    summary: IngestSummary,
+    slice_bytes: int,
+) -> None:
+    """Ingest one large NDJSON object a slice at a time (`pipeline.slices`).
+
+    Each slice is a batch of its own, committed without a manifest entry; the object's entry,
+    with its whole counts, is committed after the last slice. A run killed in between leaves
+    the object out of the manifest, so the next run reads it again and the dedupe keeps the
+    slices already stored from being stored twice. Where a gzip stops being readable, the
+    values before it are kept and the object is quarantined with the line.
+    """
+    obj = batch.objects[0]
+    records = rejected = 0
+    reasons: list[str] = []
+    # The quarantine of every slice is committed with the object's entry, not with its slice:
+    # a run stopped in between reads the object again, and would quarantine its rows twice.
+    name = f"{batch.name}-done"
+    final = lakewriter.staging_dir(lake, name)
+    quarantine_to = final / lakefs.QUARANTINE_DIR
+    cut_short: str | None = None  # where the gzip stopped being readable
+    # scratch space that ingest and lakewriter.recover clear: never the source's own folder
+    folder = lakewriter.state_dir(lake) / "downloads" / run_id / f"slices-{batch.name}"
+    pieces = slices.cut(local_path, folder, slice_bytes)
+    try:
+        while True:
+            try:
+                piece = next(pieces)
+            except StopIteration:
+                break
+            except slices.SliceError as exc:
+                reasons.append(exc.reason)
+                cut_short = exc.reason
+                break
+            part = f"{batch.name}-s{piece.index:05d}"
+            key = str(piece.path)
+            staged = _stage_and_write(
+                con,
+                lake,
+                part,
+                {key: obj},
+                salt,
+                run_id,
+                summary,
+                {key: piece.lines},
+                quarantine_to=quarantine_to,
+            )
+            n, r, _ = staged.per_file.get(obj.uri, (0, 0, False))
+            records, rejected = records + n, rejected + r
+            if key in staged.bad:
+                reasons.append(staged.bad[key])
+            _commit(lake, part, staged.folder, [], summary)
+            piece.path.unlink()
+    finally:
+        pieces.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+    status = "quarantined" if reasons else "ingested"
+    if cut_short is not None:
+        qdir = quarantine_to / f"ingest_run={run_id}"
+        qdir.mkdir(parents=True, exist_ok=True)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE quarantine_out AS "
+            + queries.load("ingest/stg_quarantine_object"),
+            {"uri": obj.uri, "reason": cut_short, "run": run_id},
+        )
+        _write_parquet(con, "quarantine_out", qdir / f"part-{name}.parquet")
+    _commit(lake, name, final, [_entry(obj, run_id, records, rejected, status)], summary)
+    if reasons:
+        summary.files_quarantined += 1
+        summary.quarantined_files.append(obj.uri)
+    else:
+        summary.files_read += 1
 
 
 _PARTITION_VALUE_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

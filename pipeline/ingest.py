@@ -198,7 +198,14 @@ def _ingest(
             on_plan(counts.todo)
         for batch in plan_batches(catalog.todo(con), run_id, batch_bytes):
             local_paths = dict(_fetch(batch.objects, download_dir, s3))
-            batch_mod.ingest_batch(con, lake, batch, local_paths, salt, run_id, summary)
+            if batch_mod.sliceable(batch, local_paths, batch_bytes):
+                # one large NDJSON export: a slice of about a batch's size at a time
+                path = local_paths[batch.objects[0].uri]
+                batch_mod.ingest_in_slices(
+                    con, lake, batch, path, salt, run_id, summary, batch_bytes
+                )
+            else:
+                batch_mod.ingest_batch(con, lake, batch, local_paths, salt, run_id, summary)
             shutil.rmtree(download_dir, ignore_errors=True)
             if progress:
                 progress(len(batch.objects))

@@ -1,0 +1,142 @@
+"""Large NDJSON objects cut into slices, each ingested as a batch of its own.
+
+A CloudTrail Lake or CloudWatch Logs export is one NDJSON object of any size. Staged whole, its
+records, their raw text and their typed columns were all in DuckDB at once: a 780 MB export
+peaked at 0.9 GiB and a 2.3 GB one at 1.0 GiB, and a buffer the size of the file made smaller
+memory limits fail. `cut` streams the object (gunzipping it when needed) into plain NDJSON
+slices of about `slice_bytes`, one at a time, each with the object's own line numbers, so a
+quarantined record still names its line in the object.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+GZIP_MAGIC: Final = b"\x1f\x8b"
+
+
+@dataclass(frozen=True)
+class ValueLines:
+    """Where the JSON values of an NDJSON file are: the 0-based line number of each value (its
+    non-blank lines, in file order) and the longest line in bytes."""
+
+    numbers: list[int]
+    longest: int
+
+    def describe(self) -> str:
+        """The lines these are, for a quarantine reason."""
+        if not self.numbers:
+            return "no lines"
+        return f"lines {self.numbers[0]}-{self.numbers[-1]} (0-based)"
+
+
+@dataclass(frozen=True)
+class Slice:
+    """Consecutive values of one NDJSON object, written to `path` (blank lines left out)."""
+
+    index: int
+    path: Path
+    lines: ValueLines
+
+
+class SliceError(Exception):
+    """The object stopped being readable (truncated or corrupt gzip) after line `after_line`."""
+
+    def __init__(self, after_line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.after_line = after_line
+        self.reason = reason
+
+
+def is_gzip(path: Path) -> bool:
+    """True when `path` starts with the gzip magic bytes."""
+    with path.open("rb") as handle:
+        return handle.read(2) == GZIP_MAGIC
+
+
+def _open(path: Path) -> io.BufferedIOBase:
+    if is_gzip(path):
+        return gzip.GzipFile(path, "rb")
+    return path.open("rb")
+
+
+def _lines(source: Path) -> Iterator[tuple[int, bytes]]:
+    """`source`'s lines with their 0-based numbers; a read error becomes a SliceError (errors
+    of the caller, such as a full disk while it writes a slice, stay what they are)."""
+    number = -1
+    with _open(source) as handle:
+        try:
+            for number, line in enumerate(handle):  # noqa: B007 (read in the except)
+                yield number, line
+        except (OSError, EOFError, zlib.error) as exc:
+            raise SliceError(
+                number, f"truncated or corrupt gzip after line {number} (0-based): {exc}"
+            ) from None
+
+
+def cut(source: Path, folder: Path, slice_bytes: int) -> Generator[Slice, None, None]:
+    """Yield `source`'s values as slices of about `slice_bytes`, written under `folder`.
+
+    Each slice is yielded once written, before the next is read: the caller ingests and deletes
+    it meanwhile, so the disk holds one slice at a time. Raises SliceError where the object
+    becomes unreadable, after yielding the values read before it.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    index = 0
+    numbers: list[int] = []
+    longest = 0
+    size = 0
+    out = (folder / f"slice-{index:05d}.ndjson").open("wb")
+    try:
+        try:
+            for number, line in _lines(source):
+                if not line.strip():
+                    continue
+                if size and size + len(line) > slice_bytes:
+                    out.close()
+                    yield Slice(index, Path(out.name), ValueLines(numbers, longest))
+                    index += 1
+                    numbers, longest, size = [], 0, 0
+                    out = (folder / f"slice-{index:05d}.ndjson").open("wb")
+                out.write(line if line.endswith(b"\n") else line + b"\n")
+                numbers.append(number)
+                longest = max(longest, len(line))
+                size += len(line)
+        except SliceError:
+            out.close()
+            if numbers:
+                yield Slice(index, Path(out.name), ValueLines(numbers, longest))
+            raise
+        out.close()
+        if numbers:
+            yield Slice(index, Path(out.name), ValueLines(numbers, longest))
+    finally:
+        out.close()
+
+
+def value_lines(path: Path) -> ValueLines:
+    """The value lines of an NDJSON file, read whole.
+
+    DuckDB numbers the values it reads; a quarantined record must name its line, which differs
+    from the value's number after a blank line. The longest line sizes DuckDB's JSON buffer: a
+    buffer the size of the whole file (what a one-document file needs) made a large export
+    exceed the ingest's memory limit.
+    """
+    numbers: list[int] = []
+    longest = 0
+    try:
+        with _open(path) as handle:
+            for number, line in enumerate(handle):
+                if line.strip():
+                    numbers.append(number)
+                    longest = max(longest, len(line))
+    except (OSError, EOFError, zlib.error):
+        # a truncated gzip: keep the lines read; DuckDB's own read then names the problem
+        pass
+    return ValueLines(numbers, longest)

@@ -1,0 +1,178 @@
+"""A large NDJSON export is ingested a slice at a time, with the same result as whole.
+
+CloudTrail Lake and CloudWatch Logs exports are single NDJSON objects of any size; staged whole,
+their memory grew with the file (0.9 GiB at 780 MB, 1.0 GiB at 2.3 GB, bench/LIMITS.md). These
+tests use tiny slices so that a few thousand records make many of them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from conftest import event_keys, quarantine_rows, records
+
+from pipeline import batch as batch_mod
+from pipeline.ingest import IngestSummary, ingest
+
+SLICE_BYTES = 40_000  # about 35 records of conftest.record()
+WHOLE = 1 << 30  # a batch larger than any file here: the object is staged whole
+
+
+def _export(path: Path, *, gz: bool) -> tuple[Path, int]:
+    """An NDJSON export of 1,200 records with blank lines, a record delivered twice far apart
+    (two slices), a same-eventID conflict and a line that is JSON but not a record; returns it
+    and the 0-based line number of that line."""
+    recs = records(1200)
+    recs.append(recs[3])  # redelivered: same eventID, same content, far from the first
+    conflict = dict(recs[10], sourceIPAddress="198.51.100.7")  # same eventID, other content
+    recs.insert(900, conflict)
+    lines: list[bytes] = []
+    for i, rec in enumerate(recs):
+        if i % 97 == 0:
+            lines.append(b"")  # blank lines shift values against line numbers
+        lines.append(orjson.dumps(rec))
+    bad_line = 1000
+    lines.insert(bad_line, b'{"eventVersion": "1.08", "eventSource": "sts.amazonaws.com"}')
+    data = b"\n".join(lines) + b"\n"
+    path.write_bytes(gzip.compress(data, mtime=0) if gz else data)
+    return path, bad_line
+
+
+def _counts(s: IngestSummary) -> dict[str, Any]:
+    return {
+        "files_read": s.files_read,
+        "files_quarantined": s.files_quarantined,
+        "records_read": s.records_read,
+        "records_stored": s.records_stored,
+        "records_duplicate": s.records_duplicate,
+        "records_rejected": s.records_rejected,
+        "conflicts": s.conflicts,
+    }
+
+
+def _quarantine(lake: Path) -> list[tuple[Any, ...]]:
+    return sorted(
+        (Path(r["source_uri"]).name, r["source_position"], r["reason"])
+        for r in quarantine_rows(lake)
+    )
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+def test_sliced_export_ingests_exactly_as_when_staged_whole(tmp_path: Path, gz: bool) -> None:
+    source, bad_line = _export(tmp_path / ("export.ndjson" + (".gz" if gz else "")), gz=gz)
+    whole = ingest([str(source)], tmp_path / "whole", batch_bytes=WHOLE)
+    sliced = ingest([str(source)], tmp_path / "sliced", batch_bytes=SLICE_BYTES)
+
+    assert whole.batches == 1 and sliced.batches > 20  # it was cut
+    assert sliced.reconciles
+    assert _counts(sliced) == _counts(whole)
+    assert sliced.records_duplicate == 1 and sliced.conflicts == 1 and sliced.records_rejected == 1
+    assert event_keys(tmp_path / "sliced") == event_keys(tmp_path / "whole")
+    # the rejected record names its line in the export, not in a slice
+    assert _quarantine(tmp_path / "sliced") == _quarantine(tmp_path / "whole")
+    assert [row[1] for row in _quarantine(tmp_path / "sliced")] == [bad_line]
+    # no scratch left, and the object is in the manifest: a rerun reads nothing
+    assert not list((tmp_path / "sliced" / "_state").glob("downloads/*/slices-*"))
+    again = ingest([str(source)], tmp_path / "sliced", batch_bytes=SLICE_BYTES)
+    assert again.files_unchanged == 1 and again.records_read == 0
+
+
+def test_a_broken_line_quarantines_its_slice_and_names_the_lines(tmp_path: Path) -> None:
+    # DuckDB cannot read past a line that is not JSON: staged whole, the export was
+    # quarantined whole; in slices, only the slice that holds the line is
+    recs = records(1000)
+    lines = [orjson.dumps(r) for r in recs]
+    lines.insert(600, b'{"eventVersion": "1.08", "eventTime": ')
+    source = tmp_path / "export.ndjson"
+    source.write_bytes(b"\n".join(lines) + b"\n")
+
+    summary = ingest([str(source)], tmp_path / "lake", batch_bytes=SLICE_BYTES)
+
+    assert summary.reconciles and summary.files_quarantined == 1
+    per_slice = SLICE_BYTES // len(lines[0]) + 1
+    assert len(recs) - per_slice <= summary.records_stored < len(recs)
+    [row] = quarantine_rows(tmp_path / "lake")
+    first, last = (int(n) for n in re.findall(r"lines (\d+)-(\d+) \(0-based\)", row["reason"])[0])
+    assert first <= 600 <= last and last - first < per_slice
+    assert "not valid JSON" in row["reason"]
+    stored_ids = {k[0] for k in event_keys(tmp_path / "lake")}
+    lost = [r["eventID"] for r in recs if r["eventID"] not in stored_ids]
+    assert len(lost) == last - first  # exactly the slice's other records, which it names
+
+
+def test_no_staging_holds_more_than_a_slice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, _ = _export(tmp_path / "export.ndjson", gz=False)
+    staged_sizes: list[int] = []
+    real_stage = batch_mod._stage  # noqa: SLF001
+
+    def stage(con: Any, *args: Any, **kwargs: Any) -> None:
+        real_stage(con, *args, **kwargs)
+        staged_sizes.append(int(con.execute("select count(*) from staged").fetchall()[0][0]))
+
+    monkeypatch.setattr(batch_mod, "_stage", stage)
+    summary = ingest([str(source)], tmp_path / "lake", batch_bytes=SLICE_BYTES)
+
+    record_bytes = len(orjson.dumps(records(1)[0]))
+    assert sum(staged_sizes) == summary.records_read
+    assert max(staged_sizes) <= SLICE_BYTES // record_bytes + 1
+
+
+def test_a_gzip_that_ends_early_keeps_every_whole_line_before_it(tmp_path: Path) -> None:
+    data = b"".join(orjson.dumps(r) + b"\n" for r in records(1000))
+    packed = gzip.compress(data, mtime=0)
+    source = tmp_path / "export.ndjson.gz"
+    source.write_bytes(packed[: len(packed) * 2 // 3])
+    readable = zlib.decompressobj(31).decompress(source.read_bytes())
+    whole_lines = readable.count(b"\n")
+
+    summary = ingest([str(source)], tmp_path / "lake", batch_bytes=SLICE_BYTES)
+
+    assert summary.reconciles
+    assert summary.records_read == summary.records_stored == whole_lines > 500
+    assert summary.files_quarantined == 1 and summary.files_read == 0
+    [row] = quarantine_rows(tmp_path / "lake")
+    assert row["source_uri"] == str(source)
+    assert f"truncated or corrupt gzip after line {whole_lines - 1} (0-based)" in row["reason"]
+    # recorded as quarantined: the next run does not read it again
+    again = ingest([str(source)], tmp_path / "lake", batch_bytes=SLICE_BYTES)
+    assert again.files_unchanged == 1 and again.records_read == 0
+
+
+@pytest.mark.parametrize("stop_at", ["s00004", "done"])
+def test_a_run_stopped_between_slices_is_completed_by_the_next_without_duplicates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop_at: str
+) -> None:
+    # stopped before the fifth slice's commit, or before the object's own entry (every slice
+    # in, the rejected record's quarantine with them: the rerun must not write it twice)
+    source, _ = _export(tmp_path / "export.ndjson", gz=False)
+    clean = ingest([str(source)], tmp_path / "clean", batch_bytes=SLICE_BYTES)
+    real_commit = batch_mod._commit  # noqa: SLF001
+
+    def commit(lake: Path, name: str, *args: Any, **kwargs: Any) -> None:
+        if name.endswith(stop_at):
+            raise OSError(28, "No space left on device")
+        real_commit(lake, name, *args, **kwargs)
+
+    monkeypatch.setattr(batch_mod, "_commit", commit)
+    lake = tmp_path / "lake"
+    with pytest.raises(OSError, match="No space left"):
+        ingest([str(source)], lake, batch_bytes=SLICE_BYTES)
+    monkeypatch.setattr(batch_mod, "_commit", real_commit)
+    partial = event_keys(lake)
+    assert 0 < len(partial) <= clean.records_stored  # slices are in, the object is not
+    assert not quarantine_rows(lake)  # committed with the object's entry
+
+    rerun = ingest([str(source)], lake, batch_bytes=SLICE_BYTES)
+
+    assert rerun.reconciles and rerun.files_read == 1
+    assert rerun.records_stored == clean.records_stored - len(partial)
+    assert event_keys(lake) == event_keys(tmp_path / "clean")
+    assert _quarantine(lake) == _quarantine(tmp_path / "clean")
