@@ -206,7 +206,10 @@ def _describe_bad_file(exc: Exception) -> str:
     if "gzip" in lowered or "compress" in lowered or "zlib" in lowered:
         return f"truncated or corrupt gzip: {message}"
     if "maximum_object_size" in lowered or "maximum object size" in lowered:
-        return f"a JSON value larger than {MAX_OBJECT_SIZE >> 20} MiB: {message}"
+        return (
+            f"a JSON value larger than {MAX_OBJECT_SIZE >> 20} MiB (write it as NDJSON, one "
+            f"record a line, e.g. jq -c '.Records[]' or jq -c '.[]'): {message}"
+        )
     if "utf-8" in lowered or "unicode" in lowered:
         return f"not UTF-8 text: {message}"
     return f"not valid JSON: {message}"

@@ -176,3 +176,21 @@ def test_a_run_stopped_between_slices_is_completed_by_the_next_without_duplicate
     assert rerun.records_stored == clean.records_stored - len(partial)
     assert event_keys(lake) == event_keys(tmp_path / "clean")
     assert _quarantine(lake) == _quarantine(tmp_path / "clean")
+
+
+def test_a_document_larger_than_the_buffer_is_quarantined_with_the_way_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one JSON document cannot be sliced: past the buffer's cap it is quarantined, and the
+    # reason says how to make it readable
+    monkeypatch.setattr(batch_mod, "MAX_OBJECT_SIZE", 1 << 20)
+    monkeypatch.setattr(batch_mod, "MIN_OBJECT_SIZE", 1 << 16)
+    source = tmp_path / "huge.json"
+    # DuckDB reads documents up to its own buffer's size (tens of MB) whatever the option says
+    source.write_bytes(orjson.dumps({"Records": records(1)} | {"pad": "x" * (80 << 20)}))
+
+    summary = ingest([str(source)], tmp_path / "lake")
+
+    assert summary.reconciles and summary.files_quarantined == 1 and summary.records_read == 0
+    [row] = quarantine_rows(tmp_path / "lake")
+    assert row["reason"].startswith("a JSON value larger than 1 MiB (write it as NDJSON")
