@@ -72,3 +72,16 @@ def main() -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
+    except Exception as exc:
+        # DuckDB's out-of-memory error, matched by name so the CLI starts without DuckDB: the
+        # machine, not the data, and the one resource a config setting governs
+        if type(exc).__name__ != "OutOfMemoryException":
+            raise
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "out of memory"
+        print(
+            f"error: DuckDB ran out of memory ({detail}) (fix: for sessions, chains, logins, "
+            "explain and analyze raise `memory_limit` under [analysis] in sts-audit.toml; "
+            "otherwise free memory on this machine)",
+            file=sys.stderr,
+        )
+        sys.exit(1)

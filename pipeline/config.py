@@ -13,6 +13,9 @@ from pipeline.errors import ConfigError, LakeError
 CONFIG_ENV = "STS_AUDIT_CONFIG"
 CONFIG_NAME = "sts-audit.toml"
 ACCOUNT_RE = re.compile(r"^\d{12}$")
+# what DuckDB's memory_limit accepts that a config file should hold: a size with its unit
+MEMORY_RE = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+DEFAULT_ANALYSIS_MEMORY = "2GB"
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,7 @@ class Config:
     org_id: str | None = None
     org_accounts: tuple[str, ...] = ()
     max_chain_depth: int = 10
+    analysis_memory_limit: str = DEFAULT_ANALYSIS_MEMORY
     source: Path | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -82,12 +86,20 @@ def load_config(explicit: Path | None = None) -> Config:
             f"{path}: analysis.max_chain_depth={depth} is out of range",
             fix="use a depth between 2 and 64 (default 10)",
         )
+    memory = str(analysis.get("memory_limit", DEFAULT_ANALYSIS_MEMORY)).strip()
+    if not MEMORY_RE.match(memory):
+        raise ConfigError(
+            f"{path}: analysis.memory_limit={memory!r} is not a size",
+            fix='write a size with its unit, e.g. "4GB" or "512MB" '
+            f'(default "{DEFAULT_ANALYSIS_MEMORY}")',
+        )
     source = data.get("source")
     return Config(
         lake=lake if lake.is_absolute() else base / lake,
         org_id=str(org["id"]) if "id" in org else None,
         org_accounts=accounts,
         max_chain_depth=depth,
+        analysis_memory_limit=memory,
         source=(base / str(source)) if source else None,
         extra={k: v for k, v in data.items() if k not in {"lake", "organization", "analysis"}},
     )

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -136,3 +139,50 @@ def test_analyze_materializes_and_later_commands_reuse_it(lake: Path) -> None:
     ).fetchall()
     assert kinds == [("VIEW",)]
     assert not analysis.is_current(lake, analysis.Settings(max_chain_depth=5))
+
+
+def test_analysis_memory_limit_comes_from_the_config_file(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.config import load_config
+
+    config = tmp_path / "sts-audit.toml"
+    config.write_text('[analysis]\nmemory_limit = "300MB"\n')
+    monkeypatch.setenv("STS_AUDIT_CONFIG", str(config))
+    settings = analysis.Settings.from_config(load_config())
+    assert settings.memory_limit == "300MB"
+    con = analysis.open_analysis(lake, settings)
+    [(limit,)] = con.execute("select current_setting('memory_limit')").fetchall()
+    assert limit == "286.1 MiB"  # DuckDB's spelling of 300 MB
+    # how much memory the build may use does not change what it builds: no rebuild for it
+    assert runner.invoke(app, ["analyze", "--lake", str(lake)]).exit_code == 0
+    assert analysis.is_current(lake, settings)
+    assert analysis.is_current(lake, analysis.Settings())
+
+
+def test_a_memory_limit_that_is_not_a_size_is_a_config_error(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "sts-audit.toml"
+    config.write_text('[analysis]\nmemory_limit = "lots"\n')
+    monkeypatch.setenv("STS_AUDIT_CONFIG", str(config))
+    result = runner.invoke(app, ["sessions", "--lake", str(lake)])
+    assert result.exit_code == 1
+    assert "analysis.memory_limit='lots' is not a size" in str(result.exception)
+
+
+def test_running_out_of_memory_is_one_line_naming_the_setting(lake: Path, tmp_path: Path) -> None:
+    config = tmp_path / "sts-audit.toml"
+    config.write_text('[analysis]\nmemory_limit = "1MB"\n')
+    proc = subprocess.run(
+        [sys.executable, "-c", "from pipeline.cli import main; main()", "sessions"]
+        + ["--lake", str(lake)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=os.environ | {"STS_AUDIT_CONFIG": str(config)},
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith("error: DuckDB ran out of memory (")
+    assert "raise `memory_limit` under [analysis]" in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
