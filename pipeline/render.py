@@ -96,7 +96,9 @@ def _table(frame: pl.DataFrame, title: str | None) -> str:
     # every string goes in as `Text`, which rich never parses as markup: a value such as
     # `[/x]` or `[link=...]` is shown as written instead of failing or becoming a hyperlink
     table = Table(
-        title=Text(title) if title is not None else None, show_lines=False, header_style="bold"
+        title=Text(terminal_safe(title)) if title is not None else None,
+        show_lines=False,
+        header_style="bold",
     )
     for name in frame.columns:
         table.add_column(Text(name), overflow="fold")

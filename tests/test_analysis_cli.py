@@ -110,6 +110,15 @@ def test_explain_a_key_shows_chain_evidence_and_activity(lake: Path) -> None:
     assert sections.count("activity") == 1  # EX#4 CreateUser
 
 
+def test_explain_table_names_the_origin_first(lake: Path) -> None:
+    result = runner.invoke(app, ["explain", "ASIA3JUODO7WTIO2PI64", "--lake", str(lake)])
+    assert result.exit_code == 0, result.output
+    title = result.stdout.splitlines()[0].strip()
+    assert (
+        title == "chain from IAMUser arn:aws:iam::203016562928:user/bob@example.com, origin first"
+    )
+
+
 def test_explain_unknown_names_the_fix(lake: Path) -> None:
     result = runner.invoke(app, ["explain", "ASIANOTTHEREEXAMPLE", "--lake", str(lake)])
     assert result.exit_code != 0

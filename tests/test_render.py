@@ -48,6 +48,13 @@ def test_table_cells_show_values_as_text(
     assert not any(c in out for c in "\x1b\x9b\x07\r\u202e\u200b")
 
 
+def test_a_title_is_shown_as_text(capsys: pytest.CaptureFixture[str]) -> None:
+    # a cell wide enough for the title to fit on one line
+    render(pl.DataFrame({"a": ["x" * 60]}), Format.table, title="from saml:[/x]\x1b]0;t\x07")
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].strip() == "from saml:[/x]\\x1b]0;t\\x07"
+
+
 def test_machine_formats_keep_the_value(capsys: pytest.CaptureFixture[str]) -> None:
     value = "[/oops]\x1b[31m"
     render(pl.DataFrame({"user_agent": [value]}), Format.json)

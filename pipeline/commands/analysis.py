@@ -333,7 +333,13 @@ def explain_command(
         render(result.evidence.with_columns(pl.lit("evidence").alias("section")), fmt)
         render(result.activity.with_columns(pl.lit("activity").alias("section")), fmt)
         return
-    render(_show(result.chain, fmt, "chain"), fmt, title="chain, origin first")
+    origin = result.chain.row(0, named=True)
+    render(
+        _show(result.chain, fmt, "chain"),
+        fmt,
+        title=f"chain from {origin['origin_type']} {origin['origin_id'] or '(unknown)'},"
+        " origin first",
+    )
     render(
         _show(result.evidence, fmt, "evidence"), fmt, title="evidence: issuing and sign-in records"
     )
