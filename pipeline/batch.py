@@ -171,8 +171,11 @@ def _stage_isolating_bad_files(
     salt: str,
     run_id: str,
     known: Mapping[str, slices.ValueLines],
+    scratch: Path,
 ) -> dict[str, str]:
-    """Stage a batch; files DuckDB cannot parse are set aside with the reason."""
+    """Stage a batch; files DuckDB cannot parse are set aside with the reason, except NDJSON
+    files whose broken lines can be set aside instead (`slices.mend`): those are staged from a
+    mended copy in `scratch`, each broken line a rejected record at its line."""
     paths = sorted(local)
     try:
         _stage(con, paths, salt, run_id, known)
@@ -182,22 +185,46 @@ def _stage_isolating_bad_files(
             raise
     bad: dict[str, str] = {}
     for path in paths:
-        try:
-            con.execute(
-                "SELECT count(*) FROM (" + queries.body("ingest/stg_raw_records") + ")",
-                {
-                    "files": [path],
-                    "max_object_size": _isolation_buffer(path, known),
-                    "per_file": True,
-                    "line_numbers": [],
-                },
-            ).fetchall()
-        except duckdb.Error as exc:
-            if not _is_input_error(exc):
-                raise
-            bad[path] = _describe_bad_file(exc)
-    _stage(con, [p for p in paths if p not in bad], salt, run_id, known)
+        if (reason := _read_error(con, path, _isolation_buffer(path, known))) is not None:
+            bad[path] = reason
+    lines = dict(known)
+    mended: dict[str, str] = {}  # mended copy -> the file it stands for
+    for path in sorted(bad):
+        if _is_delivery_name(path):
+            continue  # one document: nothing to mend
+        scratch.mkdir(parents=True, exist_ok=True)
+        copy = scratch / f"mended-{len(mended):05d}.ndjson"
+        value_lines = slices.mend(Path(path), copy)
+        if value_lines is None or _read_error(con, str(copy), _buffer_size(value_lines.longest)):
+            copy.unlink(missing_ok=True)
+            continue
+        if path in known:
+            # a slice: its lines are numbered as in the object it was cut from
+            value_lines = slices.ValueLines(
+                [known[path].numbers[n] for n in value_lines.numbers], value_lines.longest
+            )
+        mended[str(copy)] = path
+        lines[str(copy)] = value_lines
+        del bad[path]
+    if mended:
+        _register_files(con, local | {copy: local[path] for copy, path in mended.items()})
+    staged = [p for p in paths if p not in bad and p not in mended.values()] + sorted(mended)
+    _stage(con, staged, salt, run_id, lines)
     return bad
+
+
+def _read_error(con: duckdb.DuckDBPyConnection, path: str, buffer: int) -> str | None:
+    """Why DuckDB cannot read `path` on its own, or None when it can."""
+    try:
+        con.execute(
+            "SELECT count(*) FROM (" + queries.body("ingest/stg_raw_records") + ")",
+            {"files": [path], "max_object_size": buffer, "per_file": True, "line_numbers": []},
+        ).fetchall()
+    except duckdb.Error as exc:
+        if not _is_input_error(exc):
+            raise
+        return _describe_bad_file(exc)
+    return None
 
 
 def _describe_bad_file(exc: Exception) -> str:
@@ -259,7 +286,8 @@ def _stage_and_write(
     quarantine under the batch's staging folder (the quarantine under `quarantine_to` when
     given), and count the records in `summary`."""
     _register_files(con, local)
-    bad = _stage_isolating_bad_files(con, local, salt, run_id, known)
+    scratch = lakewriter.state_dir(lake) / "downloads" / run_id / f"mended-{name}"
+    bad = _stage_isolating_bad_files(con, local, salt, run_id, known, scratch)
     # fetchall, not fetchone: DuckDB 2 refuses con.register() while a result is unfinished
     row = queries.run(con, "ingest/stg_batch_counts").fetchall()[0]
     assert row is not None

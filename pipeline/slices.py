@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+import orjson
+
 GZIP_MAGIC: Final = b"\x1f\x8b"
 
 
@@ -140,3 +142,37 @@ def value_lines(path: Path) -> ValueLines:
         # a truncated gzip: keep the lines read; DuckDB's own read then names the problem
         pass
     return ValueLines(numbers, longest)
+
+
+UNREADABLE_KEY: Final = "sts-audit:unreadable-line"
+
+
+def mend(source: Path, target: Path) -> ValueLines | None:
+    """Copy NDJSON `source` to `target` with every line that is not JSON wrapped as
+    `{"sts-audit:unreadable-line": "<the line>"}`, which `stg_raw_records` turns into a rejected
+    record at that line (DuckDB cannot read past a broken line, so the whole file would be
+    quarantined). Returns the value lines, or None when there is nothing to mend (no broken
+    line, no line that is a record, or a gzip that cannot be read to its end): the file is then
+    quarantined whole."""
+    numbers: list[int] = []
+    longest = 0
+    broken = good = 0
+    try:
+        with target.open("wb") as out:
+            for number, line in _lines(source):
+                if not line.strip():
+                    continue
+                try:
+                    good += isinstance(orjson.loads(line), dict)
+                except orjson.JSONDecodeError:
+                    text = line.rstrip(b"\r\n").decode("utf-8", errors="replace")
+                    line = orjson.dumps({UNREADABLE_KEY: text})
+                    broken += 1
+                out.write(line if line.endswith(b"\n") else line + b"\n")
+                numbers.append(number)
+                longest = max(longest, len(line))
+    except SliceError:
+        return None
+    # no broken line: DuckDB failed for another reason; no record at all: not NDJSON (a broken
+    # pretty-printed document would become a rejected record per line)
+    return ValueLines(numbers, longest) if broken and good else None

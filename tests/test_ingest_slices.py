@@ -8,7 +8,6 @@ tests use tiny slices so that a few thousand records make many of them.
 from __future__ import annotations
 
 import gzip
-import re
 import zlib
 from pathlib import Path
 from typing import Any
@@ -83,27 +82,45 @@ def test_sliced_export_ingests_exactly_as_when_staged_whole(tmp_path: Path, gz: 
     assert again.files_unchanged == 1 and again.records_read == 0
 
 
-def test_a_broken_line_quarantines_its_slice_and_names_the_lines(tmp_path: Path) -> None:
-    # DuckDB cannot read past a line that is not JSON: staged whole, the export was
-    # quarantined whole; in slices, only the slice that holds the line is
+@pytest.mark.parametrize("batch_bytes", [SLICE_BYTES, WHOLE], ids=["sliced", "whole"])
+def test_a_line_that_is_not_json_is_a_rejected_record_at_its_line(
+    tmp_path: Path, batch_bytes: int
+) -> None:
+    # DuckDB cannot read past a broken line: the file (or slice) is read again from a copy
+    # with that line set aside, instead of being quarantined whole
     recs = records(1000)
     lines = [orjson.dumps(r) for r in recs]
-    lines.insert(600, b'{"eventVersion": "1.08", "eventTime": ')
+    broken = b'{"eventVersion": "1.08", "eventTime": "2026-11-01T10:00:00Z", "sessionToken": "'
+    lines.insert(600, broken)
+    lines.insert(300, b"")  # a blank line before it: the position is the line, not the value
     source = tmp_path / "export.ndjson"
     source.write_bytes(b"\n".join(lines) + b"\n")
 
-    summary = ingest([str(source)], tmp_path / "lake", batch_bytes=SLICE_BYTES)
+    summary = ingest([str(source)], tmp_path / "lake", batch_bytes=batch_bytes)
 
-    assert summary.reconciles and summary.files_quarantined == 1
-    per_slice = SLICE_BYTES // len(lines[0]) + 1
-    assert len(recs) - per_slice <= summary.records_stored < len(recs)
+    assert summary.reconciles and summary.files_quarantined == 0 and summary.files_read == 1
+    assert (summary.records_read, summary.records_stored, summary.records_rejected) == (
+        1001,
+        1000,
+        1,
+    )
     [row] = quarantine_rows(tmp_path / "lake")
-    first, last = (int(n) for n in re.findall(r"lines (\d+)-(\d+) \(0-based\)", row["reason"])[0])
-    assert first <= 600 <= last and last - first < per_slice
-    assert "not valid JSON" in row["reason"]
-    stored_ids = {k[0] for k in event_keys(tmp_path / "lake")}
-    lost = [r["eventID"] for r in recs if r["eventID"] not in stored_ids]
-    assert len(lost) == last - first  # exactly the slice's other records, which it names
+    assert (row["source_uri"], row["source_position"]) == (str(source), 601)
+    assert row["reason"] == "not valid JSON"
+    assert row["raw"] == broken.decode()
+    assert len(event_keys(tmp_path / "lake")) == 1000
+
+
+def test_a_broken_document_is_quarantined_whole_not_line_by_line(tmp_path: Path) -> None:
+    # a pretty-printed document cut short is not NDJSON: its lines are not records
+    source = tmp_path / "cut.json"
+    source.write_bytes(orjson.dumps({"Records": records(5)}, option=orjson.OPT_INDENT_2)[:-40])
+
+    summary = ingest([str(source)], tmp_path / "lake")
+
+    assert summary.files_quarantined == 1 and summary.records_read == 0
+    [row] = quarantine_rows(tmp_path / "lake")
+    assert row["source_position"] is None and row["reason"].startswith("not valid JSON")
 
 
 def test_no_staging_holds_more_than_a_slice(

@@ -26,10 +26,12 @@ normalized as (
     select
         * exclude (raw_text),
         case
+            when shape = 'unreadable' then null
             when shape not in ('lookup_events', 'record') then raw_text
             when json_valid(raw_text) then cast(json(raw_text) as varchar)
         end as raw_text,
-        shape = 'lookup_events' and not json_valid(raw_text) as invalid_text,
+        shape = 'unreadable' or (shape = 'lookup_events' and not json_valid(raw_text))
+            as invalid_text,
         raw_text as original_text
     from sources
 ),

@@ -37,6 +37,9 @@ shaped as (
             when json_exists(doc, '$.Events') then 'lookup_events'
             when json_exists(doc, '$."detail-type"') and json_exists(doc, '$.detail') then 'eventbridge'
             when json_exists(doc, '$.digestStartTime') then 'digest'
+            -- a line that is not JSON, wrapped by pipeline/slices.py so the rest of its file
+            -- can be read: it becomes a rejected record at its own line
+            when json_exists(doc, '$."sts-audit:unreadable-line"') then 'unreadable'
             else 'record'
         end as shape,
         doc
@@ -54,6 +57,7 @@ items as (
             when 'lookup_events' then json_extract_string(doc, '$.Events[*].CloudTrailEvent')
             when 'eventbridge' then [cast(json_extract(doc, '$.detail') as varchar)]
             when 'digest' then [cast(null as varchar)]
+            when 'unreadable' then [json_extract_string(doc, '$."sts-audit:unreadable-line"')]
             else [cast(doc as varchar)]
         end as values_in_doc
     from shaped
