@@ -9,6 +9,7 @@ SQL (`sql/ingest/`) and commits it atomically.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import secrets
 import shutil
@@ -146,8 +147,11 @@ def ingest(
     batch_bytes: int = DEFAULT_BATCH_BYTES,
     progress: Callable[[int], None] | None = None,
     on_plan: Callable[[int], None] | None = None,
+    since: dt.date | None = None,
 ) -> IngestSummary:
-    """Ingest every new source object into the lake and return the reconciled summary."""
+    """Ingest every new source object into the lake and return the reconciled summary.
+
+    `since` leaves out a trail's day folders delivered before that day (`sources.stream`)."""
     with lakewriter.lock(lake):
         return _ingest(
             source_specs,
@@ -156,6 +160,7 @@ def ingest(
             batch_bytes=batch_bytes,
             progress=progress,
             on_plan=on_plan,
+            since=since,
         )
 
 
@@ -167,6 +172,7 @@ def _ingest(
     batch_bytes: int,
     progress: Callable[[int], None] | None,
     on_plan: Callable[[int], None] | None,
+    since: dt.date | None,
 ) -> IngestSummary:
     started = time.perf_counter()
     run_id = new_run_id()
@@ -186,7 +192,7 @@ def _ingest(
     download_dir = state / "downloads" / run_id
     try:
         with lakefs.memory_limit(con, catalog.MEMORY_LIMIT):
-            counts = catalog.build(con, sources.stream(source_specs, s3=s3), state)
+            counts = catalog.build(con, sources.stream(source_specs, s3=s3, since=since), state)
             if counts.digest + counts.insight + counts.other:
                 catalog.write_skipped(con, state, f"{run_id}-skipped", run_id)
         summary.files_seen = counts.seen

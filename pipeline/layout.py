@@ -9,6 +9,7 @@ that start with the account. `pipeline.sources` walks folders and buckets and bu
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from typing import NamedTuple
@@ -139,3 +140,33 @@ def make_object(
         org_id_hint=org_id,
         compressed=layout_path.lower().endswith(".gz"),
     )
+
+
+# A trail's delivery folders: .../CloudTrail[-Digest|-Insight]/REGION/YYYY/MM/DD/. The date is
+# the delivery's (files land in the folder of the day they are written), so a file written
+# today is never in an older day's folder, whatever its events' times.
+_TRAIL_REGION_RE = re.compile(r"^(.*/CloudTrail(?:-Digest|-Insight)?/[a-z]{2}(?:-[a-z]+)+-\d/)")
+_TRAIL_DAY_RE = re.compile(
+    r"/CloudTrail(?:-Digest|-Insight)?/[a-z]{2}(?:-[a-z]+)+-\d/(\d{4})(?:/(\d{2})(?:/(\d{2}))?)?/?$"
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def delivered_before(folder: str, since: dt.date) -> bool:
+    """True when trail folder `folder` (a year, month or day of the layout) holds only files
+    delivered before `since`; False for any other folder."""
+    match = _TRAIL_DAY_RE.search("/" + folder)
+    if match is None:
+        return False
+    year, month, day = match.groups()
+    last = (int(year), int(month) if month else 12, int(day) if day else 31)
+    return last < (since.year, since.month, since.day)
+
+
+def first_key_since(prefix: str, since: dt.date) -> str | None:
+    """For an S3 prefix inside one region of a trail, a key every object delivered on or after
+    `since` sorts after (listing's StartAfter); None above the region level."""
+    match = _TRAIL_REGION_RE.match("/" + prefix)
+    if match is None:
+        return None
+    return match.group(1)[1:] + f"{since:%Y/%m/%d}"

@@ -8,6 +8,7 @@ object (its kind, its account and org) is `pipeline.layout`.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import queue
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from pipeline.errors import SourceError
-from pipeline.layout import Folder, SourceObject, make_object
+from pipeline.layout import Folder, SourceObject, delivered_before, first_key_since, make_object
 
 # botocore is imported where S3 is used: a local ingest (and the CLI's start) does without it
 if TYPE_CHECKING:
@@ -67,7 +68,9 @@ def discover(sources: Sequence[str], *, s3: S3Client | None = None) -> list[Sour
     return sorted(found.values())
 
 
-def stream(sources: Sequence[str], *, s3: S3Client | None = None) -> Iterator[SourceObject]:
+def stream(
+    sources: Sequence[str], *, s3: S3Client | None = None, since: dt.date | None = None
+) -> Iterator[SourceObject]:
     """Yield every object under the given local paths and `s3://bucket[/prefix]` URLs as found.
 
     Folders and prefixes are walked recursively; names starting with "." or "_" are skipped
@@ -75,15 +78,20 @@ def stream(sources: Sequence[str], *, s3: S3Client | None = None) -> Iterator[So
     is always included. Not sorted, and an object under two of the sources comes twice: the
     consumer orders and dedupes (`discover`, `pipeline.catalog`). Memory stays bounded by one
     folder's listing (local) or a few listing pages per worker (S3), whatever the archive's size.
+
+    `since` leaves out a trail's day folders delivered before that day
+    (`.../CloudTrail/REGION/YYYY/MM/DD/`, `layout.delivered_before`) without listing them: a
+    nightly run over years of archive lists only the recent days. Files outside that layout
+    are always included.
     """
     for source in sources:
         if is_s3_url(source):
             parse_s3_url(source)  # a malformed URL fails before any client is made
             if s3 is None:
                 s3 = make_s3_client()
-            yield from _discover_s3(source, s3)
+            yield from _discover_s3(source, s3, since)
         else:
-            yield from _discover_local(source)
+            yield from _discover_local(source, since)
 
 
 def fetch(
@@ -167,7 +175,7 @@ def _is_skipped(name: str) -> bool:
     return name.startswith((".", "_"))
 
 
-def _discover_local(source: str) -> Iterator[SourceObject]:
+def _discover_local(source: str, since: dt.date | None = None) -> Iterator[SourceObject]:
     root = Path(source).expanduser()
     try:
         root = root.resolve(strict=True)
@@ -198,7 +206,7 @@ def _discover_local(source: str) -> Iterator[SourceObject]:
         try:
             fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
             try:
-                found = _walk_folder(folder, fd, stack)
+                found = _walk_folder(folder, fd, stack, since)
             finally:
                 os.close(fd)
         except OSError as exc:
@@ -210,8 +218,11 @@ def _discover_local(source: str) -> Iterator[SourceObject]:
         yield from found
 
 
-def _walk_folder(folder: str, fd: int, stack: list[str]) -> list[SourceObject]:
-    """The files of one folder (open as `fd`); its sub-folders go on `stack`."""
+def _walk_folder(
+    folder: str, fd: int, stack: list[str], since: dt.date | None = None
+) -> list[SourceObject]:
+    """The files of one folder (open as `fd`); its sub-folders go on `stack`, except trail day
+    folders delivered before `since`."""
     make = Folder(folder).obj
     prefix = folder if folder.endswith("/") else folder + "/"  # the root folder is "/"
     found: list[SourceObject] = []
@@ -223,7 +234,8 @@ def _walk_folder(folder: str, fd: int, stack: list[str]) -> list[SourceObject]:
             if entry.is_file(follow_symlinks=False):
                 uri = prefix + name
             elif entry.is_dir(follow_symlinks=False):
-                stack.append(prefix + name)
+                if since is None or not delivered_before(prefix + name, since):
+                    stack.append(prefix + name)
                 continue
             elif entry.is_symlink() and entry.is_file():
                 uri = str(Path(prefix + name).resolve())
@@ -237,7 +249,7 @@ def _walk_folder(folder: str, fd: int, stack: list[str]) -> list[SourceObject]:
     return found
 
 
-def _discover_s3(url: str, s3: S3Client) -> Iterator[SourceObject]:
+def _discover_s3(url: str, s3: S3Client, since: dt.date | None = None) -> Iterator[SourceObject]:
     from botocore.exceptions import BotoCoreError, ClientError
 
     bucket, prefix = parse_s3_url(url)
@@ -245,9 +257,9 @@ def _discover_s3(url: str, s3: S3Client) -> Iterator[SourceObject]:
     base = prefix if not prefix or prefix.endswith("/") else prefix + "/"
     listed = False
     try:
-        for page in _list_s3(s3, bucket, base):
+        for page in _list_s3(s3, bucket, base, since):
             listed = True
-            yield from _page_objects(page, bucket, base)
+            yield from _page_objects(page, bucket, base, since)
         if listed or not prefix:
             return  # an empty bucket is not an error; a prefix with nothing under it is
         if prefix != base:
@@ -272,20 +284,27 @@ def _discover_s3(url: str, s3: S3Client) -> Iterator[SourceObject]:
     )
 
 
-def _page_objects(items: list[ObjectTypeDef], bucket: str, base: str) -> Iterator[SourceObject]:
-    """The objects of one listing page, without folder markers and hidden names."""
+def _page_objects(
+    items: list[ObjectTypeDef], bucket: str, base: str, since: dt.date | None = None
+) -> Iterator[SourceObject]:
+    """The objects of one listing page, without folder markers, hidden names and (with `since`)
+    day folders delivered before it (a listing short enough for one page is not pruned)."""
     for item in items:
         key = item["Key"]
         rel = [part for part in key[len(base) :].split("/") if part]
         if key.endswith("/") or any(_is_skipped(part) for part in rel):
             continue  # the same names a local folder walk skips
+        if since is not None and delivered_before(key.rpartition("/")[0], since):
+            continue
         uri = f"{S3_SCHEME}{bucket}/{key}"
         yield make_object(uri, key, item["Size"], item["ETag"].strip('"'), named=False)
 
 
 # A page yielded by _list_s3 can be an empty list (a folder level with sub-folders only): it
 # still says that the prefix holds something.
-def _list_s3(s3: S3Client, bucket: str, base: str) -> Iterator[list[ObjectTypeDef]]:
+def _list_s3(
+    s3: S3Client, bucket: str, base: str, since: dt.date | None = None
+) -> Iterator[list[ObjectTypeDef]]:
     """Every listing page under `base`, as the pages arrive (not in key order).
 
     One paginated listing is sequential (1,000 keys a request), so a big trail would take
@@ -293,6 +312,10 @@ def _list_s3(s3: S3Client, bucket: str, base: str) -> Iterator[list[ObjectTypeDe
     delimiter until there are enough of them, then list each one in full, side by side. Pages
     pass through a bounded queue, so a year of an organization's trail (millions of keys)
     never sits in memory.
+
+    With `since`, day folders delivered before it are dropped as the walk finds them, the walk
+    goes on down to the regions of the trail (whatever the fan-out), and a region is listed
+    from its first day on or after `since` (StartAfter), so old days cost no request.
     """
     first = s3.list_objects_v2(Bucket=bucket, Prefix=base, MaxKeys=LIST_PAGE)
     if not first.get("IsTruncated"):
@@ -314,26 +337,42 @@ def _list_s3(s3: S3Client, bucket: str, base: str) -> Iterator[list[ObjectTypeDe
         return items, folders
 
     def list_all(prefix: str) -> Iterator[list[ObjectTypeDef]]:
-        pages = s3.get_paginator("list_objects_v2").paginate(
-            Bucket=bucket, Prefix=prefix, PaginationConfig=paging
-        )
+        start = first_key_since(prefix, since) if since is not None else None
+        paginator = s3.get_paginator("list_objects_v2")
+        if start is None:
+            pages = paginator.paginate(Bucket=bucket, Prefix=prefix, PaginationConfig=paging)
+        else:
+            pages = paginator.paginate(
+                Bucket=bucket, Prefix=prefix, StartAfter=start, PaginationConfig=paging
+            )
         for page in pages:
             yield page.get("Contents", [])
 
     with ThreadPoolExecutor(LIST_WORKERS, thread_name_prefix="sts-audit-list") as pool:
         level = [base]
+        ready: list[str] = []  # regions of a trail, listed from `since` on
         for _ in range(LIST_MAX_DEPTH):
-            if not level or len(level) >= LIST_FANOUT:
+            if since is not None:
+                ready += [p for p in level if first_key_since(p, since) is not None]
+                level = [p for p in level if first_key_since(p, since) is None]
+                if len(level) >= LIST_FANOUT * 64:
+                    break  # not a trail's layout, or a very wide one: list the rest in full
+            elif len(level) >= LIST_FANOUT:
+                break
+            if not level:
                 break
             below: list[str] = []
             for items, folders in pool.map(list_level, level):
                 if items or folders:
                     yield items
                 below.extend(
-                    f for f in folders if not _is_skipped(f.rstrip("/").rsplit("/", 1)[-1])
+                    f
+                    for f in folders
+                    if not _is_skipped(f.rstrip("/").rsplit("/", 1)[-1])
+                    and (since is None or not delivered_before(f.rstrip("/"), since))
                 )
             level = below
-        yield from side_by_side(pool, list_all, level)
+        yield from side_by_side(pool, list_all, ready + level)
 
 
 def side_by_side(

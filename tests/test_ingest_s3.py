@@ -3,6 +3,7 @@ it does from disk, and a second run downloads nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import gzip
 import json
@@ -11,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import (
@@ -197,3 +199,47 @@ def test_cli_endpoint_url_option(bucket: str, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["records_stored"] == 56 and summary["reconciles"] is True
+
+
+@pytest.mark.parametrize("page_size", [1000, 2], ids=["one-page", "walk-and-start-after"])
+def test_since_leaves_out_older_day_folders_on_disk_and_in_the_bucket_alike(
+    bucket: str, local_tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page_size: int
+) -> None:
+    # two keys a page: the listing walks the folders level by level down to the regions, then
+    # lists each region from its first day on or after --since
+    monkeypatch.setattr(sources, "LIST_PAGE", page_size)
+    requests: list[dict[str, Any]] = []
+    since = dt.date(2026, 11, 2)
+    real_client = sources.make_s3_client
+
+    def recording_client(**kwargs: Any) -> Any:
+        client = real_client(**kwargs)
+        client.meta.events.register(
+            "before-parameter-build.s3.ListObjectsV2",
+            lambda params, **_: requests.append(dict(params)),
+        )
+        return client
+
+    monkeypatch.setattr(sources, "make_s3_client", recording_client)
+    remote = ingest([f"s3://{BUCKET}/{PREFIX}"], tmp_path / "s3", endpoint_url=bucket, since=since)
+    local = ingest([str(local_tree)], tmp_path / "local", since=since)
+
+    # the 11/02 delivery file and the two exports outside the layout; none of 11/01's files
+    assert (remote.files_seen, local.files_seen) == (3, 3)
+    assert remote.records_stored == local.records_stored == 6 + 3
+    assert event_keys(tmp_path / "s3", *KEYS) == event_keys(tmp_path / "local", *KEYS)
+    dates = {d for (d,) in event_keys(tmp_path / "local", "distinct event_date")}
+    assert dates == {dt.date(2026, 11, 1), dt.date(2026, 11, 2), dt.date(2026, 11, 3)}
+    if page_size == 2:
+        # no request lists an old day folder, and the regions are listed from --since on
+        assert not any("/2026/11/01" in r["Prefix"] for r in requests)
+        assert {r.get("StartAfter") for r in requests if "/us-east-1/" in r["Prefix"]} == {
+            f"{PREFIX}/AWSLogs/o-exampleorgid/{ACCOUNT}/CloudTrail/us-east-1/2026/11/02",
+            f"{PREFIX}/AWSLogs/o-exampleorgid/{ACCOUNT}/CloudTrail-Digest/us-east-1/2026/11/02",
+            f"{PREFIX}/AWSLogs/o-exampleorgid/{ACCOUNT}/CloudTrail-Insight/us-east-1/2026/11/02",
+            f"{PREFIX}/AWSLogs/o-exampleorgid/{OTHER_ACCOUNT}/CloudTrail/us-east-1/2026/11/02",
+        }
+    # and without --since, the same lake takes the older folders on the next run
+    rest = ingest([str(local_tree)], tmp_path / "local")
+    assert (rest.files_unchanged, rest.files_read) == (3, 2)
+    assert (rest.files_skipped_digest, rest.files_skipped_insight) == (1, 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import gzip
 import json
@@ -19,7 +20,13 @@ from botocore.stub import Stubber
 
 import pipeline.sources
 from pipeline.errors import SourceError
-from pipeline.layout import SourceObject, classify, path_hints
+from pipeline.layout import (
+    SourceObject,
+    classify,
+    delivered_before,
+    first_key_since,
+    path_hints,
+)
 from pipeline.sources import discover, fetch, make_s3_client
 
 if TYPE_CHECKING:
@@ -492,3 +499,42 @@ def test_importing_sources_touches_no_network() -> None:
         "assert pipeline.sources.discover([]) == []\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+SINCE = dt.date(2026, 11, 2)
+TRAIL = "AWSLogs/o-exampleorgid/123456789012/CloudTrail"
+
+
+@pytest.mark.parametrize(
+    ("folder", "before"),
+    [
+        (f"{TRAIL}/us-east-1/2026/11/01", True),
+        (f"{TRAIL}/us-east-1/2026/11/02", False),
+        (f"{TRAIL}/us-east-1/2026/11/03/", False),
+        (f"{TRAIL}/us-east-1/2026/10", True),  # a whole month before
+        (f"{TRAIL}/us-east-1/2026/11", False),  # holds 11/02 and later
+        (f"{TRAIL}/us-east-1/2025", True),
+        (f"{TRAIL}/us-east-1/2026", False),
+        (f"/data/{TRAIL}-Digest/us-gov-west-1/2026/11/01", True),
+        (f"{TRAIL}-Insight/ap-southeast-2/2026/11/01", True),
+        (f"{TRAIL}/us-east-1", False),  # a region holds every day
+        (TRAIL, False),
+        ("exports/2026/11/01", False),  # not a trail's layout: always read
+        ("AWSLogs/123456789012/CloudTrail/not-a-region/2026/11/01", False),
+    ],
+)
+def test_delivered_before(folder: str, before: bool) -> None:
+    assert delivered_before(folder, SINCE) is before
+
+
+@pytest.mark.parametrize(
+    ("prefix", "start"),
+    [
+        (f"org/{TRAIL}/us-east-1/", f"org/{TRAIL}/us-east-1/2026/11/02"),
+        (f"{TRAIL}/eu-west-1/2026/", f"{TRAIL}/eu-west-1/2026/11/02"),
+        (f"{TRAIL}/", None),  # above the regions: several date sequences interleave
+        ("exports/", None),
+    ],
+)
+def test_first_key_since(prefix: str, start: str | None) -> None:
+    assert first_key_since(prefix, SINCE) == start

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -48,6 +49,16 @@ def ingest_command(
         bool, typer.Option("--quiet", "-q", help="No progress bar and no summary (nightly job).")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    since: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--since",
+            formats=["%Y-%m-%d"],
+            help="Only a trail's day folders (CloudTrail/REGION/YYYY/MM/DD) delivered on or "
+            "after this UTC day; other files are always read. For nightly runs over a long "
+            "archive.",
+        ),
+    ] = None,
 ) -> None:
     """Ingest CloudTrail logs (delivery files, arrays, NDJSON, LookupEvents, EventBridge).
 
@@ -56,10 +67,13 @@ def ingest_command(
         sts-audit ingest sample_data/AWSLogs --lake lake
 
         sts-audit ingest s3://my-trail-bucket/AWSLogs/o-exampleorgid/ --lake lake --json
+
+        sts-audit ingest s3://my-trail-bucket/AWSLogs/ --since 2026-11-28 --quiet
     """
     from pipeline import ingest as ingest_lib
 
     target = resolve_lake(lake, load_config())
+    day = since.date() if since is not None else None
     show_progress = not quiet and not as_json and sys.stderr.isatty()
     if show_progress:
         from rich.progress import Progress
@@ -72,9 +86,10 @@ def ingest_command(
                 endpoint_url=endpoint_url,
                 on_plan=lambda n: bar.update(task, total=n),
                 progress=lambda n: bar.advance(task, n),
+                since=day,
             )
     else:
-        summary = ingest_lib.ingest(sources, target, endpoint_url=endpoint_url)
+        summary = ingest_lib.ingest(sources, target, endpoint_url=endpoint_url, since=day)
     if as_json:
         typer.echo(orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2).decode())
     elif not quiet:

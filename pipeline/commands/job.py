@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -34,6 +35,16 @@ def run_command(
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    since: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--since",
+            formats=["%Y-%m-%d"],
+            help="Only a trail's day folders (CloudTrail/REGION/YYYY/MM/DD) delivered on or "
+            "after this UTC day; other files are always read. For nightly runs over a long "
+            "archive.",
+        ),
+    ] = None,
 ) -> None:
     """Run the nightly job: ingest new logs into the lake, then rebuild the analysis tables.
 
@@ -42,6 +53,8 @@ def run_command(
         sts-audit run sample_data/AWSLogs --lake lake
 
         sts-audit run s3://my-trail-bucket/AWSLogs/ --lake /data/lake --quiet --strict
+
+        sts-audit run s3://my-trail-bucket/AWSLogs/ --since 2026-11-28 --quiet
     """
     # imported here, not at the top: `--help` and the other commands start without DuckDB
     from pipeline import analysis
@@ -49,7 +62,8 @@ def run_command(
 
     cfg = load_config(config)
     target = resolve_lake(lake, cfg)
-    summary = ingest_lib.ingest(sources, target, endpoint_url=endpoint_url)
+    day = since.date() if since is not None else None
+    summary = ingest_lib.ingest(sources, target, endpoint_url=endpoint_url, since=day)
     counts = analysis.analyze(target, analysis.Settings.from_config(cfg))
     if as_json:
         payload = {"ingest": summary.as_dict(), "analysis": counts}
