@@ -288,7 +288,8 @@ def _page_objects(
     items: list[ObjectTypeDef], bucket: str, base: str, since: dt.date | None = None
 ) -> Iterator[SourceObject]:
     """The objects of one listing page, without folder markers, hidden names and (with `since`)
-    day folders delivered before it (a listing short enough for one page is not pruned)."""
+    day folders delivered before it (the walk in `_list_s3` skips most of them; a listing that
+    fits in one page is not walked, so it is filtered here)."""
     for item in items:
         key = item["Key"]
         rel = [part for part in key[len(base) :].split("/") if part]
