@@ -150,14 +150,20 @@ def test_analyze_materializes_and_later_commands_reuse_it(lake: Path) -> None:
     assert not analysis.is_current(lake, analysis.Settings(max_chain_depth=5))
 
 
+def _config(folder: Path, **analysis_settings: str) -> Path:
+    """An sts-audit.toml with these [analysis] settings."""
+    path = folder / "sts-audit.toml"
+    lines = "".join(f'{k} = "{v}"\n' for k, v in analysis_settings.items())
+    path.write_text(f"[analysis]\n{lines}")
+    return path
+
+
 def test_analysis_memory_limit_comes_from_the_config_file(
     lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from pipeline.config import load_config
 
-    config = tmp_path / "sts-audit.toml"
-    config.write_text('[analysis]\nmemory_limit = "300MB"\n')
-    monkeypatch.setenv("STS_AUDIT_CONFIG", str(config))
+    monkeypatch.setenv("STS_AUDIT_CONFIG", str(_config(tmp_path, memory_limit="300MB")))
     settings = analysis.Settings.from_config(load_config())
     assert settings.memory_limit == "300MB"
     con = analysis.open_analysis(lake, settings)
@@ -172,17 +178,14 @@ def test_analysis_memory_limit_comes_from_the_config_file(
 def test_a_memory_limit_that_is_not_a_size_is_a_config_error(
     lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = tmp_path / "sts-audit.toml"
-    config.write_text('[analysis]\nmemory_limit = "lots"\n')
-    monkeypatch.setenv("STS_AUDIT_CONFIG", str(config))
+    monkeypatch.setenv("STS_AUDIT_CONFIG", str(_config(tmp_path, memory_limit="lots")))
     result = runner.invoke(app, ["sessions", "--lake", str(lake)])
     assert result.exit_code == 1
     assert "analysis.memory_limit='lots' is not a size" in str(result.exception)
 
 
 def test_running_out_of_memory_is_one_line_naming_the_setting(lake: Path, tmp_path: Path) -> None:
-    config = tmp_path / "sts-audit.toml"
-    config.write_text('[analysis]\nmemory_limit = "1MB"\n')
+    config = _config(tmp_path, memory_limit="1MB")
     proc = subprocess.run(
         [sys.executable, "-c", "from pipeline.cli import main; main()", "sessions"]
         + ["--lake", str(lake)],

@@ -243,3 +243,19 @@ def test_since_leaves_out_older_day_folders_on_disk_and_in_the_bucket_alike(
     rest = ingest([str(local_tree)], tmp_path / "local")
     assert (rest.files_unchanged, rest.files_read) == (3, 2)
     assert (rest.files_skipped_digest, rest.files_skipped_insight) == (1, 1)
+
+
+@pytest.mark.parametrize("command", ["ingest", "run"])
+def test_since_on_the_command_line(local_tree: Path, tmp_path: Path, command: str) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    args = [command, str(local_tree), "--lake", str(tmp_path / "lake"), "--json"]
+    result = CliRunner().invoke(app, [*args, "--since", "2026-11-02"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    summary = summary.get("ingest", summary)  # `run` wraps the ingest summary
+    assert (summary["files_seen"], summary["records_stored"]) == (3, 9)
+    bad = CliRunner().invoke(app, [*args, "--since", "11/02/2026"])
+    assert bad.exit_code == 2 and "--since" in bad.output

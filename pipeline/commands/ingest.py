@@ -26,6 +26,18 @@ LakeOption = Annotated[
 ]
 
 
+# shared with `run`, which ingests the same way
+SinceOption = Annotated[
+    dt.datetime | None,
+    typer.Option(
+        "--since",
+        formats=["%Y-%m-%d"],
+        help="Only a trail's day folders (CloudTrail/REGION/YYYY/MM/DD) delivered on or after "
+        "this UTC day; other files are always read. For nightly runs over a long archive.",
+    ),
+]
+
+
 def ingest_command(
     sources: Annotated[
         list[str],
@@ -49,16 +61,7 @@ def ingest_command(
         bool, typer.Option("--quiet", "-q", help="No progress bar and no summary (nightly job).")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-    since: Annotated[
-        dt.datetime | None,
-        typer.Option(
-            "--since",
-            formats=["%Y-%m-%d"],
-            help="Only a trail's day folders (CloudTrail/REGION/YYYY/MM/DD) delivered on or "
-            "after this UTC day; other files are always read. For nightly runs over a long "
-            "archive.",
-        ),
-    ] = None,
+    since: SinceOption = None,
 ) -> None:
     """Ingest CloudTrail logs (delivery files, arrays, NDJSON, LookupEvents, EventBridge).
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
 import orjson
 import typer
 
-from pipeline.commands.ingest import render_summary
+from pipeline.commands.ingest import SinceOption, render_summary
 from pipeline.config import load_config, resolve_lake
 
 
@@ -35,16 +34,7 @@ def run_command(
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-    since: Annotated[
-        dt.datetime | None,
-        typer.Option(
-            "--since",
-            formats=["%Y-%m-%d"],
-            help="Only a trail's day folders (CloudTrail/REGION/YYYY/MM/DD) delivered on or "
-            "after this UTC day; other files are always read. For nightly runs over a long "
-            "archive.",
-        ),
-    ] = None,
+    since: SinceOption = None,
 ) -> None:
     """Run the nightly job: ingest new logs into the lake, then rebuild the analysis tables.
 
