@@ -193,6 +193,8 @@ def _discover_local(source: str, since: dt.date | None = None) -> Iterator[Sourc
     if not root.is_dir():
         yield make_object(str(root), root.as_posix(), st.st_size, str(st.st_mtime_ns), named=True)
         return
+    if since is not None and delivered_before(root.as_posix(), since):
+        return  # a day folder named as the source, older than --since: as on S3, nothing
 
     # A rerun over a big archive is mostly this walk, so a file costs one stat and one object:
     # an explicit stack over os.scandir of an open folder (DirEntry caches the type, and its

@@ -239,6 +239,13 @@ def test_since_leaves_out_older_day_folders_on_disk_and_in_the_bucket_alike(
             f"{PREFIX}/AWSLogs/o-exampleorgid/{ACCOUNT}/CloudTrail-Insight/us-east-1/2026/11/02",
             f"{PREFIX}/AWSLogs/o-exampleorgid/{OTHER_ACCOUNT}/CloudTrail/us-east-1/2026/11/02",
         }
+    # a day folder before --since named as the source holds nothing newer, on disk and in S3
+    day = f"AWSLogs/o-exampleorgid/{ACCOUNT}/CloudTrail/us-east-1/2026/11/01"
+    old_local = ingest([str(local_tree / day)], tmp_path / "old-local", since=since)
+    old_s3 = ingest(
+        [f"s3://{BUCKET}/{PREFIX}/{day}/"], tmp_path / "old-s3", endpoint_url=bucket, since=since
+    )
+    assert old_local.files_seen == old_s3.files_seen == 0
     # and without --since, the same lake takes the older folders on the next run
     rest = ingest([str(local_tree)], tmp_path / "local")
     assert (rest.files_unchanged, rest.files_read) == (3, 2)
