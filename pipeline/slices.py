@@ -5,7 +5,9 @@ records, their raw text and their typed columns were all in DuckDB at once: a 78
 peaked at 0.9 GiB and a 2.3 GB one at 1.0 GiB, and a buffer the size of the file made smaller
 memory limits fail. `cut` streams the object (gunzipping it when needed) into plain NDJSON
 slices of about `slice_bytes`, one at a time, each with the object's own line numbers, so a
-quarantined record still names its line in the object.
+quarantined record still names its line in the object. `mend` copies an NDJSON file (or slice)
+with each line that is not JSON wrapped, so DuckDB reads the rest and the line becomes one
+rejected record instead of a quarantined file.
 """
 
 from __future__ import annotations
