@@ -27,7 +27,7 @@ from pipeline import lake as lake_mod
 from pipeline import queries
 from pipeline.chainsql import DEFAULT_DEPTH, chain_sql
 from pipeline.config import DEFAULT_ANALYSIS_MEMORY, Config, check_account_id
-from pipeline.errors import NoEventsFound, NotFound
+from pipeline.errors import ConfigError, NoEventsFound, NotFound
 
 if TYPE_CHECKING:
     import polars as pl
@@ -96,7 +96,14 @@ def _connect(lake: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
     hash tables and intermediate tables spill to LAKE/_state/tmp (5M events: 3.4 GiB peak
     without a limit, 2.1 GiB under 2GB, same time; bench/LIMITS.md)."""
     con = lake_mod.connect(lake)
-    con.execute(f"SET memory_limit = {lake_mod.sql_literal(settings.memory_limit)}")
+    try:
+        con.execute(f"SET memory_limit = {lake_mod.sql_literal(settings.memory_limit)}")
+    except duckdb.Error as exc:
+        raise ConfigError(
+            f"analysis.memory_limit={settings.memory_limit!r}: DuckDB refuses it "
+            f"({str(exc).strip().splitlines()[0]})",
+            fix='write a size with its unit, e.g. "4GB" or "512MB"',
+        ) from None
     return con
 
 

@@ -190,14 +190,15 @@ def _stage_isolating_bad_files(
     lines = dict(known)
     mended: dict[str, str] = {}  # mended copy -> the file it stands for
     for path in sorted(bad):
-        if _is_delivery_name(path):
-            continue  # one document: nothing to mend
+        if path not in known and (_is_delivery_name(path) or not is_multi_document(Path(path))):
+            continue  # one document, not lines: nothing to mend
         scratch.mkdir(parents=True, exist_ok=True)
         copy = scratch / f"mended-{len(mended):05d}.ndjson"
-        value_lines = slices.mend(Path(path), copy)
-        if value_lines is None or _read_error(con, str(copy), _buffer_size(value_lines.longest)):
+        result = slices.mend(Path(path), copy)
+        if result is None or _read_error(con, str(copy), _buffer_size(result[0].longest)):
             copy.unlink(missing_ok=True)
             continue
+        value_lines, cut = result
         if path in known:
             # a slice: its lines are numbered as in the object it was cut from
             value_lines = slices.ValueLines(
@@ -205,10 +206,14 @@ def _stage_isolating_bad_files(
             )
         mended[str(copy)] = path
         lines[str(copy)] = value_lines
-        del bad[path]
+        if cut is None:
+            del bad[path]
+        else:
+            bad[path] = cut  # the lines before the cut are read; the file stays quarantined
     if mended:
         _register_files(con, local | {copy: local[path] for copy, path in mended.items()})
-    staged = [p for p in paths if p not in bad and p not in mended.values()] + sorted(mended)
+    mended_paths = set(mended.values())
+    staged = [p for p in paths if p not in bad and p not in mended_paths] + sorted(mended)
     _stage(con, staged, salt, run_id, lines)
     return bad
 
@@ -287,7 +292,10 @@ def _stage_and_write(
     given), and count the records in `summary`."""
     _register_files(con, local)
     scratch = lakewriter.state_dir(lake) / "downloads" / run_id / f"mended-{name}"
-    bad = _stage_isolating_bad_files(con, local, salt, run_id, known, scratch)
+    try:
+        bad = _stage_isolating_bad_files(con, local, salt, run_id, known, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)  # `staged` holds what the copies held
     # fetchall, not fetchone: DuckDB 2 refuses con.register() while a result is unfinished
     row = queries.run(con, "ingest/stg_batch_counts").fetchall()[0]
     assert row is not None

@@ -14,6 +14,7 @@ import typer
 from pipeline import __version__
 from pipeline.commands import register_all
 from pipeline.errors import StsAuditError
+from pipeline.render import terminal_safe
 
 app = typer.Typer(
     name="sts-audit",
@@ -57,12 +58,13 @@ def main() -> None:
         message = f"error: {exc}"
         if exc.fix:
             message += f" (fix: {exc.fix})"
-        print(message, file=sys.stderr)
+        # a message can quote a file name or S3 key, which the logs' writer chose
+        print(terminal_safe(message), file=sys.stderr)
         sys.exit(1)
     except OSError as exc:
         # the environment, not the data: a folder that cannot be created, a permission, a full
         # disk. One line naming the path, like every other error.
-        where = f"{exc.filename}: " if exc.filename else ""
+        where = f"{terminal_safe(str(exc.filename))}: " if exc.filename else ""
         print(
             f"error: {where}{exc.strerror or exc} (fix: check that the path exists, that this "
             "user may read and write it, and that the disk has free space)",

@@ -14,8 +14,22 @@ CONFIG_ENV = "STS_AUDIT_CONFIG"
 CONFIG_NAME = "sts-audit.toml"
 ACCOUNT_RE = re.compile(r"^\d{12}$")
 # what DuckDB's memory_limit accepts that a config file should hold: a size with its unit
-MEMORY_RE = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+MEMORY_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+MEMORY_UNITS = {"k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+MEMORY_RANGE = (10**6, 2**50)  # 1 MB (enough to run out, which a test does) to 1 PiB
 DEFAULT_ANALYSIS_MEMORY = "2GB"
+
+
+def _memory_bytes(value: str) -> int | None:
+    """The bytes a memory_limit value stands for, or None when it is not a size with a unit."""
+    match = MEMORY_RE.match(value)
+    if match is None:
+        return None
+    number, unit = match.groups()
+    base = MEMORY_UNITS[unit[0].lower()]
+    if "i" in unit.lower():
+        base = 2 ** (10 * (list(MEMORY_UNITS).index(unit[0].lower()) + 1))
+    return int(float(number) * base)
 
 
 @dataclass(frozen=True)
@@ -87,9 +101,10 @@ def load_config(explicit: Path | None = None) -> Config:
             fix="use a depth between 2 and 64 (default 10)",
         )
     memory = str(analysis.get("memory_limit", DEFAULT_ANALYSIS_MEMORY)).strip()
-    if not MEMORY_RE.match(memory):
+    size = _memory_bytes(memory)
+    if size is None or not MEMORY_RANGE[0] <= size <= MEMORY_RANGE[1]:
         raise ConfigError(
-            f"{path}: analysis.memory_limit={memory!r} is not a size",
+            f"{path}: analysis.memory_limit={memory!r} is not a size from 1MB to 1PB",
             fix='write a size with its unit, e.g. "4GB" or "512MB" '
             f'(default "{DEFAULT_ANALYSIS_MEMORY}")',
         )

@@ -164,9 +164,12 @@ def delivered_before(folder: str, since: dt.date) -> bool:
 
 
 def first_key_since(prefix: str, since: dt.date) -> str | None:
-    """For an S3 prefix inside one region of a trail, a key every object delivered on or after
-    `since` sorts after (listing's StartAfter); None above the region level."""
-    match = _TRAIL_REGION_RE.match("/" + prefix)
-    if match is None:
+    """For an S3 prefix that is a trail's year, month or day folder, a key every object
+    delivered on or after `since` sorts after (listing's StartAfter). None for any other
+    prefix, a region included: a region folder can hold keys outside the date folders (a
+    backfill file), which may sort before the day and must still be listed."""
+    if _TRAIL_DAY_RE.search("/" + prefix) is None:
         return None
+    match = _TRAIL_REGION_RE.match("/" + prefix)
+    assert match is not None  # a day folder is inside a region
     return match.group(1)[1:] + f"{since:%Y/%m/%d}"

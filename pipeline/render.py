@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import re
 import sys
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,22 +26,29 @@ class Format(enum.StrEnum):
     parquet = "parquet"
 
 
-# Characters a terminal acts on instead of showing: C0 and C1 controls (ESC and CSI start
-# escape sequences that can recolour, move the cursor or retitle the terminal; CR and LF can
-# forge rows), DEL, and the invisible or bidirectional formatting marks that make text read
-# differently from what it holds. Log fields (user agent, SAML and OIDC subjects, error
-# messages) are attacker-controlled, so a terminal table shows these as escapes.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+# Characters a terminal acts on instead of showing, by Unicode category: controls (Cc: ESC and
+# CSI start escape sequences that recolour, move the cursor or retitle the terminal; CR and LF
+# forge rows), format characters (Cf: bidirectional overrides and marks, zero-width and
+# invisible characters, soft hyphen, tag characters) and the line and paragraph separators (Zl,
+# Zp). Log fields (user agent, SAML and OIDC subjects, error messages, S3 keys) are
+# attacker-controlled, so a terminal shows these as escapes.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+def _escape(char: str) -> str:
+    code = ord(char)
+    if unicodedata.category(char) not in _UNSAFE_CATEGORIES:
+        return char
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def terminal_safe(text: str) -> str:
     """`text` with every control and invisible formatting character shown as an escape."""
-    return _UNSAFE.sub(_escape, text)
+    if text.isascii() and text.isprintable():
+        return text  # the common case, at C speed
+    return "".join(_escape(c) for c in text)
 
 
 def _cell(value: Any) -> str:

@@ -149,18 +149,23 @@ def value_lines(path: Path) -> ValueLines:
 UNREADABLE_KEY: Final = "sts-audit:unreadable-line"
 
 
-def mend(source: Path, target: Path) -> ValueLines | None:
+def mend(source: Path, target: Path) -> tuple[ValueLines, str | None] | None:
     """Copy NDJSON `source` to `target` with every line that is not JSON wrapped as
     `{"sts-audit:unreadable-line": "<the line>"}`, which `stg_raw_records` turns into a rejected
     record at that line (DuckDB cannot read past a broken line, so the whole file would be
-    quarantined). Returns the value lines, or None when there is nothing to mend (no broken
-    line, no line that is a record, or a gzip that cannot be read to its end): the file is then
+    quarantined). A gzip that ends early keeps the lines before the cut.
+
+    Returns the value lines and, for a gzip cut short, why; None when there is nothing to
+    mend: no broken line and no cut (DuckDB failed for another reason), or fewer lines that
+    are records than broken ones (not NDJSON: a JSON array written a record a line, or a
+    pretty-printed document, would become a rejected record per line). The file is then
     quarantined whole."""
     numbers: list[int] = []
     longest = 0
     broken = good = 0
-    try:
-        with target.open("wb") as out:
+    cut: str | None = None
+    with target.open("wb") as out:
+        try:
             for number, line in _lines(source):
                 if not line.strip():
                     continue
@@ -173,8 +178,8 @@ def mend(source: Path, target: Path) -> ValueLines | None:
                 out.write(line if line.endswith(b"\n") else line + b"\n")
                 numbers.append(number)
                 longest = max(longest, len(line))
-    except SliceError:
+        except SliceError as exc:
+            cut = exc.reason
+    if not (broken or cut) or good == 0 or good < broken:
         return None
-    # no broken line: DuckDB failed for another reason; no record at all: not NDJSON (a broken
-    # pretty-printed document would become a rejected record per line)
-    return ValueLines(numbers, longest) if broken and good else None
+    return ValueLines(numbers, longest), cut

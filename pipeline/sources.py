@@ -317,8 +317,8 @@ def _list_s3(
     never sits in memory.
 
     With `since`, day folders delivered before it are dropped as the walk finds them, the walk
-    goes on down to the regions of the trail (whatever the fan-out), and a region is listed
-    from its first day on or after `since` (StartAfter), so old days cost no request.
+    goes on down to the trail's year folders (whatever the fan-out), and a year is listed from
+    its first day on or after `since` (StartAfter), so old days cost no request.
     """
     first = s3.list_objects_v2(Bucket=bucket, Prefix=base, MaxKeys=LIST_PAGE)
     if not first.get("IsTruncated"):
@@ -353,8 +353,9 @@ def _list_s3(
 
     with ThreadPoolExecutor(LIST_WORKERS, thread_name_prefix="sts-audit-list") as pool:
         level = [base]
-        ready: list[str] = []  # regions of a trail, listed from `since` on
-        for _ in range(LIST_MAX_DEPTH):
+        ready: list[str] = []  # a trail's year folders, listed from `since` on
+        # with `since` the walk goes down to the years, below whatever prefix was given
+        for _ in range(LIST_MAX_DEPTH + (4 if since is not None else 0)):
             if since is not None:
                 ready += [p for p in level if first_key_since(p, since) is not None]
                 level = [p for p in level if first_key_since(p, since) is None]

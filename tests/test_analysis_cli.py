@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from pipeline import analysis
 from pipeline.cli import app
+from pipeline.errors import ConfigError
 from pipeline.ingest import ingest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sts-examples.json"
@@ -175,13 +176,19 @@ def test_analysis_memory_limit_comes_from_the_config_file(
     assert analysis.is_current(lake, analysis.Settings())
 
 
+@pytest.mark.parametrize("value", ["lots", "2", "0GB", "20000000TB", "1PB"])
 def test_a_memory_limit_that_is_not_a_size_is_a_config_error(
-    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
-    monkeypatch.setenv("STS_AUDIT_CONFIG", str(_config(tmp_path, memory_limit="lots")))
+    monkeypatch.setenv("STS_AUDIT_CONFIG", str(_config(tmp_path, memory_limit=value)))
     result = runner.invoke(app, ["sessions", "--lake", str(lake)])
     assert result.exit_code == 1
-    assert "analysis.memory_limit='lots' is not a size" in str(result.exception)
+    assert f"analysis.memory_limit={value!r} is not a size from 1MB to 1PB" in str(result.exception)
+
+
+def test_a_memory_limit_duckdb_refuses_is_a_config_error(lake: Path) -> None:
+    with pytest.raises(ConfigError, match="DuckDB refuses it"):
+        analysis.open_analysis(lake, analysis.Settings(memory_limit="2 parsecs"))
 
 
 def test_running_out_of_memory_is_one_line_naming_the_setting(lake: Path, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from conftest import (
     ACCOUNT,
@@ -221,19 +222,27 @@ def test_since_leaves_out_older_day_folders_on_disk_and_in_the_bucket_alike(
         return client
 
     monkeypatch.setattr(sources, "make_s3_client", recording_client)
+    # a file beside the day folders, outside the layout: read, and its key sorts before 2026/
+    backfill = f"AWSLogs/o-exampleorgid/{ACCOUNT}/CloudTrail/us-east-1/1999-backfill.ndjson"
+    body = b"".join(orjson.dumps(r) + b"\n" for r in records(2, eventTime="2026-11-04T00:00:00Z"))
+    real_client(endpoint_url=bucket).put_object(
+        Bucket=BUCKET, Key=f"{PREFIX}/{backfill}", Body=body
+    )
+    (local_tree / backfill).write_bytes(body)
     remote = ingest([f"s3://{BUCKET}/{PREFIX}"], tmp_path / "s3", endpoint_url=bucket, since=since)
     local = ingest([str(local_tree)], tmp_path / "local", since=since)
 
-    # the 11/02 delivery file and the two exports outside the layout; none of 11/01's files
-    assert (remote.files_seen, local.files_seen) == (3, 3)
-    assert remote.records_stored == local.records_stored == 6 + 3
+    # the 11/02 delivery file and the three files outside the layout; none of 11/01's files
+    assert (remote.files_seen, local.files_seen) == (4, 4)
+    assert remote.records_stored == local.records_stored == 6 + 3 + 2
     assert event_keys(tmp_path / "s3", *KEYS) == event_keys(tmp_path / "local", *KEYS)
     dates = {d for (d,) in event_keys(tmp_path / "local", "distinct event_date")}
-    assert dates == {dt.date(2026, 11, 1), dt.date(2026, 11, 2), dt.date(2026, 11, 3)}
+    assert dates == {dt.date(2026, 11, d) for d in (1, 2, 3, 4)}
     if page_size == 2:
-        # no request lists an old day folder, and the regions are listed from --since on
+        # no request lists an old day folder, and the years are listed from --since on
         assert not any("/2026/11/01" in r["Prefix"] for r in requests)
-        assert {r.get("StartAfter") for r in requests if "/us-east-1/" in r["Prefix"]} == {
+        assert all("StartAfter" in r for r in requests if r["Prefix"].endswith("/2026/"))
+        assert {r["StartAfter"] for r in requests if "StartAfter" in r} == {
             f"{PREFIX}/AWSLogs/o-exampleorgid/{ACCOUNT}/CloudTrail/us-east-1/2026/11/02",
             f"{PREFIX}/AWSLogs/o-exampleorgid/{ACCOUNT}/CloudTrail-Digest/us-east-1/2026/11/02",
             f"{PREFIX}/AWSLogs/o-exampleorgid/{ACCOUNT}/CloudTrail-Insight/us-east-1/2026/11/02",
@@ -248,7 +257,7 @@ def test_since_leaves_out_older_day_folders_on_disk_and_in_the_bucket_alike(
     assert old_local.files_seen == old_s3.files_seen == 0
     # and without --since, the same lake takes the older folders on the next run
     rest = ingest([str(local_tree)], tmp_path / "local")
-    assert (rest.files_unchanged, rest.files_read) == (3, 2)
+    assert (rest.files_unchanged, rest.files_read) == (4, 2)
     assert (rest.files_skipped_digest, rest.files_skipped_insight) == (1, 1)
 
 

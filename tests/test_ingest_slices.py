@@ -90,7 +90,9 @@ def test_a_line_that_is_not_json_is_a_rejected_record_at_its_line(
     # with that line set aside, instead of being quarantined whole
     recs = records(1000)
     lines = [orjson.dumps(r) for r in recs]
-    broken = b'{"eventVersion": "1.08", "eventTime": "2026-11-01T10:00:00Z", "sessionToken": "'
+    # cut inside the session token, as a truncated last line of an AssumeRole often is
+    whole = orjson.dumps(records(1)[0])
+    broken = whole[: whole.index(b"EXAMPLETOKEN") + 5]
     lines.insert(600, broken)
     lines.insert(300, b"")  # a blank line before it: the position is the line, not the value
     source = tmp_path / "export.ndjson"
@@ -107,8 +109,24 @@ def test_a_line_that_is_not_json_is_a_rejected_record_at_its_line(
     [row] = quarantine_rows(tmp_path / "lake")
     assert (row["source_uri"], row["source_position"]) == (str(source), 601)
     assert row["reason"] == "not valid JSON"
-    assert row["raw"] == broken.decode()
+    # the line as read, but never the token's first characters
+    assert row["raw"] == broken.decode()[: broken.index(b'"sessionToken"')] + (
+        '"sessionToken":"REDACTED"'
+    )
     assert len(event_keys(tmp_path / "lake")) == 1000
+
+
+def test_an_array_written_a_record_a_line_is_quarantined_whole(tmp_path: Path) -> None:
+    # its lines end in commas, so almost none is JSON alone: not NDJSON, nothing to mend
+    body = b"[\n" + b",\n".join(orjson.dumps(r) for r in records(20)) + b"\n]\n"
+    source = tmp_path / "array.json"
+    source.write_bytes(body.replace(b"example-session", b"example-\xff-session", 1))
+
+    summary = ingest([str(source)], tmp_path / "lake")
+
+    assert summary.files_quarantined == 1 and summary.records_read == 0
+    [row] = quarantine_rows(tmp_path / "lake")
+    assert row["source_position"] is None and row["reason"].startswith("not UTF-8 text")
 
 
 def test_a_broken_document_is_quarantined_whole_not_line_by_line(tmp_path: Path) -> None:
@@ -142,7 +160,10 @@ def test_no_staging_holds_more_than_a_slice(
     assert max(staged_sizes) <= SLICE_BYTES // record_bytes + 1
 
 
-def test_a_gzip_that_ends_early_keeps_every_whole_line_before_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("batch_bytes", [SLICE_BYTES, WHOLE], ids=["sliced", "whole"])
+def test_a_gzip_that_ends_early_keeps_every_whole_line_before_it(
+    tmp_path: Path, batch_bytes: int
+) -> None:
     data = b"".join(orjson.dumps(r) + b"\n" for r in records(1000))
     packed = gzip.compress(data, mtime=0)
     source = tmp_path / "export.ndjson.gz"
@@ -150,7 +171,7 @@ def test_a_gzip_that_ends_early_keeps_every_whole_line_before_it(tmp_path: Path)
     readable = zlib.decompressobj(31).decompress(source.read_bytes())
     whole_lines = readable.count(b"\n")
 
-    summary = ingest([str(source)], tmp_path / "lake", batch_bytes=SLICE_BYTES)
+    summary = ingest([str(source)], tmp_path / "lake", batch_bytes=batch_bytes)
 
     assert summary.reconciles
     assert summary.records_read == summary.records_stored == whole_lines > 500
@@ -159,7 +180,7 @@ def test_a_gzip_that_ends_early_keeps_every_whole_line_before_it(tmp_path: Path)
     assert row["source_uri"] == str(source)
     assert f"truncated or corrupt gzip after line {whole_lines - 1} (0-based)" in row["reason"]
     # recorded as quarantined: the next run does not read it again
-    again = ingest([str(source)], tmp_path / "lake", batch_bytes=SLICE_BYTES)
+    again = ingest([str(source)], tmp_path / "lake", batch_bytes=batch_bytes)
     assert again.files_unchanged == 1 and again.records_read == 0
 
 

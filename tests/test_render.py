@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -27,7 +29,12 @@ CASES = [
     ("alice\r\nroot  | 123456789012", "alice\\x0d\\x0aroot  | 123456789012"),  # a forged row
     ("user\u202egnp.exe", "user\\u202egnp.exe"),  # right-to-left override
     ("ad\u200bmin", "ad\\u200bmin"),  # zero-width space
+    ("a\u061cb", "a\\u061cb"),  # Arabic letter mark (bidi)
+    ("a\u2028b\u2029c", "a\\u2028b\\u2029c"),  # line and paragraph separators
+    ("ad\u00admin", "ad\\xadmin"),  # soft hyphen
+    ("x\U000e0041y", "x\\U000e0041y"),  # a tag character
     ("plain café 203.0.113.7", "plain café 203.0.113.7"),  # printable text is left alone
+    ("tab\there", "tab\\x09here"),
 ]
 
 
@@ -45,7 +52,7 @@ def test_table_cells_show_values_as_text(
     lines = [line.strip("│ ") for line in out.splitlines() if line.startswith("│")]
     # the whole value, as shown, in one cell of one line (the table is wide enough)
     assert any(line.startswith(shown) for line in lines), out
-    assert not any(c in out for c in "\x1b\x9b\x07\r\u202e\u200b")
+    assert not any(c in out for c in "\x1b\x9b\x07\r\u202e\u200b\u061c\u2028\xad\U000e0041")
 
 
 def test_a_title_is_shown_as_text(capsys: pytest.CaptureFixture[str]) -> None:
@@ -85,3 +92,27 @@ def _column(table: str, name: str) -> str:
     header = next(line for line in lines if f" {name} " in line)
     index = [cell.strip() for cell in header.split("┃")].index(name)
     return "".join(line.split("│")[index].strip() for line in lines if line.startswith("│"))
+
+
+def test_error_lines_and_the_ingest_summary_escape_file_names(tmp_path: Path) -> None:
+    hostile = tmp_path / "AWSLogs\x1b]0;pwned\x07"
+    hostile.mkdir()
+    (hostile / "broken.json").write_bytes(b'{"Records": [')
+    done = subprocess.run(
+        [sys.executable, "-c", "from pipeline.cli import main; main()", "ingest", str(hostile)]
+        + ["--lake", str(tmp_path / "lake")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "quarantined file: " in done.stderr and "\\x1b]0;pwned\\x07" in done.stderr
+    missing = subprocess.run(
+        [sys.executable, "-c", "from pipeline.cli import main; main()", "ingest"]
+        + [str(tmp_path / "nope\x1b[2J"), "--lake", str(tmp_path / "lake")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert missing.returncode == 1 and "nope\\x1b[2J" in missing.stderr
+    assert "\x1b" not in done.stderr + missing.stderr

@@ -530,8 +530,10 @@ def test_delivered_before(folder: str, before: bool) -> None:
 @pytest.mark.parametrize(
     ("prefix", "start"),
     [
-        (f"org/{TRAIL}/us-east-1/", f"org/{TRAIL}/us-east-1/2026/11/02"),
-        (f"{TRAIL}/eu-west-1/2026/", f"{TRAIL}/eu-west-1/2026/11/02"),
+        (f"org/{TRAIL}/us-east-1/2026/", f"org/{TRAIL}/us-east-1/2026/11/02"),
+        (f"{TRAIL}/eu-west-1/2026/11/", f"{TRAIL}/eu-west-1/2026/11/02"),
+        (f"{TRAIL}/eu-west-1/2027/", f"{TRAIL}/eu-west-1/2026/11/02"),  # harmless: sorts before
+        (f"{TRAIL}/us-east-1/", None),  # a region may hold keys outside the date folders
         (f"{TRAIL}/", None),  # above the regions: several date sequences interleave
         ("exports/", None),
     ],

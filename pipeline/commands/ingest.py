@@ -11,6 +11,7 @@ import orjson
 import typer
 
 from pipeline.config import load_config, resolve_lake
+from pipeline.render import terminal_safe
 
 if TYPE_CHECKING:
     from pipeline import ingest as ingest_lib
@@ -121,7 +122,7 @@ def render_summary(s: ingest_lib.IngestSummary) -> str:
     if s.recovered_batches:
         lines.append(f"  rolled back {s.recovered_batches} uncommitted batch(es) of a killed run")
     for uri in s.quarantined_files[:10]:
-        lines.append(f"  quarantined file: {uri}")
+        lines.append(f"  quarantined file: {terminal_safe(uri)}")
     if s.files_quarantined or s.records_rejected:
         lines.append(f"  see them with: sts-audit quarantine --lake {s.lake}")
     return "\n".join(lines)

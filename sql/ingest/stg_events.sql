@@ -52,7 +52,8 @@ redacted as (
         * exclude (raw_text, original_text),
         case
             when invalid_text then regexp_replace(
-                original_text, '"sessionToken"\s*:\s*"[^"]*"', '"sessionToken":"REDACTED"', 'g'
+                -- a line cut inside the token has no closing quote: redact to the end
+                original_text, '"sessionToken"\s*:\s*"[^"]*"?', '"sessionToken":"REDACTED"', 'g'
             )
             when contains(raw_text, '"sessionToken":"') then regexp_replace(
                 raw_text,
