@@ -15,7 +15,7 @@ import shutil
 import zlib
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -260,7 +260,7 @@ class _Staged:
 
     folder: Path
     bad: dict[str, str]
-    per_file: dict[str, tuple[int, int, bool]] = field(default_factory=dict)
+    per_file: dict[str, tuple[int, int, bool]]
 
 
 def _register_files(con: duckdb.DuckDBPyConnection, local: dict[str, sources.SourceObject]) -> None:
@@ -434,15 +434,7 @@ def ingest_in_slices(
     folder = lakewriter.state_dir(lake) / "downloads" / run_id / f"slices-{batch.name}"
     pieces = slices.cut(local_path, folder, slice_bytes)
     try:
-        while True:
-            try:
-                piece = next(pieces)
-            except StopIteration:
-                break
-            except slices.SliceError as exc:
-                reasons.append(exc.reason)
-                cut_short = exc.reason
-                break
+        for piece in pieces:
             part = f"{batch.name}-s{piece.index:05d}"
             key = str(piece.path)
             staged = _stage_and_write(
@@ -462,6 +454,9 @@ def ingest_in_slices(
                 reasons.append(staged.bad[key])
             _commit(lake, part, staged.folder, [], summary)
             piece.path.unlink()
+    except slices.SliceError as exc:  # raised by `cut` once the slices before it are in
+        reasons.append(exc.reason)
+        cut_short = exc.reason
     finally:
         pieces.close()
         shutil.rmtree(folder, ignore_errors=True)

@@ -15,7 +15,10 @@ CONFIG_NAME = "sts-audit.toml"
 ACCOUNT_RE = re.compile(r"^\d{12}$")
 # what DuckDB's memory_limit accepts that a config file should hold: a size with its unit
 MEMORY_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
-MEMORY_UNITS = {"k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+MEMORY_UNITS = {
+    **{unit: 1000 ** (i + 1) for i, unit in enumerate(("kb", "mb", "gb", "tb"))},
+    **{unit: 1024 ** (i + 1) for i, unit in enumerate(("kib", "mib", "gib", "tib"))},
+}
 MEMORY_RANGE = (10**6, 2**50)  # 1 MB (enough to run out, which a test does) to 1 PiB
 DEFAULT_ANALYSIS_MEMORY = "2GB"
 
@@ -26,9 +29,7 @@ def _memory_bytes(value: str) -> int | None:
     if match is None:
         return None
     number, unit = match.groups()
-    base = MEMORY_UNITS[unit[0].lower()]
-    if "i" in unit.lower():
-        base = 2 ** (10 * (list(MEMORY_UNITS).index(unit[0].lower()) + 1))
+    base = MEMORY_UNITS[unit.lower()]
     return int(float(number) * base)
 
 

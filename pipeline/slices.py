@@ -22,7 +22,7 @@ from typing import Final
 
 import orjson
 
-GZIP_MAGIC: Final = b"\x1f\x8b"
+from pipeline.ingest import GZIP_MAGIC
 
 
 @dataclass(frozen=True)
