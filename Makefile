@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test check lint install install-dev bench bench-quick bench-simulate bench-files
+.PHONY: demo test check lint install install-dev bench bench-quick bench-simulate bench-files bench-export
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -43,3 +43,6 @@ bench-simulate: install-dev
 # Ingest memory by number of files (100k, 400k, 1.2M empty digest files): under 1 GiB.
 bench-files: install-dev
 	$(BIN)/python -m bench.many_files --files 100000,400000,1200000
+
+bench-export: install-dev
+	$(BIN)/python -m bench.big_export --records 1000000,2000000

@@ -77,3 +77,19 @@ def test_many_files_benchmark_lays_out_the_files_and_measures_both_runs(
     assert out.count("PASS") == 2 and "rerun, nothing new" in out
     # the second call reuses the laid-out files
     assert many_files.lay_out(250) == archive
+
+
+def test_big_export_benchmark_writes_one_ndjson_file_and_measures_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench import big_export
+
+    monkeypatch.setattr(big_export, "ROOT", tmp_path)
+    assert big_export.main(["--records", "4000"]) == 0
+    export = tmp_path / "export-4000.ndjson"
+    lines = export.read_bytes().splitlines()
+    assert len(lines) >= 4000 and all(line.startswith(b"{") for line in lines)
+    out = capsys.readouterr().out
+    assert out.count("PASS") == 1 and "one NDJSON export" in out
+    # the second call reuses the file
+    assert big_export.write_export(4000) == export
