@@ -60,6 +60,22 @@ class Sample:
 TIME_BIN = shutil.which("time", path="/usr/bin:/bin")
 
 
+# The columns of the ingest-memory benchmarks (bench.many_files, bench.big_export) after their own.
+MEMORY_HEADERS = ["wall s", "CPU s", "peak RSS MiB", "target", "result"]
+
+
+def memory_cells(sample: Sample) -> list[str]:
+    """One ingest run against the 1 GiB peak-memory target, as MEMORY_HEADERS cells."""
+    ok = sample.returncode == 0 and sample.rss_bytes < GIB
+    return [
+        f"{sample.seconds:.1f}",
+        f"{sample.cpu_seconds:.1f}",
+        f"{sample.rss_bytes / 2**20:,.0f}",
+        "< 1 GiB",
+        "PASS" if ok else ("ERROR" if sample.returncode else "FAIL"),
+    ]
+
+
 def measure(argv: list[str], *, cwd: Path = ROOT, timeout: float | None = None) -> Sample:
     """Run argv as a child; wall seconds, CPU seconds (user + system, all threads) and peak RSS.
 
