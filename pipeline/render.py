@@ -51,6 +51,34 @@ def terminal_safe(text: str) -> str:
     return "".join(_escape(c) for c in text)
 
 
+def _json_escape(char: str) -> str:
+    code = ord(char)
+    if code > 0xFFFF:  # JSON spells it as a UTF-16 surrogate pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+def json_safe(text: str) -> str:
+    """JSON text with every control and invisible formatting character inside its strings
+    written as a `\\u` escape: the same JSON values, nothing a terminal would act on. Newlines
+    are left alone: JSON writers escape them inside strings, so a raw one separates values."""
+    if text.isascii() and "\x7f" not in text:
+        return text  # orjson escapes the ASCII controls (but DEL) already
+    return "".join(
+        _json_escape(c)
+        if c != "\n" and unicodedata.category(c) in _UNSAFE_CATEGORIES
+        else c
+        for c in text
+    )
+
+
+def json_line(value: Any, *, indent: bool = False) -> str:
+    """`value` as JSON (naive datetimes as UTC), safe to print to a terminal."""
+    option = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z | (orjson.OPT_INDENT_2 if indent else 0)
+    return json_safe(orjson.dumps(value, option=option).decode())
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -76,16 +104,9 @@ def render(
         print(f"wrote {frame.height} rows to {output}", file=sys.stderr)
         return
     if fmt is Format.json:
-        text = "".join(
-            orjson.dumps(row, option=orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z).decode() + "\n"
-            for row in frame.iter_rows(named=True)
-        )
+        text = "".join(json_line(row) + "\n" for row in frame.iter_rows(named=True))
     elif fmt is Format.csv:
-        import polars as pl
-
-        text = frame.with_columns(
-            pl.col(c).list.join(";") for c, t in frame.schema.items() if isinstance(t, pl.List)
-        ).write_csv(datetime_format="%Y-%m-%dT%H:%M:%SZ")
+        text = _csv(frame, to_terminal=output is None and sys.stdout.isatty())
     else:
         text = _table(frame, title)
     if output is not None:
@@ -93,6 +114,21 @@ def render(
         print(f"wrote {frame.height} rows to {output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
+
+
+def _csv(frame: pl.DataFrame, *, to_terminal: bool) -> str:
+    """CSV with exact values, except on a terminal, where CSV has no escapes of its own: there
+    string cells show control and formatting characters as the table does."""
+    import polars as pl
+
+    frame = frame.with_columns(
+        pl.col(c).list.join(";") for c, t in frame.schema.items() if isinstance(t, pl.List)
+    )
+    if to_terminal:
+        frame = frame.with_columns(
+            pl.col(pl.String).map_elements(terminal_safe, return_dtype=pl.String)
+        )
+    return frame.write_csv(datetime_format="%Y-%m-%dT%H:%M:%SZ")
 
 
 def _table(frame: pl.DataFrame, title: str | None) -> str:

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.ingest import ingest
-from pipeline.render import Format, render, terminal_safe
+from pipeline.render import Format, json_line, render, terminal_safe
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sts-examples.json"
 
@@ -66,6 +66,53 @@ def test_machine_formats_keep_the_value(capsys: pytest.CaptureFixture[str]) -> N
     value = "[/oops]\x1b[31m"
     render(pl.DataFrame({"user_agent": [value]}), Format.json)
     assert json.loads(capsys.readouterr().out) == {"user_agent": value}
+
+
+UNSAFE = "\x1b\x9b\x07\r\u202e\u200b\u061c\u2028\xad\U000e0041\x7f"
+
+
+@pytest.mark.parametrize(("value", "shown"), CASES)
+def test_json_escapes_what_a_terminal_acts_on_and_keeps_the_value(
+    value: str, shown: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    render(pl.DataFrame({"user_agent": [value + "\x7f"], "tags": [[value]]}), Format.json)
+    out = capsys.readouterr().out
+    assert not any(c in out for c in UNSAFE), ascii(out)
+    assert json.loads(out) == {"user_agent": value + "\x7f", "tags": [value]}
+
+
+@pytest.mark.parametrize("indent", [False, True])
+def test_json_line_keeps_its_own_newlines(indent: bool) -> None:
+    text = json_line({"a": "x\ny\u202e", "b": [1, 2]}, indent=indent)
+    assert json.loads(text) == {"a": "x\ny\u202e", "b": [1, 2]}
+    assert ("\n" in text) == indent and "\u202e" not in text
+
+
+def test_csv_is_exact_in_a_file_and_escaped_on_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    value = "alice\x1b]0;pwned\x07\u202e"
+    frame = pl.DataFrame({"subject": [value], "n": [1]})
+    render(frame, Format.csv, output=tmp_path / "out.csv")
+    assert pl.read_csv(tmp_path / "out.csv")["subject"].to_list() == [value]
+    render(frame, Format.csv)  # stdout is not a terminal: a pipe or a file gets the value
+    assert value in capsys.readouterr().out
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    render(frame, Format.csv)
+    out = capsys.readouterr().out
+    assert out.splitlines() == ["subject,n", "alice\\x1b]0;pwned\\x07\\u202e,1"]
+
+
+def test_the_quarantine_listing_escapes_rejected_text(tmp_path: Path) -> None:
+    source = tmp_path / "hostile.json"
+    source.write_text('{"Records": [{"eventID": "x\u202e\\u001b]0;t\\u0007"}, 7]}')
+    lake = tmp_path / "lake"
+    ingest([str(source)], lake)
+    result = CliRunner().invoke(app, ["quarantine", "--lake", str(lake)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() and not any(c in result.stdout for c in UNSAFE)
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert any("\u202e" in json.dumps(row, ensure_ascii=False) for row in rows), rows
 
 
 def test_a_hostile_saml_subject_is_listed_not_interpreted(tmp_path: Path) -> None:

@@ -7,11 +7,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import orjson
 import typer
 
 from pipeline.config import load_config, resolve_lake
-from pipeline.render import terminal_safe
+from pipeline.render import json_line, terminal_safe
 
 if TYPE_CHECKING:
     from pipeline import ingest as ingest_lib
@@ -95,7 +94,7 @@ def ingest_command(
     else:
         summary = ingest_lib.ingest(sources, target, endpoint_url=endpoint_url, since=day)
     if as_json:
-        typer.echo(orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2).decode())
+        typer.echo(json_line(summary.as_dict(), indent=True))
     elif not quiet:
         typer.echo(render_summary(summary), err=True)
     if strict:
@@ -147,7 +146,7 @@ def quarantine_command(
         typer.echo("nothing quarantined", err=True)
         return
     for row in rows:
-        typer.echo(orjson.dumps(row).decode())
+        typer.echo(json_line(row))
 
 
 def register(app: typer.Typer) -> None:

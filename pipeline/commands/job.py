@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import orjson
 import typer
 
 from pipeline.commands.ingest import SinceOption, render_summary
 from pipeline.config import load_config, resolve_lake
+from pipeline.render import json_line
 
 
 def run_command(
@@ -57,7 +57,7 @@ def run_command(
     counts = analysis.analyze(target, analysis.Settings.from_config(cfg))
     if as_json:
         payload = {"ingest": summary.as_dict(), "analysis": counts}
-        typer.echo(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode())
+        typer.echo(json_line(payload, indent=True))
     elif not quiet:
         typer.echo(render_summary(summary), err=True)
         tables = ", ".join(f"{n} {name}" for name, n in counts.items())
