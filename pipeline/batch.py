@@ -105,7 +105,8 @@ def _stage(
 
 _NO_RAW_RECORDS = (
     "select cast(null as varchar) as filename, cast(null as varchar) as shape,"
-    " cast(null as varchar) as raw_text, cast(null as bigint) as position where false"
+    " cast(null as varchar) as raw_text, cast(null as varchar) as read_problem,"
+    " cast(null as bigint) as position where false"
 )
 
 

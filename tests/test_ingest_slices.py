@@ -7,6 +7,7 @@ tests use tiny slices so that a few thousand records make many of them.
 
 from __future__ import annotations
 
+import fnmatch
 import gzip
 import zlib
 from pathlib import Path
@@ -108,12 +109,36 @@ def test_a_line_that_is_not_json_is_a_rejected_record_at_its_line(
     )
     [row] = quarantine_rows(tmp_path / "lake")
     assert (row["source_uri"], row["source_position"]) == (str(source), 601)
-    assert row["reason"] == "not valid JSON"
+    assert row["reason"] == f"not valid JSON: unexpected end of data at column {len(broken) + 1}"
     # the line as read, but never the token's first characters
     assert row["raw"] == broken.decode()[: broken.index(b'"sessionToken"')] + (
         '"sessionToken":"REDACTED"'
     )
     assert len(event_keys(tmp_path / "lake")) == 1000
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (b'{"eventID": "caf\xe9"}', "not valid UTF-8: byte 0xe9 at column 17 ("),
+        (b"\xff\xfe{\x00", "not valid UTF-8: byte 0xff at column 1 ("),
+        # the wording between is orjson's own
+        (b'{"eventID": "x",, "y": 1}', "not valid JSON: unexpected character* at column 17"),
+        (b'{"eventID": tru}', "not valid JSON: invalid literal* at column 13"),
+    ],
+)
+def test_the_reason_for_a_broken_line_names_what_and_where(
+    tmp_path: Path, line: bytes, reason: str
+) -> None:
+    source = tmp_path / "export.ndjson"
+    source.write_bytes(b"\n".join([*(orjson.dumps(r) for r in records(3)), line]) + b"\n")
+    summary = ingest([str(source)], tmp_path / "lake")
+    assert (summary.records_stored, summary.records_rejected) == (3, 1)
+    [row] = quarantine_rows(tmp_path / "lake")
+    assert row["source_position"] == 3  # 0-based, as every position
+    assert fnmatch.fnmatchcase(row["reason"], reason + "*"), row["reason"]
+    if "UTF-8" in reason:
+        assert "re-export the file as UTF-8" in row["reason"]
 
 
 def test_an_array_written_a_record_a_line_is_quarantined_whole(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ with sources as (
         r.shape,
         r.position,
         r.raw_text,
+        r.read_problem,
         f.source_uri,
         f.account_hint
     from raw_records as r
@@ -292,7 +293,7 @@ select
     case
         when shape = 'digest' then 'skip:digest'
         when s.eventType = 'AwsCloudTrailInsight' or s.eventCategory = 'Insight' then 'skip:insight'
-        when text_problem = 'invalid' then 'not valid JSON'
+        when text_problem = 'invalid' then coalesce(read_problem, 'not valid JSON')
         when text_problem = 'not_object' then 'not a JSON object'
         when s.eventVersion is null and s.eventSource is null and s.eventName is null
             and s.eventID is null then 'not a CloudTrail record: no eventVersion, eventSource, eventName or eventID'

@@ -59,7 +59,11 @@ items as (
             when 'digest' then [cast(null as varchar)]
             when 'unreadable' then [json_extract_string(doc, '$."sts-audit:unreadable-line"')]
             else [cast(doc as varchar)]
-        end as values_in_doc
+        end as values_in_doc,
+        -- why a wrapped line could not be read (its reject reason)
+        case
+            when shape = 'unreadable' then json_extract_string(doc, '$."sts-audit:why"')
+        end as read_problem
     from shaped
 )
 
@@ -68,6 +72,7 @@ select
     doc_index,
     shape,
     unnest(values_in_doc) as raw_text,
+    read_problem,
     case
         when shape in ('records', 'array', 'lookup_events') then generate_subscripts(values_in_doc, 1) - 1
         else doc_index
