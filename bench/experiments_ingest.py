@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import orjson
 
-from pipeline import queries
+from pipeline import batch, queries
 from pipeline.schema import EVENT_COLUMN_NAMES
 
 
@@ -64,13 +64,10 @@ def main() -> None:
         {"f": files},
     )
     largest = max(Path(p).stat().st_size for p in files) * 40
-    params = {
-        "files": files,
-        "max_object_size": max(1 << 20, largest),
-        "per_file": False,
-        "line_numbers": [],
-    }
-    raw = queries.body("ingest/stg_raw_records")
+    params = {"files": files, "max_object_size": max(1 << 20, largest)}
+    raw = queries.with_cte(
+        queries.body("ingest/stg_documents"), "documents", "ingest/stg_raw_records"
+    )
 
     if on("parse"):
         timed(
@@ -78,7 +75,7 @@ def main() -> None:
             lambda: con.execute(
                 "SELECT count(*) FROM read_json_objects($files, format='unstructured', "
                 "maximum_object_size=$max_object_size)",
-                {k: v for k, v in params.items() if k not in ("per_file", "line_numbers")},
+                params,
             ).fetchall(),
         )
         timed(
@@ -91,11 +88,11 @@ def main() -> None:
                 "SELECT count(*) FROM (SELECT unnest(Records) FROM read_json($files, "
                 "columns={'Records': 'JSON[]'}, format='unstructured', "
                 "maximum_object_size=$max_object_size))",
-                {k: v for k, v in params.items() if k not in ("per_file", "line_numbers")},
+                params,
             ).fetchall(),
         )
 
-    sql = queries.compose("ingest/stg_raw_records", "raw_records", "ingest/stg_events")
+    sql = batch.staging_sql("ingest/stg_documents")
     timed(
         "stage: CREATE TEMP TABLE staged (stg_raw_records + stg_events)",
         lambda: con.execute(

@@ -9,6 +9,7 @@ which lives in the same connection (`pipeline.catalog`).
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
@@ -61,46 +62,67 @@ def _stage(
     """Read and type one batch into the temp table `staged`.
 
     Single-document files (delivery files, arrays, LookupEvents pages) go through one parallel
-    scan; each multi-document file (NDJSON) is scanned alone, so a value's ordinality is its
-    position in that file. `known` gives the value lines of NDJSON files whose lines are not
-    their own (the slices of a large object, numbered as in the object).
+    scan; multi-document files (NDJSON) through a second, which numbers each value with its
+    line in its own file (a statement per file cost about 0.1 s each: 400 small exports took
+    38 s against 4 s for the same records in delivery files). `known` gives
+    the value lines of NDJSON files whose lines are not their own (the slices of a large object,
+    numbered as in the object).
     """
-    sql = queries.compose("ingest/stg_raw_records", "raw_records", "ingest/stg_events")
     # CloudTrail's own delivery files are one document each: skip the peek for them (it costs
     # as much as a tenth of the whole read on small 5-minute files)
     multi = [
         p for p in paths if p in known or (not _is_delivery_name(p) and is_multi_document(Path(p)))
     ]
-    groups: list[tuple[list[str], bool]] = [([p], True) for p in multi]
     multi_set = set(multi)
     single = [p for p in paths if p not in multi_set]
-    if single or not groups:
-        groups.insert(0, (single, False))
     con.execute("DROP TABLE IF EXISTS staged")
-    for index, (files, per_file) in enumerate(groups):
-        # not TEMP: the partition writes read it from other cursors of this in-memory database
-        verb = "CREATE TABLE staged AS " if index == 0 else "INSERT INTO staged "
-        params = {"salt": salt, "run": run_id, "per_file": per_file}
-        if files:
-            if per_file:
-                lines = known.get(files[0]) or slices.value_lines(Path(files[0]))
-                params |= {
-                    "files": files,
-                    "max_object_size": _buffer_size(lines.longest),
-                    "line_numbers": lines.numbers,
-                }
-            else:
-                params |= {
-                    "files": files,
-                    "max_object_size": _max_object_size(files),
-                    "line_numbers": [],
-                }
-            con.execute(verb + sql, params)
-        else:
-            # Every file of the batch was unreadable: read_json_objects refuses an empty file
-            # list, so type an empty relation instead (staged must exist, with its columns).
-            empty = queries.with_cte(_NO_RAW_RECORDS, "raw_records", "ingest/stg_events")
-            con.execute(verb + empty, {"salt": salt, "run": run_id})
+    if single or not multi:
+        _stage_files(con, single, None, salt, run_id, create=True)
+    if multi:
+        lines = {p: known.get(p) or slices.value_lines(Path(p)) for p in multi}
+        _stage_files(con, multi, lines, salt, run_id, create=not single)
+
+
+def _stage_files(
+    con: duckdb.DuckDBPyConnection,
+    files: list[str],
+    lines: Mapping[str, slices.ValueLines] | None,
+    salt: str,
+    run_id: str,
+    *,
+    create: bool,
+) -> None:
+    """Stage `files` in one scan: single documents when `lines` is None, else multi-document
+    files whose values are numbered by `lines` (their value lines)."""
+    # not TEMP: the partition writes read it from other cursors of this in-memory database
+    verb = "CREATE TABLE staged AS " if create else "INSERT INTO staged "
+    params: dict[str, object] = {"salt": salt, "run": run_id}
+    if not files:
+        # Every file of the batch was unreadable: read_json_objects refuses an empty file
+        # list, so type an empty relation instead (staged must exist, with its columns).
+        empty = queries.with_cte(_NO_RAW_RECORDS, "raw_records", "ingest/stg_events")
+        con.execute(verb + empty, params)
+        return
+    params["files"] = files
+    if lines is None:
+        params["max_object_size"] = _max_object_size(files)
+        scan = "ingest/stg_documents"
+    else:
+        counts = [len(lines[p].numbers) for p in files]
+        params |= {
+            "max_object_size": _buffer_size(max(lines[p].longest for p in files)),
+            "line_numbers": [n for p in files for n in lines[p].numbers],
+            "line_offsets": list(itertools.accumulate(counts, initial=0))[:-1],
+            "line_counts": counts,
+        }
+        scan = "ingest/stg_document_lines"
+    con.execute(verb + staging_sql(scan), params)
+
+
+def staging_sql(scan: str) -> str:
+    """Staging from one scan: its documents split into values (`stg_raw_records`), typed."""
+    raw_records = queries.with_cte(queries.body(scan), "documents", "ingest/stg_raw_records")
+    return queries.with_cte(raw_records, "raw_records", "ingest/stg_events")
 
 
 _NO_RAW_RECORDS = (
@@ -222,9 +244,11 @@ def _stage_isolating_bad_files(
 def _read_error(con: duckdb.DuckDBPyConnection, path: str, buffer: int) -> str | None:
     """Why DuckDB cannot read `path` on its own, or None when it can."""
     try:
+        sql = queries.with_cte(
+            queries.body("ingest/stg_documents"), "documents", "ingest/stg_raw_records"
+        )
         con.execute(
-            "SELECT count(*) FROM (" + queries.body("ingest/stg_raw_records") + ")",
-            {"files": [path], "max_object_size": buffer, "per_file": True, "line_numbers": []},
+            f"SELECT count(*) FROM ({sql})", {"files": [path], "max_object_size": buffer}
         ).fetchall()
     except duckdb.Error as exc:
         if not _is_input_error(exc):

@@ -66,9 +66,7 @@ def json_safe(text: str) -> str:
     if text.isascii() and "\x7f" not in text:
         return text  # orjson escapes the ASCII controls (but DEL) already
     return "".join(
-        _json_escape(c)
-        if c != "\n" and unicodedata.category(c) in _UNSAFE_CATEGORIES
-        else c
+        _json_escape(c) if c != "\n" and unicodedata.category(c) in _UNSAFE_CATEGORIES else c
         for c in text
     )
 

@@ -34,6 +34,7 @@ from conftest import (
     write_delivery_file,
 )
 
+from pipeline import batch as batch_mod
 from pipeline import lake as lakefs
 from pipeline.ingest import IngestSummary, ingest
 
@@ -198,6 +199,63 @@ def test_gzipped_ndjson_positions_are_line_numbers(lake: Path, tmp_path: Path) -
     assert (summary.records_stored, summary.records_rejected) == (2, 1)
     assert [q["source_position"] for q in quarantine_rows(lake)] == [4]
     assert sorted(p for (p,) in rows(lake, "select source_position from events")) == [0, 2]
+
+
+@pytest.mark.parametrize("odd_line", [False, True], ids=["lines", "two-values-on-a-line"])
+def test_many_ndjson_files_in_one_batch_are_numbered_as_each_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, odd_line: bool
+) -> None:
+    # the NDJSON files of a batch are read in one scan (one statement each cost 0.1 s): every
+    # value keeps its own file's line number, blank lines and gzip included; a file with more
+    # values than lines numbers the extra ones after its last line, as when read alone
+    recs = records(60)
+    recs[7]["eventTime"] = "yesterday"
+    recs[44]["eventTime"] = "yesterday"
+    src = tmp_path / "src"
+    files = []
+    for i in range(6):
+        part = [json.dumps(r) for r in recs[i * 10 : (i + 1) * 10]]
+        part.insert(i % 4, "")  # a blank line, somewhere else in each file
+        if odd_line and i == 2:
+            last = part.pop()
+            part[-1] += " " + last
+        data = ("\n".join(part) + "\n").encode()
+        name = f"export-{i}.ndjson" + (".gz" if i % 2 else "")
+        files.append(write_bytes(src / name, gzip.compress(data) if i % 2 else data))
+
+    statements: list[int] = []
+    stage_files = batch_mod._stage_files
+
+    def counted(con: Any, files: list[str], *args: Any, **kwargs: Any) -> None:
+        statements.append(len(files))
+        stage_files(con, files, *args, **kwargs)
+
+    monkeypatch.setattr(batch_mod, "_stage_files", counted)
+    together = ingest([str(src)], tmp_path / "together")
+    assert statements == [6]  # one statement for the six files
+    alone = tmp_path / "alone"
+    for path in files:
+        ingest([str(path)], alone)
+
+    columns = ("source_uri", "source_position", "event_id", "record_hash")
+    assert (together.records_read, together.records_stored, together.records_rejected) == (
+        60,
+        58,
+        2,
+    ), together.as_dict()
+    assert sorted(event_keys(tmp_path / "together", *columns)) == sorted(
+        event_keys(alone, *columns)
+    )
+
+    def positions(lake: Path) -> list[tuple[str, int]]:
+        return sorted((q["source_uri"], q["source_position"]) for q in quarantine_rows(lake))
+
+    assert positions(tmp_path / "together") == positions(alone)
+    # the blank line before a record shifts it: positions are lines, not value indexes
+    first = sorted(
+        p for uri, p, *_ in event_keys(alone, *columns) if uri.endswith("export-0.ndjson")
+    )
+    assert first == [1, 2, 3, 4, 5, 6, 7, 9, 10]  # the record at line 8 is rejected
 
 
 def test_org_trail_folder_is_read_with_recipient_accounts(lake: Path, tmp_path: Path) -> None:

@@ -1,32 +1,13 @@
 -- name: stg_raw_records
 -- grain: one row per JSON value that may be a CloudTrail record, in one batch of input files
--- Reads every shape sts-audit accepts, in one parallel scan: CloudTrail delivery files
+-- Splits the documents of every shape sts-audit accepts into values: CloudTrail delivery files
 -- {"Records": [...]}, a bare JSON array, NDJSON (CloudWatch Logs / CloudTrail Lake exports),
 -- LookupEvents output {"Events": [{"CloudTrailEvent": "<record as a string>"}]} and EventBridge
 -- envelopes {"detail-type": ..., "detail": {record}}. Digest bodies found outside a
 -- CloudTrail-Digest path are flagged, not read as records.
 -- DuckDB-only (runs at ingest, not in the portable analysis layer).
--- params: $files (local paths), $max_object_size (bytes), $per_file (true when $files is one
--- multi-document file such as NDJSON: a value's position is then its place in that file),
--- $line_numbers (for such a file, the 0-based line number of each value in file order, so a
--- blank line does not shift the positions after it; empty otherwise)
-with documents as (
-    select
-        filename,
-        json as doc,
-        case
-            when $per_file then coalesce(cast($line_numbers as bigint[])[ordinality], ordinality - 1)
-            else 0
-        end as doc_index
-    from read_json_objects(
-        $files,
-        format = 'unstructured',
-        filename = true,
-        maximum_object_size = $max_object_size
-    ) with ordinality
-),
-
-shaped as (
+-- reads: documents (stg_documents for single-document files, stg_document_lines for NDJSON)
+with shaped as (
     select
         filename,
         doc_index,

@@ -1,0 +1,46 @@
+-- name: stg_document_lines
+-- grain: one row per JSON value of a batch of multi-document files (NDJSON), with its line
+-- The scan of a batch's NDJSON files (CloudWatch Logs, CloudTrail Lake exports, the slices of a
+-- large one), all in one statement (one statement per file cost about 0.1 s each). A value's
+-- `doc_index` is its 0-based line in its own file (blank lines count): the n-th value a file
+-- yields is on the n-th of its value lines, which the caller counted (pipeline/slices.py). The
+-- files are read side by side, so values are numbered per file in the order that file yielded
+-- them, never across files. Values past a file's counted lines (a line holding two values) are
+-- numbered on after its last line, so no two values of a file share a position.
+-- DuckDB-only (runs at ingest, not in the portable analysis layer).
+-- params: $files (local paths), $max_object_size (bytes: the longest line), $line_numbers (the
+-- value lines of every file, one list after the other in $files order), $line_offsets and
+-- $line_counts (per file of $files: where its lines start in $line_numbers, 0-based, and how
+-- many there are)
+with file_lines as (
+    select
+        unnest($files) as filename,
+        unnest(cast($line_offsets as bigint[])) as line_offset,
+        unnest(cast($line_counts as bigint[])) as line_count
+),
+
+scanned as (
+    select
+        filename,
+        json as doc,
+        row_number() over (partition by filename order by ordinality) as value_number
+    from read_json_objects(
+        $files,
+        format = 'unstructured',
+        filename = true,
+        maximum_object_size = $max_object_size
+    ) with ordinality
+)
+
+select
+    s.filename,
+    s.doc,
+    case
+        when s.value_number <= f.line_count
+            then cast($line_numbers as bigint[])[f.line_offset + s.value_number]
+        when f.line_count = 0 then s.value_number - 1
+        else cast($line_numbers as bigint[])[f.line_offset + f.line_count]
+            + s.value_number - f.line_count
+    end as doc_index
+from scanned as s
+inner join file_lines as f on f.filename = s.filename
