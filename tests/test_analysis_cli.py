@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -84,6 +85,24 @@ def test_since_after_until_is_a_usage_error_naming_both(lake: Path, command: str
         app, [command, "--lake", str(lake), "--since", "2026-07-01", "--until", "2026-07-01"]
     )
     assert same.exit_code == 0, same.output
+
+
+@pytest.mark.parametrize("command", ["sessions", "chains", "logins"])
+def test_relative_days_name_the_same_rows(
+    lake: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    from pipeline import days
+
+    monkeypatch.setattr(days, "utc_today", lambda: dt.date(2026, 7, 3))
+    base = [command, "--lake", str(lake), "-f", "csv"]
+    dated = runner.invoke(app, [*base, "--since", "2026-07-01", "--until", "2026-07-02"])
+    relative = runner.invoke(app, [*base, "--since", "2d", "--until", "yesterday"])
+    assert dated.exit_code == 0, dated.output
+    assert relative.exit_code == 0, relative.output
+    assert relative.stdout == dated.stdout and dated.stdout.count("\n") > 1
+    # today is 2026-07-03: nothing from then on
+    later = runner.invoke(app, [*base, "--since", "today"])
+    assert later.exit_code != 0 and "match the filters" in str(later.exception or later.output)
 
 
 def test_logins_and_accounts(lake: Path) -> None:

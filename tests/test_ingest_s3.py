@@ -275,3 +275,24 @@ def test_since_on_the_command_line(local_tree: Path, tmp_path: Path, command: st
     assert (summary["files_seen"], summary["records_stored"]) == (3, 9)
     bad = CliRunner().invoke(app, [*args, "--since", "11/02/2026"])
     assert bad.exit_code == 2 and "--since" in bad.output
+    assert "YYYY-MM-DD, today, yesterday or Nd" in bad.output
+
+
+@pytest.mark.parametrize("since", ["3d", "yesterday"])
+def test_since_relative_to_today(
+    local_tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, since: str
+) -> None:
+    # a nightly job writes --since 3d instead of computing the date: 2026-11-05 less 3 days is
+    # the 2026-11-02 of the test above
+    from typer.testing import CliRunner
+
+    from pipeline import days
+    from pipeline.cli import app
+
+    today = dt.date(2026, 11, 5) if since == "3d" else dt.date(2026, 11, 3)
+    monkeypatch.setattr(days, "utc_today", lambda: today)
+    args = ["ingest", str(local_tree), "--lake", str(tmp_path / "lake"), "--json"]
+    result = CliRunner().invoke(app, [*args, "--since", since])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["files_seen"], summary["records_stored"]) == (3, 9)

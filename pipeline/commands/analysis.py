@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from pipeline.commands.ingest import day_option
 from pipeline.config import check_account_id, load_config, resolve_lake
+from pipeline.days import DAY_FORMS
 from pipeline.render import Format, render
 
 if TYPE_CHECKING:
@@ -33,12 +35,16 @@ AccountOption = Annotated[
     typer.Option("--account", help="Only this 12-digit account (as caller or target)."),
 ]
 SinceOption = Annotated[
-    dt.datetime | None,
-    typer.Option("--since", formats=["%Y-%m-%d"], help="First UTC day (YYYY-MM-DD), inclusive."),
+    dt.date | None,
+    typer.Option(
+        "--since", parser=day_option, metavar="DAY", help=f"First day ({DAY_FORMS}), inclusive."
+    ),
 ]
 UntilOption = Annotated[
-    dt.datetime | None,
-    typer.Option("--until", formats=["%Y-%m-%d"], help="Last UTC day (YYYY-MM-DD), inclusive."),
+    dt.date | None,
+    typer.Option(
+        "--until", parser=day_option, metavar="DAY", help=f"Last day ({DAY_FORMS}), inclusive."
+    ),
 ]
 PrincipalOption = Annotated[
     str | None,
@@ -152,10 +158,6 @@ def _connect(lake: Path | None) -> tuple[duckdb.DuckDBPyConnection, analysis.Set
     return analysis.open_analysis(resolve_lake(lake, config), settings), settings
 
 
-def _day(value: dt.datetime | None) -> dt.date | None:
-    return value.date() if value is not None else None
-
-
 def _account(value: str | None) -> str | None:
     return check_account_id(value) if value is not None else None
 
@@ -166,8 +168,8 @@ def _list(
     view: str,
     lake: Path | None,
     account: str | None,
-    since: dt.datetime | None,
-    until: dt.datetime | None,
+    since: dt.date | None,
+    until: dt.date | None,
     principal: str | None,
     fmt: Format,
     output: Path | None,
@@ -175,14 +177,13 @@ def _list(
     """The body the filtered listing commands share: connect, query with bound filters, render."""
     from pipeline import analysis
 
-    first, last = _day(since), _day(until)
-    if first is not None and last is not None and first > last:
+    if since is not None and until is not None and since > until:
         raise typer.BadParameter(
-            f"--since {first} is after --until {last}: no day can match; swap them",
+            f"--since {since} is after --until {until}: no day can match; swap them",
             param_hint="'--since' / '--until'",
         )
     con, _ = _connect(lake)
-    frame = query(con, account=_account(account), since=first, until=last, principal=principal)
+    frame = query(con, account=_account(account), since=since, until=until, principal=principal)
     frame = analysis.require_rows(frame, what)
     render(_show(frame, fmt, view), fmt, output=output, title=view)
 

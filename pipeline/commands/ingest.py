@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from pipeline.config import load_config, resolve_lake
+from pipeline.days import DAY_FORMS, NotADay, parse_day
 from pipeline.render import json_line, terminal_safe
 
 if TYPE_CHECKING:
@@ -26,14 +27,24 @@ LakeOption = Annotated[
 ]
 
 
+def day_option(text: str) -> dt.date:
+    """`--since`/`--until` values: a UTC day in any of `days.DAY_FORMS`."""
+    try:
+        return parse_day(text)
+    except NotADay as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 # shared with `run`, which ingests the same way
 SinceOption = Annotated[
-    dt.datetime | None,
+    dt.date | None,
     typer.Option(
         "--since",
-        formats=["%Y-%m-%d"],
+        parser=day_option,
+        metavar="DAY",
         help="Only a trail's day folders (CloudTrail/REGION/YYYY/MM/DD) delivered on or after "
-        "this UTC day; other files are always read. For nightly runs over a long archive.",
+        f"this day ({DAY_FORMS}); other files are always read. For nightly runs over a long "
+        "archive.",
     ),
 ]
 
@@ -71,12 +82,11 @@ def ingest_command(
 
         sts-audit ingest s3://my-trail-bucket/AWSLogs/o-exampleorgid/ --lake lake --json
 
-        sts-audit ingest s3://my-trail-bucket/AWSLogs/ --since 2026-11-28 --quiet
+        sts-audit ingest s3://my-trail-bucket/AWSLogs/ --since 2d --quiet
     """
     from pipeline import ingest as ingest_lib
 
     target = resolve_lake(lake, load_config())
-    day = since.date() if since is not None else None
     show_progress = not quiet and not as_json and sys.stderr.isatty()
     if show_progress:
         from rich.progress import Progress
@@ -89,10 +99,10 @@ def ingest_command(
                 endpoint_url=endpoint_url,
                 on_plan=lambda n: bar.update(task, total=n),
                 progress=lambda n: bar.advance(task, n),
-                since=day,
+                since=since,
             )
     else:
-        summary = ingest_lib.ingest(sources, target, endpoint_url=endpoint_url, since=day)
+        summary = ingest_lib.ingest(sources, target, endpoint_url=endpoint_url, since=since)
     if as_json:
         typer.echo(json_line(summary.as_dict(), indent=True))
     elif not quiet:

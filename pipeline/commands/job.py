@@ -44,7 +44,7 @@ def run_command(
 
         sts-audit run s3://my-trail-bucket/AWSLogs/ --lake /data/lake --quiet --strict
 
-        sts-audit run s3://my-trail-bucket/AWSLogs/ --since 2026-11-28 --quiet
+        sts-audit run s3://my-trail-bucket/AWSLogs/ --since 2d --quiet
     """
     # imported here, not at the top: `--help` and the other commands start without DuckDB
     from pipeline import analysis
@@ -52,8 +52,7 @@ def run_command(
 
     cfg = load_config(config)
     target = resolve_lake(lake, cfg)
-    day = since.date() if since is not None else None
-    summary = ingest_lib.ingest(sources, target, endpoint_url=endpoint_url, since=day)
+    summary = ingest_lib.ingest(sources, target, endpoint_url=endpoint_url, since=since)
     counts = analysis.analyze(target, analysis.Settings.from_config(cfg))
     if as_json:
         payload = {"ingest": summary.as_dict(), "analysis": counts}
