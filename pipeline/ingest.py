@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import secrets
 import shutil
 import time
@@ -102,35 +103,38 @@ def plan_batches(
     size = 0
     count = 0
     for obj in objects:
-        if current and size + _estimated_bytes(obj) > batch_bytes:
+        estimate = _estimated_bytes(obj)
+        if current and size + estimate > batch_bytes:
             yield Batch(f"{run_id}-b{count:05d}", current)
             count += 1
             current, size = [], 0
         current.append(obj)
-        size += _estimated_bytes(obj)
+        size += estimate
     if current:
         yield Batch(f"{run_id}-b{count:05d}", current)
 
 
 def uncompressed_size_cached(path: str) -> int:
     """uncompressed_size, read once per file version (planning and the JSON buffer both ask)."""
-    stat = Path(path).stat()
+    stat = os.stat(path)  # noqa: PTH116 (pathlib parsing the path cost as much as the stat)
     return _uncompressed_size_of_version(path, stat.st_size, stat.st_mtime_ns)
 
 
 @functools.lru_cache(maxsize=65536)
 def _uncompressed_size_of_version(path: str, size: int, mtime_ns: int) -> int:
-    return uncompressed_size(Path(path))
+    return uncompressed_size(path, size)
 
 
-def uncompressed_size(path: Path) -> int:
-    """The size of a file's content once gunzipped (ISIZE trailer; mod 4 GiB, fine for logs)."""
-    size = path.stat().st_size
-    with path.open("rb") as handle:
-        if handle.read(2) != GZIP_MAGIC or size < 18:
+def uncompressed_size(path: str, size: int) -> int:
+    """The size of a file of `size` bytes once gunzipped (ISIZE trailer; mod 4 GiB, fine for
+    logs). Two positioned reads, no file object: planning asks this of every local file."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if size < 18 or os.pread(fd, 2, 0) != GZIP_MAGIC:
             return size
-        handle.seek(-4, 2)
-        isize = int.from_bytes(handle.read(4), "little")
+        isize = int.from_bytes(os.pread(fd, 4, size - 4), "little")
+    finally:
+        os.close(fd)
     # A truncated file's last bytes are not a size: deflate expands at most 1032:1, so cap it
     # (an absurd ISIZE made the batch's JSON buffers exceed DuckDB's memory limit).
     return min(isize, size * GZIP_MAX_RATIO)
