@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import orjson
 
-from pipeline import batch, queries
+from pipeline import batch, queries, slices
 from pipeline.schema import EVENT_COLUMN_NAMES
 
 
@@ -64,7 +64,8 @@ def main() -> None:
         {"f": files},
     )
     largest = max(Path(p).stat().st_size for p in files) * 40
-    params = {"files": files, "max_object_size": max(1 << 20, largest)}
+    scan_params = {"files": files, "max_object_size": max(1 << 20, largest)}
+    params = scan_params | {"mark": slices.MARK}
     raw = queries.with_cte(
         queries.body("ingest/stg_documents"), "documents", "ingest/stg_raw_records"
     )
@@ -75,7 +76,7 @@ def main() -> None:
             lambda: con.execute(
                 "SELECT count(*) FROM read_json_objects($files, format='unstructured', "
                 "maximum_object_size=$max_object_size)",
-                params,
+                scan_params,
             ).fetchall(),
         )
         timed(
@@ -88,7 +89,7 @@ def main() -> None:
                 "SELECT count(*) FROM (SELECT unnest(Records) FROM read_json($files, "
                 "columns={'Records': 'JSON[]'}, format='unstructured', "
                 "maximum_object_size=$max_object_size))",
-                params,
+                scan_params,
             ).fetchall(),
         )
 

@@ -1,7 +1,7 @@
 """One ingest batch in DuckDB: read and type its files, drop what the lake holds, write, commit.
 
-`sql/ingest/` does the reading (one parallel scan of every input shape), the typing and the
-token hashing; this module runs those statements for one batch, sets aside files DuckDB cannot
+`sql/ingest/` does the reading (one parallel scan of the single-document files, one of the
+NDJSON files), the typing and the token hashing; this module runs those statements for one batch, sets aside files DuckDB cannot
 read, writes one Parquet file per (event_date, recipient_account_id) and commits the batch
 atomically (`pipeline.lakewriter`). `pipeline.ingest` plans the batches from the run's catalog,
 which lives in the same connection (`pipeline.catalog`).
@@ -102,7 +102,7 @@ def _stage_files(
         empty = queries.with_cte(_NO_RAW_RECORDS, "raw_records", "ingest/stg_events")
         con.execute(verb + empty, params)
         return
-    params["files"] = files
+    params |= {"files": files, "mark": slices.MARK}
     if lines is None:
         params["max_object_size"] = _max_object_size(files)
         scan = "ingest/stg_documents"
@@ -212,8 +212,11 @@ def _stage_isolating_bad_files(
     lines = dict(known)
     mended: dict[str, str] = {}  # mended copy -> the file it stands for
     for path in sorted(bad):
-        if path not in known and (_is_delivery_name(path) or not is_multi_document(Path(path))):
+        if path not in known and _is_delivery_name(path):
             continue  # one document, not lines: nothing to mend
+        # any other file may be NDJSON whose first line is the broken one: `mend` declines
+        # what is not (a pretty-printed document or an array a record a line has more broken
+        # lines than records)
         scratch.mkdir(parents=True, exist_ok=True)
         copy = scratch / f"mended-{len(mended):05d}.ndjson"
         result = slices.mend(Path(path), copy)
@@ -247,7 +250,8 @@ def _read_error(con: duckdb.DuckDBPyConnection, path: str, buffer: int) -> str |
             queries.body("ingest/stg_documents"), "documents", "ingest/stg_raw_records"
         )
         con.execute(
-            f"SELECT count(*) FROM ({sql})", {"files": [path], "max_object_size": buffer}
+            f"SELECT count(*) FROM ({sql})",
+            {"files": [path], "max_object_size": buffer, "mark": slices.MARK},
         ).fetchall()
     except duckdb.Error as exc:
         if not _is_input_error(exc):

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from pipeline import lakewriter, sources
 from pipeline.errors import StrictIngestError
@@ -116,28 +116,33 @@ def plan_batches(
 
 def uncompressed_size_cached(path: str) -> int:
     """uncompressed_size, read once per file version (planning and the JSON buffer both ask)."""
+    return _facts(path)[1]
+
+
+def is_gzip_cached(path: str) -> bool:
+    """Whether a local file's content is gzip (its first two bytes), read once per version."""
+    return _facts(path)[0]
+
+
+def _facts(path: str) -> tuple[bool, int]:
     stat = os.stat(path)  # noqa: PTH116 (pathlib parsing the path cost as much as the stat)
-    return _uncompressed_size_of_version(path, stat.st_size, stat.st_mtime_ns)
+    return _facts_of_version(path, stat.st_size, stat.st_mtime_ns)
 
 
 @functools.lru_cache(maxsize=65536)
-def _uncompressed_size_of_version(path: str, size: int, mtime_ns: int) -> int:
-    return uncompressed_size(path, size)
-
-
-def uncompressed_size(path: str, size: int) -> int:
-    """The size of a file of `size` bytes once gunzipped (ISIZE trailer; mod 4 GiB, fine for
-    logs). Two positioned reads, no file object: planning asks this of every local file."""
+def _facts_of_version(path: str, size: int, mtime_ns: int) -> tuple[bool, int]:
+    """Whether the file is gzip, and its size once gunzipped (the ISIZE trailer; modulo 4 GiB,
+    fine for logs). Two positioned reads, no file object: planning asks this of every file."""
     fd = os.open(path, os.O_RDONLY)
     try:
         if size < 18 or os.pread(fd, 2, 0) != GZIP_MAGIC:
-            return size
+            return False, size
         isize = int.from_bytes(os.pread(fd, 4, size - 4), "little")
     finally:
         os.close(fd)
     # A truncated file's last bytes are not a size: deflate expands at most 1032:1, so cap it
     # (an absurd ISIZE made the batch's JSON buffers exceed DuckDB's memory limit).
-    return min(isize, size * GZIP_MAX_RATIO)
+    return True, min(isize, size * GZIP_MAX_RATIO)
 
 
 ProgressCallback = Callable[[int], None]
@@ -239,5 +244,26 @@ def check_strict(summary: IngestSummary) -> None:
 def _fetch(
     objects: Sequence[sources.SourceObject], dest: Path, s3: S3Client | None
 ) -> Iterator[tuple[str, Path]]:
-    for obj, path in sources.fetch(objects, dest, s3=s3):
-        yield obj.uri, path
+    for index, (obj, path) in enumerate(sources.fetch(objects, dest, s3=s3)):
+        yield obj.uri, readable_by_duckdb(path, dest, index)
+
+
+# characters DuckDB expands in a file name it is given (a file `q?.json` would also read
+# `qa.json` beside it, and store its records twice)
+_GLOB_CHARS: Final = frozenset("*?[]{}")
+
+
+def readable_by_duckdb(path: Path, dest: Path, index: int) -> Path:
+    """`path`, or a link to it in `dest` named so DuckDB reads the file as it is: without glob
+    characters, and ending in `.gz` exactly when the content is gzip (DuckDB decompresses by
+    the name: a gzip export named `.ndjson`, or text named `.json.gz`, was unreadable)."""
+    text = str(path)
+    gzip = is_gzip_cached(text)
+    if gzip == text.endswith(".gz") and _GLOB_CHARS.isdisjoint(text):
+        return path
+    dest.mkdir(parents=True, exist_ok=True)
+    stem = sources.safe_file_name(path.name.removesuffix(".gz"))
+    alias = dest / f"alias-{index:07d}-{stem}{'.gz' if gzip else ''}"
+    alias.unlink(missing_ok=True)
+    alias.symlink_to(path.resolve())
+    return alias

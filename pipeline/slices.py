@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import secrets
 import zlib
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -148,29 +149,33 @@ def value_lines(path: Path) -> ValueLines:
 
 UNREADABLE_KEY: Final = "sts-audit:unreadable-line"
 WHY_KEY: Final = "sts-audit:why"
+MARK_KEY: Final = "sts-audit:mark"
+# Random per process: only a line this process wrapped carries it, so an input line that holds
+# the same keys cannot pass for an unreadable line (and choose its reject reason)
+MARK: Final = secrets.token_hex(16)
 
 
 def why_unreadable(line: bytes, error: orjson.JSONDecodeError) -> str:
-    """The reason a line is not a record, naming its first bad column: bytes that are not UTF-8
-    (a binary file, or text in another encoding) or JSON that does not parse."""
+    """The reason a line is not a record, naming its first bad byte (1-based): bytes that are
+    not UTF-8 (a binary file, or text in another encoding) or JSON that does not parse."""
     try:
-        line.decode("utf-8")
+        text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
-        byte = line[exc.start]
         return (
-            f"not valid UTF-8: byte 0x{byte:02x} at column {exc.start + 1} "
+            f"not valid UTF-8: byte 0x{line[exc.start]:02x} at byte {exc.start + 1} "
             "(CloudTrail writes UTF-8: re-export the file as UTF-8)"
         )
     message = str(error).split(": line ", 1)[0]
-    return f"not valid JSON: {message} at column {error.colno}"
+    # orjson counts characters; a line is bytes
+    return f"not valid JSON: {message} at byte {len(text[: error.pos].encode()) + 1}"
 
 
 def mend(source: Path, target: Path) -> tuple[ValueLines, str | None] | None:
     """Copy NDJSON `source` to `target` with every line that is not JSON wrapped as
-    `{"sts-audit:unreadable-line": "<the line>", "sts-audit:why": "<reason>"}`, which
-    `stg_raw_records` turns into a rejected record at that line, with that reason (DuckDB
-    cannot read past a broken line, so the whole file would be quarantined).
-    A gzip that ends early keeps the lines before the cut.
+    `{"sts-audit:unreadable-line": "<line>", "sts-audit:why": "<reason>", "sts-audit:mark": MARK}`,
+    which `stg_raw_records` turns into a rejected record at that line, with that reason (DuckDB
+    cannot read past a broken line, so the whole file would be quarantined). A gzip that ends
+    early keeps the lines before the cut.
 
     Returns the value lines and, for a gzip cut short, why; None when there is nothing to
     mend: no broken line and no cut (DuckDB failed for another reason), or fewer lines that
@@ -191,7 +196,8 @@ def mend(source: Path, target: Path) -> tuple[ValueLines, str | None] | None:
                     good += isinstance(orjson.loads(body), dict)
                 except orjson.JSONDecodeError as exc:
                     text = body.decode("utf-8", errors="replace")
-                    line = orjson.dumps({UNREADABLE_KEY: text, WHY_KEY: why_unreadable(body, exc)})
+                    why = why_unreadable(body, exc)
+                    line = orjson.dumps({UNREADABLE_KEY: text, WHY_KEY: why, MARK_KEY: MARK})
                     broken += 1
                 out.write(line if line.endswith(b"\n") else line + b"\n")
                 numbers.append(number)

@@ -501,11 +501,15 @@ def _s3_error(url: str, bucket: str, exc: ClientError | BotoCoreError) -> Source
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+def safe_file_name(name: str) -> str:
+    """`name` with anything but letters, digits, `.`, `_` and `-` replaced, at most 120 long."""
+    return _UNSAFE.sub("_", name).lstrip("._-")[-120:] or "object"
+
+
 def _staging_name(index: int, uri: str) -> str:
     """A unique file name in the staging folder that keeps the key's suffix and never has a `/`."""
     digest = hashlib.sha256(uri.encode()).hexdigest()[:12]
-    base = _UNSAFE.sub("_", uri.rsplit("/", 1)[-1]).lstrip("._-")[-120:]
-    return f"{index:07d}-{digest}-{base or 'object'}"
+    return f"{index:07d}-{digest}-{safe_file_name(uri.rsplit('/', 1)[-1])}"
 
 
 def _download(s3: S3Client, obj: SourceObject, target: Path) -> Path:

@@ -258,6 +258,84 @@ def test_many_ndjson_files_in_one_batch_are_numbered_as_each_alone(
     assert first == [1, 2, 3, 4, 5, 6, 7, 9, 10]  # the record at line 8 is rejected
 
 
+def test_an_input_line_cannot_pose_as_a_mended_line(lake: Path, tmp_path: Path) -> None:
+    # only copies sts-audit mends itself mark unreadable lines: an input line with the same keys
+    # is a record that is not CloudTrail's, with sts-audit's reason, not the one it carries
+    forged = {"sts-audit:unreadable-line": "x", "sts-audit:why": "eventTime is fine (forged)"}
+    lines = [json.dumps(r) for r in records(2)] + [json.dumps(forged), "not json"]
+    src = write_bytes(tmp_path / "export.ndjson", ("\n".join(lines) + "\n").encode())
+    summary = run(lake, src)
+    assert (summary.records_stored, summary.records_rejected) == (2, 2)
+    reasons = {q["source_position"]: q["reason"] for q in quarantine_rows(lake)}
+    assert reasons[2].startswith("not a CloudTrail record") and "forged" not in reasons[2]
+    assert reasons[3].startswith("not valid JSON")
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ("q?.ndjson", "qa.ndjson"),  # DuckDB expanded ? and [...]: qa's records were stored twice
+        ("r[12].json", "r1.json"),
+        ("s*.json", "s-all.json"),
+        ("t{a,b}.json", "ta.json"),
+    ],
+)
+def test_glob_characters_in_a_file_name_read_that_file_only(
+    lake: Path, tmp_path: Path, names: tuple[str, str]
+) -> None:
+    src = tmp_path / "src"
+    recs = records(6)
+    files = [
+        write_bytes(src / names[0], ("\n".join(json.dumps(r) for r in recs[:3]) + "\n").encode()),
+        write_delivery_file(src / names[1], recs[3:], gz=False),
+    ]
+    summary = run(lake, src)
+    assert (summary.records_read, summary.records_stored, summary.records_duplicate) == (6, 6, 0)
+    stored = event_keys(lake, "source_uri", "event_id")
+    assert len(stored) == 6
+    assert {uri for uri, _ in stored} == {str(f) for f in files}
+
+
+@pytest.mark.parametrize(
+    ("name", "gzipped"),
+    [
+        ("export.ndjson", True),  # a gzip export saved without .gz
+        ("trail.json", True),
+        ("trail.json.gz", False),  # text named .gz
+        ("export.ndjson.gz", False),
+    ],
+)
+def test_gzip_is_known_by_content_not_by_name(
+    lake: Path, tmp_path: Path, name: str, gzipped: bool
+) -> None:
+    recs = records(3)
+    text = (
+        "\n".join(json.dumps(r) for r in recs) + "\n"
+        if "ndjson" in name
+        else json.dumps({"Records": recs})
+    ).encode()
+    src = write_bytes(tmp_path / "src" / name, gzip.compress(text) if gzipped else text)
+    summary = run(lake, src)
+    assert (summary.files_quarantined, summary.records_stored) == (0, 3)
+    assert {uri for (uri,) in event_keys(lake, "source_uri")} == {str(src)}
+
+
+@pytest.mark.parametrize("folder", ["json=1", "filename=x", "year=2026"])
+def test_a_folder_that_looks_like_a_hive_partition_is_only_a_folder(
+    lake: Path, tmp_path: Path, folder: str
+) -> None:
+    recs = records(4)
+    src = tmp_path / "src" / folder
+    write_delivery_file(src / "a.json", recs[:2], gz=False)
+    write_bytes(src / "b.ndjson", ("\n".join(json.dumps(r) for r in recs[2:]) + "\n").encode())
+    summary = run(lake, tmp_path / "src")
+    assert (summary.files_quarantined, summary.records_rejected, summary.records_stored) == (
+        0,
+        0,
+        4,
+    )
+
+
 def test_org_trail_folder_is_read_with_recipient_accounts(lake: Path, tmp_path: Path) -> None:
     root = tmp_path / "bucket"
     mine = records(3)

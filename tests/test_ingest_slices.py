@@ -109,7 +109,7 @@ def test_a_line_that_is_not_json_is_a_rejected_record_at_its_line(
     )
     [row] = quarantine_rows(tmp_path / "lake")
     assert (row["source_uri"], row["source_position"]) == (str(source), 601)
-    assert row["reason"] == f"not valid JSON: unexpected end of data at column {len(broken) + 1}"
+    assert row["reason"] == f"not valid JSON: unexpected end of data at byte {len(broken) + 1}"
     # the line as read, but never the token's first characters
     assert row["raw"] == broken.decode()[: broken.index(b'"sessionToken"')] + (
         '"sessionToken":"REDACTED"'
@@ -120,11 +120,13 @@ def test_a_line_that_is_not_json_is_a_rejected_record_at_its_line(
 @pytest.mark.parametrize(
     ("line", "reason"),
     [
-        (b'{"eventID": "caf\xe9"}', "not valid UTF-8: byte 0xe9 at column 17 ("),
-        (b"\xff\xfe{\x00", "not valid UTF-8: byte 0xff at column 1 ("),
+        (b'{"eventID": "caf\xe9"}', "not valid UTF-8: byte 0xe9 at byte 17 ("),
+        (b"\xff\xfe{\x00", "not valid UTF-8: byte 0xff at byte 1 ("),
         # the wording between is orjson's own
-        (b'{"eventID": "x",, "y": 1}', "not valid JSON: unexpected character* at column 17"),
-        (b'{"eventID": tru}', "not valid JSON: invalid literal* at column 13"),
+        (b'{"eventID": "x",, "y": 1}', "not valid JSON: unexpected character* at byte 17"),
+        (b'{"eventID": tru}', "not valid JSON: invalid literal* at byte 13"),
+        # bytes, not characters: each \xc3\xa9 is one character of two bytes
+        ('{"a": "\xe9\xe9\xe9",,}'.encode(), "not valid JSON: unexpected character* at byte 16"),
     ],
 )
 def test_the_reason_for_a_broken_line_names_what_and_where(
@@ -139,6 +141,19 @@ def test_the_reason_for_a_broken_line_names_what_and_where(
     assert fnmatch.fnmatchcase(row["reason"], reason + "*"), row["reason"]
     if "UTF-8" in reason:
         assert "re-export the file as UTF-8" in row["reason"]
+
+
+@pytest.mark.parametrize("broken_at", [0, 1, 3])
+def test_the_first_line_may_be_the_broken_one(tmp_path: Path, broken_at: int) -> None:
+    lines = [orjson.dumps(r) for r in records(4)]
+    lines[broken_at] = b'{"eventID": "x",, }'
+    source = tmp_path / "export.ndjson"
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    summary = ingest([str(source)], tmp_path / "lake")
+    assert summary.files_quarantined == 0
+    assert (summary.records_stored, summary.records_rejected) == (3, 1)
+    [row] = quarantine_rows(tmp_path / "lake")
+    assert row["source_position"] == broken_at and row["reason"].startswith("not valid JSON")
 
 
 def test_an_array_written_a_record_a_line_is_quarantined_whole(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@
 -- yields is on the n-th of its value lines, which the caller counted (pipeline/slices.py). The
 -- files are read side by side, so values are numbered per file in the order that file yielded
 -- them, never across files. Values past a file's counted lines (a line holding two values) are
--- numbered on after its last line, so no two values of a file share a position.
+-- numbered on after its last line (of the slice, for a slice of a large export).
 -- DuckDB-only (runs at ingest, not in the portable analysis layer).
 -- params: $files (local paths), $max_object_size (bytes: the longest line), $line_numbers (the
 -- value lines of every file, one list after the other in $files order), $line_offsets and
@@ -28,6 +28,8 @@ scanned as (
         $files,
         format = 'unstructured',
         filename = true,
+        -- a folder named like json=1 or filename=x is part of the path, not a column
+        hive_partitioning = false,
         maximum_object_size = $max_object_size
     ) with ordinality
 )

@@ -12,5 +12,7 @@ from read_json_objects(
     $files,
     format = 'unstructured',
     filename = true,
+    -- a folder named like json=1 or filename=x is part of the path, not a column
+    hive_partitioning = false,
     maximum_object_size = $max_object_size
 )

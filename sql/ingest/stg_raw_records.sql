@@ -7,6 +7,7 @@
 -- CloudTrail-Digest path are flagged, not read as records.
 -- DuckDB-only (runs at ingest, not in the portable analysis layer).
 -- reads: documents (stg_documents for single-document files, stg_document_lines for NDJSON)
+-- params: $mark (slices.MARK)
 with shaped as (
     select
         filename,
@@ -19,8 +20,10 @@ with shaped as (
             when json_exists(doc, '$."detail-type"') and json_exists(doc, '$.detail') then 'eventbridge'
             when json_exists(doc, '$.digestStartTime') then 'digest'
             -- a line that is not JSON, wrapped by pipeline/slices.py so the rest of its file
-            -- can be read: it becomes a rejected record at its own line
-            when json_exists(doc, '$."sts-audit:unreadable-line"') then 'unreadable'
+            -- can be read: it becomes a rejected record at its own line. The wrapper carries
+            -- this process's random $mark: an input line with the same keys is only a record
+            -- that is not CloudTrail's, and cannot choose its reject reason
+            when json_extract_string(doc, '$."sts-audit:mark"') = $mark then 'unreadable'
             else 'record'
         end as shape,
         doc
