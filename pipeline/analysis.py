@@ -270,7 +270,7 @@ def open_analysis(lake: Path, settings: Settings | None = None) -> duckdb.DuckDB
     if is_current(lake, settings):
         folder = analysis_dir(lake)
         for table, step in TABLES.items():
-            path = lake_mod.sql_literal(str(folder / f"{table}.parquet"))
+            path = lake_mod.sql_literal(lake_mod.glob_escape(str(folder / f"{table}.parquet")))
             con.execute(f"create or replace view {step} as select * from read_parquet({path})")
     else:
         build(con, settings, keep_intermediate=False)

@@ -1,10 +1,11 @@
 """One ingest batch in DuckDB: read and type its files, drop what the lake holds, write, commit.
 
 `sql/ingest/` does the reading (one parallel scan of the single-document files, one of the
-NDJSON files), the typing and the token hashing; this module runs those statements for one batch, sets aside files DuckDB cannot
-read, writes one Parquet file per (event_date, recipient_account_id) and commits the batch
-atomically (`pipeline.lakewriter`). `pipeline.ingest` plans the batches from the run's catalog,
-which lives in the same connection (`pipeline.catalog`).
+NDJSON files), the typing and the token hashing; this module runs those statements for one
+batch, sets aside files DuckDB cannot read, writes one Parquet file per (event_date,
+recipient_account_id) and commits the batch atomically (`pipeline.lakewriter`).
+`pipeline.ingest` plans the batches from the run's catalog, which lives in the same
+connection (`pipeline.catalog`).
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def _stage_files(
         empty = queries.with_cte(_NO_RAW_RECORDS, "raw_records", "ingest/stg_events")
         con.execute(verb + empty, params)
         return
-    params |= {"files": files, "mark": slices.MARK}
+    params |= {"files": [lakefs.glob_escape(p) for p in files], "mark": slices.MARK}
     if lines is None:
         params["max_object_size"] = _max_object_size(files)
         scan = "ingest/stg_documents"
@@ -113,6 +114,7 @@ def _stage_files(
             "line_numbers": [n for p in files for n in lines[p].numbers],
             "line_offsets": list(itertools.accumulate(counts, initial=0))[:-1],
             "line_counts": counts,
+            "names": files,
         }
         scan = "ingest/stg_document_lines"
     con.execute(verb + staging_sql(scan), params)
@@ -251,7 +253,7 @@ def _read_error(con: duckdb.DuckDBPyConnection, path: str, buffer: int) -> str |
         )
         con.execute(
             f"SELECT count(*) FROM ({sql})",
-            {"files": [path], "max_object_size": buffer, "mark": slices.MARK},
+            {"files": [lakefs.glob_escape(path)], "max_object_size": buffer, "mark": slices.MARK},
         ).fetchall()
     except duckdb.Error as exc:
         if not _is_input_error(exc):

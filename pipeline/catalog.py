@@ -90,7 +90,7 @@ def _load_listing(con: duckdb.DuckDBPyConnection, objects: Iterable[SourceObject
 
 
 def _load_committed(con: duckdb.DuckDBPyConnection, state_dir: Path) -> None:
-    files = [str(p) for p in manifest.files(state_dir)]
+    files = [lakefs.glob_escape(str(p)) for p in manifest.files(state_dir)]
     if not files:
         con.execute("CREATE OR REPLACE TABLE committed (uri VARCHAR, size BIGINT, version VARCHAR)")
         return

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 from pipeline import lakewriter, sources
 from pipeline.errors import StrictIngestError
@@ -248,18 +248,14 @@ def _fetch(
         yield obj.uri, readable_by_duckdb(path, dest, index)
 
 
-# characters DuckDB expands in a file name it is given (a file `q?.json` would also read
-# `qa.json` beside it, and store its records twice)
-_GLOB_CHARS: Final = frozenset("*?[]{}")
-
-
 def readable_by_duckdb(path: Path, dest: Path, index: int) -> Path:
-    """`path`, or a link to it in `dest` named so DuckDB reads the file as it is: without glob
-    characters, and ending in `.gz` exactly when the content is gzip (DuckDB decompresses by
-    the name: a gzip export named `.ndjson`, or text named `.json.gz`, was unreadable)."""
+    """`path`, or a link to it in `dest` named so DuckDB reads the file as it is: ending in
+    `.gz` exactly when the content is gzip (DuckDB decompresses by the name: a gzip export named
+    `.ndjson`, or text named `.json.gz`, was unreadable). Glob characters in names are escaped
+    where paths are handed to DuckDB (`lake.glob_escape`)."""
     text = str(path)
     gzip = is_gzip_cached(text)
-    if gzip == text.endswith(".gz") and _GLOB_CHARS.isdisjoint(text):
+    if gzip == text.endswith(".gz"):
         return path
     dest.mkdir(parents=True, exist_ok=True)
     stem = sources.safe_file_name(path.name.removesuffix(".gz"))

@@ -6,7 +6,7 @@ import contextlib
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from pipeline.errors import LakeError
 from pipeline.schema import EVENT_COLUMNS, HIVE_TYPES, PARTITION_COLUMNS
@@ -20,9 +20,21 @@ STATE_DIR = "_state"  # manifest, journal, salt: '_' keeps Spark/Athena from rea
 ANALYSIS_DIR = "analysis"
 
 
+# DuckDB expands these in every path it reads, even the path of a file that exists: `/x[1]/f`
+# read `/x1/f` and `q?.json` read `qa.json` too
+_GLOB_CHARS: Final = frozenset("[*?{}")
+
+
+def glob_escape(path: str) -> str:
+    """`path` as a DuckDB glob that matches only itself (each glob character as a class)."""
+    if _GLOB_CHARS.isdisjoint(path):
+        return path
+    return "".join(f"[{c}]" if c in _GLOB_CHARS else c for c in path)
+
+
 def events_glob(lake: Path) -> str:
     """The glob of every data file in the lake (Hive layout, two partition levels)."""
-    return str(lake / EVENTS_DIR / "*" / "*" / "*.parquet")
+    return glob_escape(str(lake / EVENTS_DIR)) + "/*/*/*.parquet"
 
 
 def has_events(lake: Path) -> bool:
@@ -105,7 +117,8 @@ def attach_events(
     if files is None:
         source = sql_literal(events_glob(lake)) if has_events(lake) else None
     else:
-        source = "[" + ", ".join(sql_literal(f) for f in files) + "]" if files else None
+        literals = ", ".join(sql_literal(glob_escape(f)) for f in files)
+        source = f"[{literals}]" if files else None
     if source is not None:
         hive_types = ", ".join(f"{sql_literal(k)}: {v}" for k, v in HIVE_TYPES.items())
         scan = (
@@ -136,7 +149,7 @@ def attach_quarantine(con: duckdb.DuckDBPyConnection, lake: Path) -> bool:
     files = list((lake / QUARANTINE_DIR).glob("*/*.parquet"))
     if not files:
         return False
-    glob = sql_literal(str(lake / QUARANTINE_DIR / "*" / "*.parquet"))
+    glob = sql_literal(glob_escape(str(lake / QUARANTINE_DIR)) + "/*/*.parquet")
     con.execute(
         f"CREATE OR REPLACE VIEW quarantine AS SELECT * FROM read_parquet({glob}, "
         "hive_partitioning = true, hive_types = {'ingest_run': VARCHAR}, union_by_name = true)"

@@ -296,6 +296,33 @@ def test_glob_characters_in_a_file_name_read_that_file_only(
     assert {uri for uri, _ in stored} == {str(f) for f in files}
 
 
+def test_a_lake_and_sources_under_folders_with_glob_characters(tmp_path: Path) -> None:
+    # DuckDB expands [, *, ?, { and } in every path it reads: /x[1]/ read /x1/, and a query
+    # command stopped with a traceback (no files found)
+    recs = records(6)
+    base = tmp_path / "logs[1]*"
+    write_delivery_file(base / "a.json.gz", recs[:3])
+    write_delivery_file(tmp_path / "logs1-decoy" / "a.json.gz", recs[3:])  # what [1]* matches
+    lake = tmp_path / "lake{a,b}[1]?"
+    first = run(lake, base)
+    assert (first.records_stored, first.records_duplicate) == (3, 0)
+    assert {uri for (uri,) in event_keys(lake, "source_uri")} == {str(base / "a.json.gz")}
+    again = run(lake, base)
+    assert (again.files_unchanged, again.records_read) == (1, 0)
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    result = CliRunner().invoke(app, ["sessions", "--lake", str(lake), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    # and from the tables analyze materialized in the lake
+    assert CliRunner().invoke(app, ["analyze", "--lake", str(lake)]).exit_code == 0
+    reused = CliRunner().invoke(app, ["sessions", "--lake", str(lake), "--format", "csv"])
+    assert reused.exit_code == 0 and reused.stdout == result.stdout
+    quarantine = CliRunner().invoke(app, ["quarantine", "--lake", str(lake)])
+    assert quarantine.exit_code == 0, quarantine.output
+
+
 @pytest.mark.parametrize(
     ("name", "gzipped"),
     [

@@ -8,13 +8,13 @@
 -- them, never across files. Values past a file's counted lines (a line holding two values) are
 -- numbered on after its last line (of the slice, for a slice of a large export).
 -- DuckDB-only (runs at ingest, not in the portable analysis layer).
--- params: $files (local paths), $max_object_size (bytes: the longest line), $line_numbers (the
--- value lines of every file, one list after the other in $files order), $line_offsets and
--- $line_counts (per file of $files: where its lines start in $line_numbers, 0-based, and how
--- many there are)
+-- params: $files (local paths as globs that match only themselves), $names (the same paths as
+-- they are), $max_object_size (bytes: the longest line), $line_numbers (the value lines of every
+-- file, one list after the other in $files order), $line_offsets and $line_counts (per file of
+-- $files: where its lines start in $line_numbers, 0-based, and how many there are)
 with file_lines as (
     select
-        unnest($files) as filename,
+        unnest(cast($names as varchar[])) as filename,
         unnest(cast($line_offsets as bigint[])) as line_offset,
         unnest(cast($line_counts as bigint[])) as line_count
 ),

@@ -3,7 +3,7 @@
 -- The one parallel scan of a batch's delivery files, bare arrays, LookupEvents pages and
 -- EventBridge envelopes (a file is one document; `stg_raw_records` splits it into records).
 -- DuckDB-only (runs at ingest, not in the portable analysis layer).
--- params: $files (local paths), $max_object_size (bytes: the largest document)
+-- params: $files (local paths as globs that match only themselves), $max_object_size (bytes: the largest document)
 select
     filename,
     json as doc,
