@@ -93,7 +93,7 @@ def main() -> None:
             ).fetchall(),
         )
 
-    sql = batch.staging_sql("ingest/stg_documents")
+    sql = batch.staging_sql(queries.body("ingest/stg_documents"))
     timed(
         "stage: CREATE TEMP TABLE staged (stg_raw_records + stg_events)",
         lambda: con.execute(

@@ -106,7 +106,7 @@ def _stage_files(
     params |= {"files": [lakefs.glob_escape(p) for p in files], "mark": slices.MARK}
     if lines is None:
         params["max_object_size"] = _max_object_size(files)
-        scan = "ingest/stg_documents"
+        documents = queries.body("ingest/stg_documents")
     else:
         counts = [len(lines[p].numbers) for p in files]
         params |= {
@@ -116,13 +116,15 @@ def _stage_files(
             "line_counts": counts,
             "names": files,
         }
-        scan = "ingest/stg_document_lines"
-    con.execute(verb + staging_sql(scan), params)
+        documents = queries.compose(
+            "ingest/stg_documents", "read_values", "ingest/stg_document_lines"
+        )
+    con.execute(verb + staging_sql(documents), params)
 
 
-def staging_sql(scan: str) -> str:
-    """Staging from one scan: its documents split into values (`stg_raw_records`), typed."""
-    raw_records = queries.with_cte(queries.body(scan), "documents", "ingest/stg_raw_records")
+def staging_sql(documents: str) -> str:
+    """Staging from the `documents` query: split into values (`stg_raw_records`), typed."""
+    raw_records = queries.with_cte(documents, "documents", "ingest/stg_raw_records")
     return queries.with_cte(raw_records, "raw_records", "ingest/stg_events")
 
 

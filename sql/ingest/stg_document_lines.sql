@@ -1,17 +1,17 @@
 -- name: stg_document_lines
 -- grain: one row per JSON value of a batch of multi-document files (NDJSON), with its line
--- The scan of a batch's NDJSON files (CloudWatch Logs, CloudTrail Lake exports, the slices of a
--- large one), all in one statement (one statement per file cost about 0.1 s each). A value's
+-- Numbers the values of a batch's NDJSON files (CloudWatch Logs, CloudTrail Lake exports, the
+-- slices of a large one), all in one statement (a statement per file cost 0.1 s each). A value's
 -- `doc_index` is its 0-based line in its own file (blank lines count): the n-th value a file
 -- yields is on the n-th of its value lines, which the caller counted (pipeline/slices.py). The
 -- files are read side by side, so values are numbered per file in the order that file yielded
 -- them, never across files. Values past a file's counted lines (a line holding two values) are
 -- numbered on after its last line (of the slice, for a slice of a large export).
 -- DuckDB-only (runs at ingest, not in the portable analysis layer).
--- params: $files (local paths as globs that match only themselves), $names (the same paths as
--- they are), $max_object_size (bytes: the longest line), $line_numbers (the value lines of every
--- file, one list after the other in $files order), $line_offsets and $line_counts (per file of
--- $files: where its lines start in $line_numbers, 0-based, and how many there are)
+-- reads: read_values (stg_documents over the same files)
+-- params: $names (the files' paths as they are), $line_numbers (the value lines of every
+-- file, one list after the other in $names order), $line_offsets and $line_counts (per file of
+-- $names: where its lines start in $line_numbers, 0-based, and how many there are)
 with file_lines as (
     select
         unnest(cast($names as varchar[])) as filename,
@@ -22,16 +22,9 @@ with file_lines as (
 scanned as (
     select
         filename,
-        json as doc,
+        doc,
         row_number() over (partition by filename order by ordinality) as value_number
-    from read_json_objects(
-        $files,
-        format = 'unstructured',
-        filename = true,
-        -- a folder named like json=1 or filename=x is part of the path, not a column
-        hive_partitioning = false,
-        maximum_object_size = $max_object_size
-    ) with ordinality
+    from read_values
 )
 
 select
