@@ -20,11 +20,22 @@ with file_lines as (
 ),
 
 scanned as (
+    -- files read side by side: number each file's values in the order it yielded them
     select
         filename,
         doc,
         row_number() over (partition by filename order by ordinality) as value_number
     from read_values
+    where len($names) > 1
+    union all
+    -- one file (a large export's slice): its ordinality is that order, and the window, which
+    -- holds every value, is not needed
+    select
+        filename,
+        doc,
+        ordinality as value_number
+    from read_values
+    where len($names) = 1
 )
 
 select
