@@ -11,7 +11,8 @@ import re
 from typing import Final
 
 DAY_FORMS: Final = "YYYY-MM-DD, today, yesterday or Nd (N days before today), in UTC"
-_AGO_RE: Final = re.compile(r"^(\d{1,5})d$")
+_AGO_RE: Final = re.compile(r"^([0-9]{1,5})d$")  # ASCII: \d takes other scripts' digits
+_DATE_RE: Final = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # strptime also takes 2026-1-5
 
 
 class NotADay(ValueError):
@@ -33,8 +34,9 @@ def parse_day(text: str, *, today: dt.date | None = None) -> dt.date:
         return base - dt.timedelta(days=1)
     if match := _AGO_RE.match(value):
         return base - dt.timedelta(days=int(match.group(1)))
-    try:
-        return dt.datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=dt.UTC).date()
-    except ValueError:
-        pass
+    if _DATE_RE.match(value):
+        try:
+            return dt.datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=dt.UTC).date()
+        except ValueError:
+            pass
     raise NotADay(f"{text!r} is not a day: write {DAY_FORMS}")

@@ -37,6 +37,9 @@ NOT_DAYS = [
     "3 d",
     "2w",
     "123456d",
+    "2026-1-5",  # strptime alone takes it
+    "\u0663d",  # an Arabic-Indic three: \d alone takes it
+    "\uff13d",  # a fullwidth three
 ]
 
 
