@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import shutil
-import sys
 from pathlib import Path
 
 import orjson
 
 from bench import corpus
 from bench.corpus import CACHE
-from bench.run import MEMORY_HEADERS, measure, memory_cells, print_table
+from bench.run import ingest_memory, report_memory
 
 ROOT = CACHE / "big-export"
 SEED = 7
@@ -52,16 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[list[str]] = []
     for records in (int(float(n)) for n in args.records.split(",")):
         export = write_export(records)
-        lake = ROOT / f"lake-{records}"
-        shutil.rmtree(lake, ignore_errors=True)
-        command = [sys.executable, "-m", "pipeline", "ingest", str(export), "--lake", str(lake)]
-        sample = measure([*command, "--quiet"])
-        size = f"{export.stat().st_size / 1e6:,.0f}"
-        rows.append([f"{records:,}", size, *memory_cells(sample)])
-        shutil.rmtree(lake, ignore_errors=True)
-    headers = ["records", "file MB", *MEMORY_HEADERS]
-    print_table("sts-audit ingest memory by size of one NDJSON export", headers, rows)
-    return 0 if all(r[-1] == "PASS" for r in rows) else 1
+        [cells] = ingest_memory(export, ROOT / f"lake-{records}")
+        rows.append([f"{records:,}", f"{export.stat().st_size / 1e6:,.0f}", *cells])
+    return report_memory(
+        "sts-audit ingest memory by size of one NDJSON export", ["records", "file MB"], rows
+    )
 
 
 if __name__ == "__main__":

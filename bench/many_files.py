@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 from pathlib import Path
 
 from bench.corpus import CACHE
-from bench.run import MEMORY_HEADERS, measure, memory_cells, print_table
+from bench.run import ingest_memory, report_memory
 
 ROOT = CACHE / "many-files"
 ACCOUNTS = [f"1111222233{i:02d}" for i in range(20)]
@@ -62,17 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows: list[list[str]] = []
     for files in (int(float(n)) for n in args.files.split(",")):
-        archive = lay_out(files)
-        lake = ROOT / f"lake-{files}"
-        shutil.rmtree(lake, ignore_errors=True)
-        command = [sys.executable, "-m", "pipeline", "ingest", str(archive), "--lake", str(lake)]
-        for run in ("first run", "rerun, nothing new"):
-            sample = measure([*command, "--quiet"])
-            rows.append([f"{files:,}", run, *memory_cells(sample)])
-        shutil.rmtree(lake, ignore_errors=True)
-    headers = ["files", "run", *MEMORY_HEADERS]
-    print_table("sts-audit ingest memory by number of files", headers, rows)
-    return 0 if all(r[-1] == "PASS" for r in rows) else 1
+        runs = ingest_memory(lay_out(files), ROOT / f"lake-{files}", runs=2)
+        for run, cells in zip(("first run", "rerun, nothing new"), runs, strict=True):
+            rows.append([f"{files:,}", run, *cells])
+    return report_memory("sts-audit ingest memory by number of files", ["files", "run"], rows)
 
 
 if __name__ == "__main__":

@@ -64,6 +64,22 @@ TIME_BIN = shutil.which("time", path="/usr/bin:/bin")
 MEMORY_HEADERS = ["wall s", "CPU s", "peak RSS MiB", "target", "result"]
 
 
+def ingest_memory(source: Path, lake: Path, runs: int = 1) -> list[list[str]]:
+    """`sts-audit ingest SOURCE` into a fresh `lake`, `runs` times in a row (the later ones
+    reruns), as MEMORY_HEADERS cells each; the lake is removed afterwards."""
+    shutil.rmtree(lake, ignore_errors=True)
+    command = [sys.executable, "-m", "pipeline", "ingest", str(source), "--lake", str(lake)]
+    cells = [memory_cells(measure([*command, "--quiet"])) for _ in range(runs)]
+    shutil.rmtree(lake, ignore_errors=True)
+    return cells
+
+
+def report_memory(title: str, headers: list[str], rows: list[list[str]]) -> int:
+    """Print an ingest-memory table (`headers`, then MEMORY_HEADERS); 0 when every row passes."""
+    print_table(title, [*headers, *MEMORY_HEADERS], rows)
+    return 0 if all(r[-1] == "PASS" for r in rows) else 1
+
+
 def memory_cells(sample: Sample) -> list[str]:
     """One ingest run against the 1 GiB peak-memory target, as MEMORY_HEADERS cells."""
     ok = sample.returncode == 0 and sample.rss_bytes < GIB
