@@ -70,6 +70,27 @@ signins as (
     where duplicate_rank = 1
 ),
 
+-- Time-window joins match on equal keys first: the time bucket (minute or day) of one side
+-- against each bucket the other side's window can reach. On the principal or the account and
+-- role alone they compared every pair of one key: 20 days of a large organization gave 120M
+-- candidate pairs for Identity Center and 30M for console federation, growing with the square
+-- of the days analyzed. Each pair is still found once: its time falls in one bucket only.
+minute_offsets as (
+    select minutes from (values (-1), (0), (1)) as o (minutes)
+),
+
+-- a SwitchRole, once for each minute its +-10 s window can reach
+switch_minutes as (
+    select
+        g.event_id,
+        g.event_time,
+        g.user_arn,
+        date_trunc('minute', g.event_time) + o.minutes * interval '1' minute as bucket
+    from signins as g
+    cross join minute_offsets as o
+    where g.event_name = 'SwitchRole'
+),
+
 -- the STS call behind a role-session sign-in: same session ARN within a few seconds
 signin_sts_candidates as (
     select
@@ -83,12 +104,12 @@ signin_sts_candidates as (
             partition by i.issue_event_id
             order by abs(date_diff('second', i.issue_time, g.event_time)), g.event_id
         ) as rank_for_issue
-    from signins as g
+    from switch_minutes as g
     inner join int_sts_issuances as i
         on i.principal_arn = g.user_arn
+        and date_trunc('minute', i.issue_time) = g.bucket
         and i.issue_time >= g.event_time - interval '10' second
         and i.issue_time <= g.event_time + interval '10' second
-    where g.event_name = 'SwitchRole'
 ),
 
 signin_sts as (
@@ -100,19 +121,78 @@ signin_sts as (
 -- a console sign-in with role credentials (SAML console federation, SamlProviderArn): not a
 -- session of its own but a sign-in event of the STS session it used (the latest one issued
 -- before it for the same session ARN and still valid)
-federated_console as (
+console_signins as (
+    select
+        event_id,
+        event_time,
+        user_arn,
+        date_trunc('day', event_time) as day
+    from signins
+    where event_name = 'ConsoleLogin' and user_type in ('AssumedRole', 'FederatedUser')
+),
+
+-- the days an issuance can serve such a sign-in on, from its issue time (less the 10 s a
+-- sign-in may precede the call by) to its expiration: at most three for the longest STS
+-- lifetime (36 hours); one that claims more is matched below without buckets
+console_issuance_days as (
     select
         i.issue_event_id,
-        g.event_id as signin_event_id,
-        row_number() over (
-            partition by g.event_id order by i.issue_time desc, i.issue_event_id
-        ) as signin_rank
-    from signins as g
-    inner join int_sts_issuances as i
+        i.principal_arn,
+        i.issue_time,
+        i.expiration,
+        date_trunc('day', i.issue_time - interval '10' second) + o.days * interval '1' day as day
+    from int_sts_issuances as i
+    cross join (values (0), (1), (2)) as o (days)
+    where i.principal_arn in (select user_arn from console_signins)
+      and date_trunc('day', i.issue_time - interval '10' second) + o.days * interval '1' day
+          <= i.expiration
+),
+
+console_issuances_long as (
+    select
+        issue_event_id,
+        principal_arn,
+        issue_time,
+        expiration
+    from int_sts_issuances
+    where principal_arn in (select user_arn from console_signins)
+      and expiration
+          >= date_trunc('day', issue_time - interval '10' second) + interval '3' day
+),
+
+federated_console_pairs as (
+    select
+        i.issue_event_id,
+        i.issue_time,
+        g.event_id as signin_event_id
+    from console_signins as g
+    inner join console_issuance_days as i
+        on i.principal_arn = g.user_arn
+        and i.day = g.day
+        and i.issue_time <= g.event_time + interval '10' second
+        and i.expiration >= g.event_time
+    union all
+    -- a signin day past the third is reached only by these
+    select
+        i.issue_event_id,
+        i.issue_time,
+        g.event_id as signin_event_id
+    from console_signins as g
+    inner join console_issuances_long as i
         on i.principal_arn = g.user_arn
         and i.issue_time <= g.event_time + interval '10' second
         and i.expiration >= g.event_time
-    where g.event_name = 'ConsoleLogin' and g.user_type in ('AssumedRole', 'FederatedUser')
+        and g.day >= date_trunc('day', i.issue_time - interval '10' second) + interval '3' day
+),
+
+federated_console as (
+    select
+        issue_event_id,
+        signin_event_id,
+        row_number() over (
+            partition by signin_event_id order by issue_time desc, issue_event_id
+        ) as signin_rank
+    from federated_console_pairs
 ),
 
 federated_console_first as (
@@ -139,6 +219,19 @@ sso_grants as (
       and on_behalf_of_user_id is not null
 ),
 
+-- an Identity Center issuance, once for each minute its +-60 s window can reach
+idc_minutes as (
+    select
+        i.issue_event_id,
+        i.issue_time,
+        i.target_account,
+        regexp_extract(i.role_arn, 'AWSReservedSSO_(.+)_[0-9a-f]+$', 1) as sso_role_name,
+        date_trunc('minute', i.issue_time) + o.minutes * interval '1' minute as bucket
+    from int_sts_issuances as i
+    cross join minute_offsets as o
+    where i.kind = 'IdentityCenter'
+),
+
 idc_pairs as (
     select
         i.issue_event_id,
@@ -149,13 +242,13 @@ idc_pairs as (
             partition by i.issue_event_id
             order by abs(date_diff('second', s.event_time, i.issue_time)), s.event_id
         ) as pair_rank
-    from int_sts_issuances as i
+    from idc_minutes as i
     inner join sso_grants as s
         on s.sso_account_id = i.target_account
-        and s.sso_role_name = regexp_extract(i.role_arn, 'AWSReservedSSO_(.+)_[0-9a-f]+$', 1)
+        and s.sso_role_name = i.sso_role_name
+        and date_trunc('minute', s.event_time) = i.bucket
         and s.event_time >= i.issue_time - interval '60' second
         and s.event_time <= i.issue_time + interval '60' second
-    where i.kind = 'IdentityCenter'
 ),
 
 -- Cognito GetCredentialsForIdentity sessions whose ARN the issuance did not log, and what the
