@@ -85,13 +85,16 @@ copy_picks as (
     group by logical_event_id
 ),
 
--- a record redelivered with other content keeps its eventID: one record per eventID
-record_picks as (
+-- a record redelivered with other content keeps its eventID (a conflict): one record per
+-- eventID, the least record_hash. Only eventIDs with several records are kept, so the join
+-- below builds on a handful of rows instead of every issuance.
+conflicts as (
     select
         event_id,
         min(record_hash) as record_hash
     from issuing
     group by event_id
+    having count(*) > 1
 ),
 
 -- the role owner's copy: another eventID of the same call
@@ -151,8 +154,9 @@ primary_copy as (
         i.cognito_identity_id
     from issuing as i
     inner join copy_picks as c on c.primary_event_id = i.event_id
-    inner join record_picks as r on r.event_id = i.event_id and r.record_hash = i.record_hash
+    left join conflicts as r on r.event_id = i.event_id
     left join owner_copies as o on o.logical_event_id = c.logical_event_id
+    where r.event_id is null or r.record_hash = i.record_hash
 ),
 
 classified as (
