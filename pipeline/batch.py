@@ -25,6 +25,7 @@ import orjson
 
 from pipeline import lake as lakefs
 from pipeline import lakewriter, manifest, queries, slices, sources
+from pipeline.errors import LakeError
 from pipeline.ingest import GZIP_MAGIC, Batch, IngestSummary, uncompressed_size_cached
 from pipeline.schema import EVENT_COLUMN_NAMES
 
@@ -131,7 +132,7 @@ def staging_sql(documents: str) -> str:
 _NO_RAW_RECORDS = (
     "select cast(null as varchar) as filename, cast(null as varchar) as shape,"
     " cast(null as varchar) as raw_text, cast(null as varchar) as read_problem,"
-    " cast(null as bigint) as position where false"
+    " cast(null as bigint) as line, cast(null as bigint) as position where false"
 )
 
 
@@ -353,7 +354,13 @@ def _stage_and_write(
 
     staged_dir = lakewriter.staging_dir(lake, name)
     if stored:
-        _write_partitions(con, staged_dir / lakefs.EVENTS_DIR, name)
+        written = _write_partitions(con, staged_dir / lakefs.EVENTS_DIR, name)
+        if written != stored:
+            # the summary's counts would not describe the lake: stop before it is committed
+            raise LakeError(
+                f"batch {name}: wrote {written} rows for {stored} new records",
+                fix="nothing was committed; report this with the input files of the batch",
+            )
     # a slice that cannot be read is quarantined under the object, naming its lines
     bad = {p: f"{known[p].describe()}: {why}" if p in known else why for p, why in bad.items()}
     quarantine_rows = _quarantine_rows(con, bad, run_id)
@@ -522,17 +529,25 @@ def _batch_accounts(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-def _write_partitions(con: duckdb.DuckDBPyConnection, target: Path, batch_name: str) -> None:
-    """Write the batch's new rows as one Parquet file per (event_date, recipient_account_id).
+# The staged rows `fresh` keeps: a value of a file is told apart by its line (NDJSON; NULL for a
+# file that is one document) and its position in that line's or file's document.
+_FRESH_ROWS = (
+    "SEMI JOIN fresh AS f ON s.source_uri = f.source_uri"
+    " AND s.source_line IS NOT DISTINCT FROM f.source_line"
+    " AND s.source_position = f.source_position AND s.record_hash = f.record_hash"
+)
+
+
+def _write_partitions(con: duckdb.DuckDBPyConnection, target: Path, batch_name: str) -> int:
+    """Write the batch's new rows as one Parquet file per (event_date, recipient_account_id);
+    return the number of rows written.
 
     One single-file COPY per partition costs about half of DuckDB's PARTITION_BY writer here
     (bench/LIMITS.md). Each COPY reads `staged` itself, filtered to its partition and to the
     fresh rows: copying the fresh rows into a sorted table first cost as much as the writes.
     """
     partitions = con.execute(
-        "SELECT DISTINCT event_date, recipient_account_id FROM staged AS s"
-        " SEMI JOIN fresh AS f ON s.source_uri = f.source_uri"
-        " AND s.source_position = f.source_position AND s.record_hash = f.record_hash"
+        f"SELECT DISTINCT event_date, recipient_account_id FROM staged AS s {_FRESH_ROWS}"
         " ORDER BY 1, 2"
     ).fetchall()
     data_columns = ", ".join(f"s.{c}" for c in EVENT_COLUMN_NAMES)
@@ -546,17 +561,18 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, target: Path, batch_name: 
         folder.mkdir(parents=True, exist_ok=True)
         jobs.append((event_date, account, str(folder / f"part-{batch_name}-0.parquet")))
 
-    def write(cursor: duckdb.DuckDBPyConnection, mine: list[tuple[object, str, str]]) -> None:
+    def write(cursor: duckdb.DuckDBPyConnection, mine: list[tuple[object, str, str]]) -> int:
+        rows = 0
         for event_date, account, path in mine:
-            cursor.execute(
-                f"COPY (SELECT {data_columns} FROM staged AS s"
-                " SEMI JOIN fresh AS f ON s.source_uri = f.source_uri"
-                " AND s.source_position = f.source_position AND s.record_hash = f.record_hash"
+            row = cursor.execute(
+                f"COPY (SELECT {data_columns} FROM staged AS s {_FRESH_ROWS}"
                 " WHERE s.event_date = $event_date AND s.recipient_account_id = $account)"
                 f" TO {lakefs.sql_literal(path)} (FORMAT parquet, COMPRESSION zstd,"
                 " COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 122880)",
                 {"event_date": event_date, "account": account},
-            )
+            ).fetchone()
+            rows += int(row[0]) if row else 0
+        return rows
 
     # A partition of a batch is smaller than a row group, so each COPY runs on one thread:
     # write WRITERS partitions side by side, each from its own cursor.
@@ -564,10 +580,10 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, target: Path, batch_name: 
     cursors = [con.cursor() for _ in shares]
     try:
         with ThreadPoolExecutor(max_workers=len(shares) or 1) as pool:
-            for done in [
+            futures = [
                 pool.submit(write, c, share) for c, share in zip(cursors, shares, strict=True)
-            ]:
-                done.result()
+            ]
+            return sum(done.result() for done in futures)
     finally:
         for cursor in cursors:
             cursor.close()

@@ -150,10 +150,18 @@ def attach_quarantine(con: duckdb.DuckDBPyConnection, lake: Path) -> bool:
     if not files:
         return False
     glob = sql_literal(glob_escape(str(lake / QUARANTINE_DIR)) + "/*/*.parquet")
-    con.execute(
-        f"CREATE OR REPLACE VIEW quarantine AS SELECT * FROM read_parquet({glob}, "
-        "hive_partitioning = true, hive_types = {'ingest_run': VARCHAR}, union_by_name = true)"
+    scan = (
+        f"read_parquet({glob}, hive_partitioning = true, hive_types = {{'ingest_run': VARCHAR}},"
+        " union_by_name = true)"
     )
+    con.execute(f"CREATE OR REPLACE VIEW quarantine AS SELECT * FROM {scan}")
+    # quarantine files written before `source_line` existed lack it
+    columns = {str(c[0]).lower() for c in con.execute("DESCRIBE quarantine").fetchall()}
+    if "source_line" not in columns:
+        con.execute(
+            "CREATE OR REPLACE VIEW quarantine AS"
+            f" SELECT *, CAST(NULL AS INTEGER) AS source_line FROM {scan}"
+        )
     return True
 
 

@@ -126,7 +126,16 @@ EVENT_COLUMNS: Final[tuple[tuple[str, str, str], ...]] = (
     ("raw", "VARCHAR", "the whole record, minified JSON, sessionToken replaced by a salted hash"),
     # provenance
     ("source_uri", "VARCHAR", "the file or S3 object the record came from"),
-    ("source_position", "INTEGER", "the record's 0-based position in that file"),
+    (
+        "source_position",
+        "INTEGER",
+        "the record's 0-based index in its document (Records, array), or its NDJSON line",
+    ),
+    (
+        "source_line",
+        "INTEGER",
+        "0-based line of an NDJSON file the record is on; NULL for a one-document file",
+    ),
     ("ingest_run", "VARCHAR", "id of the ingest run that stored the record"),
 )
 

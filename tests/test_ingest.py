@@ -201,6 +201,43 @@ def test_gzipped_ndjson_positions_are_line_numbers(lake: Path, tmp_path: Path) -
     assert sorted(p for (p,) in rows(lake, "select source_position from events")) == [0, 2]
 
 
+def test_delivery_documents_concatenated_one_a_line_are_told_apart_by_line(
+    lake: Path, tmp_path: Path
+) -> None:
+    # `zcat */*.json.gz > all.ndjson`: each line a {"Records": [...]} document, a redelivered
+    # file's records again on a later line. Positions repeat from line to line; a record is its
+    # (line, position), and each event is stored once.
+    recs = records(3)
+    bad = copy.deepcopy(recs[2])
+    bad["eventTime"] = "yesterday"
+    lines = [{"Records": recs[:2]}, {"Records": [recs[2], bad]}, {"Records": recs[:2]}]
+    src = write_bytes(
+        tmp_path / "all.ndjson", "".join(json.dumps(doc) + "\n" for doc in lines).encode()
+    )
+
+    summary = run(lake, src)
+
+    assert (summary.records_read, summary.records_stored) == (6, 3)
+    assert (summary.records_duplicate, summary.records_rejected) == (2, 1)
+    got = rows(lake, "select event_id, source_line, source_position from events order by 2, 3")
+    assert got == [
+        (recs[0]["eventID"], 0, 0),
+        (recs[1]["eventID"], 0, 1),
+        (recs[2]["eventID"], 1, 0),
+    ]
+    assert [(q["source_line"], q["source_position"]) for q in quarantine_rows(lake)] == [(1, 1)]
+
+
+def test_a_file_that_is_one_document_has_no_line(lake: Path, tmp_path: Path) -> None:
+    recs = records(2)
+    src = write_bytes(tmp_path / "x.json", json.dumps({"Records": recs}).encode())
+    run(lake, src)
+    assert rows(lake, "select source_line, source_position from events order by 2") == [
+        (None, 0),
+        (None, 1),
+    ]
+
+
 @pytest.mark.parametrize("odd_line", [False, True], ids=["lines", "two-values-on-a-line"])
 def test_many_ndjson_files_in_one_batch_are_numbered_as_each_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, odd_line: bool
@@ -1018,7 +1055,14 @@ def test_real_samples_ingest_with_every_record_accounted_for(lake: Path) -> None
     quarantined = quarantine_rows(lake)
     assert len(quarantined) == summary.records_rejected
     for row in quarantined:
-        assert set(row) == {"source_uri", "source_position", "reason", "raw", "ingest_run"}
+        assert set(row) == {
+            "source_uri",
+            "source_position",
+            "source_line",
+            "reason",
+            "raw",
+            "ingest_run",
+        }
         assert row["reason"] and row["source_uri"].startswith(str(REAL.resolve()))
         assert row["source_position"] is not None and row["raw"]
         assert row["ingest_run"] == summary.run_id
@@ -1203,6 +1247,29 @@ def test_bad_files_and_records_are_quarantined_and_the_run_continues(
     # the manifest remembers the quarantined files, so a rerun does not retry them
     rerun = run(lake, src)
     assert rerun.files_unchanged == 5 and rerun.records_read == 0
+
+
+def test_quarantine_written_before_source_line_existed_still_lists(tmp_path: Path) -> None:
+    # a lake whose quarantine files predate the `source_line` column
+    folder = tmp_path / "lake" / "quarantine" / "ingest_run=20260101T000000-abcdef"
+    folder.mkdir(parents=True)
+    pq.write_table(
+        pa.table(
+            {
+                "source_uri": ["/data/x.json"],
+                "source_position": pa.array([3], pa.int32()),
+                "reason": ["no eventTime: the record cannot be placed in time"],
+                "raw": ["{}"],
+            }
+        ),
+        folder / "part-b00000.parquet",
+    )
+    (row,) = batch_mod.quarantined(tmp_path / "lake")
+    assert (row["source_uri"], row["source_line"], row["source_position"]) == (
+        "/data/x.json",
+        None,
+        3,
+    )
 
 
 def test_a_batch_of_only_unreadable_files_is_quarantined(

@@ -5,8 +5,9 @@
 select
     ingest_run,
     source_uri,
+    source_line,
     source_position,
     reason,
     left(raw, 200) as raw_preview
 from quarantine
-order by ingest_run desc, source_uri, source_position nulls first
+order by ingest_run desc, source_uri, source_line nulls first, source_position nulls first

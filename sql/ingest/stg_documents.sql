@@ -3,15 +3,15 @@
 -- files, a line's value for NDJSON)
 -- The scan of a batch's files: one parallel read of its delivery files, bare arrays, LookupEvents
 -- pages and EventBridge envelopes (a file is one document; `stg_raw_records` splits it into
--- records), and the read of its NDJSON files, whose values `stg_document_lines` numbers by line
--- from `ordinality`.
+-- records; `doc_index` is NULL: a file that is one document has no line), and the read of its
+-- NDJSON files, whose values `stg_document_lines` numbers by line from `ordinality`.
 -- DuckDB-only (runs at ingest, not in the portable analysis layer).
 -- params: $files (local paths as globs that match only themselves), $max_object_size (bytes: the
 -- largest document, or the longest line)
 select
     filename,
     json as doc,
-    0 as doc_index,
+    cast(null as bigint) as doc_index,
     ordinality
 from read_json_objects(
     $files,

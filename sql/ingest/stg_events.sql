@@ -10,6 +10,7 @@ with sources as (
     select
         r.filename,
         r.shape,
+        r.line,
         r.position,
         r.raw_text,
         r.read_problem,
@@ -276,6 +277,7 @@ select
     raw,
     source_uri,
     cast(position as integer) as source_position,
+    cast(line as integer) as source_line,
     $run as ingest_run,
     cast(parsed_event_time as date) as event_date,
     -- a partition folder name: only a safe token (an account ID, or 'unknown'/'invalid');

@@ -1,5 +1,6 @@
 -- name: stg_fresh_events
--- grain: one row per stored-to-be record of the batch: (source_uri, source_position) of each
+-- grain: one row per stored-to-be record of the batch: (source_uri, source_line,
+-- source_position) of each
 -- (event_id, record_hash) that the lake does not hold yet, first copy in source order
 -- The same event delivered twice (redelivery, org trail plus account trail, a file ingested
 -- twice) has the same eventID and the same content: keep the first copy in source order.
@@ -11,9 +12,11 @@ with candidates as (
         event_id,
         record_hash,
         source_uri,
+        source_line,
         source_position,
         row_number() over (
-            partition by event_id, record_hash order by source_uri, source_position
+            partition by event_id, record_hash
+            order by source_uri, source_line nulls first, source_position
         ) as copy_rank
     from staged
     where reject_reason is null
@@ -21,6 +24,7 @@ with candidates as (
 
 select
     c.source_uri,
+    c.source_line,
     c.source_position,
     c.event_id,
     c.record_hash

@@ -5,6 +5,7 @@
 select
     source_uri,
     source_position,
+    source_line,
     reject_reason as reason,
     raw,
     ingest_run
@@ -16,6 +17,7 @@ union all
 select
     f.source_uri,
     cast(null as integer) as source_position,
+    cast(null as integer) as source_line,
     b.reason,
     cast(null as varchar) as raw,
     $run as ingest_run

@@ -7,6 +7,7 @@
 select
     cast($uri as varchar) as source_uri,
     cast(null as integer) as source_position,
+    cast(null as integer) as source_line,
     cast($reason as varchar) as reason,
     cast(null as varchar) as raw,
     cast($run as varchar) as ingest_run

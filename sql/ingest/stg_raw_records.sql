@@ -57,8 +57,15 @@ select
     shape,
     unnest(values_in_doc) as raw_text,
     read_problem,
+    -- the 0-based line of a multi-document (NDJSON) file the value's document is on; NULL for a
+    -- file that is one document
+    doc_index as line,
+    -- the value's 0-based index in its document (Records, a bare array, LookupEvents); for a
+    -- document that is itself the record, its line (0 for a file that is one record). Several
+    -- records on one line (delivery documents concatenated into NDJSON) share the line, so
+    -- (line, position) is what tells any two values of a file apart
     case
         when shape in ('records', 'array', 'lookup_events') then generate_subscripts(values_in_doc, 1) - 1
-        else doc_index
+        else coalesce(doc_index, 0)
     end as position
 from items
