@@ -126,8 +126,10 @@ def attach_events(
             f"hive_types = {{{hive_types}}}, union_by_name = true)"
         )
         con.execute(f"CREATE OR REPLACE VIEW events AS SELECT * FROM {scan}")
-        # union_by_name fills a column some files lack; a lake written before a column was
-        # added (e.g. cognito_identity_id) lacks it in every file: add it as NULL
+        # The view names the lake's columns. union_by_name fills a column some files lack; a
+        # lake written before a column was added (e.g. cognito_identity_id) lacks it in every
+        # file: it reads as NULL. A folder above the lake named like a Hive partition
+        # (`/data/year=2026/lake`) would add a column of its own: it is left out.
         present = {
             str(name).lower()
             for (name,) in con.execute(
@@ -136,10 +138,12 @@ def attach_events(
                 "AND database_name = current_database()"
             ).fetchall()
         }
-        missing = [(n, t) for n, t, _ in EVENT_COLUMNS if n.lower() not in present]
-        if missing:
-            extra = ", ".join(f"CAST(NULL AS {typ}) AS {name}" for name, typ in missing)
-            con.execute(f"CREATE OR REPLACE VIEW events AS SELECT *, {extra} FROM {scan}")
+        columns = [
+            name if name.lower() in present else f"CAST(NULL AS {typ}) AS {name}"
+            for name, typ, _ in EVENT_COLUMNS
+        ]
+        columns += [name for name, _, _ in PARTITION_COLUMNS]
+        con.execute(f"CREATE OR REPLACE VIEW events AS SELECT {', '.join(columns)} FROM {scan}")
     else:
         con.execute(f"CREATE OR REPLACE VIEW events AS {_empty_events_select()}")
 

@@ -400,6 +400,19 @@ def test_a_folder_that_looks_like_a_hive_partition_is_only_a_folder(
     )
 
 
+def test_a_lake_under_a_folder_named_like_a_hive_partition_has_only_its_columns(
+    tmp_path: Path,
+) -> None:
+    from pipeline.schema import EVENT_COLUMN_NAMES, HIVE_TYPES
+
+    lake = tmp_path / "year=2026" / "lake"
+    write_delivery_file(tmp_path / "src" / "a.json", records(2), gz=False)
+    run(lake, tmp_path / "src")
+    con = lakefs.connect(lake)
+    names = [row[0] for row in con.execute("DESCRIBE events").fetchall()]
+    assert names == [*EVENT_COLUMN_NAMES, *HIVE_TYPES]
+
+
 def test_org_trail_folder_is_read_with_recipient_accounts(lake: Path, tmp_path: Path) -> None:
     root = tmp_path / "bucket"
     mine = records(3)
