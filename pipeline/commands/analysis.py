@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pipeline.commands.ingest import day_option
+from pipeline.commands.options import LakeOption, day_option
 from pipeline.config import check_account_id, load_config, resolve_lake
 from pipeline.days import DAY_FORMS
 from pipeline.render import Format, render
@@ -24,12 +24,6 @@ if TYPE_CHECKING:
 # `pipeline.analysis` (DuckDB, polars) is imported inside each command: `--help` and the other
 # commands start without it.
 
-LakeOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--lake", help="The lake folder (default: the config file's `lake`, else ./lake)."
-    ),
-]
 AccountOption = Annotated[
     str | None,
     typer.Option("--account", help="Only this 12-digit account (as caller or target)."),

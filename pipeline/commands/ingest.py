@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from pipeline.commands.options import LakeOption, day_option
 from pipeline.config import load_config, resolve_lake
-from pipeline.days import DAY_FORMS, NotADay, parse_day
+from pipeline.days import DAY_FORMS
 from pipeline.render import json_line, terminal_safe
 
 if TYPE_CHECKING:
@@ -18,22 +18,6 @@ if TYPE_CHECKING:
 
 # `pipeline.ingest` (DuckDB, pyarrow) is imported inside each command: `--help` and the other
 # commands start without it.
-
-LakeOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--lake", help="The lake folder (default: the config file's `lake`, else ./lake)."
-    ),
-]
-
-
-def day_option(text: str) -> dt.date:
-    """`--since`/`--until` values: a UTC day in any of `days.DAY_FORMS`."""
-    try:
-        return parse_day(text)
-    except NotADay as exc:
-        raise typer.BadParameter(str(exc)) from None
-
 
 # shared with `run`, which ingests the same way
 SinceOption = Annotated[

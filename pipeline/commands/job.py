@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from pipeline.commands.ingest import SinceOption, render_summary
+from pipeline.commands.options import LakeOption
 from pipeline.config import load_config, resolve_lake
 from pipeline.render import json_line
 
@@ -20,9 +21,7 @@ def run_command(
         ),
     ],
     *,
-    lake: Annotated[
-        Path | None, typer.Option("--lake", help="The lake folder (default: config, else ./lake).")
-    ] = None,
+    lake: LakeOption = None,
     config: Annotated[
         Path | None, typer.Option("--config", help="Config file (default: ./sts-audit.toml).")
     ] = None,
