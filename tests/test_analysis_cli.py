@@ -74,6 +74,24 @@ def test_since_until_and_principal(lake: Path) -> None:
 
 
 @pytest.mark.parametrize("command", ["sessions", "chains", "logins"])
+def test_principal_can_be_a_role_arn(lake: Path, command: str) -> None:
+    # "who got credentials for this role?": every session of the role, whatever its session name
+    every = _json_lines(runner.invoke(app, ["sessions", "--lake", str(lake), "-f", "json"]).stdout)
+    role = next(
+        str(r["role_arn"])
+        for r in every
+        if r["role_arn"] and (command != "logins" or r["origin_type"] == "IdentityCenter")
+    )
+    result = runner.invoke(app, [command, "--lake", str(lake), "--principal", role, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    want = {r["session_id"] for r in every if r["role_arn"] == role}
+    got = {r["session_id"] for r in _json_lines(result.stdout)}
+    assert got and got <= want
+    if command != "logins":  # logins lists only the federated entries among them
+        assert got == want
+
+
+@pytest.mark.parametrize("command", ["sessions", "chains", "logins"])
 def test_since_after_until_is_a_usage_error_naming_both(lake: Path, command: str) -> None:
     result = runner.invoke(
         app, [command, "--lake", str(lake), "--since", "2026-07-02", "--until", "2026-07-01"]

@@ -44,8 +44,8 @@ PrincipalOption = Annotated[
     str | None,
     typer.Option(
         "--principal",
-        help="A session or caller ARN, an origin id (user ARN, saml:..., oidc:..., idc:...) "
-        "or a session name.",
+        help="A session, role or caller ARN, an origin id (user ARN, saml:..., oidc:..., "
+        "idc:...) or a session name.",
     ),
 ]
 FormatOption = Annotated[

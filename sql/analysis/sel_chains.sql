@@ -29,6 +29,7 @@ where ($account is null or caller_account = $account or target_account = $accoun
   and (
       $principal is null
       or principal_arn = $principal
+      or role_arn = $principal
       or caller_arn = $principal
       or origin_id = $principal
       or session_name = $principal

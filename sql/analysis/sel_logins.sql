@@ -1,7 +1,7 @@
 -- name: sel_logins
 -- grain: one row per federated entry session (session_id), filtered
 -- `sts-audit logins`: SAML, OIDC, Cognito and Identity Center entries in [$since, $until)
--- into $account, for the $principal (origin id, subject, session name or session ARN).
+-- into $account, for the $principal (origin id, subject, session name, session ARN or role ARN).
 select
     session_id,
     kind,
@@ -35,5 +35,6 @@ where ($account is null or target_account = $account)
       or subject = $principal
       or session_name = $principal
       or principal_arn = $principal
+      or role_arn = $principal
   )
 order by issue_time, session_id

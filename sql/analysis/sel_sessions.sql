@@ -1,8 +1,8 @@
 -- name: sel_sessions
 -- grain: one row per credential issuance (session_id), filtered
 -- `sts-audit sessions`: sessions issued in [$since, $until) whose caller or target account is
--- $account and whose session ARN, caller ARN, origin id or session name is $principal (each
--- filter skipped when its parameter is null).
+-- $account and whose session ARN, role ARN, caller ARN, origin id or session name is $principal
+-- (each filter skipped when its parameter is null).
 select
     session_id,
     kind,
@@ -44,6 +44,7 @@ where ($account is null or caller_account = $account or target_account = $accoun
   and (
       $principal is null
       or principal_arn = $principal
+      or role_arn = $principal
       or caller_arn = $principal
       or origin_id = $principal
       or session_name = $principal
