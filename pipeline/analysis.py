@@ -389,19 +389,34 @@ def explain(
         if row.is_empty():
             break
         steps.append(row)
+        # the issuing call, its copies, sign-in and grant lie within a day of the session
+        issued = row["issue_time"][0]
+        ends = row["expiration"][0] or issued
+        days = {"first_day": _day(issued, -1), "last_day": _day(max(issued, ends), 1)}
         evidence.append(
-            _frame(con, "analysis/sel_explain_evidence", {"session_id": session_id}).with_columns(
-                pl.lit(session_id).alias("session_id")
-            )
+            _frame(
+                con, "analysis/sel_explain_evidence", {"session_id": session_id, **days}
+            ).with_columns(pl.lit(session_id).alias("session_id"))
         )
         parent = row["parent_session_id"][0]
         session_id = str(parent) if parent is not None else None
-    first = steps[0]["session_id"][0]
+    first = steps[0]
+    used = {
+        "first_day": _day(first["first_use"][0] or first["issue_time"][0], 0),
+        "last_day": _day(first["last_use"][0] or first["issue_time"][0], 0),
+    }
     return Explanation(
         chain=pl.concat(list(reversed(steps)), how="vertical_relaxed"),
         evidence=pl.concat(list(reversed(evidence)), how="vertical_relaxed"),
-        activity=_frame(con, "analysis/sel_explain_activity", {"session_id": first}),
+        activity=_frame(
+            con, "analysis/sel_explain_activity", {"session_id": first["session_id"][0], **used}
+        ),
     )
+
+
+def _day(moment: dt.datetime, shift: int) -> dt.date:
+    """The UTC day of `moment`, moved by `shift` days (the lake's `event_date` partition)."""
+    return (moment.astimezone(dt.UTC) + dt.timedelta(days=shift)).date()
 
 
 def require_rows(frame: pl.DataFrame, what: str) -> pl.DataFrame:

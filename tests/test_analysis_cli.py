@@ -148,6 +148,73 @@ def test_explain_a_key_shows_chain_evidence_and_activity(lake: Path) -> None:
     assert sections.count("activity") == 1  # EX#4 CreateUser
 
 
+def test_explain_reads_each_session_s_days_across_midnight(tmp_path: Path) -> None:
+    # explain reads only the lake's days around each session: a parent issued before midnight,
+    # its child the next morning, the child's calls on the two days after
+    from conftest import ACCOUNT, record, write_delivery_file
+
+    role = f"arn:aws:sts::{ACCOUNT}:assumed-role/example-role/example-session"
+    parent = record(eventTime="2026-11-01T23:59:59Z")
+    parent["responseElements"]["credentials"].update(
+        accessKeyId="ASIAPARENTEXAMPLE", expiration="Nov 2, 2026, 11:59:59 AM"
+    )
+    as_parent = {
+        "type": "AssumedRole",
+        "arn": role,
+        "accountId": ACCOUNT,
+        "accessKeyId": "ASIAPARENTEXAMPLE",
+        "sessionContext": {"attributes": {"creationDate": "2026-11-01T23:59:59Z"}},
+    }
+    child = record(eventTime="2026-11-02T10:00:00Z", userIdentity=as_parent)
+    child["responseElements"]["credentials"].update(
+        accessKeyId="ASIACHILDEXAMPLE", expiration="Nov 4, 2026, 10:00:00 PM"
+    )
+    child["responseElements"]["assumedRoleUser"]["arn"] = role.replace("example-session", "child")
+    child["requestParameters"]["roleSessionName"] = "child"
+    as_child = as_parent | {
+        "arn": role.replace("example-session", "child"),
+        "accessKeyId": "ASIACHILDEXAMPLE",
+        "sessionContext": {"attributes": {"creationDate": "2026-11-02T10:00:00Z"}},
+    }
+    calls = [
+        record(eventTime=t, eventName="GetCallerIdentity", userIdentity=as_child)
+        for t in ("2026-11-03T00:00:01Z", "2026-11-04T21:59:59Z")
+    ]
+    for call in calls:
+        call["responseElements"] = None
+    # a console sign-in with the parent's credentials, after midnight: evidence of the parent
+    login = record(
+        eventTime="2026-11-02T01:00:00Z",
+        eventSource="signin.amazonaws.com",
+        eventName="ConsoleLogin",
+        userIdentity={"type": "AssumedRole", "arn": role, "accountId": ACCOUNT},
+        requestParameters=None,
+        responseElements={"ConsoleLogin": "Success"},
+        additionalEventData={"MFAUsed": "No"},
+    )
+    later = record(eventTime="2026-11-20T10:00:00Z")  # another day of the lake
+    events = [parent, login, child, *calls, later]
+    write_delivery_file(tmp_path / "src" / "a.json", events, gz=False)
+    lake = tmp_path / "lake"
+    ingest([str(tmp_path / "src")], lake)
+
+    result = runner.invoke(app, ["explain", "ASIACHILDEXAMPLE", "--lake", str(lake), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    rows = _json_lines(result.stdout)
+    assert [r["session_id"] for r in rows if r["section"] == "chain"] == [
+        parent["eventID"],
+        child["eventID"],
+    ]
+    assert {r["event_id"] for r in rows if r["section"] == "evidence"} == {
+        parent["eventID"],
+        login["eventID"],
+        child["eventID"],
+    }
+    assert [r["event_id"] for r in rows if r["section"] == "activity"] == [
+        c["eventID"] for c in calls
+    ]
+
+
 def test_explain_table_names_the_origin_first(lake: Path) -> None:
     result = runner.invoke(app, ["explain", "ASIA3JUODO7WTIO2PI64", "--lake", str(lake)])
     assert result.exit_code == 0, result.output

@@ -1,7 +1,8 @@
 -- name: sel_explain_activity
 -- grain: one row per record attributed to session $session_id (event_id)
 -- What the session did, with the rule that attributed each call to it; the call's own details
--- (account, IP, error, key) are read back from the lake.
+-- (account, IP, error, key) are read back from the lake, from the partitions of the days
+-- between its first and last use ($first_day, $last_day) only.
 select distinct
     l.event_time,
     l.event_id,
@@ -16,4 +17,5 @@ select distinct
 from rpt_session_links as l
 inner join events as e on e.event_id = l.event_id and e.event_time = l.event_time
 where l.session_id = $session_id
+  and e.event_date between $first_day and $last_day
 order by l.event_time, l.event_id

@@ -1,7 +1,9 @@
 -- name: sel_explain_evidence
 -- grain: one row per event proving session $session_id (event_id)
 -- The records behind one session: its issuing call (both account copies), the sign-in event,
--- the Identity Center grant, read back from the lake.
+-- the Identity Center grant, read back from the lake. They all fall between $first_day and
+-- $last_day (the day before the session's issue and the day after its expiration): only those
+-- partitions of the lake are read.
 with wanted as (
     select issue_event_id as event_id, 'issuing call' as role
     from rpt_sessions where session_id = $session_id
@@ -35,4 +37,5 @@ select
     e.shared_event_id
 from wanted as w
 inner join events as e on e.event_id = w.event_id
+where e.event_date between $first_day and $last_day
 order by e.event_time, w.role, e.event_id
