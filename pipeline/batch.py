@@ -132,7 +132,8 @@ def staging_sql(documents: str) -> str:
 _NO_RAW_RECORDS = (
     "select cast(null as varchar) as filename, cast(null as varchar) as shape,"
     " cast(null as varchar) as raw_text, cast(null as varchar) as read_problem,"
-    " cast(null as bigint) as line, cast(null as bigint) as position where false"
+    " cast(null as bigint) as line, cast(null as bigint) as doc_number,"
+    " cast(null as bigint) as position where false"
 )
 
 
@@ -529,11 +530,11 @@ def _batch_accounts(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-# The staged rows `fresh` keeps: a value of a file is told apart by its line (NDJSON; NULL for a
-# file that is one document) and its position in that line's or file's document.
+# The staged rows `fresh` keeps: a value of a file is told apart by its document (its number in
+# the batch's scan: an NDJSON line, or one of several JSON documents written one after the
+# other) and its position in that document.
 _FRESH_ROWS = (
-    "SEMI JOIN fresh AS f ON s.source_uri = f.source_uri"
-    " AND s.source_line IS NOT DISTINCT FROM f.source_line"
+    "SEMI JOIN fresh AS f ON s.source_uri = f.source_uri AND s.staged_doc = f.staged_doc"
     " AND s.source_position = f.source_position AND s.record_hash = f.record_hash"
 )
 

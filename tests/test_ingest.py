@@ -228,6 +228,45 @@ def test_delivery_documents_concatenated_one_a_line_are_told_apart_by_line(
     assert [(q["source_line"], q["source_position"]) for q in quarantine_rows(lake)] == [(1, 1)]
 
 
+@pytest.mark.parametrize("separator", ["", "\n"], ids=["back-to-back", "pretty-printed"])
+def test_json_documents_written_one_after_the_other_are_each_read_once(
+    lake: Path, tmp_path: Path, separator: str
+) -> None:
+    # two delivery documents in one file, not one a line (`cat` of files without a final
+    # newline, or pretty-printed): the second repeats a record of the first
+    a, b, c = records(3)
+    indent = 2 if separator else None
+    docs = [
+        json.dumps({"Records": [a, b]}, indent=indent),
+        json.dumps({"Records": [a, c]}, indent=indent),
+    ]
+    src = write_bytes(tmp_path / "two.json", separator.join(docs).encode())
+
+    summary = run(lake, src)
+
+    assert (summary.records_read, summary.records_stored, summary.records_duplicate) == (4, 3, 1)
+    assert sorted(event_keys(lake, "event_id")) == sorted((r["eventID"],) for r in (a, b, c))
+
+
+@pytest.mark.parametrize(
+    "when", ["infinity", "-infinity", "12345-01-01T00:00:00Z", "0000-06-01T00:00:00Z"]
+)
+def test_an_event_time_no_partition_can_hold_is_rejected(
+    lake: Path, tmp_path: Path, when: str
+) -> None:
+    recs = records(3)
+    recs[1]["eventTime"] = when
+    src = write_delivery_file(tmp_path / "src" / "a.json", recs, gz=False)
+
+    summary = run(lake, src.parent)
+
+    assert (summary.records_stored, summary.records_rejected) == (2, 1)
+    assert len(event_keys(lake)) == 2
+    (q,) = quarantine_rows(lake)
+    assert q["source_position"] == 1
+    assert q["reason"] == f"eventTime is outside the years 1-9999: {when}"
+
+
 def test_a_file_that_is_one_document_has_no_line(lake: Path, tmp_path: Path) -> None:
     recs = records(2)
     src = write_bytes(tmp_path / "x.json", json.dumps({"Records": recs}).encode())

@@ -11,6 +11,7 @@ with sources as (
         r.filename,
         r.shape,
         r.line,
+        r.doc_number,
         r.position,
         r.raw_text,
         r.read_problem,
@@ -278,6 +279,8 @@ select
     source_uri,
     cast(position as integer) as source_position,
     cast(line as integer) as source_line,
+    -- staging only (not a lake column): the document's number in the batch's scan
+    doc_number as staged_doc,
     $run as ingest_run,
     cast(parsed_event_time as date) as event_date,
     -- a partition folder name: only a safe token (an account ID, or 'unknown'/'invalid');
@@ -301,6 +304,11 @@ select
             and s.eventID is null then 'not a CloudTrail record: no eventVersion, eventSource, eventName or eventID'
         when s.eventTime is null then 'no eventTime: the record cannot be placed in time'
         when parsed_event_time is null then 'eventTime is not a timestamp: ' || left(s.eventTime, 40)
+        -- `infinity`, a year past 9999 or before 1 parse, but name no day a partition can hold
+        when not isfinite(parsed_event_time)
+            or parsed_event_time < timestamptz '0001-01-01 00:00:00+00'
+            or parsed_event_time >= timestamptz '10000-01-01 00:00:00+00'
+            then 'eventTime is outside the years 1-9999: ' || left(s.eventTime, 40)
         when s.eventName is null and s.eventSource is null
             then 'not a CloudTrail record: no eventName or eventSource'
     end as reject_reason

@@ -1,5 +1,5 @@
 -- name: stg_fresh_events
--- grain: one row per stored-to-be record of the batch: (source_uri, source_line,
+-- grain: one row per stored-to-be record of the batch: (source_uri, staged_doc,
 -- source_position) of each
 -- (event_id, record_hash) that the lake does not hold yet, first copy in source order
 -- The same event delivered twice (redelivery, org trail plus account trail, a file ingested
@@ -12,11 +12,10 @@ with candidates as (
         event_id,
         record_hash,
         source_uri,
-        source_line,
+        staged_doc,
         source_position,
         row_number() over (
-            partition by event_id, record_hash
-            order by source_uri, source_line nulls first, source_position
+            partition by event_id, record_hash order by source_uri, staged_doc, source_position
         ) as copy_rank
     from staged
     where reject_reason is null
@@ -24,7 +23,7 @@ with candidates as (
 
 select
     c.source_uri,
-    c.source_line,
+    c.staged_doc,
     c.source_position,
     c.event_id,
     c.record_hash
