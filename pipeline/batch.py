@@ -132,8 +132,7 @@ def staging_sql(documents: str) -> str:
 _NO_RAW_RECORDS = (
     "select cast(null as varchar) as filename, cast(null as varchar) as shape,"
     " cast(null as varchar) as raw_text, cast(null as varchar) as read_problem,"
-    " cast(null as bigint) as line, cast(null as bigint) as doc_number,"
-    " cast(null as bigint) as position where false"
+    " cast(null as bigint) as line, cast(null as bigint) as position where false"
 )
 
 
@@ -530,13 +529,9 @@ def _batch_accounts(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-# The staged rows `fresh` keeps: a value of a file is told apart by its document (its number in
-# the batch's scan: an NDJSON line, or one of several JSON documents written one after the
-# other) and its position in that document.
-_FRESH_ROWS = (
-    "SEMI JOIN fresh AS f ON s.source_uri = f.source_uri AND s.staged_doc = f.staged_doc"
-    " AND s.source_position = f.source_position AND s.record_hash = f.record_hash"
-)
+# The staged rows `fresh` keeps, by `staged`'s own row id: provenance alone (file, line, position)
+# does not tell apart two records of JSON documents written one after the other.
+_FRESH_ROWS = "SEMI JOIN fresh AS f ON s.rowid = f.staged_row"
 
 
 def _write_partitions(con: duckdb.DuckDBPyConnection, target: Path, batch_name: str) -> int:

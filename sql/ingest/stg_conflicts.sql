@@ -16,6 +16,6 @@ where
         where
             g.event_id = f.event_id
             and g.record_hash <> f.record_hash
-            and (g.source_uri, g.staged_doc, g.source_position)
-                < (f.source_uri, f.staged_doc, f.source_position)
+            and (g.source_uri, coalesce(g.source_line, -1), g.source_position, g.staged_row)
+                < (f.source_uri, coalesce(f.source_line, -1), f.source_position, f.staged_row)
     )

@@ -24,7 +24,6 @@ scanned as (
     select
         filename,
         doc,
-        ordinality,
         row_number() over (partition by filename order by ordinality) as value_number
     from read_values
     where len($names) > 1
@@ -34,7 +33,6 @@ scanned as (
     select
         filename,
         doc,
-        ordinality,
         ordinality as value_number
     from read_values
     where len($names) = 1
@@ -43,7 +41,6 @@ scanned as (
 select
     s.filename,
     s.doc,
-    s.ordinality,
     case
         when s.value_number <= f.line_count
             then cast($line_numbers as bigint[])[f.line_offset + s.value_number]

@@ -11,7 +11,6 @@ with sources as (
         r.filename,
         r.shape,
         r.line,
-        r.doc_number,
         r.position,
         r.raw_text,
         r.read_problem,
@@ -279,8 +278,6 @@ select
     source_uri,
     cast(position as integer) as source_position,
     cast(line as integer) as source_line,
-    -- staging only (not a lake column): the document's number in the batch's scan
-    doc_number as staged_doc,
     $run as ingest_run,
     cast(parsed_event_time as date) as event_date,
     -- a partition folder name: only a safe token (an account ID, or 'unknown'/'invalid');

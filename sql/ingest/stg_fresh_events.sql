@@ -1,6 +1,5 @@
 -- name: stg_fresh_events
--- grain: one row per stored-to-be record of the batch: (source_uri, staged_doc,
--- source_position) of each
+-- grain: one row per stored-to-be record of the batch: the `staged` row (rowid) of each
 -- (event_id, record_hash) that the lake does not hold yet, first copy in source order
 -- The same event delivered twice (redelivery, org trail plus account trail, a file ingested
 -- twice) has the same eventID and the same content: keep the first copy in source order.
@@ -12,10 +11,14 @@ with candidates as (
         event_id,
         record_hash,
         source_uri,
-        staged_doc,
+        source_line,
         source_position,
+        -- the row itself: JSON documents written one after the other (not one a line) have no
+        -- line, so two of their records can share file, line and position
+        rowid as staged_row,
         row_number() over (
-            partition by event_id, record_hash order by source_uri, staged_doc, source_position
+            partition by event_id, record_hash
+            order by source_uri, source_line nulls first, source_position, rowid
         ) as copy_rank
     from staged
     where reject_reason is null
@@ -23,8 +26,9 @@ with candidates as (
 
 select
     c.source_uri,
-    c.staged_doc,
+    c.source_line,
     c.source_position,
+    c.staged_row,
     c.event_id,
     c.record_hash
 from candidates as c

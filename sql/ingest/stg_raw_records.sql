@@ -12,7 +12,6 @@ with shaped as (
     select
         filename,
         doc_index,
-        ordinality,
         case
             when json_type(doc) = 'ARRAY' then 'array'
             when json_type(doc) <> 'OBJECT' then 'scalar'
@@ -35,7 +34,6 @@ items as (
     select
         filename,
         doc_index,
-        ordinality,
         shape,
         case shape
             when 'array' then cast(json_extract(doc, '$[*]') as varchar[])
@@ -62,9 +60,6 @@ select
     -- the 0-based line of a multi-document (NDJSON) file the value's document is on; NULL for a
     -- file read as one document
     doc_index as line,
-    -- the document's number in the batch's scan: what tells two documents of one file apart
-    -- when they have no line (JSON documents written one after the other, not one a line)
-    ordinality as doc_number,
     -- the value's 0-based index in its document (Records, a bare array, LookupEvents); for a
     -- document that is itself the record, its line (0 for a file that is one record). Several
     -- records on one line (delivery documents concatenated into NDJSON) share the line
