@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from pipeline.errors import LakeError
-from pipeline.schema import EVENT_COLUMNS, HIVE_TYPES, PARTITION_COLUMNS
+from pipeline.schema import EVENT_COLUMNS, HIVE_TYPES, PARTITION_COLUMNS, QUARANTINE_COLUMNS
 
 if TYPE_CHECKING:
     import duckdb
@@ -125,25 +125,8 @@ def attach_events(
             f"read_parquet({source}, hive_partitioning = true, "
             f"hive_types = {{{hive_types}}}, union_by_name = true)"
         )
-        con.execute(f"CREATE OR REPLACE VIEW events AS SELECT * FROM {scan}")
-        # The view names the lake's columns. union_by_name fills a column some files lack; a
-        # lake written before a column was added (e.g. cognito_identity_id) lacks it in every
-        # file: it reads as NULL. A folder above the lake named like a Hive partition
-        # (`/data/year=2026/lake`) would add a column of its own: it is left out.
-        present = {
-            str(name).lower()
-            for (name,) in con.execute(
-                "SELECT column_name FROM duckdb_columns() "
-                "WHERE table_name = 'events' AND schema_name = current_schema() "
-                "AND database_name = current_database()"
-            ).fetchall()
-        }
-        columns = [
-            name if name.lower() in present else f"CAST(NULL AS {typ}) AS {name}"
-            for name, typ, _ in EVENT_COLUMNS
-        ]
-        columns += [name for name, _, _ in PARTITION_COLUMNS]
-        con.execute(f"CREATE OR REPLACE VIEW events AS SELECT {', '.join(columns)} FROM {scan}")
+        columns = [(name, typ) for name, typ, _ in (*EVENT_COLUMNS, *PARTITION_COLUMNS)]
+        _view_of_columns(con, "events", scan, columns)
     else:
         con.execute(f"CREATE OR REPLACE VIEW events AS {_empty_events_select()}")
 
@@ -158,15 +141,21 @@ def attach_quarantine(con: duckdb.DuckDBPyConnection, lake: Path) -> bool:
         f"read_parquet({glob}, hive_partitioning = true, hive_types = {{'ingest_run': VARCHAR}},"
         " union_by_name = true)"
     )
-    con.execute(f"CREATE OR REPLACE VIEW quarantine AS SELECT * FROM {scan}")
-    # quarantine files written before `source_line` existed lack it
-    columns = {str(c[0]).lower() for c in con.execute("DESCRIBE quarantine").fetchall()}
-    if "source_line" not in columns:
-        con.execute(
-            "CREATE OR REPLACE VIEW quarantine AS"
-            f" SELECT *, CAST(NULL AS INTEGER) AS source_line FROM {scan}"
-        )
+    _view_of_columns(con, "quarantine", scan, QUARANTINE_COLUMNS)
     return True
+
+
+def _view_of_columns(
+    con: duckdb.DuckDBPyConnection, view: str, scan: str, columns: Sequence[tuple[str, str]]
+) -> None:
+    """Create `view` over `scan` with exactly `columns` (name, type). union_by_name fills a
+    column some files lack; one that no file has (files written before it was added, e.g.
+    cognito_identity_id or source_line) reads as NULL. A column the scan adds beyond them, from
+    a folder above the lake named like a Hive partition (`/data/year=2026/lake`), is left out."""
+    con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {scan}")
+    present = {str(row[0]).lower() for row in con.execute(f"DESCRIBE {view}").fetchall()}
+    listed = [n if n.lower() in present else f"CAST(NULL AS {t}) AS {n}" for n, t in columns]
+    con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT {', '.join(listed)} FROM {scan}")
 
 
 def connect(lake: Path, *, require_events: bool = True) -> duckdb.DuckDBPyConnection:

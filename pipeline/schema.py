@@ -139,6 +139,16 @@ EVENT_COLUMNS: Final[tuple[tuple[str, str, str], ...]] = (
     ("ingest_run", "VARCHAR", "id of the ingest run that stored the record"),
 )
 
+# LAKE/quarantine/ingest_run=RUN/part-*.parquet: what ingest could not store (stg_quarantine)
+QUARANTINE_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
+    ("source_uri", "VARCHAR"),
+    ("source_position", "INTEGER"),
+    ("source_line", "INTEGER"),
+    ("reason", "VARCHAR"),
+    ("raw", "VARCHAR"),
+    ("ingest_run", "VARCHAR"),
+)
+
 PARTITION_COLUMNS: Final[tuple[tuple[str, str, str], ...]] = (
     ("event_date", "DATE", "UTC date of eventTime (not the delivery folder's date)"),
     ("recipient_account_id", "VARCHAR", "recipientAccountId, else the account in the S3 path"),
