@@ -131,33 +131,31 @@ console_signins as (
     where event_name = 'ConsoleLogin' and user_type in ('AssumedRole', 'FederatedUser')
 ),
 
--- the days an issuance can serve such a sign-in on, from its issue time (less the 10 s a
--- sign-in may precede the call by) to its expiration: at most three for the longest STS
--- lifetime (36 hours); one that claims more is matched below without buckets
+-- the issuances such a sign-in can have used (same session ARN), with the first day they can
+-- serve one on: their issue time less the 10 s a sign-in may precede the call by
+console_issuances as (
+    select
+        issue_event_id,
+        principal_arn,
+        issue_time,
+        expiration,
+        date_trunc('day', issue_time - interval '10' second) as first_day
+    from int_sts_issuances
+    where principal_arn in (select user_arn from console_signins)
+),
+
+-- each day an issuance can serve a sign-in on, up to its expiration: at most three for the
+-- longest STS lifetime (36 hours); one that claims more is matched below without buckets
 console_issuance_days as (
     select
         i.issue_event_id,
         i.principal_arn,
         i.issue_time,
         i.expiration,
-        date_trunc('day', i.issue_time - interval '10' second) + o.days * interval '1' day as day
-    from int_sts_issuances as i
+        i.first_day + o.days * interval '1' day as day
+    from console_issuances as i
     cross join (values (0), (1), (2)) as o (days)
-    where i.principal_arn in (select user_arn from console_signins)
-      and date_trunc('day', i.issue_time - interval '10' second) + o.days * interval '1' day
-          <= i.expiration
-),
-
-console_issuances_long as (
-    select
-        issue_event_id,
-        principal_arn,
-        issue_time,
-        expiration
-    from int_sts_issuances
-    where principal_arn in (select user_arn from console_signins)
-      and expiration
-          >= date_trunc('day', issue_time - interval '10' second) + interval '3' day
+    where i.first_day + o.days * interval '1' day <= i.expiration
 ),
 
 federated_console_pairs as (
@@ -178,11 +176,12 @@ federated_console_pairs as (
         i.issue_time,
         g.event_id as signin_event_id
     from console_signins as g
-    inner join console_issuances_long as i
+    inner join console_issuances as i
         on i.principal_arn = g.user_arn
         and i.issue_time <= g.event_time + interval '10' second
         and i.expiration >= g.event_time
-        and g.day >= date_trunc('day', i.issue_time - interval '10' second) + interval '3' day
+        and g.day >= i.first_day + interval '3' day
+    where i.expiration >= i.first_day + interval '3' day
 ),
 
 federated_console as (
