@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,20 +144,53 @@ def _is_delivery_name(path: str) -> bool:
     return _DELIVERY_NAME_RE.search(path) is not None
 
 
-def is_multi_document(path: Path, peek: int = 65536) -> bool:
-    """True for NDJSON-like files: a first line that is a whole JSON object, then more."""
+# How far `is_multi_document` reads for the end of a file's first line: past any one record (an
+# event is at most 256 KB, 1 MB in a CloudTrail Lake event data store), short of reading a large
+# one-line document whole to find that it has no second line.
+FIRST_LINE_MAX = 4 * 1024 * 1024
+_PEEK = 65536
+
+
+def _pieces(path: Path) -> Iterator[bytes]:
+    """`path`'s bytes (gunzipped when it is gzip), a piece of at most 64 KiB at a time."""
     with path.open("rb") as handle:
-        head = handle.read(peek)
-    if head[:2] == GZIP_MAGIC:
-        try:
-            head = zlib.decompressobj(31).decompress(head, peek)
-        except zlib.error:
+        chunk = handle.read(_PEEK)
+        if chunk[:2] != GZIP_MAGIC:
+            while chunk:
+                yield chunk
+                chunk = handle.read(_PEEK)
+            return
+        unzip = zlib.decompressobj(31)
+        while chunk and not unzip.eof:
+            yield unzip.decompress(chunk, _PEEK)
+            chunk = unzip.unconsumed_tail or handle.read(_PEEK)
+
+
+def is_multi_document(path: Path) -> bool:
+    """True for NDJSON-like files: a first line that is a whole JSON object, then more."""
+    head = bytearray()
+    start = -1  # where the first line begins, once a byte that is not blank is in
+    try:
+        for piece in _pieces(path):
+            searched = len(head)
+            head += piece
+            if start < 0:
+                start = len(head) - len(head.lstrip())
+                if start == len(head):
+                    start = -1
+                    continue
+                if head[start] != ord("{"):
+                    return False
+            newline = head.find(b"\n", max(start, searched))
+            # the whole first line and the start of what follows it are in
+            if newline >= 0 and head[newline:].strip():
+                line = bytes(head[start:newline])
+                break
+            if len(head) > FIRST_LINE_MAX:
+                return False
+        else:
             return False
-    text = head.lstrip()
-    if not text.startswith(b"{"):
-        return False
-    line, newline, rest = text.partition(b"\n")
-    if not newline or not rest.strip():
+    except zlib.error:
         return False
     try:
         return isinstance(orjson.loads(line), dict)

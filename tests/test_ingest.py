@@ -190,6 +190,29 @@ def test_ndjson_position_is_the_line_number_even_after_blank_lines(
     assert [q["source_position"] for q in quarantine_rows(lake)] == [2]
 
 
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+def test_ndjson_whose_first_record_is_large_is_read_a_line_at_a_time(
+    lake: Path, tmp_path: Path, gz: bool
+) -> None:
+    # an event can be 256 KB (1 MB in a CloudTrail Lake event data store): the first line of an
+    # export is then longer than any small peek, and the file is still NDJSON
+    recs = records(3)
+    recs[0]["requestParameters"] = {"policy": "x" * 300_000}
+    recs[2]["eventTime"] = "yesterday"
+    text = f"{json.dumps(recs[0])}\n\n{json.dumps(recs[1])}\n{json.dumps(recs[2])}\n".encode()
+    name = "lake-export.ndjson" + (".gz" if gz else "")
+    src = write_bytes(tmp_path / name, gzip.compress(text) if gz else text)
+
+    summary = run(lake, src)
+
+    assert (summary.records_read, summary.records_stored, summary.records_rejected) == (3, 2, 1)
+    assert [(q["source_line"], q["source_position"]) for q in quarantine_rows(lake)] == [(3, 3)]
+    assert rows(lake, "select source_line, source_position from events order by 2") == [
+        (0, 0),
+        (2, 2),
+    ]
+
+
 def test_gzipped_ndjson_positions_are_line_numbers(lake: Path, tmp_path: Path) -> None:
     recs = records(3)
     recs[2]["eventTime"] = "yesterday"
