@@ -318,7 +318,9 @@ def _list_s3(
 
     With `since`, day folders delivered before it are dropped as the walk finds them, the walk
     goes on down to the trail's year folders (whatever the fan-out), and a year is listed from
-    its first day on or after `since` (StartAfter), so old days cost no request.
+    its first day on or after `since` (StartAfter), so old days cost no request (the files
+    directly in that year's and that month's folders, which StartAfter can pass, take one
+    request each).
     """
     first = s3.list_objects_v2(Bucket=bucket, Prefix=base, MaxKeys=LIST_PAGE)
     if not first.get("IsTruncated"):
@@ -345,6 +347,13 @@ def _list_s3(
         if start is None:
             pages = paginator.paginate(Bucket=bucket, Prefix=prefix, PaginationConfig=paging)
         else:
+            # files beside the day folders, in the year or the month of `since`, whose names
+            # sort before its day: StartAfter passes them, but no day folder holds them (as on
+            # disk, they are read); one request for each of these two folders
+            for folder in (start[: -len("MM/DD")], start[: -len("DD")]):
+                if folder.startswith(prefix):
+                    items, _ = list_level(folder)
+                    yield [item for item in items if item.get("Key", "") <= start]
             pages = paginator.paginate(
                 Bucket=bucket, Prefix=prefix, StartAfter=start, PaginationConfig=paging
             )

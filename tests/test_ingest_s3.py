@@ -229,19 +229,32 @@ def test_since_leaves_out_older_day_folders_on_disk_and_in_the_bucket_alike(
         Bucket=BUCKET, Key=f"{PREFIX}/{backfill}", Body=body
     )
     (local_tree / backfill).write_bytes(body)
+    # files beside the day folders inside the year and the month of --since, whose names sort
+    # before its day: not in a day folder delivered before it, so read as on disk
+    region = f"AWSLogs/o-exampleorgid/{ACCOUNT}/CloudTrail/us-east-1"
+    for stray, when in (("2026/0-resent.ndjson", 5), ("2026/11/01-resent.ndjson", 6)):
+        stray_body = orjson.dumps(record(eventTime=f"2026-11-0{when}T00:00:00Z")) + b"\n"
+        real_client(endpoint_url=bucket).put_object(
+            Bucket=BUCKET, Key=f"{PREFIX}/{region}/{stray}", Body=stray_body
+        )
+        (local_tree / region / stray).write_bytes(stray_body)
     remote = ingest([f"s3://{BUCKET}/{PREFIX}"], tmp_path / "s3", endpoint_url=bucket, since=since)
     local = ingest([str(local_tree)], tmp_path / "local", since=since)
 
-    # the 11/02 delivery file and the three files outside the layout; none of 11/01's files
-    assert (remote.files_seen, local.files_seen) == (4, 4)
-    assert remote.records_stored == local.records_stored == 6 + 3 + 2
+    # the 11/02 delivery file and the five files outside the day folders; none of 11/01's files
+    assert (remote.files_seen, local.files_seen) == (6, 6)
+    assert remote.records_stored == local.records_stored == 6 + 3 + 2 + 2
     assert event_keys(tmp_path / "s3", *KEYS) == event_keys(tmp_path / "local", *KEYS)
     dates = {d for (d,) in event_keys(tmp_path / "local", "distinct event_date")}
-    assert dates == {dt.date(2026, 11, d) for d in (1, 2, 3, 4)}
+    assert dates == {dt.date(2026, 11, d) for d in (1, 2, 3, 4, 5, 6)}
     if page_size == 2:
-        # no request lists an old day folder, and the years are listed from --since on
+        # no request lists an old day folder, and the years are listed from --since on (but
+        # for one level of the year and of the month, their own files, not their folders')
         assert not any("/2026/11/01" in r["Prefix"] for r in requests)
-        assert all("StartAfter" in r for r in requests if r["Prefix"].endswith("/2026/"))
+        year_requests = [r for r in requests if r["Prefix"].endswith("/2026/")]
+        assert year_requests and all(
+            "StartAfter" in r or r.get("Delimiter") == "/" for r in year_requests
+        )
         assert {r["StartAfter"] for r in requests if "StartAfter" in r} == {
             f"{PREFIX}/AWSLogs/o-exampleorgid/{ACCOUNT}/CloudTrail/us-east-1/2026/11/02",
             f"{PREFIX}/AWSLogs/o-exampleorgid/{ACCOUNT}/CloudTrail-Digest/us-east-1/2026/11/02",
@@ -257,7 +270,7 @@ def test_since_leaves_out_older_day_folders_on_disk_and_in_the_bucket_alike(
     assert old_local.files_seen == old_s3.files_seen == 0
     # and without --since, the same lake takes the older folders on the next run
     rest = ingest([str(local_tree)], tmp_path / "local")
-    assert (rest.files_unchanged, rest.files_read) == (4, 2)
+    assert (rest.files_unchanged, rest.files_read) == (6, 2)
     assert (rest.files_skipped_digest, rest.files_skipped_insight) == (1, 1)
 
 
