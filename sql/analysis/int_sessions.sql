@@ -32,20 +32,52 @@ issue_links as (
       and s.kind <> 'GetCredentialsForIdentity'
 ),
 
--- SwitchRole without its STS call: the latest sign-in of the principal it switched from
+-- SwitchRole without its STS call: the latest sign-in of the principal it switched from, at or
+-- before the switch (of several in that second, the least id). The sign-ins and switches of a
+-- principal are put in one time order and each switch takes the latest sign-in time before it
+-- (a running max), then that sign-in: linear in a principal's sign-ins, where pairing every
+-- switch with every earlier sign-in grew with the square of the days kept.
+switch_points as (
+    select
+        switch_from as principal_arn,
+        issue_time,
+        session_id,
+        0 as is_signin
+    from int_session_starts
+    where kind = 'SwitchRole' and issue_event_id = signin_event_id and switch_from is not null
+    union all
+    select
+        principal_arn,
+        issue_time,
+        cast(null as varchar) as session_id,
+        1 as is_signin
+    from int_session_starts
+    where kind = 'ConsoleLogin' and principal_arn is not null
+),
+
+latest_signin as (
+    select
+        session_id,
+        principal_arn,
+        max(case when is_signin = 1 then issue_time end) over (
+            partition by principal_arn
+            order by issue_time
+            range between unbounded preceding and current row
+        ) as signin_time
+    from switch_points
+),
+
 switch_fallback as (
     select
-        c.session_id,
-        p.session_id as fallback_parent_id,
-        row_number() over (
-            partition by c.session_id order by p.issue_time desc, p.session_id
-        ) as parent_rank
-    from int_session_starts as c
+        l.session_id,
+        min(p.session_id) as fallback_parent_id
+    from latest_signin as l
     inner join int_session_starts as p
-        on p.principal_arn = c.switch_from
+        on p.principal_arn = l.principal_arn
+        and p.issue_time = l.signin_time
         and p.kind = 'ConsoleLogin'
-        and p.issue_time <= c.issue_time
-    where c.kind = 'SwitchRole' and c.issue_event_id = c.signin_event_id
+    where l.session_id is not null
+    group by l.session_id
 ),
 
 -- what was done with each session. Calls are counted from one row per (session, logical call),
@@ -172,7 +204,7 @@ joined as (
     from int_session_starts as s
     cross join data_end as d
     left join issue_links as il on il.session_id = s.session_id
-    left join switch_fallback as sf on sf.session_id = s.session_id and sf.parent_rank = 1
+    left join switch_fallback as sf on sf.session_id = s.session_id
     left join activity as a on a.session_id = s.session_id
     left join activity_calls as ac on ac.session_id = s.session_id
     left join activity_apis as aa on aa.session_id = s.session_id
