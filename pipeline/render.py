@@ -114,14 +114,21 @@ def render(
         sys.stdout.write(text)
 
 
+# A text cell a spreadsheet would run as a formula starts with one of these (OWASP, CSV
+# injection): written after a `'`, which spreadsheets show as text.
+_FORMULA_START = r"^([=+\-@\t\r])"
+
+
 def _csv(frame: pl.DataFrame, *, to_terminal: bool) -> str:
-    """CSV with exact values, except on a terminal, where CSV has no escapes of its own: there
-    string cells show control and formatting characters as the table does."""
+    """CSV with exact values but two: a text cell that a spreadsheet would run as a formula
+    (log fields are the caller's choice) starts with `'`, and on a terminal, where CSV has no
+    escapes of its own, text cells show control and formatting characters as the table does."""
     import polars as pl
 
     frame = frame.with_columns(
         pl.col(c).list.join(";") for c, t in frame.schema.items() if isinstance(t, pl.List)
     )
+    frame = frame.with_columns(pl.col(pl.String).str.replace(_FORMULA_START, "'$1"))
     if to_terminal:
         frame = frame.with_columns(
             pl.col(pl.String).map_elements(terminal_safe, return_dtype=pl.String)

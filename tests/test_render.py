@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import json
 import subprocess
 import sys
@@ -101,6 +102,38 @@ def test_csv_is_exact_in_a_file_and_escaped_on_a_terminal(
     render(frame, Format.csv)
     out = capsys.readouterr().out
     assert out.splitlines() == ["subject,n", "alice\\x1b]0;pwned\\x07\\u202e,1"]
+
+
+@pytest.mark.parametrize("to_file", [True, False], ids=["file", "pipe"])
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_written_as_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], to_file: bool
+) -> None:
+    # a user agent or session name is the caller's choice (a role session name may start with
+    # = + - or @): opened in a spreadsheet, such a cell would be a formula (CSV injection)
+    hostile = [
+        '=HYPERLINK("https://203.0.113.5/","open")',
+        "+1+2",
+        "-2+3",
+        "@SUM(1)",
+        "\t=1",
+        "\r=1",
+    ]
+    plain = ["aws-cli/2.15.0", "a=b", "x-y@z"]
+    frame = pl.DataFrame(
+        {
+            "user_agent": hostile + plain,
+            "tags": [[v, "ok"] for v in hostile + plain],
+            "delta": list(range(-len(hostile), len(plain))),
+        }
+    )
+    out = tmp_path / "out.csv"
+    render(frame, Format.csv, output=out if to_file else None)
+    text = out.read_bytes().decode() if to_file else capsys.readouterr().out
+    got = pl.read_csv(io.StringIO(text))
+    assert got["user_agent"].to_list() == ["'" + v for v in hostile] + plain
+    assert got["tags"].to_list() == ["'" + v + ";ok" for v in hostile] + [v + ";ok" for v in plain]
+    # numbers are not text: a negative number stays a number
+    assert got["delta"].to_list() == frame["delta"].to_list()
 
 
 def test_the_quarantine_listing_escapes_rejected_text(tmp_path: Path) -> None:
