@@ -9,6 +9,7 @@ compares it with the manifest files, and the work comes back in uri order a chun
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -39,6 +40,15 @@ _LISTING = {
     "compressed": pl.Boolean,
 }
 _MANIFEST_COLUMNS = {"uri": "VARCHAR", "size": "BIGINT", "version": "VARCHAR"}
+# Every field of pipeline.manifest.ManifestEntry, for a Parquet part of the manifest
+_MANIFEST_ENTRY_COLUMNS = {
+    **_MANIFEST_COLUMNS,
+    "kind": "VARCHAR",
+    "run": "VARCHAR",
+    "records": "BIGINT",
+    "rejected": "BIGINT",
+    "status": "VARCHAR",
+}
 
 
 @dataclass(frozen=True)
@@ -54,10 +64,14 @@ class Counts:
 
 
 def build(
-    con: duckdb.DuckDBPyConnection, objects: Iterable[SourceObject], state_dir: Path
+    con: duckdb.DuckDBPyConnection,
+    objects: Iterable[SourceObject],
+    state_dir: Path,
+    since: dt.date | None = None,
 ) -> Counts:
     """Load the listing into table `source_catalog`, marked against the committed manifest,
-    and the new events objects into `source_todo`.
+    and the new events objects into `source_todo`. `since` is the run's --since: the listing
+    holds no object of a day folder before it, so neither need the manifest's entries.
 
     Run it under `MEMORY_LIMIT` (`pipeline.lake.memory_limit`).
     """
@@ -65,7 +79,7 @@ def build(
     con.execute("CREATE OR REPLACE TABLE discovered AS SELECT * FROM listing_chunk")
     con.unregister("listing_chunk")
     _load_listing(con, objects)
-    _load_committed(con, state_dir)
+    load_committed(con, state_dir, since)
     con.execute("CREATE OR REPLACE TABLE source_catalog AS " + queries.load("ingest/cat_objects"))
     con.execute("CREATE OR REPLACE TABLE source_todo AS " + queries.load("ingest/cat_todo"))
     con.execute("DROP TABLE discovered")
@@ -89,23 +103,58 @@ def _load_listing(con: duckdb.DuckDBPyConnection, objects: Iterable[SourceObject
         seq += len(chunk)
 
 
-def _load_committed(con: duckdb.DuckDBPyConnection, state_dir: Path) -> None:
+def load_committed(
+    con: duckdb.DuckDBPyConnection, state_dir: Path, since: dt.date | None = None
+) -> None:
+    """Table `committed`: the (uri, size, version) of the manifest's entries, those of the
+    batch files and, from its Parquet parts, those a listing from `since` can hold."""
+    con.execute("CREATE OR REPLACE TABLE committed (uri VARCHAR, size BIGINT, version VARCHAR)")
     files = [lakefs.glob_escape(str(p)) for p in manifest.files(state_dir)]
-    if not files:
-        con.execute("CREATE OR REPLACE TABLE committed (uri VARCHAR, size BIGINT, version VARCHAR)")
-        return
+    parts = [lakefs.glob_escape(str(p)) for p in manifest.parts(state_dir)]
     try:
-        con.execute(
-            "CREATE OR REPLACE TABLE committed AS SELECT uri, size, version "
-            "FROM read_json($files, format = 'array', columns = $columns)",
-            {"files": files, "columns": _MANIFEST_COLUMNS},
-        )
+        if files:
+            con.execute(
+                "INSERT INTO committed SELECT uri, size, version "
+                "FROM read_json($files, format = 'array', columns = $columns)",
+                {"files": files, "columns": _MANIFEST_COLUMNS},
+            )
+        if parts:
+            con.execute(
+                "INSERT INTO committed " + queries.load("ingest/cat_committed_parts"),
+                {"parts": parts, "since": since or dt.date(1, 1, 1)},
+            )
     except duckdb.Error as exc:
         folder = state_dir / manifest.MANIFEST_DIR
         raise LakeError(
             f"{folder}: the ingest manifest cannot be read ({str(exc).splitlines()[0]})",
             fix="restore the folder from a backup, or ingest into a new lake",
         ) from None
+
+
+def compact(con: duckdb.DuckDBPyConnection, state_dir: Path, name: str) -> int:
+    """Fold the manifest's batch files into one Parquet part named `name`; returns how many.
+
+    Only between batches (no batch half-committed: `lakewriter.recover` tells a committed
+    batch by its file, and runs before any fold). The part is published before the files it
+    holds are removed: a crash in between leaves entries twice, which the comparison with the
+    listing (a semi-join) does not mind, and the next fold takes the files left."""
+    files = manifest.files(state_dir)
+    if not files:
+        return 0
+    path = manifest.part_path(state_dir, name)
+    tmp = manifest.temp_path(path)
+    con.execute(
+        f"COPY ({queries.body('ingest/cat_manifest_part')}) TO {lakefs.sql_literal(str(tmp))} "
+        "(FORMAT parquet, COMPRESSION zstd)",
+        {
+            "files": [lakefs.glob_escape(str(p)) for p in files],
+            "columns": _MANIFEST_ENTRY_COLUMNS,
+        },
+    )
+    manifest.publish(tmp, path)
+    for folded in files:
+        folded.unlink()
+    return len(files)
 
 
 def write_skipped(con: duckdb.DuckDBPyConnection, state_dir: Path, name: str, run: str) -> None:

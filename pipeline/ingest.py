@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline import lakewriter, sources
+from pipeline import lakewriter, manifest, sources
 from pipeline.errors import StrictIngestError
 
 if TYPE_CHECKING:
@@ -201,7 +201,8 @@ def _ingest(
     download_dir = state / "downloads" / run_id
     try:
         with lakefs.memory_limit(con, catalog.MEMORY_LIMIT):
-            counts = catalog.build(con, sources.stream(source_specs, s3=s3, since=since), state)
+            listing = sources.stream(source_specs, s3=s3, since=since)
+            counts = catalog.build(con, listing, state, since)
             if counts.digest + counts.insight + counts.other:
                 catalog.write_skipped(con, state, f"{run_id}-skipped", run_id)
         summary.files_seen = counts.seen
@@ -224,6 +225,9 @@ def _ingest(
             shutil.rmtree(download_dir, ignore_errors=True)
             if progress:
                 progress(len(batch.objects))
+        # every batch is committed: fold the manifest's batch files once they are many
+        if len(manifest.files(state)) >= manifest.COMPACT_AT:
+            catalog.compact(con, state, run_id)
     finally:
         con.close()
         shutil.rmtree(download_dir, ignore_errors=True)

@@ -2,8 +2,11 @@
 
 One small JSON file per committed batch under `LAKE/_state/manifest/`, written atomically
 (temp file + rename), so a crash never leaves a half-written manifest and reruns skip exactly
-what was committed. An ingest run compares its sources with these files in DuckDB
-(`pipeline.catalog`); nothing holds the whole manifest in memory.
+what was committed. A run that ends with `COMPACT_AT` such files or more folds them into one
+Parquet part (`part-RUN.parquet`, ordered by delivery day), so a nightly run with --since
+reads the entries of its recent days only, not a year of files. An ingest run compares its
+sources with these files in DuckDB (`pipeline.catalog`); nothing holds the whole manifest in
+memory.
 """
 
 from __future__ import annotations
@@ -16,6 +19,11 @@ from pathlib import Path
 import orjson
 
 MANIFEST_DIR = "manifest"
+PART_PREFIX = "part-"
+# A run that ends with this many batch files folds them into one Parquet part: a nightly job
+# commits about 130 batch files a night at 5M events, and reading a year of them (49k files,
+# 54M entries) would cost minutes a run.
+COMPACT_AT = 64
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,18 @@ def files(state_dir: Path) -> list[Path]:
     """Every committed manifest file (a JSON array of entries each), in commit-name order."""
     folder = state_dir / MANIFEST_DIR
     return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+
+def parts(state_dir: Path) -> list[Path]:
+    """The Parquet parts of the manifest: the entries of many batches' files, folded
+    (`pipeline.catalog.compact`)."""
+    folder = state_dir / MANIFEST_DIR
+    return sorted(folder.glob(f"{PART_PREFIX}*.parquet")) if folder.is_dir() else []
+
+
+def part_path(state_dir: Path, name: str) -> Path:
+    """The Parquet part named `name` (a run id)."""
+    return state_dir / MANIFEST_DIR / f"{PART_PREFIX}{name}.parquet"
 
 
 def entry_path(state_dir: Path, name: str) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 from pipeline import catalog, manifest
 from pipeline.errors import LakeError
-from pipeline.layout import SourceObject
+from pipeline.layout import SourceObject, delivered_before
 
 ACCT = "123456789012"
 
@@ -148,3 +149,82 @@ def test_reading_the_todo_keeps_no_query_open_while_batches_run(
         used.append(_duckdb_bytes(con))
     assert len(used) == 12
     assert max(used) < 2 * used[0], used
+
+
+def _day_uri(day: str, name: str = "f.json.gz", region: str = "us-east-1") -> str:
+    return f"s3://bucket/AWSLogs/o-exampleorgid/{ACCT}/CloudTrail/{region}/{day}/{name}"
+
+
+def test_folded_entries_stay_committed_and_since_reads_only_the_days_it_lists(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    old, recent = _day_uri("2026/11/01"), _day_uri("2026/11/04")
+    beside = f"s3://bucket/AWSLogs/o-exampleorgid/{ACCT}/CloudTrail/us-east-1/2026/resent.json"
+    export = "/exports/lake-export.ndjson"
+    manifest.commit(tmp_path, "b00000", [_entry(old), _entry(recent)])
+    manifest.commit(tmp_path, "b00001", [_entry(beside), _entry(export)])
+
+    assert catalog.compact(con, tmp_path, "run1") == 2
+    assert manifest.files(tmp_path) == []
+    assert manifest.parts(tmp_path) == [manifest.part_path(tmp_path, "run1")]
+    assert not list((tmp_path / manifest.MANIFEST_DIR).glob(".*"))  # no temp file left
+
+    # every entry, with every field, is in the part, ordered by the day of its folder
+    part = con.execute(
+        "select uri, day, kind, run, records, status from read_parquet($p)",
+        {"p": str(manifest.part_path(tmp_path, "run1"))},
+    ).fetchall()
+    assert [(u, str(d) if d else None) for u, d, *_ in part] == [
+        (old, "2026-11-01"),
+        (recent, "2026-11-04"),
+        (export, None),
+        (beside, None),
+    ]
+    assert {tuple(r[2:]) for r in part} == {("events", "r1", 1, "ingested")}
+    # a run compares its listing with folded entries as with batch files
+    listing = [_obj(u) for u in (old, recent, beside, export)]
+    assert catalog.build(con, listing, tmp_path).unchanged == 4
+
+    def committed(since: dt.date | None) -> set[str]:
+        catalog.load_committed(con, tmp_path, since)
+        return {u for (u,) in con.execute("select uri from committed").fetchall()}
+
+    assert committed(None) == {old, recent, beside, export}
+    # --since 2026-11-02 lists no file of the 11/01 folder: its entries are not read
+    assert committed(dt.date(2026, 11, 2)) == {recent, beside, export}
+    assert catalog.build(con, listing[1:], tmp_path, dt.date(2026, 11, 2)).unchanged == 3
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        _day_uri("2026/11/01"),
+        _day_uri("2026/11/01", region="us-gov-west-1"),
+        _day_uri("2026/11/01", region="ap-southeast-2"),
+        _day_uri("2026/11/01").replace("/CloudTrail/", "/CloudTrail-Digest/"),
+        _day_uri("2026/11/01").replace("/CloudTrail/", "/CloudTrail-Insight/"),
+        _day_uri("2026/11/01").replace("/CloudTrail/", "/CloudTrailX/"),
+        _day_uri("2026/11/01").replace("/CloudTrail/", "/MyCloudTrail/"),
+        _day_uri("2026/11/01/late"),
+        _day_uri("2026/11"),
+        _day_uri("2026"),
+        _day_uri("2026/13/01"),
+        _day_uri("2026/02/30"),
+        _day_uri("2026/1/01"),
+        "/data/AWSLogs/123456789012/CloudTrail/eu-west-1/2025/12/31/x.json.gz",
+        "/data/CloudTrail/eu-west-1/2025/12/31/x.json.gz",
+        "/data/eu-west-1/2025/12/31/x.json.gz",
+    ],
+)
+def test_a_folded_entry_is_left_out_only_where_since_lists_nothing(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, uri: str
+) -> None:
+    # the part's day decides which entries a run with --since reads: an entry may be left out
+    # only when the listing, whatever the since, leaves out its folder (layout.delivered_before)
+    manifest.commit(tmp_path, "b00000", [_entry(uri)])
+    catalog.compact(con, tmp_path, "run1")
+    folder = uri.rpartition("/")[0].removeprefix("s3://bucket/")
+    for since in (dt.date(2025, 12, 31), dt.date(2026, 1, 1), dt.date(2026, 11, 2)):
+        catalog.load_committed(con, tmp_path, since)
+        kept = con.execute("select count(*) from committed").fetchall()[0][0] == 1
+        assert kept or delivered_before(folder, since), (uri, since)

@@ -36,6 +36,7 @@ from conftest import (
 
 from pipeline import batch as batch_mod
 from pipeline import lake as lakefs
+from pipeline import manifest
 from pipeline.ingest import IngestSummary, ingest
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
@@ -1559,3 +1560,67 @@ def test_lake_keys_hold_only_the_batch_event_ids(
     # with the batch are looked up
     assert sizes == [(2, 40)]
     assert (summary.records_stored, summary.records_duplicate, summary.conflicts) == (5, 1, 1)
+
+
+def _trail_day(src: Path, day: int, n: int = 3) -> Path:
+    when = f"2026-11-{day:02d}T10:00:00Z"
+    key = delivery_key(ACCOUNT, f"2026/11/{day:02d}", unique=f"EXAMPLE{day:010d}")
+    return write_delivery_file(src / key, records(n, eventTime=when))
+
+
+def test_a_nightly_manifest_is_folded_and_reruns_still_read_nothing_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a batch a file: five batch files of the manifest, folded at the run's end into one part
+    monkeypatch.setattr(manifest, "COMPACT_AT", 3)
+    src, lake = tmp_path / "src", tmp_path / "lake"
+    for day in range(1, 6):
+        _trail_day(src, day)
+    first = run(lake, src, batch_bytes=1)
+    assert (first.batches, first.records_stored) == (5, 15)
+    state = lake / "_state"
+    assert (manifest.files(state), len(manifest.parts(state))) == ([], 1)
+
+    again = run(lake, src, batch_bytes=1)
+    assert (again.files_unchanged, again.files_read, again.records_read) == (5, 0, 0)
+
+    # the next night: --since lists the recent days, the folded entries of those days say
+    # which of their files are already in, and only the new file is read
+    _trail_day(src, 6)
+    night = run(lake, src, batch_bytes=1, since=dt.date(2026, 11, 5))
+    assert (night.files_seen, night.files_unchanged, night.files_read) == (2, 1, 1)
+    keys = event_keys(lake, "event_id")
+    assert len(keys) == len(set(keys)) == 18
+
+
+def test_a_crash_while_folding_the_manifest_leaves_no_file_to_read_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(manifest, "COMPACT_AT", 3)
+    src, lake = tmp_path / "src", tmp_path / "lake"
+    for day in range(1, 5):
+        _trail_day(src, day)
+    real_unlink = Path.unlink
+    removed: list[Path] = []
+
+    def crash_after_one(self: Path, missing_ok: bool = False) -> None:
+        if self.parent.name == manifest.MANIFEST_DIR and self.suffix == ".json":
+            if removed:
+                raise OSError("killed while folding the manifest")
+            removed.append(self)
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", crash_after_one)
+    with pytest.raises(OSError, match="killed while folding"):
+        run(lake, src, batch_bytes=1)
+    monkeypatch.setattr(Path, "unlink", real_unlink)
+    state = lake / "_state"
+    # the part holds every entry; three batch files are still there beside it
+    assert (len(manifest.files(state)), len(manifest.parts(state))) == (3, 1)
+
+    rerun = run(lake, src, batch_bytes=1)
+    assert (rerun.files_unchanged, rerun.files_read) == (4, 0)
+    keys = event_keys(lake, "event_id")
+    assert len(keys) == len(set(keys)) == 12
+    # the files left were folded at the rerun's end
+    assert (len(manifest.files(state)), len(manifest.parts(state))) == (0, 2)
