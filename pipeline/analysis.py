@@ -262,9 +262,15 @@ def _write_table(cur: duckdb.DuckDBPyConnection, folder: Path, table: str, step:
     return int(written[0][0])  # COPY returns the number of rows written
 
 
-def open_analysis(lake: Path, settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
+def open_analysis(
+    lake: Path,
+    settings: Settings | None = None,
+    *,
+    on_build: Callable[[bool], object] | None = None,
+) -> duckdb.DuckDBPyConnection:
     """A connection where the public tables can be read under their step names: the
-    materialized Parquet when current, else built in memory now."""
+    materialized Parquet when current, else built in memory now, after calling
+    `on_build(stale)` (`stale`: LAKE/analysis holds tables, out of date)."""
     settings = settings or Settings()
     con = _connect(lake, settings)
     if is_current(lake, settings):
@@ -273,6 +279,8 @@ def open_analysis(lake: Path, settings: Settings | None = None) -> duckdb.DuckDB
             path = lake_mod.sql_literal(lake_mod.glob_escape(str(folder / f"{table}.parquet")))
             con.execute(f"create or replace view {step} as select * from read_parquet({path})")
     else:
+        if on_build is not None:
+            on_build(any((analysis_dir(lake) / f"{t}.parquet").is_file() for t in TABLES))
         build(con, settings, keep_intermediate=False)
     return con
 

@@ -309,3 +309,29 @@ def test_running_out_of_memory_is_one_line_naming_the_setting(lake: Path, tmp_pa
     assert proc.stderr.startswith("error: DuckDB ran out of memory (")
     assert "raise `memory_limit` under [analysis]" in proc.stderr
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_a_command_says_when_it_builds_the_analysis_and_how_to_keep_it(tmp_path: Path) -> None:
+    from conftest import record, write_delivery_file
+
+    if not EXAMPLES.is_file():
+        pytest.skip(f"{EXAMPLES} is absent")
+    target = tmp_path / "lake"
+    ingest([str(EXAMPLES)], target)
+    keep = f"`sts-audit analyze --lake {target}` keeps them"
+
+    first = runner.invoke(app, ["sessions", "--lake", str(target), "-f", "json"])
+    assert first.exit_code == 0, first.output
+    assert "have not been built: building them for this command" in first.stderr
+    assert keep in first.stderr
+    assert _json_lines(first.stdout)  # the rows, on stdout as always
+
+    assert runner.invoke(app, ["analyze", "--lake", str(target)]).exit_code == 0
+    current = runner.invoke(app, ["chains", "--lake", str(target), "-f", "json"])
+    assert current.exit_code == 0 and current.stderr == ""
+
+    # the nightly ingest adds to the lake: the tables no longer describe it
+    ingest([str(write_delivery_file(tmp_path / "new.json", [record()]))], target)
+    stale = runner.invoke(app, ["logins", "--lake", str(target), "-f", "json"])
+    assert stale.exit_code == 0, stale.output
+    assert "are older than the lake or than this sts-audit" in stale.stderr and keep in stale.stderr

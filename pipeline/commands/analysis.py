@@ -13,7 +13,7 @@ import typer
 from pipeline.commands.options import LakeOption, day_option
 from pipeline.config import check_account_id, load_config, resolve_lake
 from pipeline.days import DAY_FORMS
-from pipeline.render import Format, render
+from pipeline.render import Format, render, terminal_safe
 
 if TYPE_CHECKING:
     import duckdb
@@ -149,7 +149,18 @@ def _connect(lake: Path | None) -> tuple[duckdb.DuckDBPyConnection, analysis.Set
 
     config = load_config()
     settings = analysis.Settings.from_config(config)
-    return analysis.open_analysis(resolve_lake(lake, config), settings), settings
+    path = resolve_lake(lake, config)
+
+    def note(stale: bool) -> None:
+        # on a large lake the build takes a while: say why, and how to make it instant
+        why = "are older than the lake or than this sts-audit" if stale else "have not been built"
+        print(
+            f"note: the analysis tables of {terminal_safe(str(path))} {why}: building them for "
+            f"this command (`sts-audit analyze --lake {terminal_safe(str(path))}` keeps them)",
+            file=sys.stderr,
+        )
+
+    return analysis.open_analysis(path, settings, on_build=note), settings
 
 
 def _account(value: str | None) -> str | None:
