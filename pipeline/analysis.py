@@ -91,11 +91,12 @@ class Settings:
         )
 
 
-def _connect(lake: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
+def _connect(lake: Path, settings: Settings, *, attach: bool = True) -> duckdb.DuckDBPyConnection:
     """A lake connection whose DuckDB memory stays under the configured limit: past it, the
     hash tables and intermediate tables spill to LAKE/_state/tmp (5M events: 3.4 GiB peak
-    without a limit, 2.1 GiB under 2GB, same time; bench/LIMITS.md)."""
-    con = lake_mod.connect(lake)
+    without a limit, 2.1 GiB under 2GB, same time; bench/LIMITS.md). `attach`: bind `events`
+    over the whole lake."""
+    con = lake_mod.connect(lake, attach=attach)
     try:
         con.execute(f"SET memory_limit = {lake_mod.sql_literal(settings.memory_limit)}")
     except duckdb.Error as exc:
@@ -267,13 +268,18 @@ def open_analysis(
     settings: Settings | None = None,
     *,
     on_build: Callable[[bool], object] | None = None,
+    events: bool = True,
 ) -> duckdb.DuckDBPyConnection:
     """A connection where the public tables can be read under their step names: the
     materialized Parquet when current, else built in memory now, after calling
-    `on_build(stale)` (`stale`: LAKE/analysis holds tables, out of date)."""
+    `on_build(stale)` (`stale`: LAKE/analysis holds tables, out of date). With `events` false
+    and the tables current, the lake's `events` view is not bound (the query commands read
+    only the tables; `explain` binds the days it reads): binding it reads every data file's
+    footer, 0.8 s for the 453 files of 5M events, minutes for a year of an organization."""
     settings = settings or Settings()
-    con = _connect(lake, settings)
-    if is_current(lake, settings):
+    current = is_current(lake, settings)
+    con = _connect(lake, settings, attach=events or not current)
+    if current:
         folder = analysis_dir(lake)
         for table, step in TABLES.items():
             path = lake_mod.sql_literal(lake_mod.glob_escape(str(folder / f"{table}.parquet")))
@@ -382,10 +388,21 @@ def resolve_session(con: duckdb.DuckDBPyConnection, session_or_key: str) -> str:
 
 
 def explain(
-    con: duckdb.DuckDBPyConnection, session_or_key: str, *, max_depth: int = 64
+    con: duckdb.DuckDBPyConnection,
+    session_or_key: str,
+    *,
+    lake: Path | None = None,
+    max_depth: int = 64,
 ) -> Explanation:
-    """The chain of one session from its origin to its last action, with evidence."""
+    """The chain of one session from its origin to its last action, with evidence. Given the
+    `lake`, `events` is bound to the days each query reads, not to the whole lake."""
     import polars as pl
+
+    def events_of(days: dict[str, dt.date]) -> dict[str, dt.date]:
+        if lake is not None:
+            files = lake_mod.partition_files(lake, days["first_day"], days["last_day"])
+            lake_mod.attach_events(con, lake, files=files)
+        return days
 
     session_id: str | None = resolve_session(con, session_or_key)
     steps: list[pl.DataFrame] = []
@@ -403,7 +420,7 @@ def explain(
         days = {"first_day": _day(issued, -1), "last_day": _day(max(issued, ends), 1)}
         evidence.append(
             _frame(
-                con, "analysis/sel_explain_evidence", {"session_id": session_id, **days}
+                con, "analysis/sel_explain_evidence", {"session_id": session_id, **events_of(days)}
             ).with_columns(pl.lit(session_id).alias("session_id"))
         )
         parent = row["parent_session_id"][0]
@@ -417,7 +434,9 @@ def explain(
         chain=pl.concat(list(reversed(steps)), how="vertical_relaxed"),
         evidence=pl.concat(list(reversed(evidence)), how="vertical_relaxed"),
         activity=_frame(
-            con, "analysis/sel_explain_activity", {"session_id": first["session_id"][0], **used}
+            con,
+            "analysis/sel_explain_activity",
+            {"session_id": first["session_id"][0], **events_of(used)},
         ),
     )
 

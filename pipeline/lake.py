@@ -85,19 +85,24 @@ def partition_dir(events_root: Path, event_date: dt.date, account: str) -> Path:
 
 
 def partition_files(
-    lake: Path, first: dt.date, last: dt.date, accounts: Iterable[str]
+    lake: Path, first: dt.date, last: dt.date, accounts: Iterable[str] | None = None
 ) -> list[str]:
-    """The data files of the partitions dated `first`..`last` of `accounts`, found with one
-    listing of the date folders (no data file is opened)."""
+    """The data files of the partitions dated `first`..`last` of `accounts` (None: of every
+    account), found with one listing of the date folders (no data file is opened)."""
     root = lake / EVENTS_DIR
     files: list[str] = []
-    wanted = sorted(set(accounts))
+    wanted = sorted(set(accounts)) if accounts is not None else None
     for day_dir in sorted(root.glob("event_date=*")):
         try:
             day = dt.date.fromisoformat(day_dir.name.partition("=")[2])
         except ValueError:
             continue
         if first <= day <= last:
+            if wanted is None:
+                files.extend(
+                    sorted(str(f) for f in day_dir.glob("recipient_account_id=*/*.parquet"))
+                )
+                continue
             for account in wanted:
                 folder = partition_dir(root, day, account)
                 files.extend(sorted(str(f) for f in folder.glob("*.parquet")))
@@ -158,8 +163,12 @@ def _view_of_columns(
     con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT {', '.join(listed)} FROM {scan}")
 
 
-def connect(lake: Path, *, require_events: bool = True) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with the lake's `events` view."""
+def connect(
+    lake: Path, *, require_events: bool = True, attach: bool = True
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with the lake's `events` view (unless `attach` is false:
+    binding it reads every data file's footer, a cost that grows with the lake, and a caller
+    that reads only a few days binds those with `attach_events(files=partition_files(...))`)."""
     if require_events and not has_events(lake):
         raise LakeError(
             f"no events in lake {lake}",
@@ -176,5 +185,6 @@ def connect(lake: Path, *, require_events: bool = True) -> duckdb.DuckDBPyConnec
         con.execute(f"SET temp_directory = {sql_literal(str(spill))}")
     except OSError:
         pass  # a read-only lake: keep DuckDB's default spill location
-    attach_events(con, lake)
+    if attach:
+        attach_events(con, lake)
     return con

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -335,3 +336,47 @@ def test_a_command_says_when_it_builds_the_analysis_and_how_to_keep_it(tmp_path:
     stale = runner.invoke(app, ["logins", "--lake", str(target), "-f", "json"])
     assert stale.exit_code == 0, stale.output
     assert "are older than the lake or than this sts-audit" in stale.stderr and keep in stale.stderr
+
+
+def test_with_current_tables_only_the_days_a_command_reads_are_opened(tmp_path: Path) -> None:
+    # binding the whole lake reads every data file's footer (minutes for a year of an
+    # organization): with the tables current, the listings read none and explain only its
+    # session's days. A data file of another day, made unreadable (same size and mtime, so the
+    # tables stay current), shows which files each command opens.
+    import os
+
+    from conftest import record, write_delivery_file
+
+    if not EXAMPLES.is_file():
+        pytest.skip(f"{EXAMPLES} is absent")
+    target = tmp_path / "lake"
+    ingest([str(EXAMPLES)], target)
+    ingest(
+        [
+            str(
+                write_delivery_file(
+                    tmp_path / "old.json", [record(eventTime="2020-01-01T10:00:00Z")]
+                )
+            )
+        ],
+        target,
+    )
+    assert runner.invoke(app, ["analyze", "--lake", str(target)]).exit_code == 0
+    [old] = (target / "events").glob("event_date=2020-01-01/*/*.parquet")
+    stat = old.stat()
+    old.write_bytes(b"\0" * stat.st_size)
+    os.utime(old, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert analysis.is_current(target, analysis.Settings())
+    with pytest.raises(duckdb.Error):  # the whole lake can no longer be bound
+        analysis.open_analysis(target)
+
+    for command in (["sessions"], ["chains"], ["logins"], ["accounts"]):
+        result = runner.invoke(app, [*command, "--lake", str(target), "-f", "json"])
+        assert result.exit_code == 0, (command, result.output)
+        assert _json_lines(result.stdout)
+    result = runner.invoke(
+        app, ["explain", "ASIA3JUODO7WTIO2PI64", "--lake", str(target), "-f", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    sections = [r["section"] for r in _json_lines(result.stdout)]
+    assert (sections.count("evidence"), sections.count("activity")) == (3, 1)

@@ -19,8 +19,6 @@ if TYPE_CHECKING:
     import duckdb
     import polars as pl
 
-    from pipeline import analysis
-
 # `pipeline.analysis` (DuckDB, polars) is imported inside each command: `--help` and the other
 # commands start without it.
 
@@ -144,7 +142,9 @@ def _show(frame: pl.DataFrame, fmt: Format, view: str) -> pl.DataFrame:
     return frame.select([c for c in TABLE_COLUMNS[view] if c in frame.columns])
 
 
-def _connect(lake: Path | None) -> tuple[duckdb.DuckDBPyConnection, analysis.Settings]:
+def _connect(lake: Path | None) -> tuple[duckdb.DuckDBPyConnection, Path]:
+    """The analysis tables of the lake, and the lake's path. `events` is not bound when the
+    tables are current (the listings read only them; `explain` binds the days it reads)."""
     from pipeline import analysis
 
     config = load_config()
@@ -160,7 +160,7 @@ def _connect(lake: Path | None) -> tuple[duckdb.DuckDBPyConnection, analysis.Set
             file=sys.stderr,
         )
 
-    return analysis.open_analysis(path, settings, on_build=note), settings
+    return analysis.open_analysis(path, settings, on_build=note, events=False), path
 
 
 def _account(value: str | None) -> str | None:
@@ -330,8 +330,8 @@ def explain_command(
 
     from pipeline import analysis
 
-    con, _ = _connect(lake)
-    result = analysis.explain(con, session_or_key)
+    con, path = _connect(lake)
+    result = analysis.explain(con, session_or_key, lake=path)
     if fmt is Format.parquet:
         fmt = Format.json
     if fmt is Format.json:
