@@ -152,7 +152,8 @@ _PEEK = 65536
 
 
 def _pieces(path: Path) -> Iterator[bytes]:
-    """`path`'s bytes (gunzipped when it is gzip), a piece of at most 64 KiB at a time."""
+    """`path`'s bytes (gunzipped when it is gzip, every member of it: `cat` of gzip files,
+    bgzip), a piece of at most 64 KiB at a time."""
     with path.open("rb") as handle:
         chunk = handle.read(_PEEK)
         if chunk[:2] != GZIP_MAGIC:
@@ -161,30 +162,36 @@ def _pieces(path: Path) -> Iterator[bytes]:
                 chunk = handle.read(_PEEK)
             return
         unzip = zlib.decompressobj(31)
-        while chunk and not unzip.eof:
+        while chunk:
             yield unzip.decompress(chunk, _PEEK)
-            chunk = unzip.unconsumed_tail or handle.read(_PEEK)
+            if not unzip.eof:
+                chunk = unzip.unconsumed_tail or handle.read(_PEEK)
+                continue
+            # the next member, if any (zero padding after the last one is allowed)
+            chunk = unzip.unused_data or handle.read(_PEEK)
+            if not chunk.strip(b"\0"):
+                return
+            unzip = zlib.decompressobj(31)
 
 
 def is_multi_document(path: Path) -> bool:
     """True for NDJSON-like files: a first line that is a whole JSON object, then more."""
-    head = bytearray()
-    start = -1  # where the first line begins, once a byte that is not blank is in
+    head = bytearray()  # from the first byte that is not blank
+    newline = -1  # where the first line ends, once read
     try:
         for piece in _pieces(path):
+            if not head:
+                piece = piece.lstrip()
+                if not piece:
+                    continue
+                if not piece.startswith(b"{"):
+                    return False
             searched = len(head)
             head += piece
-            if start < 0:
-                start = len(head) - len(head.lstrip())
-                if start == len(head):
-                    start = -1
-                    continue
-                if head[start] != ord("{"):
-                    return False
-            newline = head.find(b"\n", max(start, searched))
+            if newline < 0:
+                newline = head.find(b"\n", searched)
             # the whole first line and the start of what follows it are in
             if newline >= 0 and head[newline:].strip():
-                line = bytes(head[start:newline])
                 break
             if len(head) > FIRST_LINE_MAX:
                 return False
@@ -193,7 +200,7 @@ def is_multi_document(path: Path) -> bool:
     except zlib.error:
         return False
     try:
-        return isinstance(orjson.loads(line), dict)
+        return isinstance(orjson.loads(bytes(head[:newline])), dict)
     except orjson.JSONDecodeError:
         return False
 

@@ -191,26 +191,51 @@ def test_ndjson_position_is_the_line_number_even_after_blank_lines(
     assert [q["source_position"] for q in quarantine_rows(lake)] == [2]
 
 
-@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+@pytest.mark.parametrize(
+    ("first_line", "packing", "blank"),
+    [
+        (300_000, "plain", True),
+        (300_000, "gzip", True),
+        # the first line ends where the shape test's first 64 KiB piece does
+        (65_535, "plain", False),
+        (65_535, "gzip", False),
+        # a gzip member a line (`cat` of gzip files, bgzip)
+        (300_000, "gzip-members", True),
+    ],
+)
 def test_ndjson_whose_first_record_is_large_is_read_a_line_at_a_time(
-    lake: Path, tmp_path: Path, gz: bool
+    lake: Path, tmp_path: Path, first_line: int, packing: str, blank: bool
 ) -> None:
     # an event can be 256 KB (1 MB in a CloudTrail Lake event data store): the first line of an
     # export is then longer than any small peek, and the file is still NDJSON
     recs = records(3)
-    recs[0]["requestParameters"] = {"policy": "x" * 300_000}
+    recs[0]["requestParameters"] = {"policy": ""}
+    pad = first_line - len(json.dumps(recs[0]))
+    recs[0]["requestParameters"] = {"policy": "x" * pad}
     recs[2]["eventTime"] = "yesterday"
-    text = f"{json.dumps(recs[0])}\n\n{json.dumps(recs[1])}\n{json.dumps(recs[2])}\n".encode()
-    name = "lake-export.ndjson" + (".gz" if gz else "")
-    src = write_bytes(tmp_path / name, gzip.compress(text) if gz else text)
+    lines = [f"{json.dumps(r)}\n" for r in recs]
+    if blank:
+        lines.insert(1, "\n")
+    assert len(lines[0]) == first_line + 1
+    text = "".join(lines).encode()
+    if packing == "gzip":
+        text = gzip.compress(text)
+    elif packing == "gzip-members":
+        text = b"".join(gzip.compress(line.encode()) for line in lines)
+    src = write_bytes(
+        tmp_path / ("lake-export.ndjson" + (".gz" if "gzip" in packing else "")), text
+    )
 
     summary = run(lake, src)
 
     assert (summary.records_read, summary.records_stored, summary.records_rejected) == (3, 2, 1)
-    assert [(q["source_line"], q["source_position"]) for q in quarantine_rows(lake)] == [(3, 3)]
+    last = 3 if blank else 2
+    assert [(q["source_line"], q["source_position"]) for q in quarantine_rows(lake)] == [
+        (last, last)
+    ]
     assert rows(lake, "select source_line, source_position from events order by 2") == [
         (0, 0),
-        (2, 2),
+        (last - 1, last - 1),
     ]
 
 
