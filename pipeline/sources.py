@@ -286,6 +286,17 @@ def _discover_s3(url: str, s3: S3Client, since: dt.date | None = None) -> Iterat
     )
 
 
+def _under_folder_delivered_before(key: str, since: dt.date) -> bool:
+    """True when any folder above `key` is a trail day, month or year folder delivered before
+    `since`: a folder walk on disk does not go into it (`2026/10/01-resent/x.json`)."""
+    folder = key.rpartition("/")[0]
+    while folder:
+        if delivered_before(folder, since):
+            return True
+        folder = folder.rpartition("/")[0]
+    return False
+
+
 def _page_objects(
     items: list[ObjectTypeDef], bucket: str, base: str, since: dt.date | None = None
 ) -> Iterator[SourceObject]:
@@ -297,7 +308,7 @@ def _page_objects(
         rel = [part for part in key[len(base) :].split("/") if part]
         if key.endswith("/") or any(_is_skipped(part) for part in rel):
             continue  # the same names a local folder walk skips
-        if since is not None and delivered_before(key.rpartition("/")[0], since):
+        if since is not None and _under_folder_delivered_before(key, since):
             continue
         uri = f"{S3_SCHEME}{bucket}/{key}"
         yield make_object(uri, key, item["Size"], item["ETag"].strip('"'), named=False)
@@ -347,13 +358,28 @@ def _list_s3(
         if start is None:
             pages = paginator.paginate(Bucket=bucket, Prefix=prefix, PaginationConfig=paging)
         else:
-            # files beside the day folders, in the year or the month of `since`, whose names
-            # sort before its day: StartAfter passes them, but no day folder holds them (as on
-            # disk, they are read); one request for each of these two folders
+            # files and folders beside the day folders, in the year or the month of `since`,
+            # whose names sort before its day: StartAfter passes them, but they are not day or
+            # month folders delivered before it (01-resent/, 0-import/), so on disk they are
+            # read; one request for each of these two folders, and the odd folders in full
+            assert since is not None  # a start comes from `since`
             for folder in (start[: -len("MM/DD")], start[: -len("DD")]):
-                if folder.startswith(prefix):
-                    items, _ = list_level(folder)
-                    yield [item for item in items if item.get("Key", "") <= start]
+                if not folder.startswith(prefix):
+                    continue
+                items, folders = list_level(folder)
+                yield [item for item in items if item.get("Key", "") <= start]
+                for sub in folders:
+                    name = sub.rstrip("/")
+                    if (
+                        sub < start
+                        and not start.startswith(sub)
+                        and not _is_skipped(name.rsplit("/", 1)[-1])
+                        and not delivered_before(name, since)
+                    ):
+                        for page in paginator.paginate(
+                            Bucket=bucket, Prefix=sub, PaginationConfig=paging
+                        ):
+                            yield page.get("Contents", [])
             pages = paginator.paginate(
                 Bucket=bucket, Prefix=prefix, StartAfter=start, PaginationConfig=paging
             )

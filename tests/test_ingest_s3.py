@@ -229,28 +229,38 @@ def test_since_leaves_out_older_day_folders_on_disk_and_in_the_bucket_alike(
         Bucket=BUCKET, Key=f"{PREFIX}/{backfill}", Body=body
     )
     (local_tree / backfill).write_bytes(body)
-    # files beside the day folders inside the year and the month of --since, whose names sort
-    # before its day: not in a day folder delivered before it, so read as on disk
+    # files and folders beside the day folders inside the year and the month of --since,
+    # whose names sort before its day: not day folders delivered before it, so read as on
+    # disk; and one under an older month, left out as on disk
     region = f"AWSLogs/o-exampleorgid/{ACCOUNT}/CloudTrail/us-east-1"
-    for stray, when in (("2026/0-resent.ndjson", 5), ("2026/11/01-resent.ndjson", 6)):
+    strays = (
+        ("2026/0-resent.ndjson", 5),
+        ("2026/11/01-resent.ndjson", 6),
+        ("2026/0-import/a.ndjson", 7),
+        ("2026/11/01-resent/b.ndjson", 8),
+        ("2026/10/01-resent/c.ndjson", 9),
+    )
+    for stray, when in strays:
         stray_body = orjson.dumps(record(eventTime=f"2026-11-0{when}T00:00:00Z")) + b"\n"
         real_client(endpoint_url=bucket).put_object(
             Bucket=BUCKET, Key=f"{PREFIX}/{region}/{stray}", Body=stray_body
         )
+        (local_tree / region / stray).parent.mkdir(parents=True, exist_ok=True)
         (local_tree / region / stray).write_bytes(stray_body)
     remote = ingest([f"s3://{BUCKET}/{PREFIX}"], tmp_path / "s3", endpoint_url=bucket, since=since)
     local = ingest([str(local_tree)], tmp_path / "local", since=since)
 
-    # the 11/02 delivery file and the five files outside the day folders; none of 11/01's files
-    assert (remote.files_seen, local.files_seen) == (6, 6)
-    assert remote.records_stored == local.records_stored == 6 + 3 + 2 + 2
+    # the 11/02 delivery file and the seven files outside the day folders; none of 11/01's
+    # files, nor the one under 2026/10
+    assert (remote.files_seen, local.files_seen) == (8, 8)
+    assert remote.records_stored == local.records_stored == 6 + 3 + 2 + 4
     assert event_keys(tmp_path / "s3", *KEYS) == event_keys(tmp_path / "local", *KEYS)
     dates = {d for (d,) in event_keys(tmp_path / "local", "distinct event_date")}
-    assert dates == {dt.date(2026, 11, d) for d in (1, 2, 3, 4, 5, 6)}
+    assert dates == {dt.date(2026, 11, d) for d in (1, 2, 3, 4, 5, 6, 7, 8)}
     if page_size == 2:
         # no request lists an old day folder, and the years are listed from --since on (but
         # for one level of the year and of the month, their own files, not their folders')
-        assert not any("/2026/11/01" in r["Prefix"] for r in requests)
+        assert not any(r["Prefix"].endswith("/2026/11/01/") for r in requests)
         year_requests = [r for r in requests if r["Prefix"].endswith("/2026/")]
         assert year_requests and all(
             "StartAfter" in r or r.get("Delimiter") == "/" for r in year_requests
@@ -270,7 +280,7 @@ def test_since_leaves_out_older_day_folders_on_disk_and_in_the_bucket_alike(
     assert old_local.files_seen == old_s3.files_seen == 0
     # and without --since, the same lake takes the older folders on the next run
     rest = ingest([str(local_tree)], tmp_path / "local")
-    assert (rest.files_unchanged, rest.files_read) == (6, 2)
+    assert (rest.files_unchanged, rest.files_read) == (8, 3)
     assert (rest.files_skipped_digest, rest.files_skipped_insight) == (1, 1)
 
 
