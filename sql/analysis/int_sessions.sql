@@ -45,6 +45,7 @@ switch_points as (
         0 as is_signin
     from int_session_starts
     where kind = 'SwitchRole' and issue_event_id = signin_event_id and switch_from is not null
+      and issue_time is not null
     union all
     select
         principal_arn,
@@ -52,7 +53,7 @@ switch_points as (
         cast(null as varchar) as session_id,
         1 as is_signin
     from int_session_starts
-    where kind = 'ConsoleLogin' and principal_arn is not null
+    where kind = 'ConsoleLogin' and principal_arn is not null and issue_time is not null
 ),
 
 latest_signin as (
