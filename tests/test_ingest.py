@@ -1593,14 +1593,20 @@ def _trail_day(src: Path, day: int, n: int = 3) -> Path:
     return write_delivery_file(src / key, records(n, eventTime=when))
 
 
+def _folding_trail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, days: int) -> tuple[Path, Path]:
+    """A trail of `days` day folders, a file each, and a lake whose runs fold 3 batch files."""
+    monkeypatch.setattr(manifest, "COMPACT_AT", 3)
+    src, lake = tmp_path / "src", tmp_path / "lake"
+    for day in range(1, days + 1):
+        _trail_day(src, day)
+    return src, lake
+
+
 def test_a_nightly_manifest_is_folded_and_reruns_still_read_nothing_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # a batch a file: five batch files of the manifest, folded at the run's end into one part
-    monkeypatch.setattr(manifest, "COMPACT_AT", 3)
-    src, lake = tmp_path / "src", tmp_path / "lake"
-    for day in range(1, 6):
-        _trail_day(src, day)
+    src, lake = _folding_trail(tmp_path, monkeypatch, 5)
     first = run(lake, src, batch_bytes=1)
     assert (first.batches, first.records_stored) == (5, 15)
     state = lake / "_state"
@@ -1621,10 +1627,7 @@ def test_a_nightly_manifest_is_folded_and_reruns_still_read_nothing_again(
 def test_a_crash_while_folding_the_manifest_leaves_no_file_to_read_twice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(manifest, "COMPACT_AT", 3)
-    src, lake = tmp_path / "src", tmp_path / "lake"
-    for day in range(1, 5):
-        _trail_day(src, day)
+    src, lake = _folding_trail(tmp_path, monkeypatch, 4)
     real_unlink = Path.unlink
     removed: list[Path] = []
 
