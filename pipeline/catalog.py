@@ -79,6 +79,11 @@ def build(
     con.execute("CREATE OR REPLACE TABLE discovered AS SELECT * FROM listing_chunk")
     con.unregister("listing_chunk")
     _load_listing(con, objects)
+    if since is not None and manifest.parts(state_dir):
+        # an object listed although its day folder is older than --since (a file named as a
+        # source, a symlink to one): its folded entry is read too
+        _define_delivery_day(con)
+        since = queries.run(con, "ingest/cat_listed_first_day", {"since": since}).fetchall()[0][0]
     load_committed(con, state_dir, since)
     con.execute("CREATE OR REPLACE TABLE source_catalog AS " + queries.load("ingest/cat_objects"))
     con.execute("CREATE OR REPLACE TABLE source_todo AS " + queries.load("ingest/cat_todo"))
@@ -118,10 +123,15 @@ def load_committed(
                 "FROM read_json($files, format = 'array', columns = $columns)",
                 {"files": files, "columns": _MANIFEST_COLUMNS},
             )
-        if parts:
+        if parts and since is None:
+            con.execute(
+                "INSERT INTO committed SELECT uri, size, version FROM read_parquet($parts)",
+                {"parts": parts},
+            )
+        elif parts:
             con.execute(
                 "INSERT INTO committed " + queries.load("ingest/cat_committed_parts"),
-                {"parts": parts, "since": since or dt.date(1, 1, 1)},
+                {"parts": parts, "since": since},
             )
     except duckdb.Error as exc:
         folder = state_dir / manifest.MANIFEST_DIR
@@ -129,6 +139,11 @@ def load_committed(
             f"{folder}: the ingest manifest cannot be read ({str(exc).splitlines()[0]})",
             fix="restore the folder from a backup, or ingest into a new lake",
         ) from None
+
+
+def _define_delivery_day(con: duckdb.DuckDBPyConnection) -> None:
+    """The `delivery_day(uri)` macro of the connection (`sql/ingest/cat_delivery_day.sql`)."""
+    con.execute(queries.load("ingest/cat_delivery_day"))
 
 
 def compact(con: duckdb.DuckDBPyConnection, state_dir: Path, name: str) -> int:
@@ -143,6 +158,10 @@ def compact(con: duckdb.DuckDBPyConnection, state_dir: Path, name: str) -> int:
         return 0
     path = manifest.part_path(state_dir, name)
     tmp = manifest.temp_path(path)
+    # a part a killed fold left half-written
+    for stale in path.parent.glob(f".{manifest.PART_PREFIX}*.tmp"):
+        stale.unlink(missing_ok=True)
+    _define_delivery_day(con)
     con.execute(
         f"COPY ({queries.body('ingest/cat_manifest_part')}) TO {lakefs.sql_literal(str(tmp))} "
         "(FORMAT parquet, COMPRESSION zstd)",

@@ -209,6 +209,7 @@ def test_folded_entries_stay_committed_and_since_reads_only_the_days_it_lists(
         _day_uri("2026/11"),
         _day_uri("2026"),
         _day_uri("2026/13/01"),
+        _day_uri("0000/01/01"),
         _day_uri("2026/02/30"),
         _day_uri("2026/1/01"),
         "/data/AWSLogs/123456789012/CloudTrail/eu-west-1/2025/12/31/x.json.gz",

@@ -1652,3 +1652,52 @@ def test_a_crash_while_folding_the_manifest_leaves_no_file_to_read_twice(
     assert len(keys) == len(set(keys)) == 12
     # the files left were folded at the rerun's end
     assert (len(manifest.files(state)), len(manifest.parts(state))) == (0, 2)
+
+
+def _old_day_files(root: Path) -> tuple[Path, Path]:
+    """A delivery file and an unreadable one, in the trail's 2026-11-01 day folder."""
+    key = delivery_key(ACCOUNT, "2026/11/01", unique="EXAMPLE0000000001")
+    good = write_delivery_file(root / key, records(3, eventTime="2026-11-01T10:00:00Z"))
+    bad = write_bytes(root / key.replace("0000000001", "0000000002"), b"not json")
+    return good, bad
+
+
+@pytest.mark.parametrize("how", ["named", "symlinked"])
+def test_an_old_file_listed_whatever_since_stays_unchanged_once_its_entry_is_folded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    # a file named as a source, or a link to one, is listed whatever --since says of its day
+    # folder: its folded manifest entry must be read, or it is read and quarantined again
+    monkeypatch.setattr(manifest, "COMPACT_AT", 1)
+    good, bad = _old_day_files(tmp_path / "archive")
+    if how == "named":
+        sources = [str(good), str(bad)]
+    else:
+        incoming = tmp_path / "incoming"
+        incoming.mkdir()
+        (incoming / "a.json.gz").symlink_to(good)
+        (incoming / "b.json.gz").symlink_to(bad)
+        sources = [str(incoming)]
+    lake = tmp_path / "lake"
+    ingest(sources, lake)
+    assert manifest.parts(lake / "_state")
+    for _ in range(2):
+        again = ingest(sources, lake, since=dt.date(2026, 11, 5))
+        assert (again.files_unchanged, again.files_read, again.files_quarantined) == (2, 0, 0)
+    assert len(event_keys(lake, "event_id")) == 3
+    assert len(quarantine_rows(lake)) == 1
+
+
+def test_a_folded_entry_of_a_year_0000_folder_is_still_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DuckDB reads a 0000/01/01 folder as a day of 1 BC, before any --since
+    monkeypatch.setattr(manifest, "COMPACT_AT", 1)
+    src, lake = tmp_path / "src", tmp_path / "lake"
+    name = f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/0000/01/01/{ACCOUNT}_CloudTrail_x.json.gz"
+    write_delivery_file(src / name, records(2))
+    ingest([str(src)], lake)
+    assert manifest.parts(lake / "_state")
+    for since in (None, dt.date(2026, 11, 5)):
+        again = ingest([str(src / name)], lake, since=since)
+        assert (again.files_unchanged, again.files_read) == (1, 0), since

@@ -26,7 +26,7 @@ from conftest import (
     records,
 )
 
-from pipeline import sources
+from pipeline import manifest, sources
 from pipeline.ingest import ingest
 from pipeline.layout import SourceObject
 from pipeline.sources import make_s3_client
@@ -319,3 +319,18 @@ def test_since_relative_to_today(
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert (summary["files_seen"], summary["records_stored"]) == (3, 9)
+
+
+def test_an_old_key_named_as_a_source_stays_unchanged_once_its_entry_is_folded(
+    bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a key named as a source is listed whatever --since says of its day folder: its folded
+    # manifest entry must be read, or the key is downloaded and read again every night
+    monkeypatch.setattr(manifest, "COMPACT_AT", 1)
+    key = delivery_key(ACCOUNT)  # a 2026/11/01 delivery file of the org tree
+    url = f"s3://{BUCKET}/{PREFIX}/{key}"
+    lake = tmp_path / "lake"
+    ingest([url], lake, endpoint_url=bucket)
+    assert manifest.parts(lake / "_state")
+    again = ingest([url], lake, endpoint_url=bucket, since=dt.date(2026, 11, 5))
+    assert (again.files_unchanged, again.files_read) == (1, 0)

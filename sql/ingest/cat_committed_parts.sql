@@ -5,7 +5,8 @@
 -- leaves those folders out, and Parquet statistics of `day` let the scan skip them); entries
 -- outside a day folder always. Two simple filters rather than one OR, so each reaches the scan.
 -- DuckDB-only (runs at ingest).
--- params: $parts (the part files), $since (the first day listed; 0001-01-01 without --since)
+-- params: $parts (the part files), $since (the first day listed: --since, or the day of an
+-- older object listed anyway, cat_listed_first_day)
 select
     uri,
     size,

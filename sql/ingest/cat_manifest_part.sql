@@ -5,7 +5,7 @@
 -- reads; NULL for an object outside one or a folder that is not a date), so a run with --since
 -- reads only the entries of the days it lists (Parquet statistics of `day`). Columns as in
 -- pipeline.manifest.ManifestEntry, plus `day`.
--- DuckDB-only (runs at ingest).
+-- reads: the delivery_day macro (cat_delivery_day). DuckDB-only (runs at ingest).
 -- params: $files (the JSON manifest files), $columns (their columns and types)
 select
     uri,
@@ -16,16 +16,6 @@ select
     records,
     rejected,
     status,
-    try_cast(
-        replace(
-            regexp_extract(
-                uri,
-                '/CloudTrail(?:-Digest|-Insight)?/[a-z]{2}(?:-[a-z]+)+-\d/(\d{4}/\d{2}/\d{2})/[^/]+$',
-                1
-            ),
-            '/',
-            '-'
-        ) as date
-    ) as day
+    delivery_day(uri) as day
 from read_json($files, format = 'array', columns = $columns)
 order by day, uri
