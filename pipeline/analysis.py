@@ -395,7 +395,8 @@ def explain(
     max_depth: int = 64,
 ) -> Explanation:
     """The chain of one session from its origin to its last action, with evidence. Given the
-    `lake`, `events` is bound to the days each query reads, not to the whole lake."""
+    `lake`, `events` is bound to the days each query reads, not to the whole lake, and stays
+    bound to the last of them afterwards (rebind it with `lake.attach_events` to query more)."""
     import polars as pl
 
     def events_of(days: dict[str, dt.date]) -> dict[str, dt.date]:

@@ -335,7 +335,10 @@ def test_a_command_says_when_it_builds_the_analysis_and_how_to_keep_it(tmp_path:
     ingest([str(write_delivery_file(tmp_path / "new.json", [record()]))], target)
     stale = runner.invoke(app, ["logins", "--lake", str(target), "-f", "json"])
     assert stale.exit_code == 0, stale.output
-    assert "are older than the lake or than this sts-audit" in stale.stderr and keep in stale.stderr
+    assert (
+        "are older than the lake, the settings or this sts-audit" in stale.stderr
+        and keep in stale.stderr
+    )
 
 
 def test_with_current_tables_only_the_days_a_command_reads_are_opened(tmp_path: Path) -> None:

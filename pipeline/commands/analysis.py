@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -153,10 +154,15 @@ def _connect(lake: Path | None) -> tuple[duckdb.DuckDBPyConnection, Path]:
 
     def note(stale: bool) -> None:
         # on a large lake the build takes a while: say why, and how to make it instant
-        why = "are older than the lake or than this sts-audit" if stale else "have not been built"
+        why = (
+            "are older than the lake, the settings or this sts-audit"
+            if stale
+            else "have not been built"
+        )
+        command = f"sts-audit analyze --lake {shlex.quote(str(path))}"
         print(
             f"note: the analysis tables of {terminal_safe(str(path))} {why}: building them for "
-            f"this command (`sts-audit analyze --lake {terminal_safe(str(path))}` keeps them)",
+            f"this command (`{terminal_safe(command)}` keeps them)",
             file=sys.stderr,
         )
 
