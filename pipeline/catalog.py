@@ -70,8 +70,9 @@ def build(
     since: dt.date | None = None,
 ) -> Counts:
     """Load the listing into table `source_catalog`, marked against the committed manifest,
-    and the new events objects into `source_todo`. `since` is the run's --since: the listing
-    holds no object of a day folder before it, so neither need the manifest's entries.
+    and the new events objects into `source_todo`. `since` is the run's --since: the entries of
+    the manifest's parts are read from it, or from the oldest day folder the listing reached
+    anyway (a file named as a source), not from the start of the archive.
 
     Run it under `MEMORY_LIMIT` (`pipeline.lake.memory_limit`).
     """
