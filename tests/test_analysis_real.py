@@ -133,3 +133,22 @@ def test_the_cross_account_pair_is_one_session(examples: duckdb.DuckDBPyConnecti
         {"a": ids[0], "b": ids[1]},
     ).fetchall()
     assert count == [(1,)]
+
+
+def test_explain_lists_records_that_share_an_event_id_in_a_fixed_order(
+    real: duckdb.DuckDBPyConnection,
+) -> None:
+    # the real samples hold the issuing event of this session seven times (copies and
+    # conflicting deliveries of one eventID, same time): explain lists them in one order,
+    # run after run, each record told by its hash
+    result = analysis.explain(real, "dEXAMPLE-ac7f-466c-a608-4ac8dEXAMPLE")
+    evidence = result.evidence.select(
+        "event_time", "role", "event_id", "recipient_account_id", "record_hash"
+    ).rows()
+    assert len(evidence) == 7
+    assert len({row[-1] for row in evidence}) == 7  # seven distinct records
+
+    def key(row: tuple[object, ...]) -> tuple[tuple[bool, str], ...]:
+        return tuple((value is None, str(value)) for value in row)
+
+    assert evidence == sorted(evidence, key=key)

@@ -18,4 +18,13 @@ from rpt_session_links as l
 inner join events as e on e.event_id = l.event_id and e.event_time = l.event_time
 where l.session_id = $session_id
   and e.event_date between $first_day and $last_day
-order by l.event_time, l.event_id
+-- records that share an event id and time (copies, conflicting deliveries) in a fixed order
+order by
+    l.event_time,
+    l.event_id,
+    e.recipient_account_id,
+    e.source_ip_address,
+    e.error_code,
+    e.user_access_key_id,
+    l.link_rule,
+    l.confidence

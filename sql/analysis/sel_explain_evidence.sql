@@ -1,5 +1,5 @@
 -- name: sel_explain_evidence
--- grain: one row per event proving session $session_id (event_id)
+-- grain: one row per stored record proving session $session_id (event_id, record_hash)
 -- The records behind one session: its issuing call (both account copies), the sign-in event,
 -- the Identity Center grant, read back from the lake. They all fall between $first_day and
 -- $last_day (the day before the session's issue and the day after its expiration): only those
@@ -34,8 +34,10 @@ select
     e.session_creation_date,
     e.source_ip_address,
     e.issued_access_key_id,
-    e.shared_event_id
+    e.shared_event_id,
+    e.record_hash
 from wanted as w
 inner join events as e on e.event_id = w.event_id
 where e.event_date between $first_day and $last_day
-order by e.event_time, w.role, e.event_id
+-- records that share an event id (copies, conflicting deliveries) in a fixed order
+order by e.event_time, w.role, e.event_id, e.recipient_account_id, e.record_hash
