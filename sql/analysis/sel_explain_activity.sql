@@ -18,13 +18,6 @@ from rpt_session_links as l
 inner join events as e on e.event_id = l.event_id and e.event_time = l.event_time
 where l.session_id = $session_id
   and e.event_date between $first_day and $last_day
--- records that share an event id and time (copies, conflicting deliveries) in a fixed order
-order by
-    l.event_time,
-    l.event_id,
-    e.recipient_account_id,
-    e.source_ip_address,
-    e.error_code,
-    e.user_access_key_id,
-    l.link_rule,
-    l.confidence
+-- records that share an event id and time (copies, conflicting deliveries) in a fixed order:
+-- by time, id, then every column of the call and its link (positions in the select list)
+order by 1, 2, 5, 6, 7, 8, 9, 10
