@@ -163,15 +163,19 @@ def compact(con: duckdb.DuckDBPyConnection, state_dir: Path, name: str) -> int:
     for stale in path.parent.glob(f".{manifest.PART_PREFIX}*.tmp"):
         stale.unlink(missing_ok=True)
     _define_delivery_day(con)
-    con.execute(
-        f"COPY ({queries.body('ingest/cat_manifest_part')}) TO {lakefs.sql_literal(str(tmp))} "
-        "(FORMAT parquet, COMPRESSION zstd)",
-        {
-            "files": [lakefs.glob_escape(str(p)) for p in files],
-            "columns": _MANIFEST_ENTRY_COLUMNS,
-        },
-    )
-    manifest.publish(tmp, path)
+    try:
+        con.execute(
+            f"COPY ({queries.body('ingest/cat_manifest_part')}) TO "
+            f"{lakefs.sql_literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)",
+            {
+                "files": [lakefs.glob_escape(str(p)) for p in files],
+                "columns": _MANIFEST_ENTRY_COLUMNS,
+            },
+        )
+        manifest.publish(tmp, path)
+    except Exception:
+        tmp.unlink(missing_ok=True)
+        raise
     for folded in files:
         folded.unlink()
     return len(files)

@@ -25,6 +25,7 @@ from pipeline import lakewriter, manifest, sources
 from pipeline.errors import StrictIngestError
 
 if TYPE_CHECKING:
+    import duckdb
     from mypy_boto3_s3 import S3Client
 
 # A batch is read by one DuckDB scan: large enough for few, big Parquet files, small enough
@@ -59,6 +60,7 @@ class IngestSummary:
     recovered_batches: int = 0
     seconds: float = 0.0
     quarantined_files: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def reconciles(self) -> bool:
@@ -227,12 +229,32 @@ def _ingest(
                 progress(len(batch.objects))
         # every batch is committed: fold the manifest's batch files once they are many
         if len(manifest.files(state)) >= manifest.COMPACT_AT:
-            catalog.compact(con, state, run_id)
+            _fold_manifest(con, state, run_id, summary)
     finally:
         con.close()
         shutil.rmtree(download_dir, ignore_errors=True)
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
+
+
+def _fold_manifest(
+    con: duckdb.DuckDBPyConnection, state: Path, run_id: str, summary: IngestSummary
+) -> None:
+    """Fold the manifest's batch files, or say why not: the run's batches are committed and
+    the files stay valid as they are, so a fold that fails (disk full, a read-only folder) is
+    left to the next run instead of failing this one."""
+    import duckdb
+
+    from pipeline import catalog
+
+    try:
+        catalog.compact(con, state, run_id)
+    except (OSError, duckdb.Error) as exc:
+        reason = " ".join(str(exc).split())[:300]
+        summary.warnings.append(
+            f"the manifest's batch files were not folded into one part ({reason}); "
+            "everything is committed and the next run tries again"
+        )
 
 
 def check_strict(summary: IngestSummary) -> None:

@@ -1624,6 +1624,10 @@ def test_a_nightly_manifest_is_folded_and_reruns_still_read_nothing_again(
     assert len(keys) == len(set(keys)) == 18
 
 
+class _Killed(BaseException):
+    """The process stopping where it is (a signal, not an error the code could handle)."""
+
+
 def test_a_crash_while_folding_the_manifest_leaves_no_file_to_read_twice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1634,12 +1638,12 @@ def test_a_crash_while_folding_the_manifest_leaves_no_file_to_read_twice(
     def crash_after_one(self: Path, missing_ok: bool = False) -> None:
         if self.parent.name == manifest.MANIFEST_DIR and self.suffix == ".json":
             if removed:
-                raise OSError("killed while folding the manifest")
+                raise _Killed("killed while folding the manifest")
             removed.append(self)
         real_unlink(self, missing_ok=missing_ok)
 
     monkeypatch.setattr(Path, "unlink", crash_after_one)
-    with pytest.raises(OSError, match="killed while folding"):
+    with pytest.raises(_Killed, match="killed while folding"):
         run(lake, src, batch_bytes=1)
     monkeypatch.setattr(Path, "unlink", real_unlink)
     state = lake / "_state"
@@ -1652,6 +1656,49 @@ def test_a_crash_while_folding_the_manifest_leaves_no_file_to_read_twice(
     assert len(keys) == len(set(keys)) == 12
     # the files left were folded at the rerun's end
     assert (len(manifest.files(state)), len(manifest.parts(state))) == (0, 2)
+
+
+def test_a_fold_that_fails_warns_and_the_next_run_folds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the disk fills while the part is published: every batch is committed already, so the
+    # run succeeds with a warning, reads nothing twice, and the next run folds the files
+    src, lake = _folding_trail(tmp_path, monkeypatch, 4)
+    real_publish = manifest.publish
+
+    def disk_full(tmp: Path, path: Path) -> None:
+        if path.name.startswith(manifest.PART_PREFIX):
+            raise OSError(28, "No space left on device")
+        real_publish(tmp, path)
+
+    monkeypatch.setattr(manifest, "publish", disk_full)
+    first = run(lake, src, batch_bytes=1)
+    assert (first.files_read, first.records_stored) == (4, 12)
+    assert len(first.warnings) == 1
+    assert "No space left on device" in first.warnings[0]
+    assert "next run" in first.warnings[0]
+    state = lake / "_state"
+    assert (len(manifest.files(state)), manifest.parts(state)) == (4, [])
+    assert not list((state / manifest.MANIFEST_DIR).glob(".*.tmp"))
+
+    # the nightly job's --quiet still says so on stderr, and exits 0
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    _trail_day(src, 5)
+    quiet = CliRunner().invoke(app, ["ingest", str(src), "--lake", str(lake), "--quiet"])
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.stdout == ""
+    assert quiet.stderr.startswith("warning: the manifest's batch files were not folded")
+    assert "No space left on device" in quiet.stderr
+
+    monkeypatch.setattr(manifest, "publish", real_publish)
+    rerun = run(lake, src, batch_bytes=1)
+    assert (rerun.files_unchanged, rerun.files_read, rerun.warnings) == (5, 0, [])
+    assert (manifest.files(state), len(manifest.parts(state))) == ([], 1)
+    keys = event_keys(lake, "event_id")
+    assert len(keys) == len(set(keys)) == 15
 
 
 def _old_day_files(root: Path) -> tuple[Path, Path]:

@@ -91,8 +91,16 @@ def ingest_command(
         typer.echo(json_line(summary.as_dict(), indent=True))
     elif not quiet:
         typer.echo(render_summary(summary), err=True)
+    else:
+        echo_warnings(summary)
     if strict:
         ingest_lib.check_strict(summary)
+
+
+def echo_warnings(s: ingest_lib.IngestSummary) -> None:
+    """Under --quiet: what went wrong without failing the run still reaches stderr."""
+    for warning in s.warnings:
+        typer.echo(f"warning: {terminal_safe(warning)}", err=True)
 
 
 def render_summary(s: ingest_lib.IngestSummary) -> str:
@@ -114,6 +122,8 @@ def render_summary(s: ingest_lib.IngestSummary) -> str:
         lines.append(f"  eventID conflicts (same id, different content; both kept): {s.conflicts}")
     if s.recovered_batches:
         lines.append(f"  rolled back {s.recovered_batches} uncommitted batch(es) of a killed run")
+    for warning in s.warnings:
+        lines.append(f"  warning: {terminal_safe(warning)}")
     for uri in s.quarantined_files[:10]:
         lines.append(f"  quarantined file: {terminal_safe(uri)}")
     if s.files_quarantined or s.records_rejected:

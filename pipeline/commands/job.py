@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from pipeline.commands.ingest import SinceOption, render_summary
+from pipeline.commands.ingest import SinceOption, echo_warnings, render_summary
 from pipeline.commands.options import LakeOption
 from pipeline.config import load_config, resolve_lake
 from pipeline.render import json_line
@@ -60,6 +60,8 @@ def run_command(
         typer.echo(render_summary(summary), err=True)
         tables = ", ".join(f"{n} {name}" for name, n in counts.items())
         typer.echo(f"analysis tables in {target / 'analysis'}: {tables}", err=True)
+    else:
+        echo_warnings(summary)
     if strict:
         ingest_lib.check_strict(summary)
 
