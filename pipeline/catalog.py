@@ -178,7 +178,31 @@ def compact(con: duckdb.DuckDBPyConnection, state_dir: Path, name: str) -> int:
         raise
     for folded in files:
         folded.unlink()
+    _merge_parts(con, state_dir, name)
     return len(files)
+
+
+def _merge_parts(con: duckdb.DuckDBPyConnection, state_dir: Path, name: str) -> None:
+    """When the manifest has `MERGE_PARTS_AT` parts or more, merge the smaller half of them
+    into one part (`cat_manifest_merge`), published before the parts it holds are removed."""
+    parts = manifest.parts(state_dir)
+    if len(parts) < manifest.MERGE_PARTS_AT:
+        return
+    smaller = sorted(parts, key=lambda p: (p.stat().st_size, p.name))[: len(parts) // 2]
+    path = manifest.part_path(state_dir, f"{name}-merged")
+    tmp = manifest.temp_path(path)
+    try:
+        con.execute(
+            f"COPY ({queries.body('ingest/cat_manifest_merge')}) TO "
+            f"{lakefs.sql_literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)",
+            {"parts": [lakefs.glob_escape(str(p)) for p in smaller]},
+        )
+        manifest.publish(tmp, path)
+    except Exception:
+        tmp.unlink(missing_ok=True)
+        raise
+    for merged in smaller:
+        merged.unlink()
 
 
 def write_skipped(con: duckdb.DuckDBPyConnection, state_dir: Path, name: str, run: str) -> None:

@@ -4,7 +4,8 @@ One small JSON file per committed batch under `LAKE/_state/manifest/`, written a
 (temp file + rename), so a crash never leaves a half-written manifest and reruns skip exactly
 what was committed. A run that ends with `COMPACT_AT` such files or more folds them into one
 Parquet part (`part-RUN.parquet`, ordered by delivery day), so a nightly run with --since
-reads the entries of its recent days only, not a year of files. An ingest run compares its
+reads the entries of its recent days only, not a year of files; parts are merged as they
+accumulate (`MERGE_PARTS_AT`). An ingest run compares its
 sources with these files in DuckDB (`pipeline.catalog`); nothing holds the whole manifest in
 memory.
 """
@@ -24,6 +25,11 @@ PART_PREFIX = "part-"
 # commits about 130 batch files a night at 5M events, and reading a year of them (49k files,
 # 54M entries) would cost minutes a run.
 COMPACT_AT = 64
+# A fold that leaves this many parts merges the smaller half of them into one: a run without
+# --since reads every part, and a nightly job that folds every night would leave one a night.
+# Merging the smaller half keeps fewer than this many parts and rewrites a night's entries
+# about log2(nights) times, not every night.
+MERGE_PARTS_AT = 32
 
 
 @dataclass(frozen=True)

@@ -1701,6 +1701,34 @@ def test_a_fold_that_fails_warns_and_the_next_run_folds(
     assert len(keys) == len(set(keys)) == 15
 
 
+def test_parts_of_many_nights_are_merged_and_every_entry_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a nightly job that folds every night: the parts stay few, no entry is lost or doubled
+    monkeypatch.setattr(manifest, "COMPACT_AT", 1)
+    monkeypatch.setattr(manifest, "MERGE_PARTS_AT", 4)
+    src, lake = tmp_path / "src", tmp_path / "lake"
+    state = lake / "_state"
+    counts = []
+    for night in range(1, 13):
+        _trail_day(src, night)
+        summary = run(lake, src, since=dt.date(2026, 11, night))
+        assert (summary.files_read, summary.files_unchanged) == (1, 0), night
+        counts.append(len(manifest.parts(state)))
+    assert max(counts) < 4 and min(counts[3:]) >= 2, counts
+    parts = [str(p) for p in manifest.parts(state)]
+    entries = duckdb.sql(f"SELECT uri, day FROM read_parquet({parts!r})").fetchall()
+    assert len(entries) == len({uri for uri, _ in entries}) == 12
+    # each part is still ordered by delivery day, so --since skips the days it does not list
+    for part in parts:
+        days = [d for (d,) in duckdb.sql(f"SELECT day FROM read_parquet('{part}')").fetchall()]
+        assert days == sorted(days)
+    again = run(lake, src)
+    assert (again.files_unchanged, again.files_read) == (12, 0)
+    keys = event_keys(lake, "event_id")
+    assert len(keys) == len(set(keys)) == 36
+
+
 def _old_day_files(root: Path) -> tuple[Path, Path]:
     """A delivery file and an unreadable one, in the trail's 2026-11-01 day folder."""
     key = delivery_key(ACCOUNT, "2026/11/01", unique="EXAMPLE0000000001")
