@@ -26,15 +26,22 @@ _GLOB_CHARS: Final = frozenset("[*?{}")
 
 
 def glob_escape(path: str) -> str:
-    """`path` as a DuckDB glob that matches only itself (each glob character as a class)."""
-    if _GLOB_CHARS.isdisjoint(path):
+    """`path` as a DuckDB glob that matches only itself (each glob character as a class).
+
+    A path with a backslash is left as it is: DuckDB reads such a path as the one file it names
+    and never expands it (a class after a backslash, `logs\\[[]1]`, matched nothing)."""
+    if _GLOB_CHARS.isdisjoint(path) or "\\" in path:
         return path
     return "".join(f"[{c}]" if c in _GLOB_CHARS else c for c in path)
 
 
-def events_glob(lake: Path) -> str:
-    """The glob of every data file in the lake (Hive layout, two partition levels)."""
-    return glob_escape(str(lake / EVENTS_DIR)) + "/*/*/*.parquet"
+def files_source(folder: Path, pattern: str) -> str:
+    """The SQL list of files that `pattern` matches under `folder`, for a DuckDB reader: the
+    glob itself, or, under a folder whose path has a backslash (which DuckDB never expands,
+    `glob_escape`), the files it matches, one literal each."""
+    if "\\" not in str(folder):
+        return sql_literal(glob_escape(str(folder)) + "/" + pattern)
+    return "[" + ", ".join(sql_literal(str(f)) for f in sorted(folder.glob(pattern))) + "]"
 
 
 def has_events(lake: Path) -> bool:
@@ -120,7 +127,7 @@ def attach_events(
     leading zeros.
     """
     if files is None:
-        source = sql_literal(events_glob(lake)) if has_events(lake) else None
+        source = files_source(lake / EVENTS_DIR, "*/*/*.parquet") if has_events(lake) else None
     else:
         literals = ", ".join(sql_literal(glob_escape(f)) for f in files)
         source = f"[{literals}]" if files else None
@@ -141,7 +148,7 @@ def attach_quarantine(con: duckdb.DuckDBPyConnection, lake: Path) -> bool:
     files = list((lake / QUARANTINE_DIR).glob("*/*.parquet"))
     if not files:
         return False
-    glob = sql_literal(glob_escape(str(lake / QUARANTINE_DIR)) + "/*/*.parquet")
+    glob = files_source(lake / QUARANTINE_DIR, "*/*.parquet")
     scan = (
         f"read_parquet({glob}, hive_partitioning = true, hive_types = {{'ingest_run': VARCHAR}},"
         " union_by_name = true)"
