@@ -19,17 +19,32 @@ with data_end as (
     from int_events
 ),
 
-issue_links as (
+-- the issuing record's own link; an eventID stored as several records (a conflict: same id,
+-- other content, §4.4) has a link per record, and the session keeps one parent: the least
+issue_link_rows as (
     select
         s.session_id,
         l.session_id as linked_parent_id,
-        l.link_rule as parent_link_rule
+        l.link_rule as parent_link_rule,
+        row_number() over (
+            partition by s.session_id
+            order by l.session_id, l.link_rule
+        ) as pick
     from int_session_starts as s
     inner join int_session_links as l on l.event_id = s.issue_event_id
     where l.session_id <> s.session_id
       -- Cognito credentials belong to the identity, not to a session that signed the call
       -- (developer-authenticated identities): the identity is the origin
       and s.kind <> 'GetCredentialsForIdentity'
+),
+
+issue_links as (
+    select
+        session_id,
+        linked_parent_id,
+        parent_link_rule
+    from issue_link_rows
+    where pick = 1
 ),
 
 -- SwitchRole without its STS call: the latest sign-in of the principal it switched from, at or
