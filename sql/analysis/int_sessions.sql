@@ -4,8 +4,8 @@
 -- credentials made the issuing call: the issuing event is itself a call attributed by
 -- int_session_links (§4.2). A console SwitchRole is authorized by the original console
 -- session, never by an earlier switched role, so a SwitchRole whose STS call was not collected
--- falls back to the latest sign-in of its SwitchFrom principal. A session with no parent is an
--- origin: a long-term principal (IAM user, root), a federated identity (SAML, OIDC, Cognito,
+-- falls back to the latest sign-in of its SwitchFrom principal, if that sign-in lasts until
+-- the switch (12 hours). A session with no parent is an origin: a long-term principal (IAM user, root), a federated identity (SAML, OIDC, Cognito,
 -- Identity Center) or an AWS service (a Cognito GetCredentialsForIdentity is always one, even
 -- when a session signed the call), a foreign principal seen only through the role owner's
 -- AWSAccount copy (`AWSAccount`), or, for a caller whose own issuance is not in the lake
@@ -75,6 +75,7 @@ latest_signin as (
     select
         session_id,
         principal_arn,
+        issue_time,
         max(case when is_signin = 1 then issue_time end) over (
             partition by principal_arn
             order by issue_time
@@ -92,6 +93,9 @@ switch_fallback as (
         on p.principal_arn = l.principal_arn
         and p.issue_time = l.signin_time
         and p.kind = 'ConsoleLogin'
+        -- still signed in at the switch (a console session lasts 12 hours): an earlier
+        -- sign-in ended earlier still, so the switch has no parent rather than an expired one
+        and p.expiration >= l.issue_time
     where l.session_id is not null
     group by l.session_id
 ),
