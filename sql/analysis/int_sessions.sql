@@ -5,12 +5,13 @@
 -- int_session_links (§4.2). A console SwitchRole is authorized by the original console
 -- session, never by an earlier switched role, so a SwitchRole whose STS call was not collected
 -- falls back to the latest sign-in of its SwitchFrom principal, if that sign-in lasts until
--- the switch (12 hours). A session with no parent is an origin: a long-term principal (IAM user, root), a federated identity (SAML, OIDC, Cognito,
--- Identity Center) or an AWS service (a Cognito GetCredentialsForIdentity is always one, even
--- when a session signed the call), a foreign principal seen only through the role owner's
--- AWSAccount copy (`AWSAccount`), or, for a caller whose own issuance is not in the lake
--- (issued before the data starts, or in an account whose trail is not collected),
--- `Unresolved`, known by its ARN; `own_mfa` is its MFA state (§4.6), and for a child only
+-- the switch (12 hours). A session with no parent is an origin: a long-term principal (IAM
+-- user, root), a federated identity (SAML, OIDC, Cognito, Identity Center) or an AWS service
+-- (a Cognito GetCredentialsForIdentity is always one, even when a session signed the call),
+-- a foreign principal seen only through the role owner's AWSAccount copy (`AWSAccount`), or,
+-- for a caller whose own issuance is not in the lake (issued before the data starts, or in an
+-- account whose trail is not collected; a SwitchRole without its sign-in), `Unresolved`,
+-- known by its ARN; `own_mfa` is its MFA state (§4.6), and for a child only
 -- an MFA device in its own request overrides what it inherits from the chain (int_chains).
 -- Activity counts each logical call once (cross-account copies collapse on sharedEventID).
 -- Not ordered: an intermediate table (rpt_sessions is the ordered public one).
@@ -246,6 +247,10 @@ classified as (
             when parent_session_id is not null then cast(null as varchar)
             when kind = 'IdentityCenter' then 'IdentityCenter'
             when kind in ('EC2', 'Lambda', 'ECS') or caller_type = 'AWSService' then 'AWSService'
+            -- a console switch whose sign-in is not in the lake: the console session of the
+            -- principal it switched from (SwitchFrom names it, even when only the role owner's
+            -- AWSAccount copy of its AssumeRole was collected)
+            when kind = 'SwitchRole' and switch_from is not null then 'Unresolved'
             -- only the role owner's copy was collected: a principal of an account whose own trail
             -- is not in the lake (typically outside the organization), known by its principalId
             when caller_type = 'AWSAccount' then 'AWSAccount'
@@ -330,7 +335,7 @@ select
         when 'AWSService' then 'service:' || coalesce(caller_invoked_by, '')
         when 'AWSAccount' then 'account:' || coalesce(caller_account, '') || '|'
             || coalesce(caller_principal_id, '')
-        when 'Unresolved' then coalesce(caller_arn, caller_principal_id)
+        when 'Unresolved' then coalesce(caller_arn, switch_from, caller_principal_id)
     end as own_origin_id,
     case
         when serial_number is not null then 'mfa'
