@@ -204,6 +204,8 @@ federated_console_first as (
 ),
 
 sso_grants as (
+    -- the user: onBehalfOf.userId; Identity Center records before July 2025 have a userIdentity
+    -- of type `Unknown` whose principalId is the user (§2.2)
     select
         event_id,
         event_time,
@@ -211,11 +213,23 @@ sso_grants as (
         sso_role_name,
         on_behalf_of_user_id,
         user_account_id
-    from int_events
-    where event_source = 'sso.amazonaws.com'
-      and event_name = 'GetRoleCredentials'
-      and error_code is null
-      and on_behalf_of_user_id is not null
+    from (
+        select
+            event_id,
+            event_time,
+            sso_account_id,
+            sso_role_name,
+            coalesce(
+                on_behalf_of_user_id,
+                case when user_type = 'Unknown' then coalesce(user_principal_id, user_name) end
+            ) as on_behalf_of_user_id,
+            user_account_id
+        from int_events
+        where event_source = 'sso.amazonaws.com'
+          and event_name = 'GetRoleCredentials'
+          and error_code is null
+    ) as g
+    where on_behalf_of_user_id is not null
 ),
 
 -- an Identity Center issuance, once for each minute its +-60 s window can reach

@@ -331,7 +331,9 @@ select
             oidc_provider, identity_provider, ''
         ) || '|' || coalesce(oidc_subject, '')
         when 'Cognito' then 'cognito:' || coalesce(oidc_subject, '')
-        when 'IdentityCenter' then 'idc:' || coalesce(on_behalf_of_user_id, '')
+        -- the user id; without one (no GetRoleCredentials paired, and no call carrying
+        -- onBehalfOf), the user name the SAML assertion gave, not one origin for everybody
+        when 'IdentityCenter' then 'idc:' || coalesce(on_behalf_of_user_id, saml_subject, session_name, '')
         when 'AWSService' then 'service:' || coalesce(caller_invoked_by, '')
         when 'AWSAccount' then 'account:' || coalesce(caller_account, '') || '|'
             || coalesce(caller_principal_id, '')
