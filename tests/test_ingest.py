@@ -1040,6 +1040,54 @@ def test_lookup_events_with_a_broken_event_string_rejects_only_that_event(
     assert token not in _all_text(lake)
 
 
+def _container_cases() -> list[tuple[str, str, int, list[int]]]:
+    """(name, file text, records stored, positions rejected): containers that are not lists,
+    LookupEvents entries without their event, records that carry a container's key."""
+    one, two = records(2)
+    lines = "\n".join
+    return [
+        ("records-object", json.dumps({"Records": one}), 0, [0]),
+        ("records-string", json.dumps({"Records": "x"}), 0, [0]),
+        ("records-null", json.dumps({"Records": None}), 0, [0]),
+        ("events-string", json.dumps({"Events": "x"}), 0, [0]),
+        (
+            "events-entry-without-event",
+            json.dumps({"Events": [{"EventId": "1"}, {"CloudTrailEvent": json.dumps(one)}]}),
+            1,
+            [0],
+        ),
+        ("events-entry-null", json.dumps({"Events": [{"CloudTrailEvent": None}]}), 0, [0]),
+        ("ndjson-records-object", lines([json.dumps({"Records": one}), json.dumps(two)]), 1, [0]),
+        ("record-with-events-key", json.dumps({**one, "Events": [1]}), 1, []),
+        ("record-with-records-key", json.dumps({**one, "Records": [1]}), 1, []),
+        (
+            "ndjson-record-with-digest-key",
+            lines([json.dumps(one), json.dumps({**two, "digestStartTime": "x"})]),
+            2,
+            [],
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "stored", "rejected_at"),
+    [case[1:] for case in _container_cases()],
+    ids=[case[0] for case in _container_cases()],
+)
+def test_no_value_of_a_container_that_is_not_a_list_is_dropped(
+    lake: Path, tmp_path: Path, text: str, stored: int, rejected_at: list[int]
+) -> None:
+    # each of these read as zero records and reconciled ("0 read ... [ok]"): the values vanished
+    src = write_bytes(tmp_path / "src" / "odd.json", text.encode())
+    summary = run(lake, src)
+    assert summary.reconciles
+    assert (summary.files_quarantined, summary.files_skipped_digest) == (0, 0)
+    assert (summary.records_stored, summary.records_rejected) == (stored, len(rejected_at))
+    rows = quarantine_rows(lake)
+    assert sorted(r["source_position"] for r in rows) == rejected_at
+    assert all(r["reason"] for r in rows)
+
+
 # --- Cognito identity pools (data events, cloudtrail-semantics.md §3.8) ---------------------
 
 COGNITO_IDENTITY = "us-east-1:11111111-2222-3333-4444-555555555555"

@@ -15,10 +15,18 @@ with shaped as (
         case
             when json_type(doc) = 'ARRAY' then 'array'
             when json_type(doc) <> 'OBJECT' then 'scalar'
-            when json_exists(doc, '$.Records') then 'records'
-            when json_exists(doc, '$.Events') then 'lookup_events'
+            -- a document whose Records or Events is not a list, or that has an eventTime of
+            -- its own, is no container: read as one value, it is a record, or is rejected as
+            -- one (quarantined and counted, not dropped)
+            when json_type(doc, '$.Records') = 'ARRAY' and not json_exists(doc, '$.eventTime')
+                then 'records'
+            when json_type(doc, '$.Events') = 'ARRAY' and not json_exists(doc, '$.eventTime')
+                then 'lookup_events'
             when json_exists(doc, '$."detail-type"') and json_exists(doc, '$.detail') then 'eventbridge'
-            when json_exists(doc, '$.digestStartTime') then 'digest'
+            -- a digest body is a file of its own; a line of an NDJSON file shaped like one is
+            -- a value that is not a record
+            when doc_index is null and json_exists(doc, '$.digestStartTime')
+                and not json_exists(doc, '$.eventTime') then 'digest'
             -- a line that is not JSON, wrapped by pipeline/slices.py so the rest of its file
             -- can be read: it becomes a rejected record at its own line. The wrapper carries
             -- this process's random $mark: an input line with the same keys is only a record
@@ -38,7 +46,12 @@ items as (
         case shape
             when 'array' then cast(json_extract(doc, '$[*]') as varchar[])
             when 'records' then cast(json_extract(doc, '$.Records[*]') as varchar[])
-            when 'lookup_events' then json_extract_string(doc, '$.Events[*].CloudTrailEvent')
+            -- each entry's CloudTrailEvent; an entry without one is kept as it is (a value
+            -- that is not a record, rejected at its position instead of skipped)
+            when 'lookup_events' then list_transform(
+                cast(json_extract(doc, '$.Events[*]') as varchar[]),
+                lambda e: coalesce(json_extract_string(e, '$.CloudTrailEvent'), e)
+            )
             when 'eventbridge' then [cast(json_extract(doc, '$.detail') as varchar)]
             when 'digest' then [cast(null as varchar)]
             when 'unreadable' then [json_extract_string(doc, '$."sts-audit:unreadable-line"')]
