@@ -7,6 +7,7 @@ disk) are printed once, here, as one line with their fix.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -75,6 +76,9 @@ def main() -> None:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:
+        if _is_damaged_file(exc):
+            print(terminal_safe(_damaged_file_message(exc)), file=sys.stderr)
+            sys.exit(1)
         # DuckDB's out-of-memory error, matched by name so the CLI starts without DuckDB: the
         # machine, not the data, and the one resource a config setting governs
         if type(exc).__name__ != "OutOfMemoryException":
@@ -87,3 +91,26 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(1)
+
+
+def _is_damaged_file(exc: Exception) -> bool:
+    """A DuckDB error reading a file of the lake that is not (or no longer) Parquet: a file cut
+    short by a full disk, overwritten, or copied half-way. Matched by class and module name, so
+    the CLI starts without DuckDB."""
+    return (
+        type(exc).__module__.lstrip("_").startswith("duckdb")
+        and type(exc).__name__ in ("InvalidInputException", "IOException")
+        and ".parquet" in str(exc)
+    )
+
+
+def _damaged_file_message(exc: Exception) -> str:
+    detail = str(exc).strip().splitlines()[0][:400]
+    if f"{os.sep}analysis{os.sep}" in str(exc):
+        fix = "run `sts-audit analyze` to write the analysis tables again"
+    else:
+        fix = (
+            "restore the file named from a backup, or move it out of the lake; the other files "
+            "are intact, and the records it held come back only from a backup"
+        )
+    return f"error: a file of the lake cannot be read ({detail}) (fix: {fix})"

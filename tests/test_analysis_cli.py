@@ -383,3 +383,50 @@ def test_with_current_tables_only_the_days_a_command_reads_are_opened(tmp_path: 
     assert result.exit_code == 0, result.output
     sections = [r["section"] for r in _json_lines(result.stdout)]
     assert (sections.count("evidence"), sections.count("activity")) == (3, 1)
+
+
+def _main(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from pipeline.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("command", ["sessions", "analyze", "explain", "quarantine"])
+def test_a_damaged_lake_file_is_one_line_naming_it(
+    lake: Path, tmp_path: Path, command: str
+) -> None:
+    # a data file cut short (a full disk, a half copy) was a DuckDB traceback in every command
+    import shutil
+
+    copy = tmp_path / "lake"
+    shutil.copytree(lake, copy)
+    folder = "quarantine" if command == "quarantine" else "events"
+    if command == "quarantine":
+        (tmp_path / "bad.json").write_text("not json")
+        ingest([str(tmp_path / "bad.json")], copy)
+    damaged = sorted((copy / folder).rglob("*.parquet"))[0]
+    damaged.write_bytes(b"PAR1 not a whole file")
+    key = ["ASIA3JUODO7WTIO2PI64"] if command == "explain" else []
+    args = [command, "--lake", str(copy), *key]
+    proc = _main(*args)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith("error: a file of the lake cannot be read (")
+    assert damaged.name in proc.stderr and "restore the file named from a backup" in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_a_damaged_analysis_table_names_analyze_as_the_fix(lake: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "lake"
+    shutil.copytree(lake, copy)
+    assert _main("analyze", "--lake", str(copy)).returncode == 0
+    for table in (copy / "analysis").glob("*.parquet"):
+        table.write_bytes(table.read_bytes()[:-100])  # same files, cut short
+    proc = _main("explain", "ASIA3JUODO7WTIO2PI64", "--lake", str(copy))
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith("error: a file of the lake cannot be read (")
+    assert "run `sts-audit analyze`" in proc.stderr and "Traceback" not in proc.stderr
