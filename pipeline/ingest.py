@@ -49,6 +49,7 @@ class IngestSummary:
     files_skipped_insight: int = 0
     files_skipped_other: int = 0
     files_quarantined: int = 0
+    files_unreadable: int = 0
     records_read: int = 0
     records_stored: int = 0
     records_duplicate: int = 0
@@ -214,7 +215,7 @@ def _ingest(
         summary.files_skipped_other = counts.other
         if on_plan:
             on_plan(counts.todo)
-        for batch in plan_batches(catalog.todo(con), run_id, batch_bytes):
+        for batch in plan_batches(_openable(catalog.todo(con), summary), run_id, batch_bytes):
             local_paths = dict(_fetch(batch.objects, download_dir, s3))
             if batch_mod.sliceable(batch, local_paths, batch_bytes):
                 # one large NDJSON export: a slice of about a batch's size at a time
@@ -235,6 +236,27 @@ def _ingest(
         shutil.rmtree(download_dir, ignore_errors=True)
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
+
+
+def _openable(
+    objects: Iterable[sources.SourceObject], summary: IngestSummary
+) -> Iterator[sources.SourceObject]:
+    """The objects, less the local files that cannot be opened (a permission, a file removed
+    since the listing): the file is not bad data, so it is not quarantined, and the run goes on
+    without it. It has no manifest entry, so the next run tries it again; the summary names it
+    and `--strict` fails on it."""
+    for obj in objects:
+        if not obj.uri.startswith("s3://"):
+            try:
+                _facts(obj.uri)
+            except OSError as exc:
+                summary.files_unreadable += 1
+                summary.warnings.append(
+                    f"{obj.uri}: cannot be opened ({exc.strerror or exc}); not read this run, "
+                    "and read at the next run once it can be"
+                )
+                continue
+        yield obj
 
 
 def _fold_manifest(
@@ -259,6 +281,12 @@ def _fold_manifest(
 
 def check_strict(summary: IngestSummary) -> None:
     """For `--strict`: fail when anything was quarantined."""
+    if summary.files_unreadable:
+        raise StrictIngestError(
+            f"{summary.files_unreadable} file(s) could not be opened and were not read "
+            f"(run {summary.run_id}; the summary names them)",
+            fix="fix their permissions: the next run reads them",
+        )
     if summary.files_quarantined or summary.records_rejected:
         raise StrictIngestError(
             f"{summary.files_quarantined} file(s) and {summary.records_rejected} record(s) were "

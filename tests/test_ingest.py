@@ -37,6 +37,7 @@ from conftest import (
 from pipeline import batch as batch_mod
 from pipeline import lake as lakefs
 from pipeline import manifest
+from pipeline.errors import StrictIngestError
 from pipeline.ingest import IngestSummary, ingest
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
@@ -1038,6 +1039,45 @@ def test_lookup_events_with_a_broken_event_string_rejects_only_that_event(
     [rejected] = quarantine_rows(lake)
     assert (rejected["source_position"], rejected["reason"]) == (1, "not valid JSON")
     assert token not in _all_text(lake)
+
+
+def test_a_file_that_cannot_be_opened_is_named_and_read_at_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one unreadable file stopped the whole run: nothing beside it was stored
+    import errno
+
+    from pipeline import ingest as ingest_lib
+
+    src, lake = tmp_path / "src", tmp_path / "lake"
+    recs = records(6)
+    for i, name in enumerate(("a.json", "b.ndjson", "c.json")):
+        write_delivery_file(src / name, recs[2 * i : 2 * i + 2])
+    locked = str(src / "b.ndjson")
+    real_facts = ingest_lib._facts
+
+    def facts(path: str) -> tuple[bool, int]:
+        if path == locked:  # chmod 000 does not stop root, who runs CI
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        return real_facts(path)
+
+    monkeypatch.setattr(ingest_lib, "_facts", facts)
+    first = run(lake, src)
+    assert (first.files_read, first.files_unreadable, first.files_quarantined) == (2, 1, 0)
+    assert (first.records_stored, first.records_rejected) == (4, 0)
+    assert first.warnings == [
+        f"{locked}: cannot be opened (Permission denied); not read this run, "
+        "and read at the next run once it can be"
+    ]
+    assert quarantine_rows(lake) == []
+    with pytest.raises(StrictIngestError, match="1 file\\(s\\) could not be opened"):
+        ingest_lib.check_strict(first)
+
+    monkeypatch.setattr(ingest_lib, "_facts", real_facts)
+    fixed = run(lake, src)
+    assert (fixed.files_unchanged, fixed.files_read, fixed.records_stored) == (2, 1, 2)
+    keys = event_keys(lake, "event_id")
+    assert len(keys) == len(set(keys)) == 6
 
 
 def _container_cases() -> list[tuple[str, str, int, list[int]]]:
