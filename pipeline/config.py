@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import ConfigError, LakeError
+from pipeline.layout import ACCOUNT_RE
 
 CONFIG_ENV = "STS_AUDIT_CONFIG"
 CONFIG_NAME = "sts-audit.toml"
-ACCOUNT_RE = re.compile(r"^\d{12}$")
 # what DuckDB's memory_limit accepts that a config file should hold: a size with its unit
 MEMORY_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 MEMORY_UNITS = {
@@ -75,9 +75,9 @@ def load_config(explicit: Path | None = None) -> Config:
         return Config()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(
-            f"cannot read config file {path}: {exc}", fix="fix the TOML syntax"
+            f"cannot read config file {path}: {exc}", fix="write it as UTF-8 TOML"
         ) from None
     base = path.parent
     lake = Path(str(data.get("lake", "lake")))
@@ -95,11 +95,11 @@ def load_config(explicit: Path | None = None) -> Config:
             f"{path}: organization.accounts holds non-account values {bad}",
             fix='list 12-digit account IDs as strings, e.g. "123456789012"',
         )
-    depth = int(analysis.get("max_chain_depth", 10))
-    if depth < 2 or depth > 64:
+    depth = analysis.get("max_chain_depth", 10)
+    if not isinstance(depth, int) or isinstance(depth, bool) or not 2 <= depth <= 64:
         raise ConfigError(
-            f"{path}: analysis.max_chain_depth={depth} is out of range",
-            fix="use a depth between 2 and 64 (default 10)",
+            f"{path}: analysis.max_chain_depth={depth!r} is not a depth from 2 to 64",
+            fix="write a whole number between 2 and 64, without quotes (default 10)",
         )
     memory = str(analysis.get("memory_limit", DEFAULT_ANALYSIS_MEMORY)).strip()
     size = _memory_bytes(memory)

@@ -16,11 +16,12 @@ from typing import NamedTuple
 
 KINDS = ("events", "digest", "insight", "other")
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".gz")
-ACCOUNT_RE = re.compile(r"^\d{12}$")
+# ASCII digits only, to the end of the string (`\d` takes any script's digits, `$` a final newline)
+ACCOUNT_RE = re.compile(r"[0-9]{12}\Z")
 # "o-" followed by 10 to 32 lowercase letters or digits (AWS Organizations API reference).
-ORG_ID_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
+ORG_ID_RE = re.compile(r"o-[a-z0-9]{10,32}\Z")
 # Delivery file names start with the account: ACCOUNT_CloudTrail[-Digest|-Insight]_REGION_...
-FILE_ACCOUNT_RE = re.compile(r"^(\d{12})_CloudTrail(?:-Digest|-Insight)?_")
+FILE_ACCOUNT_RE = re.compile(r"([0-9]{12})_CloudTrail(?:-Digest|-Insight)?_")
 
 
 class SourceObject(NamedTuple):
@@ -145,9 +146,12 @@ def make_object(
 # A trail's delivery folders: .../CloudTrail[-Digest|-Insight]/REGION/YYYY/MM/DD/. The date is
 # the delivery's (files land in the folder of the day they are written), so a file written
 # today is never in an older day's folder, whatever its events' times.
-_TRAIL_REGION_RE = re.compile(r"^(.*/CloudTrail(?:-Digest|-Insight)?/[a-z]{2}(?:-[a-z]+)+-\d/)")
+_TRAIL_REGION_RE = re.compile(
+    r"^(.*/CloudTrail(?:-Digest|-Insight)?/[a-z]{2}(?:-[a-z]+)+-\d/)", re.ASCII
+)
 _TRAIL_DAY_RE = re.compile(
-    r"/CloudTrail(?:-Digest|-Insight)?/[a-z]{2}(?:-[a-z]+)+-\d/(\d{4})(?:/(\d{2})(?:/(\d{2}))?)?/?$"
+    r"/CloudTrail(?:-Digest|-Insight)?/[a-z]{2}(?:-[a-z]+)+-\d/(\d{4})(?:/(\d{2})(?:/(\d{2}))?)?/?$",
+    re.ASCII,
 )
 
 

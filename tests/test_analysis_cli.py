@@ -49,8 +49,8 @@ def test_account_filter_is_bound_and_validated(lake: Path) -> None:
     assert result.exit_code == 0, result.output
     assert [r["kind"] for r in _json_lines(result.stdout)] == ["SwitchRole"]
     bad = runner.invoke(app, ["sessions", "--lake", str(lake), "--account", "1' or '1'='1"])
-    assert bad.exit_code != 0
-    assert "not an AWS account ID" in str(bad.exception or bad.output)
+    assert bad.exit_code == 2
+    assert "not an AWS account ID" in bad.output
 
 
 def test_since_until_and_principal(lake: Path) -> None:
@@ -289,6 +289,42 @@ def test_a_memory_limit_that_is_not_a_size_is_a_config_error(
     result = runner.invoke(app, ["sessions", "--lake", str(lake)])
     assert result.exit_code == 1
     assert f"analysis.memory_limit={value!r} is not a size from 1MB to 1PB" in str(result.exception)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (b'[analysis]\nmax_chain_depth = "abc"\n', "analysis.max_chain_depth='abc' is not a depth"),
+        (b"[analysis]\nmax_chain_depth = 1\n", "analysis.max_chain_depth=1 is not a depth"),
+        (b"[analysis]\nmax_chain_depth = 10.5\n", "analysis.max_chain_depth=10.5 is not a depth"),
+        (b'lake = "caf\xe9"\n', "cannot read config file"),  # Latin-1, not UTF-8
+    ],
+)
+def test_a_config_value_of_the_wrong_kind_is_one_line(
+    lake: Path, tmp_path: Path, text: bytes, message: str
+) -> None:
+    # a depth in quotes and a file that is not UTF-8 were tracebacks (ValueError, UnicodeDecodeError)
+    config = tmp_path / "sts-audit.toml"
+    config.write_bytes(text)
+    proc = subprocess.run(
+        [sys.executable, "-c", "from pipeline.cli import main; main()", "sessions"]
+        + ["--lake", str(lake)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=os.environ | {"STS_AUDIT_CONFIG": str(config)},
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith("error: ") and message in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("value", ["1' or '1'='1", "١٢٣٤٥٦٧٨٩٠١٢", "123456789012\n", "12345678901"])
+def test_an_account_that_is_not_12_ascii_digits_is_a_usage_error(lake: Path, value: str) -> None:
+    # Arabic-Indic digits and a trailing newline passed the check (\\d, $)
+    result = runner.invoke(app, ["sessions", "--lake", str(lake), "--account", value])
+    assert result.exit_code == 2, result.output
+    assert "is not an AWS account ID" in result.output
 
 
 def test_a_memory_limit_duckdb_refuses_is_a_config_error(lake: Path) -> None:

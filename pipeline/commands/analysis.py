@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pipeline.commands.options import LakeOption, day_option
-from pipeline.config import check_account_id, load_config, resolve_lake
+from pipeline.commands.options import LakeOption, account_option, day_option
+from pipeline.config import load_config, resolve_lake
 from pipeline.days import DAY_FORMS
 from pipeline.render import Format, render, terminal_safe
 
@@ -25,7 +25,12 @@ if TYPE_CHECKING:
 
 AccountOption = Annotated[
     str | None,
-    typer.Option("--account", help="Only this 12-digit account (as caller or target)."),
+    typer.Option(
+        "--account",
+        parser=account_option,
+        metavar="ACCOUNT",
+        help="Only this 12-digit account (as caller or target).",
+    ),
 ]
 SinceOption = Annotated[
     dt.date | None,
@@ -169,10 +174,6 @@ def _connect(lake: Path | None) -> tuple[duckdb.DuckDBPyConnection, Path]:
     return analysis.open_analysis(path, settings, on_build=note, events=False), path
 
 
-def _account(value: str | None) -> str | None:
-    return check_account_id(value) if value is not None else None
-
-
 def _list(
     query: Callable[..., pl.DataFrame],
     what: str,
@@ -194,7 +195,7 @@ def _list(
             param_hint="'--since' / '--until'",
         )
     con, _ = _connect(lake)
-    frame = query(con, account=_account(account), since=since, until=until, principal=principal)
+    frame = query(con, account=account, since=since, until=until, principal=principal)
     frame = analysis.require_rows(frame, what)
     render(_show(frame, fmt, view), fmt, output=output, title=view)
 
@@ -308,7 +309,7 @@ def accounts_command(
     from pipeline import analysis
 
     con, _ = _connect(lake)
-    frame = analysis.account_graph(con, account=_account(account))
+    frame = analysis.account_graph(con, account=account)
     render(analysis.require_rows(frame, "account hops"), fmt, output=output, title="accounts")
 
 

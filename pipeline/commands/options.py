@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
+from pipeline.config import check_account_id
 from pipeline.days import NotADay, parse_day
+from pipeline.errors import ConfigError
 
 LakeOption = Annotated[
     Path | None,
@@ -24,3 +26,11 @@ def day_option(text: str) -> dt.date:
         return parse_day(text)
     except NotADay as exc:
         raise typer.BadParameter(str(exc)) from None
+
+
+def account_option(text: str) -> str:
+    """`--account` values: a 12-digit AWS account ID, else a usage error (exit code 2)."""
+    try:
+        return check_account_id(text)
+    except ConfigError as exc:
+        raise typer.BadParameter(f"{exc} ({exc.fix})") from None
