@@ -303,7 +303,7 @@ def test_a_memory_limit_that_is_not_a_size_is_a_config_error(
 def test_a_config_value_of_the_wrong_kind_is_one_line(
     lake: Path, tmp_path: Path, text: bytes, message: str
 ) -> None:
-    # a depth in quotes and a file that is not UTF-8 were tracebacks (ValueError, UnicodeDecodeError)
+    # a depth in quotes and a file that is not UTF-8 were tracebacks (ValueError, UnicodeDecode)
     config = tmp_path / "sts-audit.toml"
     config.write_bytes(text)
     proc = subprocess.run(
