@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
+from typing import TextIO
 
 import typer
 
@@ -51,8 +53,21 @@ def _root(
 register_all(app)
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """A warning is one line on stderr, like an error: `warning: ...`, not Python's form."""
+    print(terminal_safe(f"warning: {message}"), file=sys.stderr)
+
+
 def main() -> None:
     """Console-script entry point: run the app, translate known errors to one line."""
+    warnings.showwarning = _show_warning
     try:
         app()
     except StsAuditError as exc:

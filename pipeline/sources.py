@@ -13,6 +13,7 @@ import hashlib
 import os
 import queue
 import re
+import stat
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -50,9 +51,15 @@ def make_s3_client(*, endpoint_url: str | None = None, region: str | None = None
     from botocore.config import Config
 
     config = Config(max_pool_connections=32, retries={"max_attempts": 5, "mode": "standard"})
-    return boto3.session.Session().client(
-        "s3", endpoint_url=endpoint_url, region_name=region, config=config
-    )
+    try:
+        return boto3.session.Session().client(
+            "s3", endpoint_url=endpoint_url, region_name=region, config=config
+        )
+    except ValueError as exc:  # botocore: "Invalid endpoint: ..."
+        raise SourceError(
+            f"--endpoint-url {endpoint_url!r}: {exc}",
+            fix="write the server's URL with its scheme, e.g. http://127.0.0.1:9000",
+        ) from None
 
 
 def discover(sources: Sequence[str], *, s3: S3Client | None = None) -> list[SourceObject]:
@@ -191,6 +198,12 @@ def _discover_local(source: str, since: dt.date | None = None) -> Iterator[Sourc
             fix="check the path and its permissions",
         ) from None
     if not root.is_dir():
+        if not stat.S_ISREG(st.st_mode):
+            # a pipe or a device: reading it would wait for a writer forever (a walk skips them)
+            raise SourceError(
+                f"{source}: not a regular file (a pipe or a device)",
+                fix="save what it carries to a file and ingest that file",
+            )
         yield make_object(str(root), root.as_posix(), st.st_size, str(st.st_mtime_ns), named=True)
         return
     if since is not None and delivered_before(root.as_posix(), since):

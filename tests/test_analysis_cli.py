@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -466,3 +467,35 @@ def test_a_damaged_analysis_table_names_analyze_as_the_fix(lake: Path, tmp_path:
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.startswith("error: a file of the lake cannot be read (")
     assert "run `sts-audit analyze`" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_truncated_chains_are_one_warning_line_not_python_s_format(tmp_path: Path) -> None:
+    # `run --quiet` printed "analysis.py:243: UserWarning: ..." and the source line after it
+    sample = Path(__file__).resolve().parents[1] / "sample_data" / "AWSLogs"
+    target = tmp_path / "lake"
+    ingest([str(sample)], target)
+    config = tmp_path / "sts-audit.toml"
+    config.write_text("[analysis]\nmax_chain_depth = 2\n")
+    proc = subprocess.run(
+        [sys.executable, "-c", "from pipeline.cli import main; main()", "analyze"]
+        + ["--lake", str(target)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=os.environ | {"STS_AUDIT_CONFIG": str(config)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    warning = proc.stderr.splitlines()[0]
+    assert re.fullmatch(
+        r"warning: [1-9][0-9]* chains are deeper than max_chain_depth=2; "
+        r"raise analysis.max_chain_depth",
+        warning,
+    ), proc.stderr
+    assert "UserWarning" not in proc.stderr
+
+
+@pytest.mark.parametrize("limit", ["-1", "0", "100000000000000000000"])
+def test_a_quarantine_limit_out_of_range_is_a_usage_error(lake: Path, limit: str) -> None:
+    result = runner.invoke(app, ["quarantine", "--lake", str(lake), "--limit", limit])
+    assert result.exit_code == 2, result.output
+    assert "--limit" in result.output

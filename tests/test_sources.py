@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import gzip
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -198,6 +199,15 @@ def test_missing_local_path_raises_source_error_naming_it(tmp_path: Path) -> Non
     with pytest.raises(SourceError, match="no-such-folder") as info:
         discover([str(missing)])
     assert info.value.fix
+
+
+def test_a_pipe_named_as_a_source_is_refused_not_read(tmp_path: Path) -> None:
+    # a FIFO named on the command line made ingest wait for a writer forever
+    fifo = tmp_path / "events.json"
+    os.mkfifo(fifo)
+    with pytest.raises(SourceError, match="not a regular file") as info:
+        discover([str(fifo)])
+    assert str(fifo) in str(info.value) and info.value.fix
 
 
 def test_fetch_of_local_files_yields_their_own_path(org_tree: Path, tmp_path: Path) -> None:
@@ -464,6 +474,11 @@ def test_unreachable_endpoint_raises_source_error(s3_env: None) -> None:  # noqa
     s3 = make_s3_client(endpoint_url=endpoint)
     with pytest.raises(SourceError, match=f"cannot connect to the S3 endpoint {endpoint}$"):
         discover(["s3://trail-bucket/org"], s3=s3)
+
+
+def test_an_endpoint_url_that_is_not_a_url_is_a_source_error() -> None:
+    with pytest.raises(SourceError, match="--endpoint-url 'not a url': Invalid endpoint"):
+        make_s3_client(endpoint_url="not a url")
 
 
 def test_missing_credentials_raise_source_error(moto_server: MotoServer) -> None:  # noqa: F811

@@ -135,7 +135,9 @@ def render_summary(s: ingest_lib.IngestSummary) -> str:
 def quarantine_command(
     *,
     lake: LakeOption = None,
-    limit: Annotated[int, typer.Option("--limit", help="Show at most this many rows.")] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=10**9, help="Show at most this many rows.")
+    ] = 50,
 ) -> None:
     """List what ingest quarantined: file, position in the file, and why.
 
