@@ -499,3 +499,28 @@ def test_a_quarantine_limit_out_of_range_is_a_usage_error(lake: Path, limit: str
     result = runner.invoke(app, ["quarantine", "--lake", str(lake), "--limit", limit])
     assert result.exit_code == 2, result.output
     assert "--limit" in result.output
+
+
+@pytest.mark.parametrize(
+    "command", ["ingest", "quarantine", "analyze", "sessions", "chains", "logins", "accounts"]
+)
+def test_every_lake_command_takes_the_config_file(
+    lake: Path, tmp_path: Path, command: str
+) -> None:
+    # only `run` took --config: the other commands read ./sts-audit.toml, so after
+    # `run --config F` a `sessions` rebuilt the tables in memory with other settings
+    import shutil
+
+    copy = tmp_path / "lake"
+    shutil.copytree(lake, copy)
+    config = tmp_path / "elsewhere.toml"
+    config.write_text(f'lake = "{copy}"\n[analysis]\nmax_chain_depth = 3\n')
+    assert runner.invoke(app, ["analyze", "--config", str(config)]).exit_code == 0
+    args = [command, "--config", str(config)]
+    if command == "ingest":
+        args.append(str(EXAMPLES))
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "building them for this command" not in result.stderr
+    if command == "ingest":
+        assert "into " + str(copy) in result.stderr

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pipeline.commands.options import LakeOption, account_option, day_option
+from pipeline.commands.options import ConfigOption, LakeOption, account_option, day_option
 from pipeline.config import load_config, resolve_lake
 from pipeline.days import DAY_FORMS
 from pipeline.render import Format, render, terminal_safe
@@ -148,12 +148,12 @@ def _show(frame: pl.DataFrame, fmt: Format, view: str) -> pl.DataFrame:
     return frame.select([c for c in TABLE_COLUMNS[view] if c in frame.columns])
 
 
-def _connect(lake: Path | None) -> tuple[duckdb.DuckDBPyConnection, Path]:
+def _connect(lake: Path | None, config_file: Path | None) -> tuple[duckdb.DuckDBPyConnection, Path]:
     """The analysis tables of the lake, and the lake's path. `events` is not bound when the
     tables are current (the listings read only them; `explain` binds the days it reads)."""
     from pipeline import analysis
 
-    config = load_config()
+    config = load_config(config_file)
     settings = analysis.Settings.from_config(config)
     path = resolve_lake(lake, config)
 
@@ -185,6 +185,7 @@ def _list(
     principal: str | None,
     fmt: Format,
     output: Path | None,
+    config: Path | None,
 ) -> None:
     """The body the filtered listing commands share: connect, query with bound filters, render."""
     from pipeline import analysis
@@ -194,7 +195,7 @@ def _list(
             f"--since {since} is after --until {until}: no day can match; swap them",
             param_hint="'--since' / '--until'",
         )
-    con, _ = _connect(lake)
+    con, _ = _connect(lake, config)
     frame = query(con, account=account, since=since, until=until, principal=principal)
     frame = analysis.require_rows(frame, what)
     render(_show(frame, fmt, view), fmt, output=output, title=view)
@@ -209,6 +210,7 @@ def sessions_command(
     principal: PrincipalOption = None,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """List credential issuances (STS, Identity Center, console, services) and their use.
 
@@ -231,6 +233,7 @@ def sessions_command(
         principal,
         fmt,
         output,
+        config,
     )
 
 
@@ -243,6 +246,7 @@ def chains_command(
     principal: PrincipalOption = None,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Show each session's chain back to its origin: depth, roles, accounts, MFA, cycles.
 
@@ -254,7 +258,19 @@ def chains_command(
     """
     from pipeline import analysis
 
-    _list(analysis.chains, "chains", "chains", lake, account, since, until, principal, fmt, output)
+    _list(
+        analysis.chains,
+        "chains",
+        "chains",
+        lake,
+        account,
+        since,
+        until,
+        principal,
+        fmt,
+        output,
+        config,
+    )
 
 
 def logins_command(
@@ -266,6 +282,7 @@ def logins_command(
     principal: PrincipalOption = None,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """List federated entries (SAML, OIDC, Cognito, Identity Center) and what followed.
 
@@ -288,6 +305,7 @@ def logins_command(
         principal,
         fmt,
         output,
+        config,
     )
 
 
@@ -297,6 +315,7 @@ def accounts_command(
     account: AccountOption = None,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Show the account-to-account hop graph, with organization membership.
 
@@ -308,7 +327,7 @@ def accounts_command(
     """
     from pipeline import analysis
 
-    con, _ = _connect(lake)
+    con, _ = _connect(lake, config)
     frame = analysis.account_graph(con, account=account)
     render(analysis.require_rows(frame, "account hops"), fmt, output=output, title="accounts")
 
@@ -324,6 +343,7 @@ def explain_command(
     *,
     lake: LakeOption = None,
     fmt: FormatOption = Format.table,
+    config: ConfigOption = None,
 ) -> None:
     """Explain one session: its chain from the origin, the evidence of each link, its calls.
 
@@ -337,7 +357,7 @@ def explain_command(
 
     from pipeline import analysis
 
-    con, path = _connect(lake)
+    con, path = _connect(lake, config)
     result = analysis.explain(con, session_or_key, lake=path)
     if fmt is Format.parquet:
         fmt = Format.json
@@ -359,7 +379,7 @@ def explain_command(
     render(_show(result.activity, fmt, "activity"), fmt, title="calls made with the session")
 
 
-def analyze_command(*, lake: LakeOption = None) -> None:
+def analyze_command(*, lake: LakeOption = None, config: ConfigOption = None) -> None:
     """Build every analysis table and write them to LAKE/analysis/*.parquet.
 
     Example:
@@ -368,9 +388,9 @@ def analyze_command(*, lake: LakeOption = None) -> None:
     """
     from pipeline import analysis
 
-    config = load_config()
-    target = resolve_lake(lake, config)
-    counts = analysis.analyze(target, analysis.Settings.from_config(config))
+    cfg = load_config(config)
+    target = resolve_lake(lake, cfg)
+    counts = analysis.analyze(target, analysis.Settings.from_config(cfg))
     for table, rows in counts.items():
         print(f"{table}: {rows} rows", file=sys.stderr)
     print(f"wrote {analysis.analysis_dir(target)}", file=sys.stderr)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pipeline.commands.options import LakeOption, day_option
+from pipeline.commands.options import ConfigOption, LakeOption, day_option
 from pipeline.config import load_config, resolve_lake
 from pipeline.days import DAY_FORMS
 from pipeline.render import json_line, terminal_safe
@@ -57,6 +57,7 @@ def ingest_command(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     since: SinceOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Ingest CloudTrail logs (delivery files, arrays, NDJSON, LookupEvents, EventBridge).
 
@@ -70,7 +71,7 @@ def ingest_command(
     """
     from pipeline import ingest as ingest_lib
 
-    target = resolve_lake(lake, load_config())
+    target = resolve_lake(lake, load_config(config))
     show_progress = not quiet and not as_json and sys.stderr.isatty()
     if show_progress:
         from rich.progress import Progress
@@ -138,6 +139,7 @@ def quarantine_command(
     limit: Annotated[
         int, typer.Option("--limit", min=1, max=10**9, help="Show at most this many rows.")
     ] = 50,
+    config: ConfigOption = None,
 ) -> None:
     """List what ingest quarantined: file, position in the file, and why.
 
@@ -147,7 +149,7 @@ def quarantine_command(
     """
     from pipeline import batch
 
-    target = resolve_lake(lake, load_config())
+    target = resolve_lake(lake, load_config(config))
     rows = batch.quarantined(target, limit=limit)
     if not rows:
         typer.echo("nothing quarantined", err=True)

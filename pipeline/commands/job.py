@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from pipeline.commands.ingest import SinceOption, echo_warnings, render_summary
-from pipeline.commands.options import LakeOption
+from pipeline.commands.options import ConfigOption, LakeOption
 from pipeline.config import load_config, resolve_lake
 from pipeline.render import json_line
 
@@ -22,9 +21,7 @@ def run_command(
     ],
     *,
     lake: LakeOption = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", help="Config file (default: ./sts-audit.toml).")
-    ] = None,
+    config: ConfigOption = None,
     endpoint_url: Annotated[
         str | None, typer.Option("--endpoint-url", help="S3 endpoint (S3-compatible server).")
     ] = None,

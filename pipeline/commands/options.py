@@ -19,6 +19,15 @@ LakeOption = Annotated[
     ),
 ]
 
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        metavar="FILE",
+        help="The config file (default: $STS_AUDIT_CONFIG, else ./sts-audit.toml).",
+    ),
+]
+
 
 def day_option(text: str) -> dt.date:
     """`--since`/`--until` values: a UTC day in any of `days.DAY_FORMS`."""
