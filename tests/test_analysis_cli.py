@@ -504,9 +504,7 @@ def test_a_quarantine_limit_out_of_range_is_a_usage_error(lake: Path, limit: str
 @pytest.mark.parametrize(
     "command", ["ingest", "quarantine", "analyze", "sessions", "chains", "logins", "accounts"]
 )
-def test_every_lake_command_takes_the_config_file(
-    lake: Path, tmp_path: Path, command: str
-) -> None:
+def test_every_lake_command_takes_the_config_file(lake: Path, tmp_path: Path, command: str) -> None:
     # only `run` took --config: the other commands read ./sts-audit.toml, so after
     # `run --config F` a `sessions` rebuilt the tables in memory with other settings
     import shutil
@@ -524,3 +522,21 @@ def test_every_lake_command_takes_the_config_file(
     assert "building them for this command" not in result.stderr
     if command == "ingest":
         assert "into " + str(copy) in result.stderr
+
+
+def test_explain_as_csv_is_one_table_and_parquet_is_a_usage_error(lake: Path) -> None:
+    # csv printed three tables with three headers one after the other; parquet printed JSON
+    import csv
+    import io
+
+    result = runner.invoke(
+        app, ["explain", "ASIA3JUODO7WTIO2PI64", "--lake", str(lake), "-f", "csv"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert {r["section"] for r in rows} == {"chain", "evidence", "activity"}
+    assert len({len(r) for r in rows}) == 1 and None not in rows[0]
+    parquet = runner.invoke(
+        app, ["explain", "ASIA3JUODO7WTIO2PI64", "--lake", str(lake), "-f", "parquet"]
+    )
+    assert parquet.exit_code == 2 and "use table, json or csv" in parquet.output

@@ -357,14 +357,28 @@ def explain_command(
 
     from pipeline import analysis
 
+    if fmt is Format.parquet:
+        raise typer.BadParameter(
+            "explain prints to the terminal: use table, json or csv",
+            param_hint="'--format'",
+        )
     con, path = _connect(lake, config)
     result = analysis.explain(con, session_or_key, lake=path)
-    if fmt is Format.parquet:
-        fmt = Format.json
+    sections = [
+        result.chain.with_columns(pl.lit("chain").alias("section")),
+        result.evidence.with_columns(pl.lit("evidence").alias("section")),
+        result.activity.with_columns(pl.lit("activity").alias("section")),
+    ]
     if fmt is Format.json:
-        render(result.chain.with_columns(pl.lit("chain").alias("section")), fmt)
-        render(result.evidence.with_columns(pl.lit("evidence").alias("section")), fmt)
-        render(result.activity.with_columns(pl.lit("activity").alias("section")), fmt)
+        for section in sections:
+            render(section, fmt)
+        return
+    if fmt is Format.csv:
+        # one header: the three sections' columns, each row tagged with its section
+        render(
+            pl.concat(sections, how="diagonal_relaxed").select("section", pl.exclude("section")),
+            fmt,
+        )
         return
     origin = result.chain.row(0, named=True)
     render(
