@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 # Build order: each step reads only `events`, `cfg_org_accounts` and earlier steps.
 STEPS: Final[tuple[str, ...]] = (
+    "int_corrections",
     "int_events",
     "int_org_accounts",
     "int_sts_issuances",

@@ -37,6 +37,12 @@ EVENT_COLUMNS: Final[tuple[tuple[str, str, str], ...]] = (
     ("management_event", "BOOLEAN", "managementEvent"),
     ("vpc_endpoint_id", "VARCHAR", "vpcEndpointId"),
     ("session_credential_from_console", "BOOLEAN", "sessionCredentialFromConsole = 'true'"),
+    ("addendum_reason", "VARCHAR", "addendum.reason: DELIVERY_DELAY, UPDATED_DATA, SERVICE_OUTAGE"),
+    (
+        "addendum_original_event_id",
+        "VARCHAR",
+        "addendum.originalEventID: the record an UPDATED_DATA record corrects (and replaces)",
+    ),
     # userIdentity
     ("user_type", "VARCHAR", "userIdentity.type"),
     ("user_principal_id", "VARCHAR", "userIdentity.principalId"),

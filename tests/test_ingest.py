@@ -1164,6 +1164,38 @@ def cognito_record(event_name: str = "GetCredentialsForIdentity", **overrides: A
     return record(**(fields | overrides))
 
 
+def test_an_updated_data_correction_is_typed_and_replaces_its_original(
+    lake: Path, tmp_path: Path
+) -> None:
+    # addendum (1.08): a correction carries a new eventID and the original's; the analysis
+    # made a session of each, and counted each call made with the key twice
+    original, use = records(2)
+    corrected = copy.deepcopy(original)
+    corrected["eventID"] = "corrected-" + original["eventID"]
+    corrected["addendum"] = {
+        "reason": "UPDATED_DATA",
+        "updatedFields": "sourceIdentity",
+        "originalRequestID": original["requestID"],
+        "originalEventID": original["eventID"],
+    }
+    run(lake, write_delivery_file(tmp_path / "src" / "d.json.gz", [original, corrected, use]))
+    got = rows(
+        lake,
+        "select event_id, addendum_reason, addendum_original_event_id from events"
+        " where addendum_reason is not null",
+    )
+    assert got == [(corrected["eventID"], "UPDATED_DATA", original["eventID"])]
+
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    result = CliRunner().invoke(app, ["sessions", "--lake", str(lake), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    issuing = {json.loads(line)["issue_event_id"] for line in result.stdout.splitlines()}
+    assert corrected["eventID"] in issuing and original["eventID"] not in issuing
+
+
 def test_cognito_get_credentials_for_identity_is_typed(lake: Path, tmp_path: Path) -> None:
     with_role = cognito_record(
         requestParameters={"identityId": COGNITO_IDENTITY, "customRoleArn": COGNITO_ROLE}

@@ -50,8 +50,10 @@ activity as (
         user_access_key_id as match_key,
         session_creation_date as match_creation_date,
         0 as is_copy
-    from int_events
-    where user_access_key_id is not null or session_creation_date is not null
+    from int_events as e
+    where (user_access_key_id is not null or session_creation_date is not null)
+      -- not a record its UPDATED_DATA correction replaces (int_corrections, §4.4)
+      and not exists (select 1 from int_corrections as c where c.event_id = e.event_id)
 ),
 
 -- the other account's copy of a call (sharedEventID) shows no key or creationDate (the role

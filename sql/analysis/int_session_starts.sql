@@ -40,7 +40,7 @@ with signin_rows as (
         row_number() over (
             partition by event_id order by event_time, record_hash
         ) as duplicate_rank
-    from int_events
+    from int_events as e
     where event_source = 'signin.amazonaws.com'
       and error_code is null
       and (
@@ -48,6 +48,8 @@ with signin_rows as (
           or (event_name = 'SwitchRole' and switch_role_result = 'Success')
       )
       and user_arn is not null
+      -- not a record its UPDATED_DATA correction replaces (int_corrections, §4.4)
+      and not exists (select 1 from int_corrections as c where c.event_id = e.event_id)
 ),
 
 signins as (

@@ -60,7 +60,7 @@ with issuing as (
         federated_user_arn,
         federated_user_id,
         cognito_identity_id
-    from int_events
+    from int_events as e
     -- two IN lists the Parquet scan can filter on, then the exact source of each API
     where event_source in ('sts.amazonaws.com', 'cognito-identity.amazonaws.com')
       and event_name in (
@@ -70,6 +70,8 @@ with issuing as (
       and (event_source = 'sts.amazonaws.com') = (event_name <> 'GetCredentialsForIdentity')
       and error_code is null
       and issued_access_key_id is not null
+      -- not a record its UPDATED_DATA correction replaces (int_corrections, §4.4)
+      and not exists (select 1 from int_corrections as c where c.event_id = e.event_id)
 ),
 
 -- the copy that speaks for the call: the least eventID among the caller-side copies (else among

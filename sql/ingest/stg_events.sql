@@ -93,6 +93,7 @@ parsed as (
               "requestID": "VARCHAR", "sharedEventID": "VARCHAR", "readOnly": "VARCHAR",
               "managementEvent": "VARCHAR", "vpcEndpointId": "VARCHAR",
               "sessionCredentialFromConsole": "VARCHAR", "recipientAccountId": "VARCHAR",
+              "addendum": {"reason": "VARCHAR", "originalEventID": "VARCHAR"},
               "userIdentity": {
                 "type": "VARCHAR", "principalId": "VARCHAR", "arn": "VARCHAR",
                 "accountId": "VARCHAR", "accessKeyId": "VARCHAR", "userName": "VARCHAR",
@@ -194,6 +195,8 @@ select
     try_cast(s.managementEvent as boolean) as management_event,
     s.vpcEndpointId as vpc_endpoint_id,
     lower(s.sessionCredentialFromConsole) = 'true' as session_credential_from_console,
+    s.addendum.reason as addendum_reason,
+    s.addendum.originalEventID as addendum_original_event_id,
     s.userIdentity.type as user_type,
     s.userIdentity.principalId as user_principal_id,
     s.userIdentity.arn as user_arn,
