@@ -655,6 +655,31 @@ def test_event_time_with_offset_or_fraction_is_partitioned_by_its_utc_date(
         assert got[rec["eventID"]] == (expected, expected.date())
 
 
+@pytest.mark.parametrize(
+    "when",
+    [
+        "epoch",  # DuckDB's strptime and cast read it as 1970-01-01
+        "infinity",
+        "now",
+        "2026-11-01",  # a day alone: midnight
+        "2026-11-01T10:00:00 EST",
+        "2026-11-01 10:00:00 America/New_York",
+        "2026-11-01T24:00:00Z",
+        "  2026-11-01T10:00:00Z",
+        "2026-11-01T10:00:00Z\n",
+        "1793500000",
+    ],
+)
+def test_an_event_time_that_is_not_a_timestamp_is_rejected_not_guessed(
+    lake: Path, tmp_path: Path, when: str
+) -> None:
+    write_delivery_file(tmp_path / "src" / "a.json.gz", [record(eventTime=when)])
+    summary = run(lake, tmp_path / "src")
+    assert (summary.records_stored, summary.records_rejected) == (0, 1)
+    [row] = quarantine_rows(lake)
+    assert row["reason"] == "eventTime is not a timestamp: " + when[:40]
+
+
 def test_account_partition_keeps_leading_zeros_in_duckdb_polars_and_pyarrow(
     late_event_lake: Path,
 ) -> None:

@@ -167,10 +167,18 @@ detailed as (
 typed as (
     select
         *,
-        coalesce(
+        -- CloudTrail writes 2026-11-01T10:00:00Z; other exports may add a fraction or write an
+        -- offset. Anything else DuckDB's cast would accept (a date alone, `epoch`, a zone name,
+        -- 24:00:00) is not an event time: the record is rejected, not placed on a guessed day
+        -- (DuckDB's strptime too reads `epoch` and `infinity`, and skips blanks)
+        case when regexp_full_match(
+            s.eventTime,
+            '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]'
+            || '([.][0-9]{1,9})?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?'
+        ) then coalesce(
             try_strptime(s.eventTime, '%Y-%m-%dT%H:%M:%SZ'),
             try_cast(s.eventTime as timestamptz)
-        ) as parsed_event_time
+        ) end as parsed_event_time
     from detailed
 )
 
