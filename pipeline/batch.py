@@ -179,7 +179,9 @@ def is_multi_document(path: Path) -> bool:
     head = bytearray()  # from the first byte that is not blank
     newline = -1  # where the first line ends, once read
     try:
-        for piece in _pieces(path):
+        for index, piece in enumerate(_pieces(path)):
+            if index == 0:
+                piece = piece.removeprefix(slices.UTF8_BOM)  # written by some Windows tools
             if not head:
                 piece = piece.lstrip()
                 if not piece:

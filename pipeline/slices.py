@@ -147,6 +147,8 @@ def value_lines(path: Path) -> ValueLines:
     return ValueLines(numbers, longest)
 
 
+# the UTF-8 byte order mark some Windows tools write first
+UTF8_BOM: Final = b"\xef\xbb\xbf"
 UNREADABLE_KEY: Final = "sts-audit:unreadable-line"
 WHY_KEY: Final = "sts-audit:why"
 MARK_KEY: Final = "sts-audit:mark"
@@ -189,6 +191,8 @@ def mend(source: Path, target: Path) -> tuple[ValueLines, str | None] | None:
     with target.open("wb") as out:
         try:
             for number, line in _lines(source):
+                if number == 0:
+                    line = line.removeprefix(UTF8_BOM)  # DuckDB skips it; orjson refuses it
                 if not line.strip():
                     continue
                 body = line.rstrip(b"\r\n")

@@ -1105,6 +1105,30 @@ def test_a_file_that_cannot_be_opened_is_named_and_read_at_the_next_run(
     assert len(keys) == len(set(keys)) == 6
 
 
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_ndjson_that_starts_with_a_byte_order_mark_keeps_its_lines(
+    lake: Path, tmp_path: Path, gzipped: bool
+) -> None:
+    # a BOM made the file read as JSON documents (no line numbers), and with a bad line the
+    # whole file was quarantined, or its good first record rejected ("BOM is not supported")
+    one, two = records(2)
+    text = b"\xef\xbb\xbf" + b"\n".join([orjson.dumps(one), orjson.dumps(two), b"{oops"]) + b"\n"
+    name = "export.ndjson.gz" if gzipped else "export.ndjson"
+    src = write_bytes(tmp_path / "src" / name, gzip.compress(text) if gzipped else text)
+    summary = run(lake, src)
+    assert (summary.files_quarantined, summary.records_stored, summary.records_rejected) == (
+        0,
+        2,
+        1,
+    )
+    assert sorted(rows(lake, "select source_line, event_id from events")) == [
+        (0, one["eventID"]),
+        (1, two["eventID"]),
+    ]
+    [bad] = quarantine_rows(lake)
+    assert bad["source_line"] == 2 and bad["reason"].startswith("not valid JSON")
+
+
 def _container_cases() -> list[tuple[str, str, int, list[int]]]:
     """(name, file text, records stored, positions rejected): containers that are not lists,
     LookupEvents entries without their event, records that carry a container's key."""
