@@ -92,7 +92,8 @@ def chain_sql(depth: int = DEFAULT_DEPTH) -> str:
 -- `account_path` lists the accounts from the origin's own account to this session's, a hop
 -- being a change of account; `left_org` is null when no organization membership is known.
 -- `cycle` marks a chain that comes back to a role it passed through; `chain_truncated` a chain
--- deeper than {depth} levels (raise analysis.max_chain_depth).
+-- deeper than {depth} levels (raise analysis.max_chain_depth): its root, origin and origin
+-- account lie beyond the walk, so they are null, not the topmost session walked.
 with org_known as (
     select count(*) as org_accounts
     from int_org_accounts
@@ -175,10 +176,12 @@ walked as (
 select
     w.session_id,
     w.parent_session_id,
-    w.root_session_id,
+    case when w.chain_truncated then cast(null as varchar) else w.root_session_id end
+        as root_session_id,
     w.origin_type,
     w.origin_id,
-    w.origin_account,
+    case when w.chain_truncated then cast(null as varchar) else w.origin_account end
+        as origin_account,
     w.depth,
     w.mfa,
     w.role_path,
