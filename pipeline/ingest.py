@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 import os
 import secrets
+import shlex
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -291,7 +292,8 @@ def check_strict(summary: IngestSummary) -> None:
         raise StrictIngestError(
             f"{summary.files_quarantined} file(s) and {summary.records_rejected} record(s) were "
             f"quarantined (run {summary.run_id})",
-            fix=f"inspect them with `sts-audit quarantine --lake {summary.lake}`, or drop --strict",
+            fix=f"inspect them with `sts-audit quarantine --lake {shlex.quote(summary.lake)}`, "
+            "or drop --strict",
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import shlex
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -179,7 +180,8 @@ def connect(
     if require_events and not has_events(lake):
         raise LakeError(
             f"no events in lake {lake}",
-            fix=f"run `sts-audit ingest SOURCE --lake {lake}` first, or pass the right --lake",
+            fix=f"run `sts-audit ingest SOURCE --lake {shlex.quote(str(lake))}` first, or pass "
+            "the right --lake",
         )
     import duckdb
 

@@ -1129,6 +1129,20 @@ def test_ndjson_that_starts_with_a_byte_order_mark_keeps_its_lines(
     assert bad["source_line"] == 2 and bad["reason"].startswith("not valid JSON")
 
 
+def test_the_commands_a_summary_suggests_quote_the_lake_for_the_shell(tmp_path: Path) -> None:
+    # `--lake sp ace'q` was printed as it is: pasted, the command named another folder
+    import shlex
+
+    from pipeline.commands.ingest import render_summary
+
+    lake = tmp_path / "sp ace'q"
+    src = write_bytes(tmp_path / "src" / "bad.json", b"not json")
+    summary = ingest([str(src)], lake)
+    hint = render_summary(summary).splitlines()[-1]
+    assert hint == f"  see them with: sts-audit quarantine --lake {shlex.quote(str(lake))}"
+    assert shlex.split(hint.split(": ", 1)[1])[-1] == str(lake)
+
+
 def _container_cases() -> list[tuple[str, str, int, list[int]]]:
     """(name, file text, records stored, positions rejected): containers that are not lists,
     LookupEvents entries without their event, records that carry a container's key."""

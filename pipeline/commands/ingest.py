@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -129,7 +130,7 @@ def render_summary(s: ingest_lib.IngestSummary) -> str:
     for uri in s.quarantined_files[:10]:
         lines.append(f"  quarantined file: {terminal_safe(uri)}")
     if s.files_quarantined or s.records_rejected:
-        lines.append(f"  see them with: sts-audit quarantine --lake {s.lake}")
+        lines.append(f"  see them with: sts-audit quarantine --lake {shlex.quote(s.lake)}")
     return "\n".join(lines)
 
 
