@@ -158,24 +158,16 @@ def compact(con: duckdb.DuckDBPyConnection, state_dir: Path, name: str) -> int:
     if not files:
         return 0
     path = manifest.part_path(state_dir, name)
-    tmp = manifest.temp_path(path)
     # a part a killed fold left half-written
     for stale in path.parent.glob(f".{manifest.PART_PREFIX}*.tmp"):
         stale.unlink(missing_ok=True)
     _define_delivery_day(con)
-    try:
-        con.execute(
-            f"COPY ({queries.body('ingest/cat_manifest_part')}) TO "
-            f"{lakefs.sql_literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)",
-            {
-                "files": [lakefs.glob_escape(str(p)) for p in files],
-                "columns": _MANIFEST_ENTRY_COLUMNS,
-            },
-        )
-        manifest.publish(tmp, path)
-    except Exception:
-        tmp.unlink(missing_ok=True)
-        raise
+    _publish_part(
+        con,
+        "ingest/cat_manifest_part",
+        {"files": [lakefs.glob_escape(str(p)) for p in files], "columns": _MANIFEST_ENTRY_COLUMNS},
+        path,
+    )
     for folded in files:
         folded.unlink()
     _merge_parts(con, state_dir, name)
@@ -189,20 +181,32 @@ def _merge_parts(con: duckdb.DuckDBPyConnection, state_dir: Path, name: str) -> 
     if len(parts) < manifest.MERGE_PARTS_AT:
         return
     smaller = sorted(parts, key=lambda p: (p.stat().st_size, p.name))[: len(parts) // 2]
-    path = manifest.part_path(state_dir, f"{name}-merged")
+    _publish_part(
+        con,
+        "ingest/cat_manifest_merge",
+        {"parts": [lakefs.glob_escape(str(p)) for p in smaller]},
+        manifest.part_path(state_dir, f"{name}-merged"),
+    )
+    for merged in smaller:
+        merged.unlink()
+
+
+def _publish_part(
+    con: duckdb.DuckDBPyConnection, query: str, params: dict[str, object], path: Path
+) -> None:
+    """Write the rows of `query` as the manifest part `path`: a hidden temp file, made durable
+    and renamed into place; removed if anything fails on the way."""
     tmp = manifest.temp_path(path)
     try:
         con.execute(
-            f"COPY ({queries.body('ingest/cat_manifest_merge')}) TO "
-            f"{lakefs.sql_literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)",
-            {"parts": [lakefs.glob_escape(str(p)) for p in smaller]},
+            f"COPY ({queries.body(query)}) TO {lakefs.sql_literal(str(tmp))} "
+            "(FORMAT parquet, COMPRESSION zstd)",
+            params,
         )
         manifest.publish(tmp, path)
     except Exception:
         tmp.unlink(missing_ok=True)
         raise
-    for merged in smaller:
-        merged.unlink()
 
 
 def write_skipped(con: duckdb.DuckDBPyConnection, state_dir: Path, name: str, run: str) -> None:

@@ -265,6 +265,18 @@ def _config(folder: Path, **analysis_settings: str) -> Path:
     return path
 
 
+def _main(*args: str, config: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The console script in a process of its own (errors are translated in `cli.main`)."""
+    env = os.environ | ({"STS_AUDIT_CONFIG": str(config)} if config else {})
+    return subprocess.run(
+        [sys.executable, "-c", "from pipeline.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+
+
 def test_analysis_memory_limit_comes_from_the_config_file(
     lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -307,14 +319,7 @@ def test_a_config_value_of_the_wrong_kind_is_one_line(
     # a depth in quotes and a file that is not UTF-8 were tracebacks (ValueError, UnicodeDecode)
     config = tmp_path / "sts-audit.toml"
     config.write_bytes(text)
-    proc = subprocess.run(
-        [sys.executable, "-c", "from pipeline.cli import main; main()", "sessions"]
-        + ["--lake", str(lake)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=os.environ | {"STS_AUDIT_CONFIG": str(config)},
-    )
+    proc = _main("sessions", "--lake", str(lake), config=config)
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.startswith("error: ") and message in proc.stderr
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
@@ -335,14 +340,7 @@ def test_a_memory_limit_duckdb_refuses_is_a_config_error(lake: Path) -> None:
 
 def test_running_out_of_memory_is_one_line_naming_the_setting(lake: Path, tmp_path: Path) -> None:
     config = _config(tmp_path, memory_limit="1MB")
-    proc = subprocess.run(
-        [sys.executable, "-c", "from pipeline.cli import main; main()", "sessions"]
-        + ["--lake", str(lake)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=os.environ | {"STS_AUDIT_CONFIG": str(config)},
-    )
+    proc = _main("sessions", "--lake", str(lake), config=config)
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.startswith("error: DuckDB ran out of memory (")
     assert "raise `memory_limit` under [analysis]" in proc.stderr
@@ -422,15 +420,6 @@ def test_with_current_tables_only_the_days_a_command_reads_are_opened(tmp_path: 
     assert (sections.count("evidence"), sections.count("activity")) == (3, 1)
 
 
-def _main(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from pipeline.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 @pytest.mark.parametrize("command", ["sessions", "analyze", "explain", "quarantine"])
 def test_a_damaged_lake_file_is_one_line_naming_it(
     lake: Path, tmp_path: Path, command: str
@@ -476,14 +465,7 @@ def test_truncated_chains_are_one_warning_line_not_python_s_format(tmp_path: Pat
     ingest([str(sample)], target)
     config = tmp_path / "sts-audit.toml"
     config.write_text("[analysis]\nmax_chain_depth = 2\n")
-    proc = subprocess.run(
-        [sys.executable, "-c", "from pipeline.cli import main; main()", "analyze"]
-        + ["--lake", str(target)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=os.environ | {"STS_AUDIT_CONFIG": str(config)},
-    )
+    proc = _main("analyze", "--lake", str(target), config=config)
     assert proc.returncode == 0, proc.stderr
     warning = proc.stderr.splitlines()[0]
     assert re.fullmatch(
