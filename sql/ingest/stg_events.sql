@@ -173,7 +173,7 @@ typed as (
         -- (DuckDB's strptime too reads `epoch` and `infinity`, and skips blanks)
         case when regexp_full_match(
             s.eventTime,
-            '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]'
+            '[0-9]{4,}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]'
             || '([.][0-9]{1,9})?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?'
         ) then coalesce(
             try_strptime(s.eventTime, '%Y-%m-%dT%H:%M:%SZ'),
