@@ -376,6 +376,8 @@ def _stage_and_write(
     row = queries.run(con, "ingest/stg_batch_counts").fetchall()[0]
     assert row is not None
     read, rejected, insight, min_date, max_date = row
+    # rejected records an earlier run quarantined: duplicates, not rejected (and kept) again
+    rejected = int(rejected or 0) - _requarantined(con, lake, bool(rejected))
     accounts = _batch_accounts(con)
     # only the partitions the batch can touch: the dedupe looks nothing else up
     touched = (
@@ -625,6 +627,18 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, target: Path, batch_name: 
     finally:
         for cursor in cursors:
             cursor.close()
+
+
+def _requarantined(con: duckdb.DuckDBPyConnection, lake: Path, any_rejected: bool) -> int:
+    """Table `requarantined` (stg_requarantined): the batch's rejected records the lake's
+    quarantine already holds; returns how many."""
+    if any_rejected and lakefs.attach_quarantine(con, lake):
+        sql = queries.load("ingest/stg_requarantined")
+    else:
+        sql = "SELECT CAST(NULL AS BIGINT) AS row_id WHERE false"
+    con.execute("CREATE OR REPLACE TEMP TABLE requarantined AS " + sql)
+    row = con.execute("SELECT count(*) FROM requarantined").fetchall()[0]
+    return int(row[0]) if row else 0
 
 
 def _quarantine_rows(con: duckdb.DuckDBPyConnection, bad: dict[str, str], run_id: str) -> int:

@@ -1,6 +1,7 @@
 -- name: stg_quarantine
 -- grain: one row per rejected record of the batch, plus one per file that could not be read
 -- What could not be stored, with the file, the position (NULL for a whole file) and the reason.
+-- reads: staged, requarantined (stg_requarantined), bad_files, batch_files
 -- params: $run
 select
     source_uri,
@@ -11,6 +12,8 @@ select
     ingest_run
 from staged
 where reject_reason is not null and reject_reason not like 'skip:%'
+  -- not again what an earlier run quarantined (stg_requarantined)
+  and rowid not in (select row_id from requarantined)
 
 union all
 
