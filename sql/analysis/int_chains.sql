@@ -10,7 +10,8 @@
 -- being a change of account; `left_org` is null when no organization membership is known.
 -- `cycle` marks a chain that comes back to a role it passed through; `chain_truncated` a chain
 -- deeper than 10 levels (raise analysis.max_chain_depth): its root, origin and origin
--- account lie beyond the walk, so they are null, not the topmost session walked.
+-- account lie beyond the walk, so they are null, not the topmost session walked; its
+-- account_path starts with `... >`, and left_org is null unless a level walked left.
 with org_known as (
     select count(*) as org_accounts
     from int_org_accounts
@@ -302,9 +303,17 @@ select
     w.depth,
     w.mfa,
     w.role_path,
-    w.account_path,
+    -- a truncated chain's path starts beyond the walk: marked, not started at the topmost
+    -- session's caller account
+    case when w.chain_truncated then '... > ' || w.account_path else w.account_path end
+        as account_path,
     w.cross_account_hops,
-    case when k.org_accounts = 0 then cast(null as boolean) else w.any_outside end as left_org,
+    case
+        when k.org_accounts = 0 then cast(null as boolean)
+        -- a hop outside among the levels walked is known; none is not known of the others
+        when w.chain_truncated and not w.any_outside then cast(null as boolean)
+        else w.any_outside
+    end as left_org,
     w.cycle,
     w.chain_truncated
 from walked as w

@@ -17,9 +17,12 @@
 -- and session name), the key decides. `confidence` is high when the ARN agrees, medium when
 -- the session's ARN is unknown (Cognito GetCredentialsForIdentity does not log it) and only
 -- key + window matched, or the creation second was ambiguous and no key decided.
--- Carries what int_sessions counts (source, API, account, IP, error, onBehalfOf); the caller's
--- ARN and key stay in the lake, one join on event_id away. Not ordered: this is the large
--- intermediate table (rpt_session_links is the public, narrower one).
+-- Carries what int_sessions counts (source, API, account, IP, error, onBehalfOf), and for the
+-- records of credential-issuing services their record_hash (which of a conflict's records
+-- int_sessions takes the parent from); the caller's ARN and key stay in the lake, one join on
+-- event_id away. Records an UPDATED_DATA correction replaces (int_corrections) neither link
+-- nor lend their identity to a copy. Not ordered: this is the large intermediate table
+-- (rpt_session_links is the public, narrower one).
 with by_creation_key as (
     -- sessions per (ARN, creation second): two sessions of one role and session name can start
     -- in the same second (parallel Lambda invocations); then the key decides
@@ -46,6 +49,7 @@ activity as (
         source_ip_address,
         error_code,
         on_behalf_of_user_id,
+        record_hash,
         user_arn as match_arn,
         user_access_key_id as match_key,
         session_creation_date as match_creation_date,
@@ -64,9 +68,10 @@ twins as (
         min(user_arn) as user_arn,
         min(user_access_key_id) as user_access_key_id,
         min(session_creation_date) as session_creation_date
-    from int_events
+    from int_events as e
     where shared_event_id is not null
       and (user_access_key_id is not null or session_creation_date is not null)
+      and not exists (select 1 from int_corrections as r where r.event_id = e.event_id)
     group by shared_event_id
 ),
 
@@ -81,6 +86,7 @@ copies as (
         c.source_ip_address,
         c.error_code,
         c.on_behalf_of_user_id,
+        c.record_hash,
         t.user_arn as match_arn,
         t.user_access_key_id as match_key,
         t.session_creation_date as match_creation_date,
@@ -90,18 +96,19 @@ copies as (
     where c.shared_event_id is not null
       and c.user_access_key_id is null
       and c.session_creation_date is null
+      and not exists (select 1 from int_corrections as r where r.event_id = c.event_id)
 ),
 
 calls as (
     select
         event_id, shared_event_id, event_time, event_source, event_name, recipient_account_id,
-        source_ip_address, error_code, on_behalf_of_user_id,
+        source_ip_address, error_code, on_behalf_of_user_id, record_hash,
         match_arn, match_key, match_creation_date, is_copy
     from activity
     union all
     select
         event_id, shared_event_id, event_time, event_source, event_name, recipient_account_id,
-        source_ip_address, error_code, on_behalf_of_user_id,
+        source_ip_address, error_code, on_behalf_of_user_id, record_hash,
         match_arn, match_key, match_creation_date, is_copy
     from copies
 ),
@@ -127,7 +134,8 @@ by_creation as (
         a.recipient_account_id,
         a.source_ip_address,
         a.error_code,
-        a.on_behalf_of_user_id
+        a.on_behalf_of_user_id,
+        a.record_hash
     from calls as a
     left join by_creation_key as c
         on c.principal_arn = a.match_arn
@@ -161,7 +169,8 @@ linked as (
         b.recipient_account_id,
         b.source_ip_address,
         b.error_code,
-        b.on_behalf_of_user_id
+        b.on_behalf_of_user_id,
+        b.record_hash
     from by_creation as b
     left join int_session_starts as k
         on k.issued_key = b.fallback_key
@@ -185,5 +194,6 @@ select
     recipient_account_id,
     source_ip_address,
     error_code,
-    on_behalf_of_user_id
+    on_behalf_of_user_id,
+    record_hash
 from linked

@@ -223,13 +223,15 @@ sso_grants as (
             sso_role_name,
             coalesce(
                 on_behalf_of_user_id,
-                case when user_type = 'Unknown' then coalesce(user_principal_id, user_name) end
+                case when user_type = 'Unknown' then user_principal_id end
             ) as on_behalf_of_user_id,
             user_account_id
-        from int_events
+        from int_events as e
         where event_source = 'sso.amazonaws.com'
           and event_name = 'GetRoleCredentials'
           and error_code is null
+          -- not a record its UPDATED_DATA correction replaces (int_corrections, §4.4)
+          and not exists (select 1 from int_corrections as c where c.event_id = e.event_id)
     ) as g
     where on_behalf_of_user_id is not null
 ),

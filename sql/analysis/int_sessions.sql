@@ -21,7 +21,8 @@ with data_end as (
 ),
 
 -- the issuing record's own link; an eventID stored as several records (a conflict: same id,
--- other content, §4.4) has a link per record, and the session keeps one parent: the least
+-- other content, §4.4) has a link per record, and the session takes its parent from the record
+-- int_sts_issuances keeps for its caller: the least record_hash
 issue_link_rows as (
     select
         s.session_id,
@@ -29,7 +30,7 @@ issue_link_rows as (
         l.link_rule as parent_link_rule,
         row_number() over (
             partition by s.session_id
-            order by l.session_id, l.link_rule
+            order by l.record_hash, l.session_id, l.link_rule
         ) as pick
     from int_session_starts as s
     inner join int_session_links as l on l.event_id = s.issue_event_id
@@ -338,7 +339,7 @@ select
         when 'AWSService' then 'service:' || coalesce(caller_invoked_by, '')
         when 'AWSAccount' then 'account:' || coalesce(caller_account, '') || '|'
             || coalesce(caller_principal_id, '')
-        when 'Unresolved' then coalesce(caller_arn, switch_from, caller_principal_id)
+        when 'Unresolved' then coalesce(caller_arn, caller_principal_id)
     end as own_origin_id,
     case
         when serial_number is not null then 'mfa'
