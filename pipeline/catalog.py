@@ -170,25 +170,52 @@ def compact(con: duckdb.DuckDBPyConnection, state_dir: Path, name: str) -> int:
     )
     for folded in files:
         folded.unlink()
-    _merge_parts(con, state_dir, name)
     return len(files)
 
 
-def _merge_parts(con: duckdb.DuckDBPyConnection, state_dir: Path, name: str) -> None:
+def merge_parts(con: duckdb.DuckDBPyConnection, state_dir: Path, name: str) -> int:
     """When the manifest has `MERGE_PARTS_AT` parts or more, merge the smaller half of them
-    into one part (`cat_manifest_merge`), published before the parts it holds are removed."""
+    into one part (`cat_manifest_merge`), published before the parts it holds are removed;
+    returns how many were merged. A part that cannot be read stops the merge: the error names
+    it (`unreadable_part`)."""
     parts = manifest.parts(state_dir)
     if len(parts) < manifest.MERGE_PARTS_AT:
-        return
+        return 0
     smaller = sorted(parts, key=lambda p: (p.stat().st_size, p.name))[: len(parts) // 2]
-    _publish_part(
-        con,
-        "ingest/cat_manifest_merge",
-        {"parts": [lakefs.glob_escape(str(p)) for p in smaller]},
-        manifest.part_path(state_dir, f"{name}-merged"),
-    )
+    try:
+        _publish_part(
+            con,
+            "ingest/cat_manifest_merge",
+            {"parts": [lakefs.glob_escape(str(p)) for p in smaller]},
+            manifest.part_path(state_dir, f"{name}-merged"),
+        )
+    except duckdb.Error as exc:
+        bad = unreadable_part(con, smaller)
+        if bad is None:
+            raise
+        raise LakeError(
+            f"{bad}: this part of the ingest manifest cannot be read "
+            f"({str(exc).strip().splitlines()[0]})",
+            fix="restore it from a backup; or remove it, and the files it lists are read "
+            "again (their records are duplicates, stored once)",
+        ) from None
     for merged in smaller:
         merged.unlink()
+    return len(smaller)
+
+
+def unreadable_part(con: duckdb.DuckDBPyConnection, parts: list[Path]) -> Path | None:
+    """The first of `parts` whose entries cannot be read (its data pages, not only its
+    footer), or None."""
+    for part in parts:
+        try:
+            con.execute(
+                f"SELECT count(*) FROM ({queries.body('ingest/cat_manifest_merge')})",
+                {"parts": [lakefs.glob_escape(str(part))]},
+            ).fetchall()
+        except duckdb.Error:
+            return part
+    return None
 
 
 def _publish_part(

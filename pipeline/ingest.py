@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import lakewriter, manifest, sources
-from pipeline.errors import StrictIngestError
+from pipeline.errors import LakeError, StrictIngestError
 
 if TYPE_CHECKING:
     import duckdb
@@ -278,6 +278,17 @@ def _fold_manifest(
             f"the manifest's batch files were not folded into one part ({reason}); "
             "everything is committed and the next run tries again"
         )
+        return
+    try:
+        catalog.merge_parts(con, state, run_id)
+    except (OSError, duckdb.Error) as exc:
+        reason = " ".join(str(exc).split())[:300]
+        summary.warnings.append(
+            f"the manifest's parts were not merged ({reason}); everything is committed and "
+            "the next run tries again"
+        )
+    except LakeError as exc:
+        summary.warnings.append(f"{exc} (fix: {exc.fix})")
 
 
 def check_strict(summary: IngestSummary) -> None:

@@ -1950,6 +1950,34 @@ def test_parts_of_many_nights_are_merged_and_every_entry_stays(
     assert len(keys) == len(set(keys)) == 36
 
 
+def test_a_damaged_part_stops_the_merge_with_a_warning_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a part whose data pages (not its footer) are damaged made every later fold warn that the
+    # batch files "were not folded", which they were; the merge failed, naming nothing
+    monkeypatch.setattr(manifest, "COMPACT_AT", 1)
+    monkeypatch.setattr(manifest, "MERGE_PARTS_AT", 4)
+    src, lake = tmp_path / "src", tmp_path / "lake"
+    state = lake / "_state"
+    for night in (1, 2, 3):
+        _trail_day(src, night)
+        assert run(lake, src, since=dt.date(2026, 11, night)).warnings == []
+    damaged = manifest.parts(state)[0]
+    data = bytearray(damaged.read_bytes())
+    for i in range(8, 60):
+        data[i] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+
+    _trail_day(src, 4)
+    night = run(lake, src, since=dt.date(2026, 11, 4))
+    assert (night.files_read, night.records_stored) == (1, 3)
+    [warning] = night.warnings
+    assert warning.startswith(f"{damaged}: this part of the ingest manifest cannot be read (")
+    assert "restore it from a backup" in warning
+    # the night's batch file was folded all the same; nothing was merged or removed
+    assert manifest.files(state) == [] and damaged in manifest.parts(state)
+
+
 def _old_day_files(root: Path) -> tuple[Path, Path]:
     """A delivery file and an unreadable one, in the trail's 2026-11-01 day folder."""
     key = delivery_key(ACCOUNT, "2026/11/01", unique="EXAMPLE0000000001")
