@@ -7,10 +7,11 @@ disk) are printed once, here, as one line with their fix.
 
 from __future__ import annotations
 
-import os
+import re
 import sys
 import warnings
-from typing import TextIO
+from pathlib import Path
+from typing import Final, TextIO
 
 import typer
 
@@ -94,6 +95,18 @@ def main() -> None:
         if _is_damaged_file(exc):
             print(terminal_safe(_damaged_file_message(exc)), file=sys.stderr)
             sys.exit(1)
+        if _is_duckdb(exc, "IOException"):
+            # the environment, as for an OSError: a full disk, a folder this user may not
+            # write, a path taken by something else
+            detail = str(exc).strip().splitlines()[0][:400]
+            print(
+                terminal_safe(
+                    f"error: {detail} (fix: check the path named, that the disk has free space "
+                    "and that this user may write there)"
+                ),
+                file=sys.stderr,
+            )
+            sys.exit(1)
         # DuckDB's out-of-memory error, matched by name so the CLI starts without DuckDB: the
         # machine, not the data, and the one resource a config setting governs
         if type(exc).__name__ != "OutOfMemoryException":
@@ -111,17 +124,29 @@ def main() -> None:
 def _is_damaged_file(exc: Exception) -> bool:
     """A DuckDB error reading a file of the lake that is not (or no longer) Parquet: a file cut
     short by a full disk, overwritten, or copied half-way. Matched by class and module name, so
-    the CLI starts without DuckDB."""
+    the CLI starts without DuckDB. A failed write (a full disk, a permission) is not one."""
+    text = str(exc)
     return (
-        type(exc).__module__.lstrip("_").startswith("duckdb")
-        and type(exc).__name__ in ("InvalidInputException", "IOException")
-        and ".parquet" in str(exc)
+        _is_duckdb(exc, "InvalidInputException", "IOException")
+        and _DAMAGED_PATH.search(text) is not None
+        and not any(word in text for word in _WRITE_FAILURES)
     )
+
+
+def _is_duckdb(exc: Exception, *names: str) -> bool:
+    """`exc` is one of DuckDB's exception classes `names` (by name: no DuckDB import)."""
+    return type(exc).__module__.lstrip("_").startswith("duckdb") and type(exc).__name__ in names
+
+
+# the file a DuckDB read error names, quoted one way or the other
+_DAMAGED_PATH: Final = re.compile(r"""['"]([^'"]+[.]parquet)['"]""")
+_WRITE_FAILURES: Final = ("Could not write", "No space left", "Permission denied")
 
 
 def _damaged_file_message(exc: Exception) -> str:
     detail = str(exc).strip().splitlines()[0][:400]
-    if f"{os.sep}analysis{os.sep}" in str(exc):
+    match = _DAMAGED_PATH.search(str(exc))
+    if match and Path(match.group(1)).parent.name == "analysis":
         fix = "run `sts-audit analyze` to write the analysis tables again"
     else:
         fix = (

@@ -525,3 +525,35 @@ def test_explain_as_csv_is_one_table_and_parquet_is_a_usage_error(lake: Path) ->
         app, ["explain", "ASIA3JUODO7WTIO2PI64", "--lake", str(lake), "-f", "parquet"]
     )
     assert parquet.exit_code == 2 and "use table, json or csv" in parquet.output
+
+
+def test_a_damaged_data_file_of_a_lake_under_an_analysis_folder_is_not_an_analysis_table(
+    lake: Path, tmp_path: Path
+) -> None:
+    # the fix was chosen by "/analysis/" anywhere in the message, the lake's own path included
+    import shutil
+
+    copy = tmp_path / "analysis" / "lake"
+    shutil.copytree(lake, copy)
+    damaged = sorted((copy / "events").rglob("*.parquet"))[0]
+    damaged.write_bytes(b"PAR1 not a whole file")
+    proc = _main("sessions", "--lake", str(copy))
+    assert proc.returncode == 1
+    assert damaged.name in proc.stderr and "restore the file named from a backup" in proc.stderr
+
+
+def test_an_analysis_table_that_cannot_be_written_is_one_line_not_a_read_error(
+    lake: Path, tmp_path: Path
+) -> None:
+    # a failed write (here: its temp path taken by a folder; a full disk alike) was reported
+    # as a damaged file to restore, or as a traceback
+    import shutil
+
+    copy = tmp_path / "lake"
+    shutil.copytree(lake, copy)
+    (copy / "analysis" / ".sessions.parquet.tmp").mkdir(parents=True)
+    proc = _main("analyze", "--lake", str(copy))
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith("error: IO Error: ") and ".sessions.parquet.tmp" in proc.stderr
+    assert "that this user may write there" in proc.stderr and "Traceback" not in proc.stderr
+    assert "cannot be read" not in proc.stderr
