@@ -88,7 +88,13 @@ def load_config(explicit: Path | None = None) -> Config:
             f"{path}: [organization] and [analysis] must be tables",
             fix="see the configuration section of README.md",
         )
-    accounts = tuple(str(a) for a in org.get("accounts", []))
+    listed = org.get("accounts", [])
+    if not isinstance(listed, list):
+        raise ConfigError(
+            f"{path}: organization.accounts={listed!r} is not a list",
+            fix='list 12-digit account IDs as strings, e.g. accounts = ["123456789012"]',
+        )
+    accounts = tuple(str(a) for a in listed)
     bad = [a for a in accounts if not ACCOUNT_RE.match(a)]
     if bad:
         raise ConfigError(

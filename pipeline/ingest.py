@@ -254,7 +254,7 @@ def _openable(
                 summary.files_unreadable += 1
                 summary.warnings.append(
                     f"{obj.uri}: cannot be opened ({exc.strerror or exc}); not read this run, "
-                    "and read at the next run once it can be"
+                    "and read by the next run that lists it once it can be"
                 )
                 continue
         yield obj

@@ -311,6 +311,8 @@ def test_a_memory_limit_that_is_not_a_size_is_a_config_error(
         (b"[analysis]\nmax_chain_depth = 1\n", "analysis.max_chain_depth=1 is not a depth"),
         (b"[analysis]\nmax_chain_depth = 10.5\n", "analysis.max_chain_depth=10.5 is not a depth"),
         (b'lake = "caf\xe9"\n', "cannot read config file"),  # Latin-1, not UTF-8
+        (b"[organization]\naccounts = 123456789012\n", "organization.accounts=123456789012 is"),
+        (b'[organization]\naccounts = "123456789012"\n', "is not a list"),
     ],
 )
 def test_a_config_value_of_the_wrong_kind_is_one_line(

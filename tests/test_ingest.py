@@ -637,6 +637,7 @@ def test_event_time_with_offset_or_fraction_is_partitioned_by_its_utc_date(
 ) -> None:
     times = {
         "2026-11-01T23:30:00-02:00": dt.datetime(2026, 11, 2, 1, 30, tzinfo=UTC),
+        "2026-11-01 22:00:00.000 UTC": dt.datetime(2026, 11, 1, 22, tzinfo=UTC),  # Athena, Trino
         "2026-11-01T23:59:59.999999Z": dt.datetime(2026, 11, 1, 23, 59, 59, 999999, tzinfo=UTC),
         "2026-11-02T00:30:00+01:00": dt.datetime(2026, 11, 1, 23, 30, tzinfo=UTC),
     }
@@ -1091,7 +1092,7 @@ def test_a_file_that_cannot_be_opened_is_named_and_read_at_the_next_run(
     assert (first.records_stored, first.records_rejected) == (4, 0)
     assert first.warnings == [
         f"{locked}: cannot be opened (Permission denied); not read this run, "
-        "and read at the next run once it can be"
+        "and read by the next run that lists it once it can be"
     ]
     assert quarantine_rows(lake) == []
     with pytest.raises(StrictIngestError, match="1 file\\(s\\) could not be opened"):
@@ -1913,6 +1914,11 @@ def test_a_fold_that_fails_warns_and_the_next_run_folds(
     assert quiet.stdout == ""
     assert quiet.stderr.startswith("warning: the manifest's batch files were not folded")
     assert "No space left on device" in quiet.stderr
+    # and with --json: in the JSON, and on stderr
+    as_json = CliRunner().invoke(app, ["ingest", str(src), "--lake", str(lake), "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout)["warnings"][0].startswith("the manifest's batch files")
+    assert as_json.stderr.startswith("warning: the manifest's batch files were not folded")
 
     monkeypatch.setattr(manifest, "publish", real_publish)
     rerun = run(lake, src, batch_bytes=1)

@@ -91,7 +91,7 @@ def ingest_command(
         summary = ingest_lib.ingest(sources, target, endpoint_url=endpoint_url, since=since)
     if as_json:
         typer.echo(json_line(summary.as_dict(), indent=True))
-    elif not quiet:
+    if not quiet and not as_json:
         typer.echo(render_summary(summary), err=True)
     else:
         echo_warnings(summary)
@@ -100,7 +100,8 @@ def ingest_command(
 
 
 def echo_warnings(s: ingest_lib.IngestSummary) -> None:
-    """Under --quiet: what went wrong without failing the run still reaches stderr."""
+    """Under --quiet or --json: what went wrong without failing the run still reaches
+    stderr."""
     for warning in s.warnings:
         typer.echo(f"warning: {terminal_safe(warning)}", err=True)
 

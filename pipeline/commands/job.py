@@ -53,6 +53,7 @@ def run_command(
     if as_json:
         payload = {"ingest": summary.as_dict(), "analysis": counts}
         typer.echo(json_line(payload, indent=True))
+        echo_warnings(summary)
     elif not quiet:
         typer.echo(render_summary(summary), err=True)
         tables = ", ".join(f"{n} {name}" for name, n in counts.items())

@@ -168,13 +168,13 @@ typed as (
     select
         *,
         -- CloudTrail writes 2026-11-01T10:00:00Z; other exports may add a fraction or write an
-        -- offset. Anything else DuckDB's cast would accept (a date alone, `epoch`, a zone name,
+        -- offset or UTC (Athena and Trino print `2026-11-01 10:00:00.000 UTC`). Anything else DuckDB's cast would accept (a date alone, `epoch`, a zone name,
         -- 24:00:00) is not an event time: the record is rejected, not placed on a guessed day
         -- (DuckDB's strptime too reads `epoch` and `infinity`, and skips blanks)
         case when regexp_full_match(
             s.eventTime,
             '[0-9]{4,}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]'
-            || '([.][0-9]{1,9})?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?'
+            || '([.][0-9]{1,9})?(Z| ?UTC|[+-][0-9]{2}(:?[0-9]{2})?)?'
         ) then coalesce(
             try_strptime(s.eventTime, '%Y-%m-%dT%H:%M:%SZ'),
             try_cast(s.eventTime as timestamptz)
