@@ -102,7 +102,7 @@ def main() -> None:
             print(
                 terminal_safe(
                     f"error: {detail} (fix: check the path named, that the disk has free space "
-                    "and that this user may write there)"
+                    "and that this user may read and write there)"
                 ),
                 file=sys.stderr,
             )
