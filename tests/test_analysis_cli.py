@@ -557,5 +557,6 @@ def test_an_analysis_table_that_cannot_be_written_is_one_line_not_a_read_error(
     proc = _main("analyze", "--lake", str(copy))
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.startswith("error: IO Error: ") and ".sessions.parquet.tmp" in proc.stderr
-    assert "that this user may read and write there" in proc.stderr and "Traceback" not in proc.stderr
+    assert "that this user may read and write there" in proc.stderr
+    assert "Traceback" not in proc.stderr
     assert "cannot be read" not in proc.stderr
