@@ -270,25 +270,22 @@ def _fold_manifest(
 
     from pipeline import catalog
 
-    try:
-        catalog.compact(con, state, run_id)
-    except (OSError, duckdb.Error) as exc:
-        reason = " ".join(str(exc).split())[:300]
-        summary.warnings.append(
-            f"the manifest's batch files were not folded into one part ({reason}); "
-            "everything is committed and the next run tries again"
-        )
-        return
-    try:
-        catalog.merge_parts(con, state, run_id)
-    except (OSError, duckdb.Error) as exc:
-        reason = " ".join(str(exc).split())[:300]
-        summary.warnings.append(
-            f"the manifest's parts were not merged ({reason}); everything is committed and "
-            "the next run tries again"
-        )
-    except LakeError as exc:
-        summary.warnings.append(f"{exc} (fix: {exc.fix})")
+    steps = (
+        (catalog.compact, "the manifest's batch files were not folded into one part"),
+        (catalog.merge_parts, "the manifest's parts were not merged"),
+    )
+    for step, failed in steps:
+        try:
+            step(con, state, run_id)
+        except LakeError as exc:  # names what to mend (a part that cannot be read)
+            summary.warnings.append(f"{exc} (fix: {exc.fix})")
+            return
+        except (OSError, duckdb.Error) as exc:
+            reason = " ".join(str(exc).split())[:300]
+            summary.warnings.append(
+                f"{failed} ({reason}); everything is committed and the next run tries again"
+            )
+            return
 
 
 def check_strict(summary: IngestSummary) -> None:

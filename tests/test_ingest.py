@@ -1928,14 +1928,20 @@ def test_a_fold_that_fails_warns_and_the_next_run_folds(
     assert len(keys) == len(set(keys)) == 15
 
 
+def _merging_trail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, Path]:
+    """Source and lake folders, and the lake's state folder, for runs that fold every batch
+    file and merge parts once there are 4."""
+    monkeypatch.setattr(manifest, "COMPACT_AT", 1)
+    monkeypatch.setattr(manifest, "MERGE_PARTS_AT", 4)
+    lake = tmp_path / "lake"
+    return tmp_path / "src", lake, lake / "_state"
+
+
 def test_parts_of_many_nights_are_merged_and_every_entry_stays(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # a nightly job that folds every night: the parts stay few, no entry is lost or doubled
-    monkeypatch.setattr(manifest, "COMPACT_AT", 1)
-    monkeypatch.setattr(manifest, "MERGE_PARTS_AT", 4)
-    src, lake = tmp_path / "src", tmp_path / "lake"
-    state = lake / "_state"
+    src, lake, state = _merging_trail(tmp_path, monkeypatch)
     counts = []
     for night in range(1, 13):
         _trail_day(src, night)
@@ -1961,10 +1967,7 @@ def test_a_damaged_part_stops_the_merge_with_a_warning_naming_it(
 ) -> None:
     # a part whose data pages (not its footer) are damaged made every later fold warn that the
     # batch files "were not folded", which they were; the merge failed, naming nothing
-    monkeypatch.setattr(manifest, "COMPACT_AT", 1)
-    monkeypatch.setattr(manifest, "MERGE_PARTS_AT", 4)
-    src, lake = tmp_path / "src", tmp_path / "lake"
-    state = lake / "_state"
+    src, lake, state = _merging_trail(tmp_path, monkeypatch)
     for night in (1, 2, 3):
         _trail_day(src, night)
         assert run(lake, src, since=dt.date(2026, 11, night)).warnings == []
