@@ -1045,6 +1045,35 @@ def test_clear_session_tokens_are_nowhere_whatever_the_shape(lake: Path, tmp_pat
     assert len(hashed) == 8 and all(h.startswith("sha256:") for h in hashed)
 
 
+def test_a_token_with_an_escaped_quote_is_hashed_whole(lake: Path, tmp_path: Path) -> None:
+    # the redaction ended the token at its first quote, escaped or not: a valid record whose
+    # token holds `\"` became invalid JSON and stopped the whole run with a traceback, and a
+    # broken line kept the token's tail in clear in the quarantine
+    stored, broken = records(2)
+    stored["responseElements"]["credentials"]["sessionToken"] = 'IQoJHEAD"EXAMPLETAIL1\\'
+    broken["responseElements"]["credentials"]["sessionToken"] = 'IQoJHEAD"EXAMPLETAIL2'
+    src = tmp_path / "src"
+    write_delivery_file(src / "d.json.gz", [stored])
+    write_bytes(
+        src / "lines.ndjson",
+        (json.dumps(records(3)[2]) + "\n" + json.dumps(broken)[:-1] + " cut\n").encode(),
+    )
+
+    summary = run(lake, src)
+
+    assert (summary.records_stored, summary.records_rejected) == (2, 1)
+    text = _all_text(lake)
+    assert "EXAMPLETAIL" not in text
+    [hashed] = [
+        r["responseElements"]["credentials"]["sessionToken"]
+        for r in stored_raw(lake).values()
+        if r["eventID"] == stored["eventID"]
+    ]
+    assert hashed.startswith("sha256:")
+    [rejected] = quarantine_rows(lake)
+    assert '"sessionToken":"REDACTED", "expiration"' in rejected["raw"]
+
+
 def test_lookup_events_with_a_broken_event_string_rejects_only_that_event(
     lake: Path, tmp_path: Path
 ) -> None:

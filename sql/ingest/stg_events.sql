@@ -54,14 +54,18 @@ redacted as (
         * exclude (raw_text, original_text),
         case
             when invalid_text then regexp_replace(
-                -- a line cut inside the token has no closing quote: redact to the end
-                original_text, '"sessionToken"\s*:\s*"[^"]*"?', '"sessionToken":"REDACTED"', 'g'
+                -- a line cut inside the token has no closing quote: redact to the end; an
+                -- escaped quote (\") does not end the token
+                original_text,
+                '"sessionToken"\s*:\s*"(?:[^"\\]|\\.?)*"?',
+                '"sessionToken":"REDACTED"',
+                'g'
             )
             when contains(raw_text, '"sessionToken":"') then regexp_replace(
                 raw_text,
-                '"sessionToken":"[^"]*"',
+                '"sessionToken":"(?:[^"\\]|\\.)*"',
                 '"sessionToken":"sha256:' || sha256(
-                    $salt || regexp_extract(raw_text, '"sessionToken":"([^"]*)"', 1)
+                    $salt || regexp_extract(raw_text, '"sessionToken":"((?:[^"\\]|\\.)*)"', 1)
                 ) || '"',
                 'g'
             )
@@ -72,7 +76,7 @@ redacted as (
         -- record with its token blanked instead
         case
             when contains(raw_text, '"sessionToken":"') then md5(regexp_replace(
-                raw_text, '"sessionToken":"[^"]*"', '"sessionToken":""', 'g'
+                raw_text, '"sessionToken":"(?:[^"\\]|\\.)*"', '"sessionToken":""', 'g'
             ))
             else md5(coalesce(raw_text, original_text))
         end as content_md5
