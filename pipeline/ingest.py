@@ -51,6 +51,7 @@ class IngestSummary:
     files_skipped_other: int = 0
     files_quarantined: int = 0
     files_unreadable: int = 0
+    folders_unreadable: int = 0
     records_read: int = 0
     records_stored: int = 0
     records_duplicate: int = 0
@@ -205,7 +206,9 @@ def _ingest(
     download_dir = state / "downloads" / run_id
     try:
         with lakefs.memory_limit(con, catalog.MEMORY_LIMIT):
-            listing = sources.stream(source_specs, s3=s3, since=since)
+            listing = sources.stream(
+                source_specs, s3=s3, since=since, on_unreadable=_unlisted(summary)
+            )
             counts = catalog.build(con, listing, state, since)
             if counts.digest + counts.insight + counts.other:
                 catalog.write_skipped(con, state, f"{run_id}-skipped", run_id)
@@ -260,6 +263,20 @@ def _openable(
         yield obj
 
 
+def _unlisted(summary: IngestSummary) -> Callable[[str, str], None]:
+    """What to do with a folder of a source that cannot be listed: as a file that cannot be
+    opened (`_openable`), name it, go on without it, read it the next run that can."""
+
+    def skip(path: str, reason: str) -> None:
+        summary.folders_unreadable += 1
+        summary.warnings.append(
+            f"{path}: folder cannot be listed ({reason}); its files were not read this run, "
+            "and are read by the next run that can list it"
+        )
+
+    return skip
+
+
 def _fold_manifest(
     con: duckdb.DuckDBPyConnection, state: Path, run_id: str, summary: IngestSummary
 ) -> None:
@@ -290,10 +307,18 @@ def _fold_manifest(
 
 def check_strict(summary: IngestSummary) -> None:
     """For `--strict`: fail when anything was quarantined."""
-    if summary.files_unreadable:
+    if summary.files_unreadable or summary.folders_unreadable:
+        what = [
+            f"{count} {noun}(s) could not be {verb}"
+            for count, noun, verb in (
+                (summary.files_unreadable, "file", "opened"),
+                (summary.folders_unreadable, "folder", "listed"),
+            )
+            if count
+        ]
         raise StrictIngestError(
-            f"{summary.files_unreadable} file(s) could not be opened and were not read "
-            f"(run {summary.run_id}; the summary names them)",
+            f"{' and '.join(what)} and were not read (run {summary.run_id}; the summary names "
+            "them)",
             fix="fix their permissions: the next run reads them",
         )
     if summary.files_quarantined or summary.records_rejected:

@@ -76,7 +76,11 @@ def discover(sources: Sequence[str], *, s3: S3Client | None = None) -> list[Sour
 
 
 def stream(
-    sources: Sequence[str], *, s3: S3Client | None = None, since: dt.date | None = None
+    sources: Sequence[str],
+    *,
+    s3: S3Client | None = None,
+    since: dt.date | None = None,
+    on_unreadable: Callable[[str, str], None] | None = None,
 ) -> Iterator[SourceObject]:
     """Yield every object under the given local paths and `s3://bucket[/prefix]` URLs as found.
 
@@ -90,6 +94,10 @@ def stream(
     (`.../CloudTrail/REGION/YYYY/MM/DD/`, `layout.delivered_before`) without listing them: a
     nightly run over years of archive lists only the recent days. Files outside that layout
     are always included.
+
+    A folder below a local source that cannot be listed (a permission) is handed to
+    `on_unreadable` with the reason and the walk goes on; without it, or for the source itself,
+    it is a SourceError.
     """
     for source in sources:
         if is_s3_url(source):
@@ -98,7 +106,7 @@ def stream(
                 s3 = make_s3_client()
             yield from _discover_s3(source, s3, since)
         else:
-            yield from _discover_local(source, since)
+            yield from _discover_local(source, since, on_unreadable)
 
 
 def fetch(
@@ -182,7 +190,11 @@ def _is_skipped(name: str) -> bool:
     return name.startswith((".", "_"))
 
 
-def _discover_local(source: str, since: dt.date | None = None) -> Iterator[SourceObject]:
+def _discover_local(
+    source: str,
+    since: dt.date | None = None,
+    on_unreadable: Callable[[str, str], None] | None = None,
+) -> Iterator[SourceObject]:
     root = Path(source).expanduser()
     try:
         root = root.resolve(strict=True)
@@ -226,10 +238,14 @@ def _discover_local(source: str, since: dt.date | None = None) -> Iterator[Sourc
                 os.close(fd)
         except OSError as exc:
             name = exc.filename if isinstance(exc.filename, str) else ""
-            raise SourceError(
-                f"{Path(folder, name)}: cannot read it ({exc.strerror or exc})",
-                fix="fix its permissions, or pass only what can be read",
-            ) from None
+            path, reason = str(Path(folder, name)), exc.strerror or str(exc)
+            if on_unreadable is None or folder == str(root):
+                raise SourceError(
+                    f"{path}: cannot read it ({reason})",
+                    fix="fix its permissions, or pass only what can be read",
+                ) from None
+            on_unreadable(path, reason)  # one folder of the archive: the rest is still read
+            continue
         yield from found
 
 

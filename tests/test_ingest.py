@@ -1134,6 +1134,67 @@ def test_a_file_that_cannot_be_opened_is_named_and_read_at_the_next_run(
     assert len(keys) == len(set(keys)) == 6
 
 
+def test_a_folder_that_cannot_be_listed_is_named_and_read_at_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one unreadable day folder stopped the whole archive's run with an error
+    import errno
+
+    from pipeline import ingest as ingest_lib
+    from pipeline import sources
+
+    src, lake = tmp_path / "src", tmp_path / "lake"
+    recs = records(6)
+    for i, day in enumerate(("01", "02", "03")):
+        write_delivery_file(src / day / "d.json", recs[2 * i : 2 * i + 2])
+    locked = str(src / "02")
+    real_open = os.open
+
+    def open_(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if str(path) == locked:  # chmod 000 does not stop root, who runs CI
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(sources.os, "open", open_)
+    first = run(lake, src)
+    assert (first.files_read, first.folders_unreadable, first.records_stored) == (2, 1, 4)
+    assert first.warnings == [
+        f"{locked}: folder cannot be listed (Permission denied); its files were not read this "
+        "run, and are read by the next run that can list it"
+    ]
+    with pytest.raises(StrictIngestError, match="1 folder\\(s\\) could not be listed"):
+        ingest_lib.check_strict(first)
+
+    monkeypatch.setattr(sources.os, "open", real_open)
+    fixed = run(lake, src)
+    assert (fixed.files_unchanged, fixed.files_read, fixed.records_stored) == (2, 1, 2)
+    keys = event_keys(lake, "event_id")
+    assert len(keys) == len(set(keys)) == 6
+
+
+def test_a_source_that_cannot_be_listed_is_still_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the folder the user named is not one folder of many: nothing would be read
+    import errno
+
+    from pipeline import sources
+    from pipeline.errors import SourceError
+
+    src = tmp_path / "src"
+    write_delivery_file(src / "d.json", records(1))
+    real_open = os.open
+
+    def open_(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if str(path) == str(src):
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(sources.os, "open", open_)
+    with pytest.raises(SourceError, match="cannot read it \\(Permission denied\\)"):
+        run(tmp_path / "lake", src)
+
+
 @pytest.mark.parametrize("gzipped", [False, True])
 def test_ndjson_that_starts_with_a_byte_order_mark_keeps_its_lines(
     lake: Path, tmp_path: Path, gzipped: bool

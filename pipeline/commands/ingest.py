@@ -114,7 +114,8 @@ def render_summary(s: ingest_lib.IngestSummary) -> str:
         f"  files:   {s.files_seen} seen, {s.files_read} read, {s.files_unchanged} unchanged,"
         f" {s.files_skipped_digest} digest + {s.files_skipped_insight} insight"
         f" + {s.files_skipped_other} other skipped, {s.files_quarantined} quarantined"
-        + (f", {s.files_unreadable} could not be opened" if s.files_unreadable else ""),
+        + (f", {s.files_unreadable} could not be opened" if s.files_unreadable else "")
+        + (f", {s.folders_unreadable} folder(s) not listed" if s.folders_unreadable else ""),
         f"  records: {s.records_read} read = {s.records_stored} stored + {s.records_duplicate}"
         f" duplicate + {s.records_rejected} rejected [{check}]",
     ]
