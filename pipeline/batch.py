@@ -286,8 +286,42 @@ def _stage_isolating_bad_files(
         _register_files(con, local | {copy: local[path] for copy, path in mended.items()})
     mended_paths = set(mended.values())
     staged = [p for p in paths if p not in bad and p not in mended_paths] + sorted(mended)
-    _stage(con, staged, salt, run_id, lines)
+    try:
+        _stage(con, staged, salt, run_id, lines)
+    except duckdb.Error as exc:
+        if not _is_input_error(exc):
+            raise
+        # every file reads, yet the batch does not type: a record this version of sts-audit
+        # cannot handle. Set aside the file(s) it is in, named, rather than stop the run
+        untyped = _untyped_files(con, staged, salt, run_id, lines)
+        for path, reason in untyped.items():
+            bad[mended.get(path, path)] = reason
+        _stage(con, [p for p in staged if p not in untyped], salt, run_id, lines)
     return bad
+
+
+def _untyped_files(
+    con: duckdb.DuckDBPyConnection,
+    paths: list[str],
+    salt: str,
+    run_id: str,
+    lines: Mapping[str, slices.ValueLines],
+) -> dict[str, str]:
+    """The files of `paths` that cannot be staged on their own, with the reason (a file at a
+    time: only after a batch failed to stage)."""
+    untyped: dict[str, str] = {}
+    for path in paths:
+        try:
+            _stage(con, [path], salt, run_id, lines)
+        except duckdb.Error as exc:
+            if not _is_input_error(exc):
+                raise
+            # DuckDB quotes the start of the input: not in the lake (a token could be there)
+            reason = re.sub(r"\s*Input: .*$", "", _clean_error(exc))
+            untyped[path] = (
+                f"a record sts-audit cannot type ({reason}); please report it with this reason"
+            )
+    return untyped
 
 
 def _read_error(con: duckdb.DuckDBPyConnection, path: str, buffer: int) -> str | None:

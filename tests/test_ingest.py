@@ -1134,6 +1134,41 @@ def test_a_file_that_cannot_be_opened_is_named_and_read_at_the_next_run(
     assert len(keys) == len(set(keys)) == 6
 
 
+def test_a_file_the_batch_cannot_type_is_quarantined_not_a_traceback(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a file every reader accepts but whose records fail the typing step (a record shape this
+    # version cannot handle, as a token with an escaped quote once did) stopped the whole run
+    # with a traceback; it is now quarantined, named, and the rest of the batch is stored
+    src = tmp_path / "src"
+    recs = records(6)
+    for i, name in enumerate(("a.json", "b.json", "c.ndjson")):
+        write_delivery_file(src / name, recs[2 * i : 2 * i + 2])
+    poisoned = str(src / "b.json")
+    real = batch_mod._stage_files
+
+    def stage_files(con: Any, files: list[str], *args: Any, **kwargs: Any) -> None:
+        if any("b.json" in Path(f).name for f in files):  # the file or its gzip alias
+            raise duckdb.InvalidInputException(
+                "Invalid Input Error: Malformed JSON at byte 9 of input: unexpected character.  "
+                'Input: "{\\"responseElements\\":{\\"credentials\\":{\\"sessionToken..."'
+            )
+        real(con, files, *args, **kwargs)
+
+    monkeypatch.setattr(batch_mod, "_stage_files", stage_files)
+    summary = run(lake, src)
+
+    assert (summary.files_quarantined, summary.records_stored) == (1, 4)
+    assert summary.quarantined_files == [poisoned]
+    [row] = quarantine_rows(lake)
+    assert row["source_uri"] == poisoned
+    assert row["reason"] == (
+        "a record sts-audit cannot type (Malformed JSON at byte 9 of input: unexpected "
+        "character.); please report it with this reason"
+    )
+    assert summary.reconciles
+
+
 def test_a_folder_that_cannot_be_listed_is_named_and_read_at_the_next_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
