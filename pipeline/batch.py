@@ -34,7 +34,8 @@ WRITERS = max(1, min(2, os.cpu_count() or 1))  # partition files written side by
 MAX_OBJECT_SIZE = 256 * 1024 * 1024
 
 
-DUCKDB_MEMORY = "640MB"
+BATCH_MEMORY = 640 << 20  # bytes
+DUCKDB_MEMORY = f"{BATCH_MEMORY >> 20}MB"
 
 
 def connect(lake: Path) -> duckdb.DuckDBPyConnection:
@@ -244,7 +245,70 @@ def _stage_isolating_bad_files(
 ) -> dict[str, str]:
     """Stage a batch; files DuckDB cannot parse are set aside with the reason, except NDJSON
     files whose broken lines can be set aside instead (`slices.mend`): those are staged from a
-    mended copy in `scratch`, each broken line a rejected record at its line."""
+    mended copy in `scratch`, each broken line a rejected record at its line.
+
+    A large one-document file (a delivery file of tens of MB: DuckDB parses a JSON document
+    whole, with an arena of several times its size) can run the batch out of memory: then the
+    rest of the batch is staged without the large files, and each of them on its own with more
+    memory (`_stage_large`)."""
+    try:
+        return _stage_checked(con, local, salt, run_id, known, scratch)
+    except duckdb.OutOfMemoryException:
+        large = {
+            p
+            for p in local
+            if p not in known
+            and uncompressed_size_cached(p) >= LARGE_DOCUMENT
+            and (_is_delivery_name(p) or not is_multi_document(Path(p)))
+        }
+        if not large:
+            raise
+    rest = {p: obj for p, obj in local.items() if p not in large}
+    if rest:
+        bad = _stage_checked(con, rest, salt, run_id, known, scratch)
+    else:  # an empty `staged`, with its columns, for the large files to join
+        con.execute("DROP TABLE IF EXISTS staged")
+        _stage_files(con, [], None, salt, run_id, create=True)
+        bad = {}
+    for path in sorted(large):
+        if (reason := _stage_large(con, path, salt, run_id)) is not None:
+            bad[path] = reason
+    return bad
+
+
+LARGE_DOCUMENT = 8 * 1024 * 1024  # bytes of JSON: staged alone after the batch ran short
+
+
+def _stage_large(con: duckdb.DuckDBPyConnection, path: str, salt: str, run_id: str) -> str | None:
+    """Add one large one-document file to `staged` under a memory limit sized for it (about
+    20x the document, within 80% of the machine's memory, as DuckDB's default); the reason it
+    is set aside when even that is not enough."""
+    size = uncompressed_size_cached(path)
+    limit = max(BATCH_MEMORY, min(20 * size, _machine_memory() * 4 // 5))
+    try:
+        with lakefs.memory_limit(con, f"{limit >> 20}MB"):
+            _stage_files(con, [path], None, salt, run_id, create=False)
+    except duckdb.OutOfMemoryException:
+        return (
+            f"a JSON document of {size >> 20} MiB, too large for this machine's memory (write "
+            "it as NDJSON, one record a line, e.g. jq -c '.Records[]' or jq -c '.[]')"
+        )
+    return None
+
+
+def _machine_memory() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _stage_checked(
+    con: duckdb.DuckDBPyConnection,
+    local: dict[str, sources.SourceObject],
+    salt: str,
+    run_id: str,
+    known: Mapping[str, slices.ValueLines],
+    scratch: Path,
+) -> dict[str, str]:
+    """`_stage_isolating_bad_files` for a batch that fits in memory."""
     paths = sorted(local)
     try:
         _stage(con, paths, salt, run_id, known)

@@ -1169,6 +1169,65 @@ def test_a_file_the_batch_cannot_type_is_quarantined_not_a_traceback(
     assert summary.reconciles
 
 
+def _large_delivery_file(src: Path, count: int) -> list[dict[str, Any]]:
+    recs = [record(eventID=f"00000000-0000-4000-8000-{n:012d}") for n in range(count)]
+    write_bytes(src / "large.json.gz", gzip.compress(orjson.dumps({"Records": recs})))
+    write_delivery_file(src / "small.json", records(2))
+    return recs
+
+
+def test_a_large_delivery_file_is_staged_alone_with_more_memory(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a delivery file of about 20 MB ran DuckDB out of memory (it parsed the document at each
+    # shape test): the run failed, and so did every rerun. Here the batch's limit is lowered
+    # so that a 13 MB file runs it short; the file is staged alone with a limit sized for it
+    monkeypatch.setattr(batch_mod, "DUCKDB_MEMORY", "96MB")
+    src = tmp_path / "src"
+    recs = _large_delivery_file(src, 12_000)
+
+    summary = run(lake, src)
+
+    assert (summary.files_quarantined, summary.records_stored) == (0, 12_002)
+    positions = dict(rows(lake, "select event_id, source_position from events"))
+    assert all(positions[r["eventID"]] == n for n, r in enumerate(recs))
+
+
+def test_a_28_mb_delivery_file_fits_the_batch_memory(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the document is parsed once for its shape (and its Records once more), not at each test
+    def no_retry(*args: Any) -> str | None:
+        raise AssertionError("staged alone: the batch ran out of memory")
+
+    monkeypatch.setattr(batch_mod, "_stage_large", no_retry)
+    src = tmp_path / "src"
+    _large_delivery_file(src, 25_000)
+    assert len(gzip.decompress((src / "large.json.gz").read_bytes())) > 27_000_000
+
+    summary = run(lake, src)
+
+    assert (summary.files_quarantined, summary.records_stored) == (0, 25_002)
+
+
+def test_a_delivery_file_too_large_for_the_machine_is_quarantined_with_the_fix(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batch_mod, "DUCKDB_MEMORY", "96MB")
+    monkeypatch.setattr(batch_mod, "BATCH_MEMORY", 96 << 20)
+    monkeypatch.setattr(batch_mod, "_machine_memory", lambda: 100 << 20)
+    src = tmp_path / "src"
+    _large_delivery_file(src, 12_000)
+
+    summary = run(lake, src)
+
+    assert (summary.files_quarantined, summary.records_stored) == (1, 2)
+    [row] = quarantine_rows(lake)
+    assert row["source_uri"] == str(src / "large.json.gz")
+    assert row["reason"].startswith("a JSON document of 12 MiB, too large for this machine")
+    assert "jq -c '.Records[]'" in row["reason"]
+
+
 def test_a_folder_that_cannot_be_listed_is_named_and_read_at_the_next_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,34 +8,65 @@
 -- DuckDB-only (runs at ingest, not in the portable analysis layer).
 -- reads: documents (stg_documents for single-document files, stg_document_lines for NDJSON)
 -- params: $mark (slices.MARK)
-with shaped as (
+with opened as (
+    -- A document is parsed once for its shape: a JSON function parses the whole document at
+    -- every call, and keeps an arena of about 4.5x its size (128 MiB for a 28 MB delivery
+    -- file), so testing the shape path by path ran a large delivery file out of memory. The
+    -- first character tells an object from an array or a scalar; one extract of every path
+    -- the shape depends on parses an object, and only its Records/Events list again.
     select
         filename,
         doc_index,
+        doc,
+        regexp_extract(doc, '^\s*(.)', 1) as opener
+    from documents
+),
+
+parts as (
+    select
+        filename,
+        doc_index,
+        doc,
+        opener,
         case
-            when json_type(doc) = 'ARRAY' then 'array'
-            when json_type(doc) <> 'OBJECT' then 'scalar'
+            when opener = '{' then json_extract(doc, [
+                '$.Records', '$.Events', '$.eventTime', '$."detail-type"', '$.detail',
+                '$.digestStartTime', '$."sts-audit:mark"', '$."sts-audit:unreadable-line"',
+                '$."sts-audit:why"'
+            ])
+        end as p
+    from opened
+),
+
+shaped as (
+    -- p: 1 Records, 2 Events, 3 eventTime, 4 detail-type, 5 detail, 6 digestStartTime,
+    -- 7 the unreadable-line wrapper's mark, 8 its line, 9 its reason (JSON text, or NULL for a
+    -- path that is absent; an extracted value is minified, so its first character is its type)
+    select
+        filename,
+        doc_index,
+        doc,
+        p,
+        case
+            when opener = '[' then 'array'
+            when opener <> '{' then 'scalar'
             -- a document whose Records or Events is not a list, or that has an eventTime of
             -- its own, is no container: read as one value, it is a record, or is rejected as
             -- one (quarantined and counted, not dropped)
-            when json_type(doc, '$.Records') = 'ARRAY' and not json_exists(doc, '$.eventTime')
-                then 'records'
-            when json_type(doc, '$.Events') = 'ARRAY' and not json_exists(doc, '$.eventTime')
-                then 'lookup_events'
-            when json_exists(doc, '$."detail-type"') and json_exists(doc, '$.detail') then 'eventbridge'
+            when left(p[1], 1) = '[' and p[3] is null then 'records'
+            when left(p[2], 1) = '[' and p[3] is null then 'lookup_events'
+            when p[4] is not null and p[5] is not null then 'eventbridge'
             -- a digest body is a file of its own; a line of an NDJSON file shaped like one is
             -- a value that is not a record
-            when doc_index is null and json_exists(doc, '$.digestStartTime')
-                and not json_exists(doc, '$.eventTime') then 'digest'
+            when doc_index is null and p[6] is not null and p[3] is null then 'digest'
             -- a line that is not JSON, wrapped by pipeline/slices.py so the rest of its file
             -- can be read: it becomes a rejected record at its own line. The wrapper carries
             -- this process's random $mark: an input line with the same keys is only a record
             -- that is not CloudTrail's, and cannot choose its reject reason
-            when json_extract_string(doc, '$."sts-audit:mark"') = $mark then 'unreadable'
+            when json_extract_string(p[7], '$') = $mark then 'unreadable'
             else 'record'
-        end as shape,
-        doc
-    from documents
+        end as shape
+    from parts
 ),
 
 items as (
@@ -45,22 +76,20 @@ items as (
         shape,
         case shape
             when 'array' then cast(json_extract(doc, '$[*]') as varchar[])
-            when 'records' then cast(json_extract(doc, '$.Records[*]') as varchar[])
+            when 'records' then cast(json_extract(p[1], '$[*]') as varchar[])
             -- each entry's CloudTrailEvent; an entry without one is kept as it is (a value
             -- that is not a record, rejected at its position instead of skipped)
             when 'lookup_events' then list_transform(
-                cast(json_extract(doc, '$.Events[*]') as varchar[]),
+                cast(json_extract(p[2], '$[*]') as varchar[]),
                 lambda e: coalesce(json_extract_string(e, '$.CloudTrailEvent'), e)
             )
-            when 'eventbridge' then [cast(json_extract(doc, '$.detail') as varchar)]
+            when 'eventbridge' then [cast(p[5] as varchar)]
             when 'digest' then [cast(null as varchar)]
-            when 'unreadable' then [json_extract_string(doc, '$."sts-audit:unreadable-line"')]
+            when 'unreadable' then [json_extract_string(p[8], '$')]
             else [cast(doc as varchar)]
         end as values_in_doc,
         -- why a wrapped line could not be read (its reject reason)
-        case
-            when shape = 'unreadable' then json_extract_string(doc, '$."sts-audit:why"')
-        end as read_problem
+        case when shape = 'unreadable' then json_extract_string(p[9], '$') end as read_problem
     from shaped
 )
 
