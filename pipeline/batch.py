@@ -247,20 +247,14 @@ def _stage_isolating_bad_files(
     files whose broken lines can be set aside instead (`slices.mend`): those are staged from a
     mended copy in `scratch`, each broken line a rejected record at its line.
 
-    A large one-document file (a delivery file of tens of MB: DuckDB parses a JSON document
-    whole, with an arena of several times its size) can run the batch out of memory: then the
-    rest of the batch is staged without the large files, and each of them on its own with more
-    memory (`_stage_large`)."""
+    A large file (a delivery file of tens of MB: DuckDB parses a JSON document whole, with an
+    arena of several times its size; a line of several MB) can run the batch out of memory:
+    then the rest of the batch is staged without the large files, and each of them on its own
+    with more memory (`_stage_large`)."""
     try:
         return _stage_checked(con, local, salt, run_id, known, scratch)
     except duckdb.OutOfMemoryException:
-        large = {
-            p
-            for p in local
-            if p not in known
-            and uncompressed_size_cached(p) >= LARGE_DOCUMENT
-            and (_is_delivery_name(p) or not is_multi_document(Path(p)))
-        }
+        large = {p for p in local if uncompressed_size_cached(p) >= LARGE_DOCUMENT}
         if not large:
             raise
     rest = {p: obj for p, obj in local.items() if p not in large}
@@ -271,27 +265,35 @@ def _stage_isolating_bad_files(
         _stage_files(con, [], None, salt, run_id, create=True)
         bad = {}
     for path in sorted(large):
-        if (reason := _stage_large(con, path, salt, run_id)) is not None:
+        if (reason := _stage_large(con, path, salt, run_id, known)) is not None:
             bad[path] = reason
     return bad
 
 
-LARGE_DOCUMENT = 8 * 1024 * 1024  # bytes of JSON: staged alone after the batch ran short
+LARGE_DOCUMENT = 8 * 1024 * 1024  # bytes of JSON: a file staged alone after its batch ran short
 
 
-def _stage_large(con: duckdb.DuckDBPyConnection, path: str, salt: str, run_id: str) -> str | None:
-    """Add one large one-document file to `staged` under a memory limit sized for it (about
-    20x the document, within 80% of the machine's memory, as DuckDB's default); the reason it
-    is set aside when even that is not enough."""
+def _stage_large(
+    con: duckdb.DuckDBPyConnection,
+    path: str,
+    salt: str,
+    run_id: str,
+    known: Mapping[str, slices.ValueLines],
+) -> str | None:
+    """Add one large file to `staged` under a memory limit sized for it (64x its JSON: a
+    20 MB record needs 800 MB; within 80% of the machine's memory, DuckDB's default); the
+    reason it is set aside when even that is not enough."""
     size = uncompressed_size_cached(path)
-    limit = max(BATCH_MEMORY, min(20 * size, _machine_memory() * 4 // 5))
+    limit = max(BATCH_MEMORY, min(64 * size, _machine_memory() * 4 // 5))
+    multi = path in known or (not _is_delivery_name(path) and is_multi_document(Path(path)))
+    lines = {path: known.get(path) or slices.value_lines(Path(path))} if multi else None
     try:
         with lakefs.memory_limit(con, f"{limit >> 20}MB"):
-            _stage_files(con, [path], None, salt, run_id, create=False)
+            _stage_files(con, [path], lines, salt, run_id, create=False)
     except duckdb.OutOfMemoryException:
         return (
-            f"a JSON document of {size >> 20} MiB, too large for this machine's memory (write "
-            "it as NDJSON, one record a line, e.g. jq -c '.Records[]' or jq -c '.[]')"
+            f"a JSON document or line of {size >> 20} MiB, too large for this machine's memory "
+            "(write it as NDJSON, one record a line, e.g. jq -c '.Records[]' or jq -c '.[]')"
         )
     return None
 

@@ -1193,6 +1193,26 @@ def test_a_large_delivery_file_is_staged_alone_with_more_memory(
     assert all(positions[r["eventID"]] == n for n, r in enumerate(recs))
 
 
+def test_an_export_with_a_very_long_line_is_staged_alone_with_its_lines(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batch_mod, "DUCKDB_MEMORY", "96MB")
+    src = tmp_path / "src"
+    small, long = records(2)
+    long["userAgent"] = "aws-cli/2.15.0 " + "x" * 9_000_000
+    write_bytes(src / "export.ndjson", orjson.dumps(small) + b"\n" + orjson.dumps(long) + b"\n")
+    write_delivery_file(src / "other.json", records(3)[2:])
+
+    summary = run(lake, src)
+
+    assert (summary.files_quarantined, summary.records_stored) == (0, 3)
+    lines = "select source_line, length(user_agent) from events where source_line is not null"
+    assert sorted(rows(lake, lines)) == [
+        (0, len(small["userAgent"])),
+        (1, len(long["userAgent"])),
+    ]
+
+
 def test_a_28_mb_delivery_file_fits_the_batch_memory(
     lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1224,7 +1244,7 @@ def test_a_delivery_file_too_large_for_the_machine_is_quarantined_with_the_fix(
     assert (summary.files_quarantined, summary.records_stored) == (1, 2)
     [row] = quarantine_rows(lake)
     assert row["source_uri"] == str(src / "large.json.gz")
-    assert row["reason"].startswith("a JSON document of 12 MiB, too large for this machine")
+    assert row["reason"].startswith("a JSON document or line of 12 MiB, too large for this")
     assert "jq -c '.Records[]'" in row["reason"]
 
 
