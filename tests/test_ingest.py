@@ -1074,6 +1074,37 @@ def test_a_token_with_an_escaped_quote_is_hashed_whole(lake: Path, tmp_path: Pat
     assert '"sessionToken":"REDACTED", "expiration"' in rejected["raw"]
 
 
+def test_a_token_inside_a_string_is_redacted(lake: Path, tmp_path: Path) -> None:
+    # a record kept as a JSON string (`jq '[.Events[].CloudTrailEvent]'`, a CloudWatch Logs
+    # `filter-log-events` page) is rejected, and its raw text went to the quarantine with the
+    # token in clear: its key is spelled with escaped quotes
+    first, second, third = records(3)
+    src = tmp_path / "src"
+    write_bytes(src / "strings.json", orjson.dumps([orjson.dumps(first).decode()]))
+    page = {"events": [{"message": orjson.dumps(second).decode()}]}
+    write_bytes(src / "cwl.json", orjson.dumps(page))
+    # twice inside strings: a record kept in a string field of a stored record
+    nested = copy.deepcopy(third)
+    nested["requestParameters"] = {
+        "note": orjson.dumps({"x": orjson.dumps(first).decode()}).decode()
+    }
+    write_delivery_file(src / "d.json", [nested])
+
+    summary = run(lake, src)
+
+    assert (summary.records_stored, summary.records_rejected) == (1, 2)
+    text = _all_text(lake)
+    for rec in (first, second):
+        assert rec["responseElements"]["credentials"]["sessionToken"] not in text
+    [stored] = stored_raw(lake).values()
+    inner = orjson.loads(orjson.loads(stored["requestParameters"]["note"])["x"])
+    assert inner["responseElements"]["credentials"]["sessionToken"] == "REDACTED"
+    reasons = sorted(r["reason"] for r in quarantine_rows(lake))
+    assert all('\\"sessionToken\\":\\"REDACTED\\"' in r["raw"] for r in quarantine_rows(lake)), (
+        reasons
+    )
+
+
 def test_lookup_events_with_a_broken_event_string_rejects_only_that_event(
     lake: Path, tmp_path: Path
 ) -> None:

@@ -83,6 +83,25 @@ redacted as (
     from valid
 ),
 
+scrubbed as (
+    -- a record inside a string (a LookupEvents event, or a CloudWatch Logs message, kept as a
+    -- string: rejected as not an object; or a string field of a record) spells the token's key
+    -- with escaped quotes, \"sessionToken\":\"...\": redact that form too, up to the quote
+    -- that ends the token (its own characters are base64, so any quote before it is escaped)
+    select
+        * exclude (raw),
+        case
+            when contains(raw, 'sessionToken\') then regexp_replace(
+                raw,
+                '(\\+)"sessionToken\\+"\s*:\s*\\+"[^"]*',
+                '\1"sessionToken\1":\1"REDACTED\1',
+                'g'
+            )
+            else raw
+        end as raw
+    from redacted
+),
+
 parsed as (
     -- one full parse of the record: top-level scalars, userIdentity, and the four blobs as text
     select
@@ -119,7 +138,7 @@ parsed as (
               "additionalEventData": "JSON", "serviceEventDetails": "JSON", "resources": "JSON"
             }'
         ) as s
-    from redacted
+    from scrubbed
 ),
 
 detailed as (
