@@ -263,16 +263,25 @@ def _openable(
         yield obj
 
 
-def _unlisted(summary: IngestSummary) -> Callable[[str, str], None]:
-    """What to do with a folder of a source that cannot be listed: as a file that cannot be
-    opened (`_openable`), name it, go on without it, read it the next run that can."""
+def _unlisted(summary: IngestSummary) -> sources.Unreadable:
+    """What to do with what a walk of a source leaves out (a folder that cannot be listed, a
+    name that is not UTF-8): as a file that cannot be opened (`_openable`), name it, go on
+    without it, read it the next run that can."""
 
-    def skip(path: str, reason: str) -> None:
-        summary.folders_unreadable += 1
-        summary.warnings.append(
-            f"{path}: folder cannot be listed ({reason}); its files were not read this run, "
-            "and are read by the next run that can list it"
-        )
+    def skip(path: str, reason: str, is_folder: bool) -> None:
+        shown = sources.printable(path)
+        if reason == sources.NOT_UTF8:
+            warning = f"{shown}: {reason}; not read (rename it)"
+        else:
+            warning = (
+                f"{shown}: folder cannot be listed ({reason}); its files were not read this "
+                "run, and are read by the next run that can list it"
+            )
+        if is_folder:
+            summary.folders_unreadable += 1
+        else:
+            summary.files_unreadable += 1
+        summary.warnings.append(warning)
 
     return skip
 

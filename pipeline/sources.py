@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 from urllib.parse import urlsplit
 
 from pipeline.errors import SourceError
@@ -80,7 +80,7 @@ def stream(
     *,
     s3: S3Client | None = None,
     since: dt.date | None = None,
-    on_unreadable: Callable[[str, str], None] | None = None,
+    on_unreadable: Unreadable | None = None,
 ) -> Iterator[SourceObject]:
     """Yield every object under the given local paths and `s3://bucket[/prefix]` URLs as found.
 
@@ -95,7 +95,8 @@ def stream(
     nightly run over years of archive lists only the recent days. Files outside that layout
     are always included.
 
-    A folder below a local source that cannot be listed (a permission) is handed to
+    A folder below a local source that cannot be listed (a permission), or a file or folder
+    whose name is not UTF-8 (the lake's manifest and DuckDB need text), is handed to
     `on_unreadable` with the reason and the walk goes on; without it, or for the source itself,
     it is a SourceError.
     """
@@ -193,8 +194,10 @@ def _is_skipped(name: str) -> bool:
 def _discover_local(
     source: str,
     since: dt.date | None = None,
-    on_unreadable: Callable[[str, str], None] | None = None,
+    on_unreadable: Unreadable | None = None,
 ) -> Iterator[SourceObject]:
+    if not _is_text(source):
+        raise SourceError(f"{printable(source)}: {NOT_UTF8}", fix="rename it")
     root = Path(source).expanduser()
     try:
         root = root.resolve(strict=True)
@@ -233,7 +236,7 @@ def _discover_local(
         try:
             fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
             try:
-                found = _walk_folder(folder, fd, stack, since)
+                found = _walk_folder(folder, fd, stack, since, on_unreadable)
             finally:
                 os.close(fd)
         except OSError as exc:
@@ -241,19 +244,23 @@ def _discover_local(
             path, reason = str(Path(folder, name)), exc.strerror or str(exc)
             if on_unreadable is None or folder == str(root):
                 raise SourceError(
-                    f"{path}: cannot read it ({reason})",
+                    f"{printable(path)}: cannot read it ({reason})",
                     fix="fix its permissions, or pass only what can be read",
                 ) from None
-            on_unreadable(path, reason)  # one folder of the archive: the rest is still read
+            on_unreadable(path, reason, True)  # one folder of the archive: the rest is read
             continue
         yield from found
 
 
 def _walk_folder(
-    folder: str, fd: int, stack: list[str], since: dt.date | None = None
+    folder: str,
+    fd: int,
+    stack: list[str],
+    since: dt.date | None = None,
+    on_unreadable: Unreadable | None = None,
 ) -> list[SourceObject]:
     """The files of one folder (open as `fd`); its sub-folders go on `stack`, except trail day
-    folders delivered before `since`."""
+    folders delivered before `since`, and names that are not UTF-8 (`on_unreadable`)."""
     make = Folder(folder).obj
     prefix = folder if folder.endswith("/") else folder + "/"  # the root folder is "/"
     found: list[SourceObject] = []
@@ -261,6 +268,11 @@ def _walk_folder(
         for entry in entries:
             name = entry.name
             if name[0] in "._":  # _is_skipped, inlined: it runs once a file
+                continue
+            if not (name.isascii() or _is_text(name)):
+                if on_unreadable is None:
+                    raise SourceError(f"{printable(prefix + name)}: {NOT_UTF8}", fix="rename it")
+                on_unreadable(prefix + name, NOT_UTF8, entry.is_dir(follow_symlinks=False))
                 continue
             if entry.is_file(follow_symlinks=False):
                 uri = prefix + name
@@ -278,6 +290,27 @@ def _walk_folder(
                 continue  # deleted while we walk
             found.append(make(uri, name, st.st_size, str(st.st_mtime_ns)))
     return found
+
+
+Unreadable = Callable[[str, str, bool], None]
+"""Told of what a walk leaves out: (path, reason, whether it is a folder)."""
+
+NOT_UTF8: Final = "its name is not UTF-8, which the lake needs"
+
+
+def _is_text(name: str) -> bool:
+    """Whether a name from the file system is UTF-8 (Python carries other bytes as lone
+    surrogates, which DuckDB, Parquet and JSON cannot hold)."""
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(path: str) -> str:
+    """`path` as text that can be printed: bytes that are not UTF-8 as `\\xNN`."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _discover_s3(url: str, s3: S3Client, since: dt.date | None = None) -> Iterator[SourceObject]:

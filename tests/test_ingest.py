@@ -1317,6 +1317,37 @@ def test_a_folder_that_cannot_be_listed_is_named_and_read_at_the_next_run(
     assert len(keys) == len(set(keys)) == 6
 
 
+def test_a_name_that_is_not_utf8_is_named_and_left_out(lake: Path, tmp_path: Path) -> None:
+    # a file or folder named in Latin-1 stopped the run with a traceback (the listing could not
+    # hold the name); it is left out with a warning, as a file that cannot be opened
+    src = tmp_path / "src"
+    recs = records(3)
+    write_delivery_file(src / "ok.json", recs[:1])
+    latin = src / os.fsdecode(b"caf\xe9.json")  # the bytes as lone surrogates, as a listing has
+    latin.write_bytes(orjson.dumps({"Records": recs[1:2]}))
+    (src / os.fsdecode(b"d\xe9p")).mkdir()
+    (src / os.fsdecode(b"d\xe9p") / "x.json").write_bytes(orjson.dumps({"Records": recs[2:]}))
+
+    summary = run(lake, src)
+
+    assert (summary.records_stored, summary.files_unreadable, summary.folders_unreadable) == (
+        1,
+        1,
+        1,
+    )
+    assert sorted(summary.warnings) == [
+        f"{src}/caf\\xe9.json: its name is not UTF-8, which the lake needs; not read (rename it)",
+        f"{src}/d\\xe9p: its name is not UTF-8, which the lake needs; not read (rename it)",
+    ]
+    from pipeline import ingest as ingest_lib
+    from pipeline.errors import SourceError
+
+    with pytest.raises(StrictIngestError):
+        ingest_lib.check_strict(summary)
+    with pytest.raises(SourceError, match="caf\\\\xe9.json: its name is not UTF-8"):
+        run(tmp_path / "lake2", str(latin))
+
+
 def test_a_source_that_cannot_be_listed_is_still_an_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

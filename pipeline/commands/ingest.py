@@ -119,7 +119,7 @@ def render_summary(s: ingest_lib.IngestSummary) -> str:
         f"  records: {s.records_read} read = {s.records_stored} stored + {s.records_duplicate}"
         f" duplicate + {s.records_rejected} rejected [{check}]",
     ]
-    if s.files_seen == 0:
+    if s.files_seen == 0 and not (s.files_unreadable or s.folders_unreadable):
         lines.append("  no files under the sources given: is that the trail's folder or prefix?")
     if s.records_skipped_insight:
         lines.append(f"  insight records skipped: {s.records_skipped_insight}")
