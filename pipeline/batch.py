@@ -666,11 +666,17 @@ def ingest_in_slices(
 _PARTITION_VALUE_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def _batch_accounts(con: duckdb.DuckDBPyConnection) -> list[str]:
+def _batch_accounts(con: duckdb.DuckDBPyConnection) -> list[str] | None:
+    """The accounts whose partitions may already hold the batch's records; None (every
+    account) when a record has no recipientAccountId: its partition came from the path or the
+    caller, so the same record read from another shape or folder sits under another account."""
     rows = con.execute(
-        "SELECT DISTINCT recipient_account_id FROM staged WHERE reject_reason IS NULL"
+        "SELECT DISTINCT recipient_account_id, recipient_guessed FROM staged"
+        " WHERE reject_reason IS NULL"
     ).fetchall()
-    return [str(r[0]) for r in rows]
+    if any(guessed for _, guessed in rows):
+        return None
+    return sorted({str(account) for account, _ in rows})
 
 
 # The staged rows `fresh` keeps, by `staged`'s own row id: provenance alone (file, line, position)

@@ -1165,6 +1165,27 @@ def test_a_file_that_cannot_be_opened_is_named_and_read_at_the_next_run(
     assert len(keys) == len(set(keys)) == 6
 
 
+def test_a_record_without_recipient_account_is_stored_once_whatever_its_folder(
+    lake: Path, tmp_path: Path
+) -> None:
+    # its partition's account comes from the trail's folder in one shape and from the caller
+    # in another: the second run looked for the records under the caller's account only and
+    # stored them a second time
+    recs = [r | {"userIdentity": r["userIdentity"] | {"accountId": ACCOUNT}} for r in records(3)]
+    for r in recs:
+        del r["recipientAccountId"]
+    write_delivery_file(tmp_path / "src" / delivery_key(OTHER_ACCOUNT), recs)
+    page = {"Events": [{"CloudTrailEvent": json.dumps(r)} for r in recs]}
+    export = write_bytes(tmp_path / "exports" / "lookup.json", json.dumps(page).encode())
+
+    first = run(lake, tmp_path / "src")
+    second = run(lake, export)
+
+    assert (first.records_stored, second.records_stored, second.records_duplicate) == (3, 0, 3)
+    keys = event_keys(lake, "event_id")
+    assert len(keys) == len(set(keys)) == 3
+
+
 def test_a_file_the_batch_cannot_type_is_quarantined_not_a_traceback(
     lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

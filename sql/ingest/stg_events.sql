@@ -326,6 +326,9 @@ select
         )
         else 'invalid'
     end as recipient_account_id,
+    -- the partition's account was not the record's own (taken from the path or the caller):
+    -- another copy of the record can sit under another account (stg_lake_keys)
+    nullif(s.recipientAccountId, '') is null as recipient_guessed,
     case
         when shape = 'digest' then 'skip:digest'
         when s.eventType = 'AwsCloudTrailInsight' or s.eventCategory = 'Insight' then 'skip:insight'

@@ -3,7 +3,9 @@
 -- for the eventIDs the batch holds
 -- The identity of what is already stored, so reruns and redeliveries store nothing twice.
 -- params: $min_date, $max_date (the batch's event_date range) and $accounts (the batch's
--- recipient accounts): both prune Hive partitions, so the cost does not grow with the lake.
+-- recipient accounts; NULL for every account when a record of the batch has no
+-- recipientAccountId, so its partition was guessed): both prune Hive partitions, so the cost
+-- does not grow with the lake.
 -- Only the batch's own eventIDs are kept (stg_fresh_events and stg_conflicts look nothing else
 -- up): a batch whose dates span the whole archive would otherwise hold the keys of every
 -- record stored for its accounts, so memory grew with the number of days ingested.
@@ -13,5 +15,5 @@ select distinct
 from events
 where
     event_date between $min_date and $max_date
-    and list_contains($accounts, recipient_account_id)
+    and ($accounts is null or list_contains($accounts, recipient_account_id))
     and event_id in (select s.event_id from staged as s where s.reject_reason is null)
