@@ -17,7 +17,7 @@
 --     identity; the least value is taken so a stray record cannot make the result arbitrary).
 --   * IAM Identity Center: the AWSReservedSSO_ AssumeRoleWithSAML is paired with the
 --     sso GetRoleCredentials (same account and permission set, within a minute, §4.1 item 5),
---     whose onBehalfOf.userId names the human.
+--     whose onBehalfOf.userId names the human; one grant pairs with one issuance at most.
 -- Not ordered: an intermediate table (rpt_sessions is the ordered public one).
 with signin_rows as (
     select
@@ -249,16 +249,15 @@ idc_minutes as (
     where i.kind = 'IdentityCenter'
 ),
 
-idc_pairs as (
+-- every grant an Identity Center issuance can pair with: same account and permission set,
+-- within a minute
+idc_candidates as (
     select
         i.issue_event_id,
         s.event_id as grant_event_id,
         s.on_behalf_of_user_id,
         s.user_account_id as idc_account,
-        row_number() over (
-            partition by i.issue_event_id
-            order by abs(date_diff('second', s.event_time, i.issue_time)), s.event_id
-        ) as pair_rank
+        abs(date_diff('second', s.event_time, i.issue_time)) as gap_seconds
     from idc_minutes as i
     inner join sso_grants as s
         on s.sso_account_id = i.target_account
@@ -266,6 +265,76 @@ idc_pairs as (
         and date_trunc('minute', s.event_time) = i.bucket
         and s.event_time >= i.issue_time - interval '60' second
         and s.event_time <= i.issue_time + interval '60' second
+),
+
+-- A grant serves one issuance: a pair is kept when each side is the other's nearest (of equal
+-- gaps, the least event id), as signin_sts pairs SwitchRole. Ranking the grants per issuance
+-- only let several issuances take one grant, and so one user's identity. Two users of one
+-- permission set in one account within seconds can interleave (X's grant, Y's grant and
+-- issuance, X's issuance): the first round pairs Y, a second among those it left unpaired
+-- pairs X. An issuance unpaired after both keeps its SAML subject or session name as its
+-- origin (int_sessions) rather than take another user's grant.
+idc_ranked as (
+    select
+        issue_event_id,
+        grant_event_id,
+        on_behalf_of_user_id,
+        idc_account,
+        row_number() over (
+            partition by issue_event_id order by gap_seconds, grant_event_id
+        ) as rank_for_issue,
+        row_number() over (
+            partition by grant_event_id order by gap_seconds, issue_event_id
+        ) as rank_for_grant
+    from idc_candidates
+),
+
+idc_first_pairs as (
+    select
+        issue_event_id,
+        grant_event_id,
+        on_behalf_of_user_id,
+        idc_account
+    from idc_ranked
+    where rank_for_issue = 1 and rank_for_grant = 1
+),
+
+idc_second_ranked as (
+    select
+        c.issue_event_id,
+        c.grant_event_id,
+        c.on_behalf_of_user_id,
+        c.idc_account,
+        row_number() over (
+            partition by c.issue_event_id order by c.gap_seconds, c.grant_event_id
+        ) as rank_for_issue,
+        row_number() over (
+            partition by c.grant_event_id order by c.gap_seconds, c.issue_event_id
+        ) as rank_for_grant
+    from idc_candidates as c
+    where not exists (
+        select 1 from idc_first_pairs as f where f.issue_event_id = c.issue_event_id
+    )
+      and not exists (
+          select 1 from idc_first_pairs as f where f.grant_event_id = c.grant_event_id
+      )
+),
+
+idc_pairs as (
+    select
+        issue_event_id,
+        grant_event_id,
+        on_behalf_of_user_id,
+        idc_account
+    from idc_first_pairs
+    union all
+    select
+        issue_event_id,
+        grant_event_id,
+        on_behalf_of_user_id,
+        idc_account
+    from idc_second_ranked
+    where rank_for_issue = 1 and rank_for_grant = 1
 ),
 
 -- Cognito GetCredentialsForIdentity sessions whose ARN the issuance did not log, and what the
@@ -337,7 +406,7 @@ sts_sessions as (
         i.aws_region
     from int_sts_issuances as i
     left join signin_sts as m on m.issue_event_id = i.issue_event_id
-    left join idc_pairs as p on p.issue_event_id = i.issue_event_id and p.pair_rank = 1
+    left join idc_pairs as p on p.issue_event_id = i.issue_event_id
     left join federated_console_first as fc on fc.issue_event_id = i.issue_event_id
     left join cognito_learned as cl on cl.issue_event_id = i.issue_event_id
     where m.signin_event_id is null
