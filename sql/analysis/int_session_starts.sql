@@ -17,7 +17,8 @@
 --     identity; the least value is taken so a stray record cannot make the result arbitrary).
 --   * IAM Identity Center: the AWSReservedSSO_ AssumeRoleWithSAML is paired with the
 --     sso GetRoleCredentials (same account and permission set, within a minute, §4.1 item 5),
---     whose onBehalfOf.userId names the human; one grant pairs with one issuance at most.
+--     whose onBehalfOf.userId names the human and whose IP and user agent are the session's (the
+--     AssumeRoleWithSAML is Identity Center's own call); one grant pairs with one issuance.
 -- Not ordered: an intermediate table (rpt_sessions is the ordered public one).
 with signin_rows as (
     select
@@ -207,14 +208,17 @@ federated_console_first as (
 
 sso_grants as (
     -- the user: onBehalfOf.userId; Identity Center records before July 2025 have a userIdentity
-    -- of type `Unknown` whose principalId is the user (§2.2)
+    -- of type `Unknown` whose principalId is the user (§2.2). The grant is the user's own
+    -- request, so its IP and user agent are the user's (EX#13, the IP EX#15 is called from).
     select
         event_id,
         event_time,
         sso_account_id,
         sso_role_name,
         on_behalf_of_user_id,
-        user_account_id
+        user_account_id,
+        source_ip_address,
+        user_agent
     from (
         select
             event_id,
@@ -225,7 +229,9 @@ sso_grants as (
                 on_behalf_of_user_id,
                 case when user_type = 'Unknown' then user_principal_id end
             ) as on_behalf_of_user_id,
-            user_account_id
+            user_account_id,
+            source_ip_address,
+            user_agent
         from int_events as e
         where event_source = 'sso.amazonaws.com'
           and event_name = 'GetRoleCredentials'
@@ -257,6 +263,8 @@ idc_candidates as (
         s.event_id as grant_event_id,
         s.on_behalf_of_user_id,
         s.user_account_id as idc_account,
+        s.source_ip_address as grant_source_ip,
+        s.user_agent as grant_user_agent,
         abs(date_diff('second', s.event_time, i.issue_time)) as gap_seconds
     from idc_minutes as i
     inner join sso_grants as s
@@ -280,6 +288,8 @@ idc_ranked as (
         grant_event_id,
         on_behalf_of_user_id,
         idc_account,
+        grant_source_ip,
+        grant_user_agent,
         row_number() over (
             partition by issue_event_id order by gap_seconds, grant_event_id
         ) as rank_for_issue,
@@ -294,7 +304,9 @@ idc_first_pairs as (
         issue_event_id,
         grant_event_id,
         on_behalf_of_user_id,
-        idc_account
+        idc_account,
+        grant_source_ip,
+        grant_user_agent
     from idc_ranked
     where rank_for_issue = 1 and rank_for_grant = 1
 ),
@@ -305,6 +317,8 @@ idc_second_ranked as (
         c.grant_event_id,
         c.on_behalf_of_user_id,
         c.idc_account,
+        c.grant_source_ip,
+        c.grant_user_agent,
         row_number() over (
             partition by c.issue_event_id order by c.gap_seconds, c.grant_event_id
         ) as rank_for_issue,
@@ -325,14 +339,18 @@ idc_pairs as (
         issue_event_id,
         grant_event_id,
         on_behalf_of_user_id,
-        idc_account
+        idc_account,
+        grant_source_ip,
+        grant_user_agent
     from idc_first_pairs
     union all
     select
         issue_event_id,
         grant_event_id,
         on_behalf_of_user_id,
-        idc_account
+        idc_account,
+        grant_source_ip,
+        grant_user_agent
     from idc_second_ranked
     where rank_for_issue = 1 and rank_for_grant = 1
 ),
@@ -401,8 +419,10 @@ sts_sessions as (
         i.oidc_subject,
         i.oidc_provider,
         p.on_behalf_of_user_id,
-        i.source_ip,
-        i.user_agent,
+        -- Identity Center's AssumeRoleWithSAML is Identity Center's own call (an AWS address,
+        -- its SDK): the user's IP and agent are those of the paired grant
+        coalesce(p.grant_source_ip, i.source_ip) as source_ip,
+        coalesce(p.grant_user_agent, i.user_agent) as user_agent,
         i.aws_region
     from int_sts_issuances as i
     left join signin_sts as m on m.issue_event_id = i.issue_event_id
