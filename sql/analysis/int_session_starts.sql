@@ -1,7 +1,8 @@
 -- name: int_session_starts
 -- grain: one row per credential issuance (session_id)
 -- Every way temporary credentials are born, as one row each, with the identity later calls
--- made with them carry (`principal_arn`, `creation_time`), so int_session_links can find them:
+-- made with them carry (`principal_arn`, `creation_time`: the issue time to the second, as
+-- sessionContext.attributes.creationDate), so int_session_links can find them:
 --   * STS issuances and Cognito GetCredentialsForIdentity (int_sts_issuances), session_id = the
 --     caller-side copy's eventID;
 --   * console sign-ins: IAM user and root ConsoleLogin, and SwitchRole; session_id = the sign-in
@@ -391,7 +392,9 @@ sts_sessions as (
         fc.signin_event_id,
         p.grant_event_id,
         i.issue_time,
-        coalesce(cl.creation_time, i.issue_time) as creation_time,
+        -- what calls carry as creationDate, which has whole seconds: an eventTime can have a
+        -- fraction (a re-export), and the link on ARN + creationDate must still match
+        date_trunc('second', coalesce(cl.creation_time, i.issue_time)) as creation_time,
         i.expiration,
         i.issued_key,
         coalesce(i.principal_arn, cl.principal_arn) as principal_arn,
@@ -441,7 +444,8 @@ signin_sessions as (
         g.event_id as signin_event_id,
         cast(null as varchar) as grant_event_id,
         g.event_time as issue_time,
-        coalesce(i.issue_time, g.event_time) as creation_time,
+        -- whole seconds, as creationDate (sts_sessions)
+        date_trunc('second', coalesce(i.issue_time, g.event_time)) as creation_time,
         -- an IAM user's or root's console session lasts at most 12 hours
         case
             when i.expiration is not null then i.expiration
