@@ -325,6 +325,18 @@ def _stage_checked(
     lines = dict(known)
     mended: dict[str, str] = {}  # mended copy -> the file it stands for
     for path in sorted(bad):
+        if bad[path].startswith(_GZIP_PROBLEM) and path not in known:
+            # DuckDB's gzip reader stops at zero padding after the last member (tape and
+            # block-device copies): a whole gzip that Python reads is staged from its text
+            scratch.mkdir(parents=True, exist_ok=True)
+            copy = scratch / f"gunzipped-{len(mended):05d}.json"
+            if _gunzip_whole(Path(path), copy) and not _read_error(
+                con, str(copy), _isolation_buffer(str(copy), known)
+            ):
+                mended[str(copy)] = path
+                del bad[path]
+                continue
+            copy.unlink(missing_ok=True)
         if path not in known and _is_delivery_name(path):
             continue  # one document, not lines: nothing to mend
         # any other file may be NDJSON whose first line is the broken one: `mend` declines
@@ -407,11 +419,27 @@ def _read_error(con: duckdb.DuckDBPyConnection, path: str, buffer: int) -> str |
     return None
 
 
+_GZIP_PROBLEM = "truncated or corrupt gzip"
+
+
+def _gunzip_whole(path: Path, dest: Path) -> bool:
+    """Write `path`'s text to `dest` when it is a whole gzip (every member, zero padding after
+    the last allowed); False for a gzip cut short or damaged."""
+    import gzip
+
+    try:
+        with gzip.open(path) as src, dest.open("wb") as out:
+            shutil.copyfileobj(src, out, 1 << 20)
+    except (OSError, EOFError, zlib.error):
+        return False
+    return True
+
+
 def _describe_bad_file(exc: Exception) -> str:
     message = _clean_error(exc)
     lowered = message.lower()
     if "gzip" in lowered or "compress" in lowered or "zlib" in lowered:
-        return f"truncated or corrupt gzip: {message}"
+        return f"{_GZIP_PROBLEM}: {message}"
     if "maximum_object_size" in lowered or "maximum object size" in lowered:
         return (
             f"a JSON value larger than {MAX_OBJECT_SIZE >> 20} MiB (write it as NDJSON, one "

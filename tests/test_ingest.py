@@ -1186,6 +1186,31 @@ def test_a_record_without_recipient_account_is_stored_once_whatever_its_folder(
     assert len(keys) == len(set(keys)) == 3
 
 
+def test_a_gzip_with_zero_padding_is_read_whole(lake: Path, tmp_path: Path) -> None:
+    # zeros after the last member (a copy through a block device or tape) are valid gzip, and
+    # gzip -dc reads it; DuckDB stops at them, and the whole file was quarantined
+    recs = records(6)
+    src = tmp_path / "src"
+    padded = gzip.compress(orjson.dumps({"Records": recs[:2]})) + b"\0" * 512
+    write_bytes(src / "padded.json.gz", padded)
+    lines = b"".join(orjson.dumps(r) + b"\n" for r in recs[2:5])
+    write_bytes(src / "padded.ndjson.gz", gzip.compress(lines) + b"\0" * 512)
+    write_bytes(src / "cut.json.gz", gzip.compress(orjson.dumps({"Records": recs[5:]}))[:-20])
+
+    summary = run(lake, src)
+
+    assert (summary.records_stored, summary.files_quarantined) == (5, 1)
+    assert summary.quarantined_files == [str(src / "cut.json.gz")]
+    got = sorted(rows(lake, "select source_uri, source_line, source_position from events"))
+    assert got == [
+        (str(src / "padded.json.gz"), None, 0),
+        (str(src / "padded.json.gz"), None, 1),
+        (str(src / "padded.ndjson.gz"), 0, 0),
+        (str(src / "padded.ndjson.gz"), 1, 1),
+        (str(src / "padded.ndjson.gz"), 2, 2),
+    ]
+
+
 def test_a_file_the_batch_cannot_type_is_quarantined_not_a_traceback(
     lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
