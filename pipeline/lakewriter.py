@@ -121,4 +121,9 @@ def recover(lake: Path) -> int:
     # a killed run's scratch space: staged batches, S3 downloads, DuckDB spill files
     for scratch in (STAGING_DIR, "downloads", "tmp"):
         shutil.rmtree(state_dir(lake) / scratch, ignore_errors=True)
+    # copies of source files (S3 downloads, slices of a large export, mended and gunzipped
+    # copies) and DuckDB's spill files hold session tokens in clear while a run reads them, as
+    # the sources do: only the lake's owner may read them
+    for scratch in ("downloads", "tmp"):
+        (state_dir(lake) / scratch).mkdir(mode=0o700, parents=True, exist_ok=True)
     return rolled_back

@@ -1186,6 +1186,18 @@ def test_a_record_without_recipient_account_is_stored_once_whatever_its_folder(
     assert len(keys) == len(set(keys)) == 3
 
 
+def test_scratch_copies_of_sources_are_private_to_the_lake_owner(
+    lake: Path, tmp_path: Path
+) -> None:
+    # S3 downloads, slices and mended copies hold tokens in clear while a run reads them
+    src = tmp_path / "src"
+    write_delivery_file(src / "d.json", records(1))
+    run(lake, src)
+    for scratch in ("downloads", "tmp"):
+        folder = lake / "_state" / scratch
+        assert folder.is_dir() and folder.stat().st_mode & 0o077 == 0, scratch
+
+
 def test_a_gzip_with_zero_padding_is_read_whole(lake: Path, tmp_path: Path) -> None:
     # zeros after the last member (a copy through a block device or tape) are valid gzip, and
     # gzip -dc reads it; DuckDB stops at them, and the whole file was quarantined
