@@ -203,7 +203,7 @@ def is_multi_document(path: Path) -> bool:
     except zlib.error:
         return False
     try:
-        return isinstance(orjson.loads(bytes(head[:newline])), dict)
+        return slices.is_object(bytes(head[:newline]))
     except orjson.JSONDecodeError:
         return False
 

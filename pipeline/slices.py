@@ -157,6 +157,18 @@ MARK_KEY: Final = "sts-audit:mark"
 MARK: Final = secrets.token_hex(16)
 
 
+def is_object(text: bytes) -> bool:
+    """Whether `text` is one JSON object; raises orjson.JSONDecodeError when it is not JSON.
+    orjson stops at 1024 levels of nesting and DuckDB does not: deeper text that opens with `{`
+    is taken as an object, for DuckDB to read (or to reject)."""
+    try:
+        return isinstance(orjson.loads(text), dict)
+    except orjson.JSONDecodeError as exc:
+        if str(exc).startswith("depth limit exceeded") and text.lstrip()[:1] == b"{":
+            return True
+        raise
+
+
 def why_unreadable(line: bytes, error: orjson.JSONDecodeError) -> str:
     """The reason a line is not a record, naming its first bad byte (1-based): bytes that are
     not UTF-8 (a binary file, or text in another encoding) or JSON that does not parse."""
@@ -197,7 +209,7 @@ def mend(source: Path, target: Path) -> tuple[ValueLines, str | None] | None:
                     continue
                 body = line.rstrip(b"\r\n")
                 try:
-                    good += isinstance(orjson.loads(body), dict)
+                    good += is_object(body)
                 except orjson.JSONDecodeError as exc:
                     text = body.decode("utf-8", errors="replace")
                     why = why_unreadable(body, exc)

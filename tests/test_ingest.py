@@ -1198,6 +1198,27 @@ def test_scratch_copies_of_sources_are_private_to_the_lake_owner(
         assert folder.is_dir() and folder.stat().st_mode & 0o077 == 0, scratch
 
 
+@pytest.mark.parametrize("broken_line", [False, True])
+def test_ndjson_with_a_deeply_nested_record_keeps_its_lines(
+    lake: Path, tmp_path: Path, broken_line: bool
+) -> None:
+    # orjson stops at 1024 levels, DuckDB does not: the file was read as one document (every
+    # record at line NULL, position 0), or with a broken line the deep record was rejected
+    deep, plain = records(2)
+    deep["requestParameters"] = "DEEP"
+    nested = b'{"policy":' + b"[" * 1100 + b"]" * 1100 + b"}"
+    body = orjson.dumps(deep).replace(b'"DEEP"', nested) + b"\n" + orjson.dumps(plain) + b"\n"
+    write_bytes(tmp_path / "src" / "export.ndjson", body + (b"{oops\n" if broken_line else b""))
+
+    summary = run(lake, tmp_path / "src")
+
+    assert (summary.records_stored, summary.records_rejected) == (2, int(broken_line))
+    assert sorted(rows(lake, "select source_line, event_id from events")) == [
+        (0, deep["eventID"]),
+        (1, plain["eventID"]),
+    ]
+
+
 def test_a_gzip_with_zero_padding_is_read_whole(lake: Path, tmp_path: Path) -> None:
     # zeros after the last member (a copy through a block device or tape) are valid gzip, and
     # gzip -dc reads it; DuckDB stops at them, and the whole file was quarantined
