@@ -192,13 +192,14 @@ def mend(source: Path, target: Path) -> tuple[ValueLines, str | None] | None:
     early keeps the lines before the cut.
 
     Returns the value lines and, for a gzip cut short, why; None when there is nothing to
-    mend: no broken line and no cut (DuckDB failed for another reason), or fewer lines that
-    are records than broken ones (not NDJSON: a JSON array written a record a line, or a
-    pretty-printed document, would become a rejected record per line). The file is then
-    quarantined whole."""
+    mend: no broken line and no cut (DuckDB failed for another reason), no line that is a
+    record, more broken lines that look like pieces of a document than records (not NDJSON: a
+    JSON array written a record a line, or a pretty-printed document, would become a rejected
+    record per line), or more broken lines than records and than MEND_MAX_BROKEN. The file is
+    then quarantined whole."""
     numbers: list[int] = []
     longest = 0
-    broken = good = 0
+    broken = good = fragments = 0
     cut: str | None = None
     with target.open("wb") as out:
         try:
@@ -215,11 +216,25 @@ def mend(source: Path, target: Path) -> tuple[ValueLines, str | None] | None:
                     why = why_unreadable(body, exc)
                     line = orjson.dumps({UNREADABLE_KEY: text, WHY_KEY: why, MARK_KEY: MARK})
                     broken += 1
+                    fragments += _is_fragment(body)
                 out.write(line if line.endswith(b"\n") else line + b"\n")
                 numbers.append(number)
                 longest = max(longest, len(line))
         except SliceError as exc:
             cut = exc.reason
-    if not (broken or cut) or good == 0 or good < broken:
+    if not (broken or cut) or good == 0 or fragments > good or broken > max(good, MEND_MAX_BROKEN):
         return None
     return ValueLines(numbers, longest), cut
+
+
+# A file with more broken lines than this, and than lines that are records, is not NDJSON with
+# a few bad lines (a log of another kind that holds one JSON line): it is quarantined whole
+MEND_MAX_BROKEN: Final = 16
+
+
+def _is_fragment(line: bytes) -> bool:
+    """Whether a line that is not JSON looks like a piece of a multi-line document: brackets
+    alone, a `"key": value` line of pretty-printed JSON, or a record of an array written one a
+    line (a trailing comma)."""
+    text = line.strip()
+    return not text.strip(b"[]{},") or text[:1] == b'"' or text.endswith(b",")

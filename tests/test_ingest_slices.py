@@ -169,6 +169,36 @@ def test_an_array_written_a_record_a_line_is_quarantined_whole(tmp_path: Path) -
     assert row["source_position"] is None and row["reason"].startswith("not UTF-8 text")
 
 
+@pytest.mark.parametrize(
+    "layout", [("bad", "good", "bad"), ("good", "bad", "bad"), ("bad", "bad", "good", "bad")]
+)
+def test_ndjson_with_more_broken_lines_than_records_keeps_its_records(
+    tmp_path: Path, layout: tuple[str, ...]
+) -> None:
+    # more broken lines than records quarantined the whole file, records and all
+    recs = iter(records(len(layout)))
+    lines = [orjson.dumps(next(recs)) if kind == "good" else b"{oops" for kind in layout]
+    source = tmp_path / "export.ndjson"
+    source.write_bytes(b"\n".join(lines) + b"\n")
+
+    summary = ingest([str(source)], tmp_path / "lake")
+
+    good = [n for n, kind in enumerate(layout) if kind == "good"]
+    assert (summary.files_quarantined, summary.records_stored) == (0, len(good))
+    rejected = sorted(r["source_line"] for r in quarantine_rows(tmp_path / "lake"))
+    assert rejected == [n for n, kind in enumerate(layout) if kind == "bad"]
+
+
+def test_a_log_of_another_kind_with_one_json_line_is_quarantined_whole(tmp_path: Path) -> None:
+    source = tmp_path / "app.log"
+    text = [b"2026-11-01 10:00:0%d INFO started worker %d" % (n % 10, n) for n in range(40)]
+    source.write_bytes(b"\n".join([orjson.dumps(records(1)[0]), *text]) + b"\n")
+
+    summary = ingest([str(source)], tmp_path / "lake")
+
+    assert (summary.files_quarantined, summary.records_stored) == (1, 0)
+
+
 def test_a_broken_document_is_quarantined_whole_not_line_by_line(tmp_path: Path) -> None:
     # a pretty-printed document cut short is not NDJSON: its lines are not records
     source = tmp_path / "cut.json"
