@@ -307,8 +307,10 @@ def _filters(
     return {
         "account": check_account_id(account) if account is not None else None,
         "since": _day_start(since),
-        # --until is inclusive: everything before the next day's midnight
-        "until": _day_start(until + dt.timedelta(days=1)) if until is not None else None,
+        # --until is inclusive: everything before the next day's midnight (none after 9999)
+        "until": _day_start(until + dt.timedelta(days=1))
+        if until is not None and until < dt.date.max
+        else None,
         "principal": principal,
     }
 
@@ -444,8 +446,13 @@ def explain(
 
 
 def _day(moment: dt.datetime, shift: int) -> dt.date:
-    """The UTC day of `moment`, moved by `shift` days (the lake's `event_date` partition)."""
-    return (moment.astimezone(dt.UTC) + dt.timedelta(days=shift)).date()
+    """The UTC day of `moment`, moved by `shift` days (the lake's `event_date` partition),
+    within the years 1-9999 (a logged time can be at either end)."""
+    day = moment.astimezone(dt.UTC).date()
+    try:
+        return day + dt.timedelta(days=shift)
+    except OverflowError:
+        return dt.date.max if shift > 0 else dt.date.min
 
 
 def require_rows(frame: pl.DataFrame, what: str) -> pl.DataFrame:

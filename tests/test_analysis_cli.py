@@ -217,6 +217,40 @@ def test_explain_reads_each_session_s_days_across_midnight(tmp_path: Path) -> No
     ]
 
 
+@pytest.mark.parametrize(
+    ("event_time", "expiration"),
+    [
+        ("0001-01-01T00:00:00Z", "Jan 1, 0001, 1:00:00 AM"),
+        ("2026-11-02T10:00:00Z", "Dec 31, 9999, 11:00:00 PM"),
+        ("9999-12-31T23:00:00Z", "Dec 31, 9999, 11:30:00 PM"),
+    ],
+)
+def test_sessions_at_the_ends_of_the_calendar(
+    tmp_path: Path, event_time: str, expiration: str
+) -> None:
+    # a logged time or expiration in year 1 or 9999 (attacker-controlled log values) made
+    # explain and `--until 9999-12-31` end in an OverflowError traceback
+    from conftest import record, write_delivery_file
+
+    issued = record(eventTime=event_time)
+    issued["responseElements"]["credentials"].update(
+        accessKeyId="ASIAFAREXAMPLE", expiration=expiration
+    )
+    write_delivery_file(tmp_path / "src" / "a.json", [issued], gz=False)
+    lake = tmp_path / "lake"
+    ingest([str(tmp_path / "src")], lake)
+
+    explained = runner.invoke(app, ["explain", "ASIAFAREXAMPLE", "--lake", str(lake), "-f", "json"])
+    assert explained.exit_code == 0, explained.output
+    chain = [r for r in _json_lines(explained.stdout) if r["section"] == "chain"]
+    assert [r["session_id"] for r in chain] == [issued["eventID"]]
+    listed = runner.invoke(
+        app, ["sessions", "--lake", str(lake), "--until", "9999-12-31", "-f", "json"]
+    )
+    assert listed.exit_code == 0, listed.output
+    assert [r["session_id"] for r in _json_lines(listed.stdout)] == [issued["eventID"]]
+
+
 def test_explain_table_names_the_origin_first(lake: Path) -> None:
     result = runner.invoke(app, ["explain", "ASIA3JUODO7WTIO2PI64", "--lake", str(lake)])
     assert result.exit_code == 0, result.output
