@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from pipeline import analysis
 from pipeline.cli import app
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, LakeError
 from pipeline.ingest import ingest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sts-examples.json"
@@ -520,6 +520,16 @@ def test_a_quarantine_limit_out_of_range_is_a_usage_error(lake: Path, limit: str
     result = runner.invoke(app, ["quarantine", "--lake", str(lake), "--limit", limit])
     assert result.exit_code == 2, result.output
     assert "--limit" in result.output
+
+
+def test_quarantine_of_a_folder_that_is_not_a_lake_is_an_error(lake: Path, tmp_path: Path) -> None:
+    # a mistyped --lake printed "nothing quarantined" and exit 0: a monitoring job looked clean
+    for target in (tmp_path / "no-such-lake", tmp_path):
+        result = runner.invoke(app, ["quarantine", "--lake", str(target)])
+        assert isinstance(result.exception, LakeError), result.output
+        assert str(result.exception).startswith(f"{target} is not an sts-audit lake")
+    result = runner.invoke(app, ["quarantine", "--lake", str(lake)])
+    assert result.exit_code == 0, result.output
 
 
 @pytest.mark.parametrize(

@@ -151,8 +151,16 @@ def quarantine_command(
         sts-audit quarantine --lake lake --limit 20
     """
     from pipeline import batch
+    from pipeline import lake as lakefs
+    from pipeline.errors import LakeError
 
     target = resolve_lake(lake, load_config(config))
+    if not (target / lakefs.STATE_DIR).is_dir():
+        # not a lake (a mistyped --lake): "nothing quarantined" would read as all clear
+        raise LakeError(
+            f"{target} is not an sts-audit lake (no {lakefs.STATE_DIR}/ folder)",
+            fix="pass the --lake that `sts-audit ingest` wrote",
+        )
     rows = batch.quarantined(target, limit=limit)
     if not rows:
         typer.echo("nothing quarantined", err=True)
