@@ -8,6 +8,7 @@ disk) are printed once, here, as one line with their fix.
 from __future__ import annotations
 
 import re
+import shlex
 import sys
 import warnings
 from pathlib import Path
@@ -147,7 +148,8 @@ def _damaged_file_message(exc: Exception) -> str:
     detail = str(exc).strip().splitlines()[0][:400]
     match = _DAMAGED_PATH.search(str(exc))
     if match and Path(match.group(1)).parent.name == "analysis":
-        fix = "run `sts-audit analyze` to write the analysis tables again"
+        lake = shlex.quote(str(Path(match.group(1)).parent.parent))
+        fix = f"run `sts-audit analyze --lake {lake}` to write the analysis tables again"
     else:
         fix = (
             "restore the file named from a backup, or move it out of the lake; the other files "

@@ -414,6 +414,19 @@ def test_a_command_says_when_it_builds_the_analysis_and_how_to_keep_it(tmp_path:
         and keep in stale.stderr
     )
 
+    # other settings: the command to keep them names the same config file, or it would build
+    # tables for the defaults and every later command would build its own again
+    config = tmp_path / "org.toml"
+    config.write_text('[organization]\naccounts = ["123456789012"]\n')
+    other = runner.invoke(app, ["chains", "--lake", str(target), "--config", str(config)])
+    assert other.exit_code == 0, other.output
+    suggested = f"`sts-audit analyze --lake {target} --config {config}` keeps them"
+    assert suggested in other.stderr
+    kept = ["analyze", "--lake", str(target), "--config", str(config)]
+    assert runner.invoke(app, kept).exit_code == 0
+    again = runner.invoke(app, ["chains", "--lake", str(target), "--config", str(config)])
+    assert again.exit_code == 0 and again.stderr == ""
+
 
 def test_with_current_tables_only_the_days_a_command_reads_are_opened(tmp_path: Path) -> None:
     # binding the whole lake reads every data file's footer (minutes for a year of an
@@ -494,7 +507,8 @@ def test_a_damaged_analysis_table_names_analyze_as_the_fix(lake: Path, tmp_path:
     proc = _main("explain", "ASIA3JUODO7WTIO2PI64", "--lake", str(copy))
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.startswith("error: a file of the lake cannot be read (")
-    assert "run `sts-audit analyze`" in proc.stderr and "Traceback" not in proc.stderr
+    assert f"run `sts-audit analyze --lake {copy}`" in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_truncated_chains_are_one_warning_line_not_python_s_format(tmp_path: Path) -> None:

@@ -164,7 +164,9 @@ def _connect(lake: Path | None, config_file: Path | None) -> tuple[duckdb.DuckDB
             if stale
             else "have not been built"
         )
-        command = f"sts-audit analyze --lake {shlex.quote(str(path))}"
+        command = f"sts-audit analyze --lake {shlex.quote(str(path))}" + (
+            f" --config {shlex.quote(str(config_file))}" if config_file is not None else ""
+        )
         print(
             f"note: the analysis tables of {terminal_safe(str(path))} {why}: building them for "
             f"this command (`{terminal_safe(command)}` keeps them)",
