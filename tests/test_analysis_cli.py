@@ -536,6 +536,14 @@ def test_a_quarantine_limit_out_of_range_is_a_usage_error(lake: Path, limit: str
     assert "--limit" in result.output
 
 
+@pytest.mark.parametrize("command", ["sessions", "chains", "logins", "accounts"])
+def test_parquet_without_output_is_a_usage_error(lake: Path, command: str) -> None:
+    # it exited 1 after building the tables, as a failure of the run, not of the command line
+    result = runner.invoke(app, [command, "--lake", str(lake), "--format", "parquet"])
+    assert result.exit_code == 2, result.output
+    assert "add --output FILE.parquet" in result.output
+
+
 def test_quarantine_of_a_folder_that_is_not_a_lake_is_an_error(lake: Path, tmp_path: Path) -> None:
     # a mistyped --lake printed "nothing quarantined" and exit 0: a monitoring job looked clean
     for target in (tmp_path / "no-such-lake", tmp_path):

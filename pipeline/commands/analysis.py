@@ -197,6 +197,7 @@ def _list(
             f"--since {since} is after --until {until}: no day can match; swap them",
             param_hint="'--since' / '--until'",
         )
+    _check_output(fmt, output)
     con, _ = _connect(lake, config)
     frame = query(con, account=account, since=since, until=until, principal=principal)
     frame = analysis.require_rows(frame, what)
@@ -311,6 +312,14 @@ def logins_command(
     )
 
 
+def _check_output(fmt: Format, output: Path | None) -> None:
+    """A usage error before any work: Parquet is a file, so it needs --output."""
+    if fmt is Format.parquet and output is None:
+        raise typer.BadParameter(
+            "parquet is written to a file: add --output FILE.parquet", param_hint="'--format'"
+        )
+
+
 def accounts_command(
     *,
     lake: LakeOption = None,
@@ -329,6 +338,7 @@ def accounts_command(
     """
     from pipeline import analysis
 
+    _check_output(fmt, output)
     con, _ = _connect(lake, config)
     frame = analysis.account_graph(con, account=account)
     render(analysis.require_rows(frame, "account hops"), fmt, output=output, title="accounts")
