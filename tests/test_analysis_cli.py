@@ -43,6 +43,17 @@ def test_sessions_as_json_lines(lake: Path) -> None:
     assert {r["kind"] for r in rows} >= {"SwitchRole", "IdentityCenter", "EC2", "ConsoleLogin"}
 
 
+def test_sessions_as_json_carry_every_column_of_the_table(lake: Path, tmp_path: Path) -> None:
+    # README promises every column; the listing carried 33 of 59 (no chain columns)
+    result = runner.invoke(app, ["sessions", "--lake", str(lake), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    con = analysis.open_analysis(lake, analysis.Settings(), events=False)
+    table = [d[0] for d in con.execute("select * from rpt_sessions limit 0").description]
+    con.close()
+    assert list(_json_lines(result.stdout)[0]) == table
+    assert {"root_session_id", "account_path", "cycle", "chain_truncated"} <= set(table)
+
+
 def test_account_filter_is_bound_and_validated(lake: Path) -> None:
     result = runner.invoke(
         app, ["sessions", "--lake", str(lake), "--account", "776613361644", "-f", "json"]
