@@ -32,7 +32,7 @@ from pipeline.errors import ConfigError, NoEventsFound, NotFound
 if TYPE_CHECKING:
     import polars as pl
 
-# Build order: each step reads only `events`, `cfg_org_accounts` and earlier steps.
+# Build order: each step reads only `events`, `cfg_org_accounts`, `cfg_org` and earlier steps.
 STEPS: Final[tuple[str, ...]] = (
     "int_corrections",
     "int_events",
@@ -79,6 +79,7 @@ class Settings:
     changes how DuckDB runs it, not what it builds: it is not part of the stamp)."""
 
     org_accounts: tuple[str, ...] = ()
+    org_id: str | None = None
     max_chain_depth: int = DEFAULT_DEPTH
     memory_limit: str = DEFAULT_ANALYSIS_MEMORY
 
@@ -87,6 +88,7 @@ class Settings:
         """The analysis settings of a loaded configuration."""
         return cls(
             org_accounts=config.org_accounts,
+            org_id=config.org_id,
             max_chain_depth=config.max_chain_depth,
             memory_limit=config.analysis_memory_limit,
         )
@@ -123,6 +125,10 @@ def _bind_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
             "insert into cfg_org_accounts values ($account)",
             {"account": check_account_id(account)},
         )
+    # the organization's id, when configured: only its trail's folders vouch for membership
+    con.execute("create or replace table cfg_org (org_id varchar)")
+    if settings.org_id is not None:
+        con.execute("insert into cfg_org values ($id)", {"id": settings.org_id})
 
 
 # Intermediate tables no later step reads once the given step is built; dropped then unless
@@ -189,6 +195,7 @@ def _stamp(lake: Path, settings: Settings) -> dict[str, Any]:
         "lake_state": lake_state(lake),
         "sql": sql.hexdigest(),
         "org_accounts": sorted(settings.org_accounts),
+        "org_id": settings.org_id,
         "max_chain_depth": settings.max_chain_depth,
     }
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 from pipeline.errors import ConfigError, LakeError
-from pipeline.layout import ACCOUNT_RE
+from pipeline.layout import ACCOUNT_RE, ORG_ID_RE
 
 CONFIG_ENV = "STS_AUDIT_CONFIG"
 CONFIG_NAME = "sts-audit.toml"
@@ -101,6 +103,13 @@ def load_config(explicit: Path | None = None) -> Config:
             f"{path}: organization.accounts holds non-account values {bad}",
             fix='list 12-digit account IDs as strings, e.g. "123456789012"',
         )
+    org_id = org.get("id")
+    if org_id is not None and not (isinstance(org_id, str) and ORG_ID_RE.fullmatch(org_id)):
+        raise ConfigError(
+            f"{path}: organization.id={org_id!r} is not an AWS Organizations ID",
+            fix='write it as in the trail\'s folder AWSLogs/o-ID/, e.g. id = "o-exampleorgid"',
+        )
+    _warn_unknown(path, data, org, analysis)
     depth = analysis.get("max_chain_depth", 10)
     if not isinstance(depth, int) or isinstance(depth, bool) or not 2 <= depth <= 64:
         raise ConfigError(
@@ -118,13 +127,34 @@ def load_config(explicit: Path | None = None) -> Config:
     source = data.get("source")
     return Config(
         lake=lake if lake.is_absolute() else base / lake,
-        org_id=str(org["id"]) if "id" in org else None,
+        org_id=org_id,
         org_accounts=accounts,
         max_chain_depth=depth,
         analysis_memory_limit=memory,
         source=(base / str(source)) if source else None,
         extra={k: v for k, v in data.items() if k not in {"lake", "organization", "analysis"}},
     )
+
+
+KNOWN_KEYS: Final[dict[str, frozenset[str]]] = {
+    "": frozenset({"lake", "source", "organization", "analysis"}),
+    "organization": frozenset({"id", "accounts"}),
+    "analysis": frozenset({"max_chain_depth", "memory_limit"}),
+}
+
+
+def _warn_unknown(
+    path: Path, data: dict[str, object], org: dict[str, object], analysis: dict[str, object]
+) -> None:
+    """A misspelt key (`max_depth`) is silently the default: say so, once per key."""
+    for section, table in (("", data), ("organization", org), ("analysis", analysis)):
+        for key in sorted(set(table) - KNOWN_KEYS[section]):
+            name = f"{section}.{key}" if section else key
+            warnings.warn(
+                f"{path}: unknown setting {name} is ignored (see the configuration section of "
+                "README.md)",
+                stacklevel=2,
+            )
 
 
 def resolve_lake(lake: Path | None, config: Config | None = None) -> Path:

@@ -358,6 +358,7 @@ def test_a_memory_limit_that_is_not_a_size_is_a_config_error(
         (b'lake = "caf\xe9"\n', "cannot read config file"),  # Latin-1, not UTF-8
         (b"[organization]\naccounts = 123456789012\n", "organization.accounts=123456789012 is"),
         (b'[organization]\naccounts = "123456789012"\n', "is not a list"),
+        (b'[organization]\nid = "123456789012"\n', "is not an AWS Organizations ID"),
     ],
 )
 def test_a_config_value_of_the_wrong_kind_is_one_line(
@@ -370,6 +371,21 @@ def test_a_config_value_of_the_wrong_kind_is_one_line(
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.startswith("error: ") and message in proc.stderr
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_a_misspelt_setting_is_one_warning_line(lake: Path, tmp_path: Path) -> None:
+    # `max_depth = 3` (for max_chain_depth) was silently the default depth 10
+    config = tmp_path / "sts-audit.toml"
+    config.write_text('[analysis]\nmax_depth = 3\n[organisation]\nid = "o-exampleorgid"\n')
+    proc = _main("accounts", "--lake", str(lake), "--format", "json", config=config)
+    assert proc.returncode == 0, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning: ")]
+    assert warnings == [
+        f"warning: {config}: unknown setting organisation is ignored (see the configuration "
+        "section of README.md)",
+        f"warning: {config}: unknown setting analysis.max_depth is ignored (see the "
+        "configuration section of README.md)",
+    ]
 
 
 @pytest.mark.parametrize("value", ["1' or '1'='1", "١٢٣٤٥٦٧٨٩٠١٢", "123456789012\n", "12345678901"])

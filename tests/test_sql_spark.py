@@ -57,6 +57,9 @@ def test_every_step_matches_duckdb_on_spark(spark: object, tmp_path: Path) -> No
     spark.sql(  # type: ignore[attr-defined]
         "select cast(null as string) as account_id where false"
     ).createOrReplaceTempView("cfg_org_accounts")
+    spark.sql(  # type: ignore[attr-defined]
+        "select cast(null as string) as org_id where false"
+    ).createOrReplaceTempView("cfg_org")
     check = duckdb.connect()
     check.execute("SET TimeZone = 'UTC'")
     differences = {}

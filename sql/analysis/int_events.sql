@@ -62,7 +62,8 @@ select
     switch_from,
     sso_account_id,
     sso_role_name,
-    org_trail
+    org_trail,
+    org_trail_id
 from (
     select
         event_id,
@@ -120,7 +121,11 @@ from (
         switch_from,
         sso_account_id,
         sso_role_name,
-        source_uri like '%AWSLogs/o-%' as org_trail
+        source_uri like '%AWSLogs/o-%' as org_trail,
+        case
+            when source_uri like '%AWSLogs/o-%'
+                then regexp_extract(source_uri, 'AWSLogs/(o-[a-z0-9]+)/', 1)
+        end as org_trail_id
     from events
     -- ingest already skips Insights records; this keeps the step right on any `events` input
     where coalesce(event_type, '') <> 'AwsCloudTrailInsight'

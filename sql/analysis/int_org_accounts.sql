@@ -2,7 +2,9 @@
 -- grain: one row per account known to be in the organization (account_id)
 -- Organization membership, from two sources: the configuration (`cfg_org_accounts`, bound by
 -- the runner from `[organization] accounts`) and the lake itself, where an organization trail
--- delivers each member's records under `AWSLogs/o-ORGID/ACCOUNT/` (cloudtrail-semantics.md §1.1).
+-- delivers each member's records under `AWSLogs/o-ORGID/ACCOUNT/` (cloudtrail-semantics.md §1.1):
+-- any organization's folder, or only the configured organization's (`cfg_org`, bound from
+-- `[organization] id`) when the lake also holds another organization's trail.
 with from_config as (
     select account_id, 'config' as source
     from cfg_org_accounts
@@ -11,7 +13,12 @@ with from_config as (
 from_layout as (
     select distinct recipient_account_id as account_id, 'org_trail' as source
     from int_events
-    where org_trail and recipient_account_id is not null
+    where org_trail
+      and recipient_account_id is not null
+      and (
+          not exists (select 1 from cfg_org)
+          or org_trail_id in (select org_id from cfg_org)
+      )
 ),
 
 both_sources as (
