@@ -1105,6 +1105,28 @@ def test_a_token_inside_a_string_is_redacted(lake: Path, tmp_path: Path) -> None
     )
 
 
+@pytest.mark.parametrize(
+    "user_agent", ['"sessionToken":"abc', 'x "sessionToken":"abc" y', '"sessionToken":"abc\\']
+)
+def test_a_token_like_user_agent_cannot_hide_its_file(
+    lake: Path, tmp_path: Path, user_agent: str
+) -> None:
+    # the user agent is the caller's to choose: one cut after `"sessionToken":"` was redacted
+    # into a string whose closing quote was escaped, the record stopped being JSON, and its
+    # whole delivery file (everyone's calls of those minutes) was quarantined
+    recs = records(3)
+    recs[1]["userAgent"] = user_agent
+    write_delivery_file(tmp_path / "src" / "d.json", recs)
+
+    summary = run(lake, tmp_path / "src")
+
+    assert (summary.records_stored, summary.files_quarantined) == (3, 0)
+    [(agent,)] = rows(
+        lake, "select user_agent from events where event_id = $id", {"id": recs[1]["eventID"]}
+    )
+    assert "abc" not in agent and "REDACTED" in agent
+
+
 def test_lookup_events_with_a_broken_event_string_rejects_only_that_event(
     lake: Path, tmp_path: Path
 ) -> None:

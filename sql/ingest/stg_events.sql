@@ -87,14 +87,16 @@ scrubbed as (
     -- a record inside a string (a LookupEvents event, or a CloudWatch Logs message, kept as a
     -- string: rejected as not an object; or a string field of a record) spells the token's key
     -- with escaped quotes, \"sessionToken\":\"...\": redact that form too, up to the quote
-    -- that ends the token (its own characters are base64, so any quote before it is escaped)
+    -- that ends the token, keeping the backslashes that escape that quote (\2): a token cut
+    -- short in a string (`"sessionToken":"abc` in a user agent, which anyone can send) ends at
+    -- the string's own quote, which must stay unescaped or the record stops being JSON
     select
         * exclude (raw),
         case
             when contains(raw, 'sessionToken\') then regexp_replace(
                 raw,
-                '(\\+)"sessionToken\\+"\s*:\s*\\+"[^"]*',
-                '\1"sessionToken\1":\1"REDACTED\1',
+                '(\\+)"sessionToken\\+"\s*:\s*\\+"(?:[^"\\]|\\+[^"\\])*(\\*)',
+                '\1"sessionToken\1":\1"REDACTED\2',
                 'g'
             )
             else raw
