@@ -1266,6 +1266,34 @@ def test_a_gzip_with_zero_padding_is_read_whole(lake: Path, tmp_path: Path) -> N
     ]
 
 
+def test_a_record_that_does_not_parse_after_redaction_is_rejected_alone() -> None:
+    # typing failed for the whole batch (and its file was quarantined) when one record's text
+    # was not JSON once its token was redacted; `try` keeps the failure to that record
+    from pipeline import queries
+
+    con = duckdb.connect()
+    con.execute(
+        "create temp table batch_files as select 'f.json' as local_path, "
+        "'/src/f.json' as source_uri, null::varchar as account_hint"
+    )
+    good = json.dumps(records(1)[0])
+    raw = (
+        "select * from (values"
+        " ('f.json', 'records', $good, null::varchar, null::bigint, 0::bigint),"
+        " ('f.json', 'records', '{\"eventID\": \"x\"', null, null, 1))"
+        " as t(filename, shape, raw_text, read_problem, line, position)"
+    )
+    sql = queries.with_cte(raw, "raw_records", "ingest/stg_events")
+    got = con.execute(
+        f"select source_position, reject_reason from ({sql}) order by 1",
+        {"salt": "s", "run": "r", "good": good},
+    ).fetchall()
+    assert got == [
+        (0, None),
+        (1, "not valid JSON once its session token was redacted (please report it)"),
+    ]
+
+
 def test_a_file_the_batch_cannot_type_is_quarantined_not_a_traceback(
     lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -105,10 +105,12 @@ scrubbed as (
 ),
 
 parsed as (
-    -- one full parse of the record: top-level scalars, userIdentity, and the four blobs as text
+    -- one full parse of the record: top-level scalars, userIdentity, and the four blobs as text.
+    -- try(): a record the redaction left unparseable (a defect, never seen) is rejected alone,
+    -- with its reason, instead of failing the batch and quarantining its whole file
     select
         *,
-        json_transform(
+        try(json_transform(
             case when text_problem is null then raw end,
             '{
               "eventID": "VARCHAR", "eventTime": "VARCHAR", "eventVersion": "VARCHAR",
@@ -139,7 +141,7 @@ parsed as (
               "requestParameters": "JSON", "responseElements": "JSON",
               "additionalEventData": "JSON", "serviceEventDetails": "JSON", "resources": "JSON"
             }'
-        ) as s
+        )) as s
     from scrubbed
 ),
 
@@ -336,6 +338,8 @@ select
         when s.eventType = 'AwsCloudTrailInsight' or s.eventCategory = 'Insight' then 'skip:insight'
         when text_problem = 'invalid' then coalesce(read_problem, 'not valid JSON')
         when text_problem = 'not_object' then 'not a JSON object'
+        when s is null
+            then 'not valid JSON once its session token was redacted (please report it)'
         when s.eventVersion is null and s.eventSource is null and s.eventName is null
             and s.eventID is null then 'not a CloudTrail record: no eventVersion, eventSource, eventName or eventID'
         when s.eventTime is null then 'no eventTime: the record cannot be placed in time'
