@@ -325,6 +325,20 @@ def _stage_checked(
     lines = dict(known)
     mended: dict[str, str] = {}  # mended copy -> the file it stands for
     for path in sorted(bad):
+        if "surrogate" in bad[path]:
+            # an escaped lone UTF-16 surrogate in a logged value (JSON allows it, DuckDB does
+            # not): the file is read from a copy with it written as U+FFFD
+            scratch.mkdir(parents=True, exist_ok=True)
+            copy = scratch / f"repaired-{len(mended):05d}.json"
+            copy.write_bytes(slices.replace_lone_surrogates(b"".join(_pieces(Path(path)))))
+            if path in known:
+                lines[str(copy)] = known[path]
+            if not _read_error(con, str(copy), _isolation_buffer(str(copy), lines)):
+                mended[str(copy)] = path
+                del bad[path]
+                continue
+            lines.pop(str(copy), None)
+            copy.unlink(missing_ok=True)
         if bad[path].startswith(_GZIP_PROBLEM) and path not in known:
             # DuckDB's gzip reader stops at zero padding after the last member (tape and
             # block-device copies): a whole gzip that Python reads is staged from its text

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 import secrets
 import zlib
 from collections.abc import Generator, Iterator
@@ -157,6 +158,41 @@ MARK_KEY: Final = "sts-audit:mark"
 MARK: Final = secrets.token_hex(16)
 
 
+# A `\uXXXX` escape of a UTF-16 surrogate: a high one optionally followed by its low one, or a
+# low one alone. The backslashes before each `u` are counted: an even run is escaped
+# backslashes and text, not an escape.
+_SURROGATE_ESCAPE = re.compile(
+    rb"(\\+)u([dD][89abAB][0-9a-fA-F]{2})(?:(\\+)u([dD][c-fC-F][0-9a-fA-F]{2}))?"
+    rb"|(\\+)u([dD][c-fC-F][0-9a-fA-F]{2})"
+)
+REPLACEMENT_ESCAPE: Final = rb"\ufffd"
+
+
+def _mend_surrogate(match: re.Match[bytes]) -> bytes:
+    high_run, high, low_run, low, lone_run, lone = match.groups()
+    if lone_run is not None:
+        return lone_run[:-1] + REPLACEMENT_ESCAPE if len(lone_run) % 2 else match[0]
+    if len(high_run) % 2 == 0:  # text, not an escape; what follows is looked at on its own
+        rest = match[0][len(high_run) + 5 :]
+        return match[0][: len(high_run) + 5] + _SURROGATE_ESCAPE.sub(_mend_surrogate, rest)
+    if low_run is not None and len(low_run) == 1:
+        return match[0]  # a pair: one character beyond the Basic Multilingual Plane
+    fixed = high_run[:-1] + REPLACEMENT_ESCAPE
+    if low_run is None:
+        return fixed
+    return fixed + _SURROGATE_ESCAPE.sub(_mend_surrogate, match[0][len(high_run) + 5 :])
+
+
+def replace_lone_surrogates(text: bytes) -> bytes:
+    """`text` with every escaped lone UTF-16 surrogate (`\\ud800` with no low half after it, or
+    a low half alone) written as U+FFFD. JSON's grammar allows them and DuckDB and orjson
+    refuse them: one in a logged field (a request parameter is the caller's to write) made its
+    whole file unreadable, every record of it quarantined."""
+    if b"\\u" not in text:
+        return text
+    return _SURROGATE_ESCAPE.sub(_mend_surrogate, text)
+
+
 def is_object(text: bytes) -> bool:
     """Whether `text` is one JSON object; raises orjson.JSONDecodeError when it is not JSON.
     orjson stops at 1024 levels of nesting and DuckDB does not: deeper text that opens with `{`
@@ -209,6 +245,8 @@ def mend(source: Path, target: Path) -> tuple[ValueLines, str | None] | None:
                 if not line.strip():
                     continue
                 body = line.rstrip(b"\r\n")
+                if (repaired := replace_lone_surrogates(body)) is not body:
+                    line = body = repaired
                 try:
                     good += is_object(body)
                 except orjson.JSONDecodeError as exc:

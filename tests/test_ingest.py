@@ -1241,6 +1241,55 @@ def test_ndjson_with_a_deeply_nested_record_keeps_its_lines(
     ]
 
 
+def test_a_lone_surrogate_in_a_logged_value_cannot_hide_its_file(
+    lake: Path, tmp_path: Path
+) -> None:
+    # JSON allows an escaped lone UTF-16 surrogate (\\ud800) and DuckDB refuses it: one in a
+    # request parameter (the caller's to write) quarantined the whole delivery file, every
+    # record of those minutes unanalysed. It is read as U+FFFD; an NDJSON export keeps its lines
+    recs = records(6)
+    recs[1]["requestParameters"] = {"description": "HIGH"}
+    src = tmp_path / "src"
+    text = orjson.dumps({"Records": recs[:3]}).replace(b'"HIGH"', b'"a\\ud800b"')
+    write_bytes(src / "d.json.gz", gzip.compress(text))
+    lines = [orjson.dumps(r) for r in recs[3:]]
+    lines[1] = lines[1].replace(b'"example-session"', b'"x\\udc00"', 1)
+    write_bytes(src / "export.ndjson", b"\n".join([*lines, b"{oops"]) + b"\n")
+
+    summary = run(lake, src)
+
+    assert (summary.files_quarantined, summary.records_stored, summary.records_rejected) == (
+        0,
+        6,
+        1,
+    )
+    stored = stored_raw(lake)
+    assert stored[recs[1]["eventID"]]["requestParameters"] == {"description": "a\ufffdb"}
+    assert stored[recs[4]["eventID"]]["requestParameters"]["roleSessionName"] == "x\ufffd"
+    got = sorted(rows(lake, "select source_line, source_position from events"), key=str)
+    assert got == [(0, 0), (1, 1), (2, 2), (None, 0), (None, 1), (None, 2)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (rb'"\ud800"', rb'"\ufffd"'),
+        (rb'"\udfff x"', rb'"\ufffd x"'),
+        (rb'"\ud83d\ude00"', rb'"\ud83d\ude00"'),  # a pair: one character, kept
+        (rb'"\\ud800"', rb'"\\ud800"'),  # an escaped backslash, then text
+        (rb'"\\\ud800"', rb'"\\\ufffd"'),  # an escaped backslash, then an escape
+        (rb'"\ud800\ud800\udc00"', rb'"\ufffd\ud800\udc00"'),
+        (rb'"\ud800\\udc00"', rb'"\ufffd\\udc00"'),
+        (rb'"plain"', rb'"plain"'),
+    ],
+)
+def test_lone_surrogate_escapes_and_only_they_are_replaced(text: bytes, expected: bytes) -> None:
+    from pipeline.slices import replace_lone_surrogates
+
+    assert replace_lone_surrogates(text) == expected
+    orjson.loads(expected)  # what DuckDB and orjson read
+
+
 def test_a_gzip_with_zero_padding_is_read_whole(lake: Path, tmp_path: Path) -> None:
     # zeros after the last member (a copy through a block device or tape) are valid gzip, and
     # gzip -dc reads it; DuckDB stops at them, and the whole file was quarantined
