@@ -252,21 +252,28 @@ def _stage_isolating_bad_files(
     then the rest of the batch is staged without the large files, and each of them on its own
     with more memory (`_stage_large`)."""
     try:
-        return _stage_checked(con, local, salt, run_id, known, scratch)
+        return _stage_checked(con, local, salt, run_id, known, scratch, local)
     except duckdb.OutOfMemoryException:
         large = {p for p in local if uncompressed_size_cached(p) >= LARGE_DOCUMENT}
         if not large:
             raise
     rest = {p: obj for p, obj in local.items() if p not in large}
     if rest:
-        bad = _stage_checked(con, rest, salt, run_id, known, scratch)
+        bad = _stage_checked(con, rest, salt, run_id, known, scratch, local)
     else:  # an empty `staged`, with its columns, for the large files to join
         con.execute("DROP TABLE IF EXISTS staged")
         _stage_files(con, [], None, salt, run_id, create=True)
         bad = {}
-    for path in sorted(large):
-        if (reason := _stage_large(con, path, salt, run_id, known)) is not None:
-            bad[path] = reason
+    # each large file is staged (and checked: cut short, broken lines, ...) as a batch of its
+    # own, then added to the batch's rows
+    con.execute("ALTER TABLE staged RENAME TO staged_batch")
+    try:
+        for path in sorted(large):
+            single = {path: local[path]}
+            bad |= _stage_large(con, single, salt, run_id, known, scratch, local)
+    finally:
+        con.execute("DROP TABLE IF EXISTS staged")
+        con.execute("ALTER TABLE staged_batch RENAME TO staged")
     return bad
 
 
@@ -275,27 +282,30 @@ LARGE_DOCUMENT = 8 * 1024 * 1024  # bytes of JSON: a file staged alone after its
 
 def _stage_large(
     con: duckdb.DuckDBPyConnection,
-    path: str,
+    single: dict[str, sources.SourceObject],
     salt: str,
     run_id: str,
     known: Mapping[str, slices.ValueLines],
-) -> str | None:
-    """Add one large file to `staged` under a memory limit sized for it (64x its JSON: a
-    20 MB record needs 800 MB; within 80% of the machine's memory, DuckDB's default); the
-    reason it is set aside when even that is not enough."""
+    scratch: Path,
+    batch: dict[str, sources.SourceObject],
+) -> dict[str, str]:
+    """Stage one large file alone under a memory limit sized for it (64x its JSON: a 20 MB
+    record needs 800 MB; within 80% of the machine's memory, DuckDB's default) and add its
+    rows to `staged_batch`; the reason it is set aside (too large even so, or bad)."""
+    [path] = single
     size = uncompressed_size_cached(path)
     limit = max(BATCH_MEMORY, min(64 * size, _machine_memory() * 4 // 5))
-    multi = path in known or (not _is_delivery_name(path) and is_multi_document(Path(path)))
-    lines = {path: known.get(path) or slices.value_lines(Path(path))} if multi else None
     try:
         with lakefs.memory_limit(con, f"{limit >> 20}MB"):
-            _stage_files(con, [path], lines, salt, run_id, create=False)
+            bad = _stage_checked(con, single, salt, run_id, known, scratch, batch)
+            con.execute("INSERT INTO staged_batch SELECT * FROM staged")
     except duckdb.OutOfMemoryException:
-        return (
-            f"a JSON document or line of {size >> 20} MiB, too large for this machine's memory "
-            "(write it as NDJSON, one record a line, e.g. jq -c '.Records[]' or jq -c '.[]')"
-        )
-    return None
+        return {
+            path: f"a JSON document or line of {size >> 20} MiB, too large for this machine's "
+            "memory (write it as NDJSON, one record a line, e.g. jq -c '.Records[]' or "
+            "jq -c '.[]')"
+        }
+    return bad
 
 
 def _machine_memory() -> int:
@@ -309,8 +319,11 @@ def _stage_checked(
     run_id: str,
     known: Mapping[str, slices.ValueLines],
     scratch: Path,
+    batch: dict[str, sources.SourceObject],
 ) -> dict[str, str]:
-    """`_stage_isolating_bad_files` for a batch that fits in memory."""
+    """`_stage_isolating_bad_files` for `local`, the batch's files (`batch`) or part of them,
+    when they fit in memory. `batch_files` keeps every file of the batch (the quarantine and
+    the counts read it), plus the copies staged in place of some."""
     paths = sorted(local)
     try:
         _stage(con, paths, salt, run_id, known)
@@ -375,7 +388,7 @@ def _stage_checked(
         else:
             bad[path] = cut  # the lines before the cut are read; the file stays quarantined
     if mended:
-        _register_files(con, local | {copy: local[path] for copy, path in mended.items()})
+        _register_files(con, batch | {copy: local[path] for copy, path in mended.items()})
     mended_paths = set(mended.values())
     staged = [p for p in paths if p not in bad and p not in mended_paths] + sorted(mended)
     try:

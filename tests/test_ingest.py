@@ -1439,6 +1439,28 @@ def test_a_28_mb_delivery_file_fits_the_batch_memory(
     assert (summary.files_quarantined, summary.records_stored) == (0, 25_002)
 
 
+def test_large_files_staged_alone_are_still_checked_and_mended(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a large file staged alone skipped the checks of the batch path: one cut short, or an
+    # export with a broken line, ended the run with a traceback
+    monkeypatch.setattr(batch_mod, "DUCKDB_MEMORY", "96MB")
+    src = tmp_path / "src"
+    recs = _large_delivery_file(src, 12_000)  # large.json.gz, and small.json with 2 records
+    cut = gzip.compress(orjson.dumps({"Records": recs[:11_000]}))
+    write_bytes(src / "cut.json.gz", cut[: len(cut) // 2])
+    lines = [orjson.dumps(r) for r in records(12_000)]
+    lines[5] = b"{oops"
+    write_bytes(src / "export.ndjson", b"\n".join(lines) + b"\n")
+
+    summary = run(lake, src)
+
+    assert summary.quarantined_files == [str(src / "cut.json.gz")]
+    assert (summary.records_stored, summary.records_rejected) == (12_002 + 11_999, 1)
+    [bad_line] = [r for r in quarantine_rows(lake) if r["source_line"] is not None]
+    assert (bad_line["source_uri"], bad_line["source_line"]) == (str(src / "export.ndjson"), 5)
+
+
 def test_a_delivery_file_too_large_for_the_machine_is_quarantined_with_the_fix(
     lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
