@@ -272,7 +272,7 @@ MEND_MAX_BROKEN: Final = 16
 
 def _is_fragment(line: bytes) -> bool:
     """Whether a line that is not JSON looks like a piece of a multi-line document: brackets
-    alone, a `"key": value` line of pretty-printed JSON, or a record of an array written one a
-    line (a trailing comma)."""
+    alone, a `"key": value` line of pretty-printed JSON, a line that opens a list or an object
+    (`{"Records":[`), or a record of an array written one a line (a comma before or after)."""
     text = line.strip()
-    return not text.strip(b"[]{},") or text[:1] == b'"' or text.endswith(b",")
+    return not text.strip(b"[]{},") or text[:1] in (b'"', b",") or text.endswith((b",", b"[", b"{"))

@@ -199,6 +199,27 @@ def test_a_log_of_another_kind_with_one_json_line_is_quarantined_whole(tmp_path:
     assert (summary.files_quarantined, summary.records_stored) == (1, 0)
 
 
+@pytest.mark.parametrize(
+    "layout", ["leading commas", "records key on its own line"], ids=["leading", "records"]
+)
+def test_a_document_written_a_record_a_line_and_cut_short_is_quarantined_whole(
+    tmp_path: Path, layout: str
+) -> None:
+    # `[\n {r1}\n,{r2}...` and `{"Records":[\n{r1},\n{r2}` cut short: their whole records are
+    # not NDJSON lines, and were stored or rejected one by one
+    recs = [orjson.dumps(r) for r in records(6)]
+    if layout == "leading commas":
+        body = b"[\n " + b"\n,".join(recs) + b"\n]\n"
+    else:
+        body = b'{"Records":[\n' + b",\n".join(recs) + b"\n]}\n"
+    source = tmp_path / "export.json"
+    source.write_bytes(body[:-300])
+
+    summary = ingest([str(source)], tmp_path / "lake")
+
+    assert (summary.files_quarantined, summary.records_read) == (1, 0)
+
+
 def test_a_broken_document_is_quarantined_whole_not_line_by_line(tmp_path: Path) -> None:
     # a pretty-printed document cut short is not NDJSON: its lines are not records
     source = tmp_path / "cut.json"
