@@ -14,9 +14,14 @@
 --   * shared_event_id: the other account's copy of a call, which carries no key or
 --     creationDate, is attributed with the identity of the copy that has them (§4.3).
 -- When several sessions share the ARN and creation second (parallel invocations of one role
--- and session name), the key decides. `confidence` is high when the ARN agrees, medium when
--- the session's ARN is unknown (Cognito GetCredentialsForIdentity does not log it) and only
--- key + window matched, or the creation second was ambiguous and no key decided.
+-- and session name), the key decides. A call no key decides (a console call signed with keys
+-- of its own, a service-linked role's call without a key) goes to one of them only when one
+-- caller issued them all (a service assuming its role in parallel): with several callers,
+-- picking one let a caller who names a session after another user, in the same role and
+-- second, take that user's calls or lend them its own (and its chain, through int_sessions'
+-- parents), so the call is not attributed. `confidence` is high when the ARN agrees, medium
+-- when the session's ARN is unknown (Cognito GetCredentialsForIdentity does not log it) and
+-- only key + window matched, or one caller's sessions shared the creation second.
 -- Carries what int_sessions counts (source, API, account, IP, error, onBehalfOf), and for the
 -- records of credential-issuing services their record_hash (which of a conflict's records
 -- int_sessions takes the parent from); the caller's ARN and key stay in the lake, one join on
@@ -31,7 +36,10 @@ with by_creation_key as (
         creation_time,
         count(*) as sessions,
         max(session_id) as session_id,
-        max(issued_key) as issued_key
+        max(issued_key) as issued_key,
+        -- one caller for all (a service in parallel), or several (whose calls are whose?)
+        count(distinct coalesce(caller_arn, caller_invoked_by, caller_principal_id)) as callers,
+        count(coalesce(caller_arn, caller_invoked_by, caller_principal_id)) as known_callers
     from int_session_starts
     where principal_arn is not null
     group by principal_arn, creation_time
@@ -121,7 +129,10 @@ by_creation as (
         a.is_copy,
         case when c.sessions = 1 then c.session_id end as creation_session_id,
         case when c.sessions = 1 then c.issued_key end as creation_issued_key,
-        case when c.sessions > 1 then c.session_id end as ambiguous_session_id,
+        case
+            when c.sessions > 1 and c.callers = 1 and c.known_callers = c.sessions
+                then c.session_id
+        end as one_caller_session_id,
         case
             when c.sessions is null or c.sessions > 1 then a.match_key
         end as fallback_key,
@@ -146,7 +157,7 @@ linked as (
     select
         b.event_id,
         coalesce(b.shared_event_id, b.event_id) as logical_event_id,
-        coalesce(b.creation_session_id, k.session_id, b.ambiguous_session_id) as session_id,
+        coalesce(b.creation_session_id, k.session_id, b.one_caller_session_id) as session_id,
         case
             when b.is_copy = 1 then 'shared_event_id'
             when b.creation_session_id is not null and b.match_key = b.creation_issued_key
@@ -160,7 +171,8 @@ linked as (
         case
             when b.creation_session_id is not null then 'high'
             when k.session_id is not null and b.match_arn = k.principal_arn then 'high'
-            -- same ARN and second as several sessions, and a key none of them issued
+            -- the key and its window alone (the session's ARN, Cognito's, or the call's is
+            -- unknown), or one of a caller's sessions that share the creation second
             else 'medium'
         end as confidence,
         b.event_time,
@@ -179,7 +191,7 @@ linked as (
         and (k.principal_arn is null or b.match_arn is null or b.match_arn = k.principal_arn)
     where b.creation_session_id is not null
        or k.session_id is not null
-       or b.ambiguous_session_id is not null
+       or b.one_caller_session_id is not null
 )
 
 select

@@ -89,13 +89,19 @@ switch_minutes as (
         g.event_id,
         g.event_time,
         g.user_arn,
+        g.switch_from,
         date_trunc('minute', g.event_time) + o.minutes * interval '1' minute as bucket
     from signins as g
     cross join minute_offsets as o
     where g.event_name = 'SwitchRole'
 ),
 
--- the STS call behind a role-session sign-in: same session ARN within a few seconds
+-- the STS call behind a role-session sign-in: same session ARN within a few seconds, made by
+-- the console for the principal the switch came from (caller = SwitchFrom; the role owner's
+-- AWSAccount copy names only the caller's account, which must be SwitchFrom's). The session name is
+-- the caller's to choose: anyone allowed to assume the role can name a session after the
+-- user who switches into it, in the same second, and would otherwise take the switch's place
+-- (its sign-in, MFA and origin)
 signin_sts_candidates as (
     select
         g.event_id as signin_event_id,
@@ -114,6 +120,8 @@ signin_sts_candidates as (
         and date_trunc('minute', i.issue_time) = g.bucket
         and i.issue_time >= g.event_time - interval '10' second
         and i.issue_time <= g.event_time + interval '10' second
+    where i.caller_arn = g.switch_from
+       or (i.caller_arn is null and i.caller_account = split_part(g.switch_from, ':', 5))
 ),
 
 signin_sts as (
