@@ -2115,6 +2115,44 @@ def test_cli_without_strict_exits_0_and_prints_the_summary(
     ) == (2, 2, 4)
 
 
+def test_run_over_digest_files_only_prints_its_summary_and_exits_0(
+    lake: Path, tmp_path: Path
+) -> None:
+    # a first night that stores no event (only digest files, or everything quarantined) failed
+    # with "no events in lake: run ingest first", and the ingest's summary was never printed
+    digest = tmp_path / "AWSLogs" / "123456789012" / "CloudTrail-Digest" / "us-east-1"
+    write_bytes(digest / "123456789012_CloudTrail-Digest_us-east-1_x.json.gz", gzip.compress(b"{}"))
+
+    done = _cli("run", str(tmp_path / "AWSLogs"), "--lake", str(lake), "--json", cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    assert payload["analysis"] is None
+    assert payload["ingest"]["files_skipped_digest"] == 1
+    assert "nothing to analyse" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_run_prints_the_ingest_summary_when_analyze_fails(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline import analysis
+    from pipeline.cli import app
+    from pipeline.errors import LakeError
+
+    def full_disk(*args: Any, **kwargs: Any) -> dict[str, int]:
+        raise LakeError("no space left on the lake's disk", fix="free some")
+
+    monkeypatch.setattr(analysis, "analyze", full_disk)
+    src = write_delivery_file(tmp_path / "src" / "d.json", records(3))
+    result = CliRunner().invoke(app, ["run", str(src), "--lake", str(lake), "--json"])
+
+    assert isinstance(result.exception, LakeError)
+    payload = json.loads(result.stdout)
+    assert (payload["ingest"]["records_stored"], payload["analysis"]) == (3, None)
+
+
 # --- idempotence -----------------------------------------------------------------------------
 
 

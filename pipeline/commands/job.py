@@ -45,21 +45,36 @@ def run_command(
     # imported here, not at the top: `--help` and the other commands start without DuckDB
     from pipeline import analysis
     from pipeline import ingest as ingest_lib
+    from pipeline import lake as lakefs
 
     cfg = load_config(config)
     target = resolve_lake(lake, cfg)
     summary = ingest_lib.ingest(sources, target, endpoint_url=endpoint_url, since=since)
-    counts = analysis.analyze(target, analysis.Settings.from_config(cfg))
+    # the ingest's summary is printed whatever the analysis does: a failed analyze (a full
+    # disk) must not hide what was stored or quarantined, and a lake with no events yet (only
+    # digest files, everything quarantined) has nothing to analyse, which is not an error
+    counts: dict[str, int] | None = None
+    failure: Exception | None = None
+    if lakefs.has_events(target):
+        try:
+            counts = analysis.analyze(target, analysis.Settings.from_config(cfg))
+        except Exception as exc:  # printed by the CLI after the summary
+            failure = exc
     if as_json:
         payload = {"ingest": summary.as_dict(), "analysis": counts}
         typer.echo(json_line(payload, indent=True))
         echo_warnings(summary)
     elif not quiet:
         typer.echo(render_summary(summary), err=True)
-        tables = ", ".join(f"{n} {name}" for name, n in counts.items())
-        typer.echo(f"analysis tables in {target / 'analysis'}: {tables}", err=True)
+        if counts is not None:
+            tables = ", ".join(f"{n} {name}" for name, n in counts.items())
+            typer.echo(f"analysis tables in {target / 'analysis'}: {tables}", err=True)
     else:
         echo_warnings(summary)
+    if failure is not None:
+        raise failure
+    if counts is None:
+        typer.echo("note: the lake holds no events yet: nothing to analyse", err=True)
     if strict:
         ingest_lib.check_strict(summary)
 
