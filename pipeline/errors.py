@@ -20,6 +20,10 @@ class SourceError(StsAuditError):
     """A source (local path or S3 URL) cannot be found or read."""
 
 
+class SourceObjectGone(SourceError):
+    """An S3 object listed moments ago was deleted or replaced before it was downloaded."""
+
+
 class LakeError(StsAuditError):
     """The lake folder is missing, unreadable, or not an sts-audit lake."""
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import lakewriter, manifest, sources
-from pipeline.errors import LakeError, StrictIngestError
+from pipeline.errors import LakeError, SourceObjectGone, StrictIngestError
 
 if TYPE_CHECKING:
     import duckdb
@@ -220,7 +220,11 @@ def _ingest(
         if on_plan:
             on_plan(counts.todo)
         for batch in plan_batches(_openable(catalog.todo(con), summary), run_id, batch_bytes):
-            local_paths = dict(_fetch(batch.objects, download_dir, s3))
+            local_paths = dict(_fetch(batch.objects, download_dir, s3, summary))
+            if len(local_paths) < len(batch.objects):  # some were gone: not in the manifest
+                batch = Batch(batch.name, [o for o in batch.objects if o.uri in local_paths])
+                if not batch.objects:
+                    continue
             if batch_mod.sliceable(batch, local_paths, batch_bytes):
                 # one large NDJSON export: a slice of about a batch's size at a time
                 path = local_paths[batch.objects[0].uri]
@@ -340,9 +344,20 @@ def check_strict(summary: IngestSummary) -> None:
 
 
 def _fetch(
-    objects: Sequence[sources.SourceObject], dest: Path, s3: S3Client | None
+    objects: Sequence[sources.SourceObject],
+    dest: Path,
+    s3: S3Client | None,
+    summary: IngestSummary,
 ) -> Iterator[tuple[str, Path]]:
-    for index, (obj, path) in enumerate(sources.fetch(objects, dest, s3=s3)):
+    def gone(obj: sources.SourceObject, exc: SourceObjectGone) -> None:
+        # as a file that cannot be opened (`_openable`): named, left out, no manifest entry
+        summary.files_unreadable += 1
+        summary.warnings.append(
+            f"{exc} (not read this run; a replaced object is read by the next run that lists it)"
+        )
+
+    fetched = sources.fetch(objects, dest, s3=s3, on_gone=gone)
+    for index, (obj, path) in enumerate(fetched):
         yield obj.uri, readable_by_duckdb(path, dest, index)
 
 

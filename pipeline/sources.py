@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, TypeVar
 from urllib.parse import urlsplit
 
-from pipeline.errors import SourceError
+from pipeline.errors import SourceError, SourceObjectGone
 from pipeline.layout import Folder, SourceObject, delivered_before, first_key_since, make_object
 
 # botocore is imported where S3 is used: a local ingest (and the CLI's start) does without it
@@ -116,8 +116,12 @@ def fetch(
     *,
     s3: S3Client | None = None,
     workers: int = 16,
+    on_gone: Callable[[SourceObject, SourceObjectGone], None] | None = None,
 ) -> Iterator[tuple[SourceObject, Path]]:
     """Yield `(object, local path)` for each object, downloading S3 objects into `dest`.
+
+    An object deleted or replaced since it was listed (a lifecycle rule, a redelivery racing
+    the job) is handed to `on_gone` and left out; without it, that is a SourceObjectGone.
 
     Local files are yielded as they are (no copy). S3 objects are downloaded by `workers` threads
     and yielded as they complete, with at most `2 * workers` downloads started and not yet
@@ -161,7 +165,13 @@ def fetch(
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in sorted(done, key=lambda f: running[f].uri):
                 obj = running.pop(future)
-                path = future.result()  # raises the worker's SourceError
+                try:
+                    path = future.result()  # raises the worker's SourceError
+                except SourceObjectGone as exc:
+                    if on_gone is None:
+                        raise
+                    on_gone(obj, exc)
+                    continue
                 yield obj, path
             submit_more()
     finally:
@@ -620,7 +630,7 @@ def _download(s3: S3Client, obj: SourceObject, target: Path) -> Path:
             response = s3.get_object(Bucket=bucket, Key=key)
             if response["ETag"].strip('"') != obj.version:
                 response["Body"].close()
-                raise SourceError(
+                raise SourceObjectGone(
                     f"{obj.uri}: the object changed after it was listed",
                     fix="run the command again; it lists the sources afresh",
                 )
@@ -643,7 +653,10 @@ def _download(s3: S3Client, obj: SourceObject, target: Path) -> Path:
             partial.replace(target)
             return target
     except (ClientError, BotoCoreError) as exc:
-        raise _s3_error(obj.uri, bucket, exc) from None
+        error = _s3_error(obj.uri, bucket, exc)
+        if isinstance(exc, ClientError) and _error_code(exc) in {"NoSuchKey", "404"}:
+            raise SourceObjectGone(str(error), fix=error.fix) from None
+        raise error from None
     except OSError as exc:
         raise SourceError(
             f"cannot download {obj.uri} into {target.parent}: {exc.strerror or exc}",

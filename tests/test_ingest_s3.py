@@ -104,6 +104,38 @@ def bucket(moto_endpoint: str) -> Iterator[str]:  # noqa: F811
     yield moto_endpoint
 
 
+@pytest.mark.parametrize("change", ["deleted", "replaced"])
+def test_an_object_gone_between_listing_and_download_is_left_out_not_fatal(
+    bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    # a lifecycle rule expiring an object, or a redelivery replacing it, while the nightly job
+    # ran stopped the whole run (nothing else stored, no analysis)
+    s3 = make_s3_client(endpoint_url=bucket)
+    key = f"{PREFIX}/{delivery_key(ACCOUNT, unique='GONEEXAMPLE')}"
+    replacement = gzip.compress(orjson.dumps({"Records": records(30)[20:]}))
+    s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(orjson.dumps({"Records": []})))
+    real = sources._download  # noqa: SLF001
+
+    def racing(client: Any, obj: SourceObject, target: Path) -> Path:
+        if obj.uri.endswith("GONEEXAMPLE.json.gz"):
+            if change == "deleted":
+                client.delete_object(Bucket=BUCKET, Key=key)
+            else:
+                client.put_object(Bucket=BUCKET, Key=key, Body=replacement)
+        return real(client, obj, target)
+
+    monkeypatch.setattr(sources, "_download", racing)
+    first = ingest([f"s3://{BUCKET}/{PREFIX}"], tmp_path / "lake", endpoint_url=bucket)
+
+    assert first.files_unreadable == 1 and first.records_stored == 56
+    [warning] = first.warnings
+    assert warning.startswith(f"s3://{BUCKET}/{key}: ")
+    monkeypatch.setattr(sources, "_download", real)
+    again = ingest([f"s3://{BUCKET}/{PREFIX}"], tmp_path / "lake", endpoint_url=bucket)
+    # a replaced object is read the next night; a deleted one is simply no longer listed
+    assert (again.files_read, again.records_stored) == ((1, 10) if change == "replaced" else (0, 0))
+
+
 def test_bucket_ingests_like_the_same_files_on_disk(
     bucket: str, local_tree: Path, tmp_path: Path
 ) -> None:

@@ -20,7 +20,7 @@ from botocore.config import Config
 from botocore.stub import Stubber
 
 import pipeline.sources
-from pipeline.errors import SourceError
+from pipeline.errors import SourceError, SourceObjectGone
 from pipeline.layout import (
     SourceObject,
     classify,
@@ -425,7 +425,7 @@ def test_fetch_of_object_changed_since_listing_raises(s3_tree: str, tmp_path: Pa
     s3 = fake_s3(s3_tree)
     [obj] = discover([f"s3://trail-bucket/org/{EVENTS_KEY}"], s3=s3)
     s3.put_object(Bucket="trail-bucket", Key=f"org/{EVENTS_KEY}", Body=b"rewritten")
-    with pytest.raises(SourceError, match="changed after it was listed"):
+    with pytest.raises(SourceObjectGone, match="changed after it was listed"):
         list(fetch([obj], tmp_path / "staging", s3=s3))
 
 
@@ -433,7 +433,7 @@ def test_fetch_of_deleted_object_raises_naming_the_key(s3_tree: str, tmp_path: P
     s3 = fake_s3(s3_tree)
     [obj] = discover([f"s3://trail-bucket/org/{EVENTS_KEY}"], s3=s3)
     s3.delete_object(Bucket="trail-bucket", Key=f"org/{EVENTS_KEY}")
-    with pytest.raises(SourceError, match="EXAMPLEabcdef1234"):
+    with pytest.raises(SourceObjectGone, match="EXAMPLEabcdef1234"):
         list(fetch([obj], tmp_path / "staging", s3=s3))
     assert not any((tmp_path / "staging").iterdir())
 
