@@ -221,8 +221,18 @@ def is_current(lake: Path, settings: Settings) -> bool:
 
 
 def analyze(lake: Path, settings: Settings | None = None) -> dict[str, int]:
-    """Build every table and write the public ones to LAKE/analysis/; returns row counts."""
-    settings = settings or Settings()
+    """Build every table and write the public ones to LAKE/analysis/; returns row counts.
+    One at a time per lake (a nightly `run` and an analyst's `analyze` would write the same
+    files): a second one fails at once, naming the lock."""
+    from pipeline import lakewriter
+
+    if not lake_mod.has_events(lake):  # no lake here: fail as every reader does, creating nothing
+        return _analyze(lake, settings or Settings())
+    with lakewriter.lock(lake, lakewriter.ANALYZE_LOCK_FILE, "analyze"):
+        return _analyze(lake, settings or Settings())
+
+
+def _analyze(lake: Path, settings: Settings) -> dict[str, int]:
     # The stamp of the lake as read: files an ingest adds meanwhile make the tables stale.
     stamp = _stamp(lake, settings)
     con = _connect(lake, settings)

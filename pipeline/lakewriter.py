@@ -29,6 +29,7 @@ JOURNAL_DIR = "journal"
 STAGING_DIR = "staging"
 SALT_FILE = "token_salt"
 LOCK_FILE = "lock"
+ANALYZE_LOCK_FILE = "analyze.lock"
 
 
 def state_dir(lake: Path) -> Path:
@@ -43,11 +44,12 @@ def init_lake(lake: Path) -> None:
 
 
 @contextmanager
-def lock(lake: Path) -> Iterator[None]:
-    """Hold the lake's writer lock: one ingest at a time, or recover() of one run would undo
-    the batch another is committing (and two runs would store the same new records twice).
-    The OS releases it when the process dies, so a killed run never leaves it held."""
-    path = state_dir(lake) / LOCK_FILE
+def lock(lake: Path, name: str = LOCK_FILE, holder: str = "ingest") -> Iterator[None]:
+    """Hold one of the lake's writer locks (`name`): one ingest at a time, or recover() of one
+    run would undo the batch another is committing (and two runs would store the same new
+    records twice); one analyze at a time, or two would write the same tables' files. The OS
+    releases it when the process dies, so a killed run never leaves it held."""
+    path = state_dir(lake) / name
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -55,7 +57,7 @@ def lock(lake: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise LakeError(
-                f"another ingest is writing to lake {lake}",
+                f"another {holder} is writing to lake {lake}",
                 fix="wait for it to finish, then run this one again",
             ) from None
         yield

@@ -571,6 +571,23 @@ def test_parquet_without_output_is_a_usage_error(lake: Path, command: str) -> No
     assert "add --output FILE.parquet" in result.output
 
 
+def test_a_second_analyze_of_one_lake_fails_at_once_naming_the_first(
+    lake: Path, tmp_path: Path
+) -> None:
+    # two at once (the nightly run and an analyst) wrote the same temporary files: one failed
+    # at random with a misleading disk-space fix
+    from pipeline import lakewriter
+
+    held = lakewriter.lock(lake, lakewriter.ANALYZE_LOCK_FILE, "analyze")
+    with held, pytest.raises(LakeError, match="another analyze is writing to lake"):
+        analysis.analyze(lake)
+    assert analysis.analyze(lake)["sessions"] > 0
+    missing = tmp_path / "no-such-lake"
+    with pytest.raises(LakeError, match="no events in lake"):
+        analysis.analyze(missing)
+    assert not missing.exists()
+
+
 def test_quarantine_of_a_folder_that_is_not_a_lake_is_an_error(lake: Path, tmp_path: Path) -> None:
     # a mistyped --lake printed "nothing quarantined" and exit 0: a monitoring job looked clean
     for target in (tmp_path / "no-such-lake", tmp_path):
