@@ -37,6 +37,10 @@ CHUNK = 1024 * 1024
 LIST_PAGE = 1000  # keys a listing request returns (the S3 maximum)
 LIST_WORKERS = 16
 LIST_FANOUT = 32  # enough folders to list side by side
+# With --since, the walk goes down to the trail's year folders unless a level is wider than
+# this and is not the trail's own (then it lists what is below in full)
+LIST_WIDEST = LIST_FANOUT * 64
+_TRAIL_FOLDER = re.compile(r"/CloudTrail(?:-Digest|-Insight)?/")
 LIST_MAX_DEPTH = 8  # AWSLogs/o-ORG/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD
 # Retries of a download whose body broke off mid-stream; botocore retries only the request.
 BODY_ATTEMPTS = 3
@@ -466,8 +470,11 @@ def _list_s3(
             if since is not None:
                 ready += [p for p in level if first_key_since(p, since) is not None]
                 level = [p for p in level if first_key_since(p, since) is None]
-                if len(level) >= LIST_FANOUT * 64:
-                    break  # not a trail's layout, or a very wide one: list the rest in full
+                # an organization trail of 61 accounts has 2,074 region folders (two kinds of
+                # files, 17 regions): they are still listed, each from `since` on; only a wide
+                # level outside the layout is listed in full
+                if len(level) >= LIST_WIDEST and not all(_TRAIL_FOLDER.search(p) for p in level):
+                    break
             elif len(level) >= LIST_FANOUT:
                 break
             if not level:

@@ -234,13 +234,26 @@ def test_cli_endpoint_url_option(bucket: str, tmp_path: Path) -> None:
     assert summary["records_stored"] == 56 and summary["reconciles"] is True
 
 
-@pytest.mark.parametrize("page_size", [1000, 2], ids=["one-page", "walk-and-start-after"])
+@pytest.mark.parametrize(
+    ("page_size", "widest"),
+    [(1000, None), (2, None), (2, 3)],
+    ids=["one-page", "walk-and-start-after", "wider-than-the-walk-cap"],
+)
 def test_since_leaves_out_older_day_folders_on_disk_and_in_the_bucket_alike(
-    bucket: str, local_tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page_size: int
+    bucket: str,
+    local_tree: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    page_size: int,
+    widest: int | None,
 ) -> None:
     # two keys a page: the listing walks the folders level by level down to the regions, then
-    # lists each region from its first day on or after --since
+    # lists each region from its first day on or after --since. An organization of 61 accounts
+    # has more region folders than the walk's cap on a level (2,048), and the whole archive was
+    # listed every night: here the cap is 3 and the tree has 4 kind and 4 region folders
     monkeypatch.setattr(sources, "LIST_PAGE", page_size)
+    if widest is not None:
+        monkeypatch.setattr(sources, "LIST_WIDEST", widest)
     requests: list[dict[str, Any]] = []
     since = dt.date(2026, 11, 2)
     real_client = sources.make_s3_client
