@@ -137,73 +137,87 @@ console_signins as (
     select
         event_id,
         event_time,
-        user_arn,
-        date_trunc('day', event_time) as day
+        user_arn
     from signins
     where event_name = 'ConsoleLogin' and user_type in ('AssumedRole', 'FederatedUser')
 ),
 
--- the issuances such a sign-in can have used (same session ARN), with the first day they can
--- serve one on: their issue time less the 10 s a sign-in may precede the call by
+-- the issuances such a sign-in can have used (same session ARN, valid from 10 s before the call,
+-- as a sign-in may precede it), numbered in issue order and in expiration order
 console_issuances as (
     select
         issue_event_id,
         principal_arn,
         issue_time,
         expiration,
-        date_trunc('day', issue_time - interval '10' second) as first_day
+        row_number() over (
+            partition by principal_arn order by issue_time, issue_event_id desc
+        ) as issue_order,
+        row_number() over (
+            partition by principal_arn order by expiration, issue_time, issue_event_id desc
+        ) as expiration_order
     from int_sts_issuances
     where principal_arn in (select user_arn from console_signins)
+      and expiration >= issue_time - interval '10' second
 ),
 
--- each day an issuance can serve a sign-in on, up to its expiration: at most three for the
--- longest STS lifetime (36 hours); one that claims more is matched below without buckets
-console_issuance_days as (
+-- Pairing each sign-in with every valid issuance of its ARN and keeping the latest compared
+-- N x M pairs for a session name assumed N times and signed in with M times (anyone allowed
+-- sts:AssumeRole can repeat one). The issuances and sign-ins of an ARN in time order instead
+-- (a sign-in at its time + 10 s) carry the latest issuance so far and the one that expires last.
+console_points as (
     select
-        i.issue_event_id,
-        i.principal_arn,
-        i.issue_time,
-        i.expiration,
-        i.first_day + o.days * interval '1' day as day
-    from console_issuances as i
-    cross join (values (0), (1), (2)) as o (days)
-    where i.first_day + o.days * interval '1' day <= i.expiration
-),
-
-federated_console_pairs as (
-    select
-        i.issue_event_id,
-        i.issue_time,
-        g.event_id as signin_event_id
-    from console_signins as g
-    inner join console_issuance_days as i
-        on i.principal_arn = g.user_arn
-        and i.day = g.day
-        and i.issue_time <= g.event_time + interval '10' second
-        and i.expiration >= g.event_time
+        principal_arn,
+        issue_time as point_time,
+        issue_order,
+        expiration_order,
+        cast(null as varchar) as signin_event_id
+    from console_issuances
     union all
-    -- a signin day past the third is reached only by these
     select
-        i.issue_event_id,
-        i.issue_time,
-        g.event_id as signin_event_id
-    from console_signins as g
-    inner join console_issuances as i
-        on i.principal_arn = g.user_arn
-        and i.issue_time <= g.event_time + interval '10' second
-        and i.expiration >= g.event_time
-        and g.day >= i.first_day + interval '3' day
-    where i.expiration >= i.first_day + interval '3' day
+        user_arn as principal_arn,
+        event_time + interval '10' second as point_time,
+        cast(null as bigint) as issue_order,
+        cast(null as bigint) as expiration_order,
+        event_id as signin_event_id
+    from console_signins
 ),
 
+console_reach as (
+    select
+        principal_arn,
+        point_time - interval '10' second as signin_time,
+        signin_event_id,
+        max(issue_order) over (
+            partition by principal_arn
+            order by point_time
+            range between unbounded preceding and current row
+        ) as latest_issue,
+        max(expiration_order) over (
+            partition by principal_arn
+            order by point_time
+            range between unbounded preceding and current row
+        ) as longest_issue
+    from console_points
+),
+
+-- the latest issuance (of one second, the least event id) if still valid at the sign-in, else
+-- the one that expires last if it is: the latest valid one, unless the latest has expired and
+-- of several still valid a later one expires first (then the earlier, longer one)
 federated_console as (
     select
-        issue_event_id,
-        signin_event_id,
-        row_number() over (
-            partition by signin_event_id order by issue_time desc, issue_event_id
-        ) as signin_rank
-    from federated_console_pairs
+        coalesce(l.issue_event_id, x.issue_event_id) as issue_event_id,
+        r.signin_event_id
+    from console_reach as r
+    left join console_issuances as l
+        on l.principal_arn = r.principal_arn
+        and l.issue_order = r.latest_issue
+        and l.expiration >= r.signin_time
+    left join console_issuances as x
+        on x.principal_arn = r.principal_arn
+        and x.expiration_order = r.longest_issue
+        and x.expiration >= r.signin_time
+    where r.signin_event_id is not null
 ),
 
 federated_console_first as (
@@ -211,7 +225,7 @@ federated_console_first as (
         issue_event_id,
         min(signin_event_id) as signin_event_id
     from federated_console
-    where signin_rank = 1
+    where issue_event_id is not null
     group by issue_event_id
 ),
 
