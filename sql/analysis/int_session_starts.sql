@@ -74,11 +74,12 @@ signins as (
     where duplicate_rank = 1
 ),
 
--- Time-window joins match on equal keys first: the time bucket (minute or day) of one side
--- against each bucket the other side's window can reach. On the principal or the account and
--- role alone they compared every pair of one key: 20 days of a large organization gave 120M
--- candidate pairs for Identity Center and 30M for console federation, growing with the square
--- of the days analyzed. Each pair is still found once: its time falls in one bucket only.
+-- Time-window joins match on equal keys first: the minute of one side against each minute the
+-- other side's window can reach. On the principal or the account and role alone they compared
+-- every pair of one key: 20 days of a large organization gave 120M candidate pairs for
+-- Identity Center, growing with the square of the days analyzed. Each pair is still found
+-- once: its time falls in one minute only. (Console federation, whose window is a session's
+-- whole lifetime, uses a running window instead: federated_console.)
 minute_offsets as (
     select minutes from (values (-1), (0), (1)) as o (minutes)
 ),
