@@ -338,12 +338,8 @@ def _stage_checked(
     lines = dict(known)
     mended: dict[str, str] = {}  # mended copy -> the file it stands for
     for path in sorted(bad):
-        if "surrogate" in bad[path]:
-            # an escaped lone UTF-16 surrogate in a logged value (JSON allows it, DuckDB does
-            # not): the file is read from a copy with it written as U+FFFD
-            scratch.mkdir(parents=True, exist_ok=True)
-            copy = scratch / f"repaired-{len(mended):05d}.json"
-            copy.write_bytes(slices.replace_lone_surrogates(b"".join(_pieces(Path(path)))))
+        copy = scratch / f"repaired-{len(mended):05d}.json"
+        if _repaired_copy(Path(path), bad[path], copy):
             if path in known:
                 lines[str(copy)] = known[path]
             if not _read_error(con, str(copy), _isolation_buffer(str(copy), lines)):
@@ -351,18 +347,6 @@ def _stage_checked(
                 del bad[path]
                 continue
             lines.pop(str(copy), None)
-            copy.unlink(missing_ok=True)
-        if bad[path].startswith(_GZIP_PROBLEM) and path not in known:
-            # DuckDB's gzip reader stops at zero padding after the last member (tape and
-            # block-device copies): a whole gzip that Python reads is staged from its text
-            scratch.mkdir(parents=True, exist_ok=True)
-            copy = scratch / f"gunzipped-{len(mended):05d}.json"
-            if _gunzip_whole(Path(path), copy) and not _read_error(
-                con, str(copy), _isolation_buffer(str(copy), known)
-            ):
-                mended[str(copy)] = path
-                del bad[path]
-                continue
             copy.unlink(missing_ok=True)
         if path not in known and _is_delivery_name(path):
             continue  # one document, not lines: nothing to mend
@@ -449,15 +433,25 @@ def _read_error(con: duckdb.DuckDBPyConnection, path: str, buffer: int) -> str |
 _GZIP_PROBLEM = "truncated or corrupt gzip"
 
 
-def _gunzip_whole(path: Path, dest: Path) -> bool:
-    """Write `path`'s text to `dest` when it is a whole gzip (every member, zero padding after
-    the last allowed); False for a gzip cut short or damaged."""
+def _repaired_copy(path: Path, reason: str, copy: Path) -> bool:
+    """Write to `copy` the text of a file DuckDB refused for a reason a copy mends; False for
+    any other reason. An escaped lone UTF-16 surrogate in a logged value (JSON allows it,
+    DuckDB does not) is written as U+FFFD; a gzip with zero padding after its last member
+    (tape and block-device copies: DuckDB's reader stops at it) is written out whole when
+    Python reads it to the end (not when it is cut short)."""
     import gzip
 
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    if "surrogate" in reason:
+        copy.write_bytes(slices.replace_lone_surrogates(b"".join(_pieces(path))))
+        return True
+    if not reason.startswith(_GZIP_PROBLEM):
+        return False
     try:
-        with gzip.open(path) as src, dest.open("wb") as out:
+        with gzip.open(path) as src, copy.open("wb") as out:
             shutil.copyfileobj(src, out, 1 << 20)
     except (OSError, EOFError, zlib.error):
+        copy.unlink(missing_ok=True)
         return False
     return True
 
