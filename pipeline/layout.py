@@ -146,13 +146,18 @@ def make_object(
 # A trail's delivery folders: .../CloudTrail[-Digest|-Insight]/REGION/YYYY/MM/DD/. The date is
 # the delivery's (files land in the folder of the day they are written), so a file written
 # today is never in an older day's folder, whatever its events' times.
-_TRAIL_REGION_RE = re.compile(
-    r"^(.*/CloudTrail(?:-Digest|-Insight)?/[a-z]{2}(?:-[a-z]+)+-\d/)", re.ASCII
-)
+_TRAIL_KIND = r"/CloudTrail(?:-Digest|-Insight)?/"  # the folder of one kind of trail file
+_TRAIL_KIND_RE = re.compile(_TRAIL_KIND)
+_TRAIL_REGION_RE = re.compile(rf"^(.*{_TRAIL_KIND}[a-z]{{2}}(?:-[a-z]+)+-\d/)", re.ASCII)
 _TRAIL_DAY_RE = re.compile(
-    r"/CloudTrail(?:-Digest|-Insight)?/[a-z]{2}(?:-[a-z]+)+-\d/(\d{4})(?:/(\d{2})(?:/(\d{2}))?)?/?$",
+    rf"{_TRAIL_KIND}[a-z]{{2}}(?:-[a-z]+)+-\d/(\d{{4}})(?:/(\d{{2}})(?:/(\d{{2}}))?)?/?$",
     re.ASCII,
 )
+
+
+def in_trail_layout(path: str) -> bool:
+    """Whether `path` is at or below a trail's kind folder (`.../CloudTrail[-Digest|-Insight]/`)."""
+    return _TRAIL_KIND_RE.search(path) is not None
 
 
 @functools.lru_cache(maxsize=4096)

@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Final, TypeVar
 from urllib.parse import urlsplit
 
 from pipeline.errors import SourceError, SourceObjectGone
-from pipeline.layout import Folder, SourceObject, delivered_before, first_key_since, make_object
+from pipeline.layout import (
+    Folder,
+    SourceObject,
+    delivered_before,
+    first_key_since,
+    in_trail_layout,
+    make_object,
+)
 
 # botocore is imported where S3 is used: a local ingest (and the CLI's start) does without it
 if TYPE_CHECKING:
@@ -40,7 +47,6 @@ LIST_FANOUT = 32  # enough folders to list side by side
 # With --since, the walk goes down to the trail's year folders unless a level is wider than
 # this and is not the trail's own (then it lists what is below in full)
 LIST_WIDEST = LIST_FANOUT * 64
-_TRAIL_FOLDER = re.compile(r"/CloudTrail(?:-Digest|-Insight)?/")
 LIST_MAX_DEPTH = 8  # AWSLogs/o-ORG/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD
 # Retries of a download whose body broke off mid-stream; botocore retries only the request.
 BODY_ATTEMPTS = 3
@@ -473,7 +479,7 @@ def _list_s3(
                 # an organization trail of 61 accounts has 2,074 region folders (two kinds of
                 # files, 17 regions): they are still listed, each from `since` on; only a wide
                 # level outside the layout is listed in full
-                if len(level) >= LIST_WIDEST and not all(_TRAIL_FOLDER.search(p) for p in level):
+                if len(level) >= LIST_WIDEST and not all(in_trail_layout(p) for p in level):
                     break
             elif len(level) >= LIST_FANOUT:
                 break
