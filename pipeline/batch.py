@@ -251,15 +251,16 @@ def _stage_isolating_bad_files(
     arena of several times its size; a line of several MB) can run the batch out of memory:
     then the rest of the batch is staged without the large files, and each of them on its own
     with more memory (`_stage_large`)."""
+    job = _Staging(salt, run_id, known, scratch, local)
     try:
-        return _stage_checked(con, local, salt, run_id, known, scratch, local)
+        return _stage_checked(con, local, job)
     except duckdb.OutOfMemoryException:
         large = {p for p in local if uncompressed_size_cached(p) >= LARGE_DOCUMENT}
         if not large:
             raise
     rest = {p: obj for p, obj in local.items() if p not in large}
     if rest:
-        bad = _stage_checked(con, rest, salt, run_id, known, scratch, local)
+        bad = _stage_checked(con, rest, job)
     else:  # an empty `staged`, with its columns, for the large files to join
         con.execute("DROP TABLE IF EXISTS staged")
         _stage_files(con, [], None, salt, run_id, create=True)
@@ -269,8 +270,7 @@ def _stage_isolating_bad_files(
     con.execute("ALTER TABLE staged RENAME TO staged_batch")
     try:
         for path in sorted(large):
-            single = {path: local[path]}
-            bad |= _stage_large(con, single, salt, run_id, known, scratch, local)
+            bad |= _stage_large(con, path, job)
     finally:
         con.execute("DROP TABLE IF EXISTS staged")
         con.execute("ALTER TABLE staged_batch RENAME TO staged")
@@ -280,24 +280,28 @@ def _stage_isolating_bad_files(
 LARGE_DOCUMENT = 8 * 1024 * 1024  # bytes of JSON: a file staged alone after its batch ran short
 
 
-def _stage_large(
-    con: duckdb.DuckDBPyConnection,
-    single: dict[str, sources.SourceObject],
-    salt: str,
-    run_id: str,
-    known: Mapping[str, slices.ValueLines],
-    scratch: Path,
-    batch: dict[str, sources.SourceObject],
-) -> dict[str, str]:
+@dataclass(frozen=True)
+class _Staging:
+    """What staging part of a batch needs besides its files: the salt and run id its records
+    are typed with, the value lines of NDJSON slices (`known`), where mended copies go, and
+    every file of the batch (`batch_files` keeps them all)."""
+
+    salt: str
+    run_id: str
+    known: Mapping[str, slices.ValueLines]
+    scratch: Path
+    batch: dict[str, sources.SourceObject]
+
+
+def _stage_large(con: duckdb.DuckDBPyConnection, path: str, job: _Staging) -> dict[str, str]:
     """Stage one large file alone under a memory limit sized for it (64x its JSON: a 20 MB
     record needs 800 MB; within 80% of the machine's memory, DuckDB's default) and add its
     rows to `staged_batch`; the reason it is set aside (too large even so, or bad)."""
-    [path] = single
     size = uncompressed_size_cached(path)
     limit = max(BATCH_MEMORY, min(64 * size, _machine_memory() * 4 // 5))
     try:
         with lakefs.memory_limit(con, f"{limit >> 20}MB"):
-            bad = _stage_checked(con, single, salt, run_id, known, scratch, batch)
+            bad = _stage_checked(con, {path: job.batch[path]}, job)
             con.execute("INSERT INTO staged_batch SELECT * FROM staged")
     except duckdb.OutOfMemoryException:
         return {
@@ -313,17 +317,12 @@ def _machine_memory() -> int:
 
 
 def _stage_checked(
-    con: duckdb.DuckDBPyConnection,
-    local: dict[str, sources.SourceObject],
-    salt: str,
-    run_id: str,
-    known: Mapping[str, slices.ValueLines],
-    scratch: Path,
-    batch: dict[str, sources.SourceObject],
+    con: duckdb.DuckDBPyConnection, local: dict[str, sources.SourceObject], job: _Staging
 ) -> dict[str, str]:
-    """`_stage_isolating_bad_files` for `local`, the batch's files (`batch`) or part of them,
-    when they fit in memory. `batch_files` keeps every file of the batch (the quarantine and
+    """`_stage_isolating_bad_files` for `local`, the batch's files (`job.batch`) or part of
+    them, when they fit in memory. `batch_files` keeps every file of the batch (the quarantine and
     the counts read it), plus the copies staged in place of some."""
+    salt, run_id, known, scratch = job.salt, job.run_id, job.known, job.scratch
     paths = sorted(local)
     try:
         _stage(con, paths, salt, run_id, known)
@@ -372,7 +371,7 @@ def _stage_checked(
         else:
             bad[path] = cut  # the lines before the cut are read; the file stays quarantined
     if mended:
-        _register_files(con, batch | {copy: local[path] for copy, path in mended.items()})
+        _register_files(con, job.batch | {copy: local[path] for copy, path in mended.items()})
     mended_paths = set(mended.values())
     staged = [p for p in paths if p not in bad and p not in mended_paths] + sorted(mended)
     try:
