@@ -144,8 +144,11 @@ def build(
     *,
     keep_intermediate: bool = True,
     on_step: Callable[[str], object] | None = None,
-) -> None:
-    """Run every step on `con` (which must have an `events` view or table) as tables and views.
+    warn: bool = True,
+) -> int:
+    """Run every step on `con` (which must have an `events` view or table) as tables and views;
+    returns the number of chains cut at `max_chain_depth` (and, with `warn`, warns when there
+    are any; `analyze` returns them for its caller to print instead).
 
     `on_step(name)` is called as each step is built. Not TEMP: temporary objects are private to
     one connection, and `analyze` writes the public tables from other cursors meanwhile."""
@@ -164,14 +167,47 @@ def build(
         if not keep_intermediate:
             for done in RELEASE_AFTER.get(name, ()):
                 con.execute(f"drop table if exists {done}")
-    truncated = con.execute("select count(*) from int_chains where chain_truncated").fetchall()
-    if truncated[0][0]:
-        # Loud by design (distributed.md §6.1): a truncated chain has a wrong origin and depth.
-        warnings.warn(
-            f"{truncated[0][0]} chains are deeper than max_chain_depth="
-            f"{settings.max_chain_depth}; raise analysis.max_chain_depth",
-            stacklevel=2,
-        )
+    rows = con.execute("select count(*) from int_chains where chain_truncated").fetchall()
+    truncated = int(rows[0][0])
+    if truncated and warn:
+        # Loud by design (distributed.md §6.1): a truncated chain has no origin and its depth
+        # is a lower bound.
+        warnings.warn(truncation_warning(truncated, settings.max_chain_depth), stacklevel=2)
+    return truncated
+
+
+def truncation_warning(chains: int, max_depth: int) -> str:
+    """The one line that says chains were cut, and what to change."""
+    return (
+        f"{chains} chain(s) are deeper than max_chain_depth={max_depth}: their origin is unknown "
+        f"and their depth shows as >{max_depth}; raise [analysis] max_chain_depth"
+    )
+
+
+@dataclass(frozen=True)
+class Analyzed:
+    """What `analyze` wrote: rows per public table, and how many chains it cut at
+    `max_chain_depth` (`--strict` fails on those: their origin is unknown)."""
+
+    tables: dict[str, int]
+    chains_truncated: int
+    max_chain_depth: int
+
+    @property
+    def warnings(self) -> list[str]:
+        """The run's warnings, as the CLI prints them."""
+        if not self.chains_truncated:
+            return []
+        return [truncation_warning(self.chains_truncated, self.max_chain_depth)]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The `--json` form."""
+        return {
+            "tables": dict(self.tables),
+            "chains_truncated": self.chains_truncated,
+            "max_chain_depth": self.max_chain_depth,
+            "warnings": self.warnings,
+        }
 
 
 # --- materialization -------------------------------------------------------------------------
@@ -220,7 +256,7 @@ def is_current(lake: Path, settings: Settings) -> bool:
     return bool(stored == _stamp(lake, settings))
 
 
-def analyze(lake: Path, settings: Settings | None = None) -> dict[str, int]:
+def analyze(lake: Path, settings: Settings | None = None) -> Analyzed:
     """Build every table and write the public ones to LAKE/analysis/; returns row counts.
     One at a time per lake (a nightly `run` and an analyst's `analyze` would write the same
     files): a second one fails at once, naming the lock."""
@@ -232,7 +268,7 @@ def analyze(lake: Path, settings: Settings | None = None) -> dict[str, int]:
         return _analyze(lake, settings or Settings())
 
 
-def _analyze(lake: Path, settings: Settings) -> dict[str, int]:
+def _analyze(lake: Path, settings: Settings) -> Analyzed:
     # The stamp of the lake as read: files an ingest adds meanwhile make the tables stale.
     stamp = _stamp(lake, settings)
     con = _connect(lake, settings)
@@ -258,10 +294,12 @@ def _analyze(lake: Path, settings: Settings) -> dict[str, int]:
                 cur.execute("SET preserve_insertion_order = false")
                 futures[table] = pool.submit(_write_table, cur, folder, table, step)
 
-        build(con, settings, keep_intermediate=False, on_step=write_when_built)
+        truncated = build(
+            con, settings, keep_intermediate=False, on_step=write_when_built, warn=False
+        )
         counts = {table: futures[table].result() for table in TABLES}
     (folder / STAMP_FILE).write_text(json.dumps(stamp, indent=2) + "\n")
-    return counts
+    return Analyzed(counts, truncated, settings.max_chain_depth)
 
 
 def _write_table(cur: duckdb.DuckDBPyConnection, folder: Path, table: str, step: str) -> int:

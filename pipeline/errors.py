@@ -32,6 +32,10 @@ class StrictIngestError(StsAuditError):
     """`--strict` was given and some input was quarantined."""
 
 
+class StrictAnalysisError(StsAuditError):
+    """`--strict` was given and a chain was deeper than the walk (its origin is unknown)."""
+
+
 class NoEventsFound(StsAuditError):
     """The lake holds no events for what was asked."""
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import os
 import re
@@ -547,13 +549,53 @@ def test_truncated_chains_are_one_warning_line_not_python_s_format(tmp_path: Pat
     config.write_text("[analysis]\nmax_chain_depth = 2\n")
     proc = _main("analyze", "--lake", str(target), config=config)
     assert proc.returncode == 0, proc.stderr
-    warning = proc.stderr.splitlines()[0]
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1, proc.stderr
     assert re.fullmatch(
-        r"warning: [1-9][0-9]* chains are deeper than max_chain_depth=2; "
-        r"raise analysis.max_chain_depth",
-        warning,
+        r"warning: [1-9][0-9]* chain\(s\) are deeper than max_chain_depth=2: their origin is "
+        r"unknown and their depth shows as >2; raise \[analysis\] max_chain_depth",
+        warnings[0],
     ), proc.stderr
     assert "UserWarning" not in proc.stderr
+
+
+def test_truncated_chains_reach_the_json_summary_strict_and_the_table(tmp_path: Path) -> None:
+    # the nightly job's `run --json --strict` said nothing of chains whose origin is unknown,
+    # and the table showed such a chain's depth as the walk's, as if it were exact
+    sample = Path(__file__).resolve().parents[1] / "sample_data" / "AWSLogs"
+    target = tmp_path / "lake"
+    config = tmp_path / "sts-audit.toml"
+    config.write_text("[analysis]\nmax_chain_depth = 2\n")
+    proc = _main("run", str(sample), "--lake", str(target), "--json", "--strict", config=config)
+    assert proc.returncode == 1, proc.stderr
+    payload = json.loads(proc.stdout)
+    truncated = payload["analysis"]["chains_truncated"]
+    assert truncated > 0 and payload["analysis"]["max_chain_depth"] == 2
+    assert payload["analysis"]["tables"]["chains"] == 125
+    assert payload["analysis"]["warnings"] == [
+        f"{truncated} chain(s) are deeper than max_chain_depth=2: their origin is unknown and "
+        "their depth shows as >2; raise [analysis] max_chain_depth"
+    ]
+    assert proc.stderr.splitlines()[-1] == (
+        f"error: {truncated} chain(s) are deeper than max_chain_depth=2: their origin is "
+        "unknown (fix: raise [analysis] max_chain_depth in the configuration file, or drop "
+        "--strict)"
+    ), proc.stderr
+    proc = _main("analyze", "--lake", str(target), "--strict", "--json", config=config)
+    assert proc.returncode == 1 and json.loads(proc.stdout)["chains_truncated"] == truncated
+    # the default depth walks every chain of the sample: --strict passes, nothing to warn
+    proc = _main("run", str(sample), "--lake", str(target), "--json", "--strict")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["analysis"]["chains_truncated"] == 0
+    assert "warning" not in proc.stderr
+    # the terminal table shows a cut chain's depth as a bound; json keeps the number
+    proc = _main("chains", "--lake", str(target), "--format", "csv", config=config)
+    rows = list(csv.DictReader(io.StringIO(proc.stdout)))
+    cut = [r for r in rows if r["chain_truncated"] == "true"]
+    assert len(cut) == truncated and {r["depth"] for r in cut} == {"2"}
+    proc = _main("chains", "--lake", str(target), config=config)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count(">2") >= truncated, proc.stdout
 
 
 @pytest.mark.parametrize("limit", ["-1", "0", "100000000000000000000"])
@@ -581,7 +623,7 @@ def test_a_second_analyze_of_one_lake_fails_at_once_naming_the_first(
     held = lakewriter.lock(lake, lakewriter.ANALYZE_LOCK_FILE, "analyze")
     with held, pytest.raises(LakeError, match="another analyze is writing to lake"):
         analysis.analyze(lake)
-    assert analysis.analyze(lake)["sessions"] > 0
+    assert analysis.analyze(lake).tables["sessions"] > 0
     missing = tmp_path / "no-such-lake"
     with pytest.raises(LakeError, match="no events in lake"):
         analysis.analyze(missing)

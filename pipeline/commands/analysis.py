@@ -14,11 +14,14 @@ import typer
 from pipeline.commands.options import ConfigOption, LakeOption, account_option, day_option
 from pipeline.config import load_config, resolve_lake
 from pipeline.days import DAY_FORMS
-from pipeline.render import Format, render, terminal_safe
+from pipeline.errors import StrictAnalysisError
+from pipeline.render import Format, json_line, render, terminal_safe
 
 if TYPE_CHECKING:
     import duckdb
     import polars as pl
+
+    from pipeline.analysis import Analyzed
 
 # `pipeline.analysis` (DuckDB, polars) is imported inside each command: `--help` and the other
 # commands start without it.
@@ -145,6 +148,17 @@ def _show(frame: pl.DataFrame, fmt: Format, view: str) -> pl.DataFrame:
     """The compact column set for a terminal table, every column otherwise."""
     if fmt is not Format.table:
         return frame
+    if {"depth", "chain_truncated"} <= set(frame.columns):
+        # a chain cut at max_chain_depth is deeper than its depth says: show it as a bound
+        import polars as pl
+
+        depth = pl.col("depth").cast(pl.String)
+        frame = frame.with_columns(
+            pl.when(pl.col("chain_truncated"))
+            .then(pl.lit(">") + depth)
+            .otherwise(depth)
+            .alias("depth")
+        )
     return frame.select([c for c in TABLE_COLUMNS[view] if c in frame.columns])
 
 
@@ -405,21 +419,56 @@ def explain_command(
     render(_show(result.activity, fmt, "activity"), fmt, title="calls made with the session")
 
 
-def analyze_command(*, lake: LakeOption = None, config: ConfigOption = None) -> None:
+def analyze_command(
+    *,
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Exit 1 when a chain is deeper than max_chain_depth (origin unknown)."
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
     """Build every analysis table and write them to LAKE/analysis/*.parquet.
 
     Example:
 
         sts-audit analyze --lake lake
+
+        sts-audit analyze --lake lake --strict --json
     """
     from pipeline import analysis
 
     cfg = load_config(config)
     target = resolve_lake(lake, cfg)
-    counts = analysis.analyze(target, analysis.Settings.from_config(cfg))
-    for table, rows in counts.items():
-        print(f"{table}: {rows} rows", file=sys.stderr)
-    print(f"wrote {analysis.analysis_dir(target)}", file=sys.stderr)
+    result = analysis.analyze(target, analysis.Settings.from_config(cfg))
+    if as_json:
+        typer.echo(json_line(result.as_dict(), indent=True))
+    else:
+        for table, rows in result.tables.items():
+            print(f"{table}: {rows} rows", file=sys.stderr)
+        print(f"wrote {analysis.analysis_dir(target)}", file=sys.stderr)
+    echo_analysis_warnings(result)
+    if strict:
+        check_strict_analysis(result)
+
+
+def echo_analysis_warnings(result: Analyzed) -> None:
+    """The analysis's warnings, one `warning:` line each on stderr."""
+    for warning in result.warnings:
+        typer.echo(f"warning: {terminal_safe(warning)}", err=True)
+
+
+def check_strict_analysis(result: Analyzed) -> None:
+    """For `--strict`: fail when a chain was cut at max_chain_depth."""
+    if result.chains_truncated:
+        raise StrictAnalysisError(
+            f"{result.chains_truncated} chain(s) are deeper than max_chain_depth="
+            f"{result.max_chain_depth}: their origin is unknown",
+            fix="raise [analysis] max_chain_depth in the configuration file, or drop --strict",
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from pipeline.commands.analysis import check_strict_analysis, echo_analysis_warnings
 from pipeline.commands.ingest import SinceOption, echo_warnings, render_summary
 from pipeline.commands.options import ConfigOption, LakeOption
 from pipeline.config import load_config, resolve_lake
@@ -26,7 +27,11 @@ def run_command(
         str | None, typer.Option("--endpoint-url", help="S3 endpoint (S3-compatible server).")
     ] = None,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Exit 1 when anything was quarantined.")
+        bool,
+        typer.Option(
+            "--strict",
+            help="Exit 1 when anything was quarantined or a chain is deeper than max_chain_depth.",
+        ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
@@ -53,30 +58,34 @@ def run_command(
     # the ingest's summary is printed whatever the analysis does: a failed analyze (a full
     # disk) must not hide what was stored or quarantined, and a lake with no events yet (only
     # digest files, everything quarantined) has nothing to analyse, which is not an error
-    counts: dict[str, int] | None = None
+    result: analysis.Analyzed | None = None
     failure: Exception | None = None
     if lakefs.has_events(target):
         try:
-            counts = analysis.analyze(target, analysis.Settings.from_config(cfg))
+            result = analysis.analyze(target, analysis.Settings.from_config(cfg))
         except Exception as exc:  # printed by the CLI after the summary
             failure = exc
     if as_json:
-        payload = {"ingest": summary.as_dict(), "analysis": counts}
+        payload = {"ingest": summary.as_dict(), "analysis": result and result.as_dict()}
         typer.echo(json_line(payload, indent=True))
         echo_warnings(summary)
     elif not quiet:
         typer.echo(render_summary(summary), err=True)
-        if counts is not None:
-            tables = ", ".join(f"{n} {name}" for name, n in counts.items())
+        if result is not None:
+            tables = ", ".join(f"{n} {name}" for name, n in result.tables.items())
             typer.echo(f"analysis tables in {target / 'analysis'}: {tables}", err=True)
     else:
         echo_warnings(summary)
+    if result is not None:
+        echo_analysis_warnings(result)
     if failure is not None:
         raise failure
-    if counts is None:
+    if result is None:
         typer.echo("note: the lake holds no events yet: nothing to analyse", err=True)
     if strict:
         ingest_lib.check_strict(summary)
+        if result is not None:
+            check_strict_analysis(result)
 
 
 def register(app: typer.Typer) -> None:
