@@ -48,8 +48,15 @@ def connect(lake: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _clean_error(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+def _clean_error(exc: Exception, path: str | None = None) -> str:
+    """DuckDB's first line, without its class name. DuckDB quotes `path` (as it was handed:
+    glob-escaped): its line breaks are written as `\\n` first, or the reason would stop at a
+    file name's newline."""
+    text = str(exc)
+    if path is not None:
+        for form in {path, lakefs.glob_escape(path)}:
+            text = text.replace(form, form.replace("\r", "\\r").replace("\n", "\\n"))
+    text = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     text = re.sub(r"^[A-Za-z ]+Error:\s*", "", text)
     return text[:300]
 
@@ -405,7 +412,7 @@ def _untyped_files(
             if not _is_input_error(exc):
                 raise
             # DuckDB quotes the start of the input: not in the lake (a token could be there)
-            reason = re.sub(r"\s*Input: .*$", "", _clean_error(exc))
+            reason = re.sub(r"\s*Input: .*$", "", _clean_error(exc, path))
             untyped[path] = (
                 f"a record sts-audit cannot type ({reason}); please report it with this reason"
             )
@@ -425,7 +432,7 @@ def _read_error(con: duckdb.DuckDBPyConnection, path: str, buffer: int) -> str |
     except duckdb.Error as exc:
         if not _is_input_error(exc):
             raise
-        return _describe_bad_file(exc)
+        return _describe_bad_file(exc, path)
     return None
 
 
@@ -455,8 +462,8 @@ def _repaired_copy(path: Path, reason: str, copy: Path) -> bool:
     return True
 
 
-def _describe_bad_file(exc: Exception) -> str:
-    message = _clean_error(exc)
+def _describe_bad_file(exc: Exception, path: str) -> str:
+    message = _clean_error(exc, path)
     lowered = message.lower()
     if "gzip" in lowered or "compress" in lowered or "zlib" in lowered:
         return f"{_GZIP_PROBLEM}: {message}"

@@ -2038,6 +2038,23 @@ def test_bad_files_and_records_are_quarantined_and_the_run_continues(
     assert rerun.files_unchanged == 5 and rerun.records_read == 0
 
 
+@pytest.mark.parametrize("name", ["bad\nname.json", "bad[1]\r\nname*.json"])
+def test_a_quarantine_reason_is_not_cut_at_a_newline_in_the_file_name(
+    lake: Path, tmp_path: Path, name: str
+) -> None:
+    # the reason is DuckDB's first line, which quotes the path: it stopped at the name's newline
+    src = tmp_path / "src"
+    src.mkdir()
+    bad = write_bytes(src / name, b"not json")
+    run(lake, src)
+    (row,) = quarantine_rows(lake)
+    assert row["source_uri"] == str(bad)
+    escaped = str(bad).replace("\r", "\\r").replace("\n", "\\n")
+    assert row["reason"].startswith("not valid JSON: "), row["reason"]
+    assert escaped in row["reason"] or lakefs.glob_escape(escaped) in row["reason"], row["reason"]
+    assert "\n" not in row["reason"] and "\r" not in row["reason"]
+
+
 def test_quarantine_written_before_source_line_existed_still_lists(tmp_path: Path) -> None:
     # a lake whose quarantine files predate the `source_line` column
     folder = tmp_path / "lake" / "quarantine" / "ingest_run=20260101T000000-abcdef"
