@@ -264,6 +264,55 @@ def test_sessions_at_the_ends_of_the_calendar(
     assert [r["session_id"] for r in _json_lines(listed.stdout)] == [issued["eventID"]]
 
 
+def test_a_session_another_caller_started_in_its_arn_and_second_is_shown_contested(
+    tmp_path: Path,
+) -> None:
+    # mallory names her session after alice's, in alice's role and second: the console call no
+    # key decides is attributed to neither, and nothing told the analyst why alice's session
+    # showed fewer calls than she made
+    from conftest import ACCOUNT, record, write_delivery_file
+
+    arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/example-role/example-session"
+    alice = record(eventTime="2026-11-01T10:00:00Z")
+    mallory = record(eventTime="2026-11-01T10:00:00Z")
+    mallory["userIdentity"] = alice["userIdentity"] | {
+        "arn": f"arn:aws:iam::{ACCOUNT}:user/mallory",
+        "principalId": "AIDAI44QH8DHBEXAMPLE",
+        "accessKeyId": "AKIAI44QH8DHBEXAMPLE",
+    }
+    console = record(
+        eventTime="2026-11-01T10:05:00Z",
+        eventName="GetCallerIdentity",
+        responseElements=None,
+        userIdentity={
+            "type": "AssumedRole",
+            "arn": arn,
+            "accountId": ACCOUNT,
+            "accessKeyId": "ASIAROTATINGEXAMPLE",
+            "sessionContext": {"attributes": {"creationDate": "2026-11-01T10:00:00Z"}},
+        },
+    )
+    write_delivery_file(tmp_path / "src" / "a.json", [alice, mallory, console], gz=False)
+    lake = tmp_path / "lake"
+    ingest([str(tmp_path / "src")], lake)
+
+    result = runner.invoke(app, ["sessions", "--lake", str(lake), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    rows = {r["session_id"]: r for r in _json_lines(result.stdout)}
+    assert {k: (r["contested_creation"], r["events"]) for k, r in rows.items()} == {
+        alice["eventID"]: (True, 0),
+        mallory["eventID"]: (True, 0),
+    }
+    key = alice["responseElements"]["credentials"]["accessKeyId"]
+    proc = _main("explain", key, "--lake", str(lake))
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        f"note: session {alice['eventID']} shares its ARN {arn} and creation second with a "
+        "session another caller started: calls no key tells apart are attributed to neither "
+        f"(list them with `sts-audit sessions --principal {arn}`)"
+    ) in proc.stderr.splitlines(), proc.stderr
+
+
 def test_explain_table_names_the_origin_first(lake: Path) -> None:
     result = runner.invoke(app, ["explain", "ASIA3JUODO7WTIO2PI64", "--lake", str(lake)])
     assert result.exit_code == 0, result.output

@@ -417,6 +417,16 @@ def explain_command(
         _show(result.evidence, fmt, "evidence"), fmt, title="evidence: issuing and sign-in records"
     )
     render(_show(result.activity, fmt, "activity"), fmt, title="calls made with the session")
+    for step in result.chain.filter(pl.col("contested_creation")).iter_rows(named=True):
+        print(
+            terminal_safe(
+                f"note: session {step['session_id']} shares its ARN {step['principal_arn']} and "
+                "creation second with a session another caller started: calls no key tells "
+                "apart are attributed to neither (list them with `sts-audit sessions "
+                f"--principal {shlex.quote(step['principal_arn'])}`)"
+            ),
+            file=sys.stderr,
+        )
 
 
 def analyze_command(

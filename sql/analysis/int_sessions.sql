@@ -168,6 +168,24 @@ activity_ips as (
     group by session_id
 ),
 
+-- sessions of one ARN started in one second by several callers (or callers unknown): a call
+-- no key decides between them is attributed to none (int_session_links' rule, mirrored here),
+-- so their activity may be short, and a caller naming its session after another's is how
+-- that happens (`contested_creation`)
+contested as (
+    select
+        principal_arn,
+        creation_time
+    from int_session_starts
+    where principal_arn is not null
+    group by principal_arn, creation_time
+    having count(*) > 1
+       and not (
+           count(distinct coalesce(caller_arn, caller_invoked_by, caller_principal_id)) = 1
+           and count(coalesce(caller_arn, caller_invoked_by, caller_principal_id)) = count(*)
+       )
+),
+
 joined as (
     select
         s.session_id,
@@ -222,9 +240,13 @@ joined as (
         coalesce(ad.distinct_accounts, 0) as distinct_accounts,
         coalesce(ai.distinct_ips, 0) as distinct_ips,
         coalesce(ac.errors, 0) as errors,
+        cs.principal_arn is not null as contested_creation,
         d.last_event_time
     from int_session_starts as s
     cross join data_end as d
+    left join contested as cs
+        on cs.principal_arn = s.principal_arn
+        and cs.creation_time = s.creation_time
     left join issue_links as il on il.session_id = s.session_id
     left join switch_fallback as sf on sf.session_id = s.session_id
     left join activity as a on a.session_id = s.session_id
@@ -308,6 +330,7 @@ classified as (
         distinct_accounts,
         distinct_ips,
         errors,
+        contested_creation,
         last_event_time
     from joined
 )
@@ -393,5 +416,6 @@ select
     distinct_accounts,
     distinct_ips,
     errors,
+    contested_creation,
     coalesce(expiration > last_event_time, false) as active_at_end
 from classified

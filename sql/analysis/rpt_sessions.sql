@@ -63,6 +63,7 @@ select
     s.distinct_accounts,
     s.distinct_ips,
     s.errors,
+    s.contested_creation,
     s.active_at_end
 from int_sessions as s
 inner join int_chains as c on c.session_id = s.session_id

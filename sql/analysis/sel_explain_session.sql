@@ -26,7 +26,8 @@ select
     first_use,
     last_use,
     events,
-    errors
+    errors,
+    contested_creation
 from rpt_sessions
 where session_id = $session_id
 order by session_id
