@@ -192,6 +192,8 @@ class Analyzed:
     tables: dict[str, int]
     chains_truncated: int
     max_chain_depth: int
+    calls_temporary: int = 0
+    calls_attributed: int = 0
 
     @property
     def warnings(self) -> list[str]:
@@ -206,8 +208,25 @@ class Analyzed:
             "tables": dict(self.tables),
             "chains_truncated": self.chains_truncated,
             "max_chain_depth": self.max_chain_depth,
+            "calls_temporary": self.calls_temporary,
+            "calls_attributed": self.calls_attributed,
             "warnings": self.warnings,
         }
+
+    def attribution_line(self) -> str:
+        """The calls made with temporary credentials, and how many a session accounts for."""
+        rest = self.calls_temporary - self.calls_attributed
+        line = (
+            f"calls made with temporary credentials: {self.calls_temporary:,}, attributed to a "
+            f"session: {self.calls_attributed:,}"
+        )
+        if rest:
+            line += (
+                f"; the other {rest:,} used sessions issued before the lake's first day or in "
+                "an account whose trail is not collected, or that no key tells apart "
+                "(contested_creation)"
+            )
+        return line
 
 
 # --- materialization -------------------------------------------------------------------------
@@ -297,9 +316,17 @@ def _analyze(lake: Path, settings: Settings) -> Analyzed:
         truncated = build(
             con, settings, keep_intermediate=False, on_step=write_when_built, warn=False
         )
+        # beside the last writes: what the sessions cover of the calls, for the summary
+        attribution = con.execute(queries.load("analysis/sel_attribution")).fetchall()[0]
         counts = {table: futures[table].result() for table in TABLES}
     (folder / STAMP_FILE).write_text(json.dumps(stamp, indent=2) + "\n")
-    return Analyzed(counts, truncated, settings.max_chain_depth)
+    return Analyzed(
+        counts,
+        truncated,
+        settings.max_chain_depth,
+        calls_temporary=int(attribution[0]),
+        calls_attributed=int(attribution[1]),
+    )
 
 
 def _write_table(cur: duckdb.DuckDBPyConnection, folder: Path, table: str, step: str) -> int:

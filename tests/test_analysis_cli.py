@@ -662,6 +662,22 @@ def test_parquet_without_output_is_a_usage_error(lake: Path, command: str) -> No
     assert "add --output FILE.parquet" in result.output
 
 
+def test_every_call_of_the_simulated_sample_is_attributed(tmp_path: Path) -> None:
+    # the simulator issues every session it uses inside the corpus: a call left out of the
+    # sessions would show as the difference
+    copy = tmp_path / "lake"
+    ingest([str(Path(__file__).resolve().parents[1] / "sample_data" / "AWSLogs")], copy)
+    proc = _main("analyze", "--lake", str(copy), "--json")
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert payload["calls_temporary"] == payload["calls_attributed"] > 900
+    proc = _main("analyze", "--lake", str(copy))
+    assert (
+        f"calls made with temporary credentials: {payload['calls_temporary']:,}, attributed to "
+        f"a session: {payload['calls_attributed']:,}"
+    ) in proc.stderr.splitlines(), proc.stderr
+
+
 def test_a_second_analyze_of_one_lake_fails_at_once_naming_the_first(
     lake: Path, tmp_path: Path
 ) -> None:

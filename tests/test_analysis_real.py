@@ -152,3 +152,36 @@ def test_explain_lists_records_that_share_an_event_id_in_a_fixed_order(
         return tuple((value is None, str(value)) for value in row)
 
     assert evidence == sorted(evidence, key=key)
+
+
+def test_analyze_counts_what_the_sessions_cover_of_the_calls(tmp_path: Path) -> None:
+    # the real samples hold many calls made with sessions issued before the samples start: the
+    # summary said nothing of them, as if the sessions table covered every call
+    if not REAL.is_dir():
+        pytest.skip(f"{REAL} is absent")
+    target = tmp_path / "lake"
+    ingest([str(REAL)], target)
+    result = analysis.analyze(target)
+    con = duckdb.connect()
+    glob = str(target / "events" / "*" / "*" / "*.parquet")
+    (temporary,) = con.execute(
+        "select count(*) from read_parquet($glob, union_by_name = true) "
+        "where user_access_key_id like 'ASIA%' or session_creation_date is not null",
+        {"glob": glob},
+    ).fetchone() or (0,)
+    corrections = con.execute(
+        "select count(*) from read_parquet($glob, union_by_name = true) "
+        "where addendum_reason = 'UPDATED_DATA'",
+        {"glob": glob},
+    ).fetchall()
+    assert corrections == [(0,)]  # none in the samples: no call is replaced by another
+    links = str(target / "analysis" / "session_links.parquet")
+    (attributed,) = con.execute(
+        "select count(*) from read_parquet($links) where link_rule <> 'shared_event_id'",
+        {"links": links},
+    ).fetchone() or (0,)
+    assert (result.calls_temporary, result.calls_attributed) == (temporary, attributed)
+    assert 0 < attributed < temporary
+    assert f"the other {temporary - attributed:,} used sessions issued before" in (
+        result.attribution_line()
+    )

@@ -459,6 +459,7 @@ def analyze_command(
     else:
         for table, rows in result.tables.items():
             print(f"{table}: {rows} rows", file=sys.stderr)
+        print(result.attribution_line(), file=sys.stderr)
         print(f"wrote {analysis.analysis_dir(target)}", file=sys.stderr)
     echo_analysis_warnings(result)
     if strict:

@@ -74,6 +74,7 @@ def run_command(
         if result is not None:
             tables = ", ".join(f"{n} {name}" for name, n in result.tables.items())
             typer.echo(f"analysis tables in {target / 'analysis'}: {tables}", err=True)
+            typer.echo(result.attribution_line(), err=True)
     else:
         echo_warnings(summary)
     if result is not None:
