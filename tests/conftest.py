@@ -93,6 +93,17 @@ def record(**overrides: Any) -> dict[str, Any]:
     return base
 
 
+def session_identity(arn: str, key: str, created: str) -> dict[str, Any]:
+    """The userIdentity of a call made with a role session's credentials."""
+    return {
+        "type": "AssumedRole",
+        "arn": arn,
+        "accountId": ACCOUNT,
+        "accessKeyId": key,
+        "sessionContext": {"attributes": {"creationDate": created}},
+    }
+
+
 def records(n: int, **overrides: Any) -> list[dict[str, Any]]:
     """`n` records with distinct eventIDs and times (one a second)."""
     out = []

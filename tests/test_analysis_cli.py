@@ -166,20 +166,14 @@ def test_explain_a_key_shows_chain_evidence_and_activity(lake: Path) -> None:
 def test_explain_reads_each_session_s_days_across_midnight(tmp_path: Path) -> None:
     # explain reads only the lake's days around each session: a parent issued before midnight,
     # its child the next morning, the child's calls on the two days after
-    from conftest import ACCOUNT, record, write_delivery_file
+    from conftest import ACCOUNT, record, session_identity, write_delivery_file
 
     role = f"arn:aws:sts::{ACCOUNT}:assumed-role/example-role/example-session"
     parent = record(eventTime="2026-11-01T23:59:59Z")
     parent["responseElements"]["credentials"].update(
         accessKeyId="ASIAPARENTEXAMPLE", expiration="Nov 2, 2026, 11:59:59 AM"
     )
-    as_parent = {
-        "type": "AssumedRole",
-        "arn": role,
-        "accountId": ACCOUNT,
-        "accessKeyId": "ASIAPARENTEXAMPLE",
-        "sessionContext": {"attributes": {"creationDate": "2026-11-01T23:59:59Z"}},
-    }
+    as_parent = session_identity(role, "ASIAPARENTEXAMPLE", "2026-11-01T23:59:59Z")
     child = record(eventTime="2026-11-02T10:00:00Z", userIdentity=as_parent)
     child["responseElements"]["credentials"].update(
         accessKeyId="ASIACHILDEXAMPLE", expiration="Nov 4, 2026, 10:00:00 PM"
@@ -270,7 +264,7 @@ def test_a_session_another_caller_started_in_its_arn_and_second_is_shown_contest
     # mallory names her session after alice's, in alice's role and second: the console call no
     # key decides is attributed to neither, and nothing told the analyst why alice's session
     # showed fewer calls than she made
-    from conftest import ACCOUNT, record, write_delivery_file
+    from conftest import ACCOUNT, record, session_identity, write_delivery_file
 
     arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/example-role/example-session"
     alice = record(eventTime="2026-11-01T10:00:00Z")
@@ -284,13 +278,7 @@ def test_a_session_another_caller_started_in_its_arn_and_second_is_shown_contest
         eventTime="2026-11-01T10:05:00Z",
         eventName="GetCallerIdentity",
         responseElements=None,
-        userIdentity={
-            "type": "AssumedRole",
-            "arn": arn,
-            "accountId": ACCOUNT,
-            "accessKeyId": "ASIAROTATINGEXAMPLE",
-            "sessionContext": {"attributes": {"creationDate": "2026-11-01T10:00:00Z"}},
-        },
+        userIdentity=session_identity(arn, "ASIAROTATINGEXAMPLE", "2026-11-01T10:00:00Z"),
     )
     write_delivery_file(tmp_path / "src" / "a.json", [alice, mallory, console], gz=False)
     lake = tmp_path / "lake"
