@@ -24,6 +24,11 @@ class SourceObjectGone(SourceError):
     """An S3 object listed moments ago was deleted or replaced before it was downloaded."""
 
 
+class SourceObjectDenied(SourceError):
+    """An S3 object that was listed cannot be read with these credentials: GetObject was denied
+    (a bucket policy, an SSE-KMS key they may not use) or its KMS key refused to decrypt it."""
+
+
 class LakeError(StsAuditError):
     """The lake folder is missing, unreadable, or not an sts-audit lake."""
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, TypeVar
 from urllib.parse import urlsplit
 
-from pipeline.errors import SourceError, SourceObjectGone
+from pipeline.errors import SourceError, SourceObjectDenied, SourceObjectGone
 from pipeline.layout import (
     Folder,
     SourceObject,
@@ -127,11 +127,14 @@ def fetch(
     s3: S3Client | None = None,
     workers: int = 16,
     on_gone: Callable[[SourceObject, SourceObjectGone], None] | None = None,
+    on_denied: Callable[[SourceObject, SourceObjectDenied], None] | None = None,
 ) -> Iterator[tuple[SourceObject, Path]]:
     """Yield `(object, local path)` for each object, downloading S3 objects into `dest`.
 
     An object deleted or replaced since it was listed (a lifecycle rule, a redelivery racing
-    the job) is handed to `on_gone` and left out; without it, that is a SourceObjectGone.
+    the job) is handed to `on_gone` and left out; without it, that is a SourceObjectGone. An
+    object the credentials listed but may not read (`_denied`) is handed to `on_denied` the
+    same way; without it, that is a SourceObjectDenied.
 
     Local files are yielded as they are (no copy). S3 objects are downloaded by `workers` threads
     and yielded as they complete, with at most `2 * workers` downloads started and not yet
@@ -181,6 +184,11 @@ def fetch(
                     if on_gone is None:
                         raise
                     on_gone(obj, exc)
+                    continue
+                except SourceObjectDenied as exc:
+                    if on_denied is None:
+                        raise
+                    on_denied(obj, exc)  # may raise: nothing at all can be read
                     continue
                 yield obj, path
             submit_more()
@@ -618,6 +626,52 @@ def _s3_error(url: str, bucket: str, exc: ClientError | BotoCoreError) -> Source
     )
 
 
+# GetObject denied after a listing that succeeded: a bucket policy or an SSE-KMS key that denies
+# this object (or a prefix), or no s3:GetObject at all (`denied_everything`). Codes of a whole
+# bucket or account (AllAccessDisabled, AccountProblem) stay errors of the run.
+DENIED_CODES: Final = frozenset({"AccessDenied", "403"})
+GET_OBJECT_FIX: Final = (
+    "allow these credentials s3:GetObject on it, and kms:Decrypt on its SSE-KMS key"
+)
+
+
+def _is_denied(exc: ClientError) -> bool:
+    """GetObject was refused for this object: denied, or its KMS key would not decrypt it (S3
+    passes on KMS's errors as `KMS.*` codes: a disabled or deleted key, a key it may not use)."""
+    code = _error_code(exc)
+    return code in DENIED_CODES or code.startswith("KMS.")
+
+
+def _denied(uri: str, exc: ClientError) -> SourceObjectDenied:
+    """The error for one object the credentials listed but may not read, saying why."""
+    code = _error_code(exc)
+    message = str(exc.response.get("Error", {}).get("Message", "")).lower()
+    if code.startswith("KMS."):
+        why = f"S3 could not decrypt it with its SSE-KMS key ({code})"
+    elif "kms" in message or "ciphertext" in message:
+        why = "access denied by its SSE-KMS key (the credentials may not use the key)"
+    else:
+        why = (
+            "access denied reading it (the credentials may list the bucket but not read this "
+            "object: an SSE-KMS key they may not use, a bucket policy?)"
+        )
+    return SourceObjectDenied(f"{uri}: {why}", fix=GET_OBJECT_FIX)
+
+
+def denied_everything(first: str, tried: int) -> SourceError:
+    """The error when every object tried (`tried`, from the one at uri `first`) was denied and
+    none read: the credentials lack s3:GetObject (or kms:Decrypt) on the sources, which is
+    one clear error, not a warning for each object of the archive."""
+    bucket, _ = parse_s3_url(first)
+    each = f"all {tried} objects tried" if tried > 1 else "the only object to read"
+    return SourceError(
+        f"{first}: access denied to bucket {bucket}: GetObject was refused for {each}, and "
+        "none could be read",
+        fix="use credentials allowed s3:GetObject on the bucket, and kms:Decrypt on its SSE-KMS "
+        "key (check AWS_PROFILE); if only some prefixes are denied, pass the others as sources",
+    )
+
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -669,6 +723,8 @@ def _download(s3: S3Client, obj: SourceObject, target: Path) -> Path:
         error = _s3_error(obj.uri, bucket, exc)
         if isinstance(exc, ClientError) and _error_code(exc) in {"NoSuchKey", "404"}:
             raise SourceObjectGone(str(error), fix=error.fix) from None
+        if isinstance(exc, ClientError) and _is_denied(exc):
+            raise _denied(obj.uri, exc) from None
         raise error from None
     except OSError as exc:
         raise SourceError(

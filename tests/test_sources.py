@@ -7,6 +7,7 @@ import functools
 import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,12 +21,13 @@ from botocore.config import Config
 from botocore.stub import Stubber
 
 import pipeline.sources
-from pipeline.errors import SourceError, SourceObjectGone
+from pipeline.errors import SourceError, SourceObjectDenied, SourceObjectGone
 from pipeline.layout import (
     SourceObject,
     classify,
     delivered_before,
     first_key_since,
+    make_object,
     path_hints,
 )
 from pipeline.sources import discover, fetch, make_s3_client
@@ -502,6 +504,60 @@ def test_access_denied_raises_source_error(monkeypatch: pytest.MonkeyPatch) -> N
         with pytest.raises(SourceError, match="access denied to bucket locked") as info:
             discover(["s3://locked/AWSLogs/"], s3=s3)
     assert "s3:ListBucket" in info.value.fix
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "denied", "why"),
+    [
+        ("AccessDenied", "Access Denied", True, "access denied reading it (the credentials may"),
+        (
+            "AccessDenied",
+            "The ciphertext refers to a customer master key that does not exist, does not exist "
+            "in this region, or you are not allowed to access.",
+            True,
+            "access denied by its SSE-KMS key",
+        ),
+        (
+            "KMS.DisabledException",
+            "key is disabled",
+            True,
+            "S3 could not decrypt it with its SSE-KMS key (KMS.DisabledException)",
+        ),
+        ("AllAccessDisabled", "All access to this object has been disabled", False, "access "),
+    ],
+    ids=["denied", "kms-denied", "kms-code", "whole-bucket"],
+)
+def test_fetch_tells_an_object_it_may_not_read_from_a_bucket_it_may_not_use(
+    tmp_path: Path, code: str, message: str, denied: bool, why: str
+) -> None:
+    # GetObject refused for one object after the listing succeeded (an SSE-KMS key, a bucket
+    # policy) is that object's problem, handed to on_denied; a bucket-wide refusal is not
+    s3 = boto3.session.Session().client(
+        "s3",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1}),
+    )
+    obj = make_object(f"s3://locked/{EVENTS_KEY}", EVENTS_KEY, 10, "etag", named=False)
+    handed: list[tuple[SourceObject, SourceObjectDenied]] = []
+    with Stubber(s3) as stub:
+        stub.add_client_error("get_object", code, message, 403)
+        stream = fetch([obj], tmp_path / "staging", s3=s3, on_denied=lambda *a: handed.append(a))
+        if denied:
+            assert list(stream) == []
+            [(got, error)] = handed
+            assert got == obj and str(error).startswith(f"s3://locked/{EVENTS_KEY}: {why}")
+            assert "kms:Decrypt" in error.fix
+        else:
+            with pytest.raises(SourceError, match=f"{why}denied to bucket locked") as info:
+                list(stream)
+            assert not isinstance(info.value, SourceObjectDenied) and handed == []
+    if denied:  # without on_denied, it is an error of the run
+        with Stubber(s3) as stub:
+            stub.add_client_error("get_object", code, message, 403)
+            with pytest.raises(SourceObjectDenied, match=re.escape(why)):
+                list(fetch([obj], tmp_path / "staging", s3=s3))
 
 
 def test_importing_sources_touches_no_network() -> None:
