@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline import lakewriter, manifest, sources
-from pipeline.errors import LakeError, SourceObjectGone, StrictIngestError
+from pipeline import denials, lakewriter, manifest, sources
+from pipeline.errors import LakeError, SourceObjectDenied, SourceObjectGone, StrictIngestError
 
 if TYPE_CHECKING:
     import duckdb
@@ -204,6 +204,7 @@ def _ingest(
     state = lakewriter.state_dir(lake)
     con = batch_mod.connect(lake)
     download_dir = state / "downloads" / run_id
+    denied = denials.Denials(summary.warnings)  # across batches: downloads the run tried
     try:
         with lakefs.memory_limit(con, catalog.MEMORY_LIMIT):
             listing = sources.stream(
@@ -220,8 +221,8 @@ def _ingest(
         if on_plan:
             on_plan(counts.todo)
         for batch in plan_batches(_openable(catalog.todo(con), summary), run_id, batch_bytes):
-            local_paths = dict(_fetch(batch.objects, download_dir, s3, summary))
-            if len(local_paths) < len(batch.objects):  # some were gone: not in the manifest
+            local_paths = dict(_fetch(batch.objects, download_dir, s3, summary, denied))
+            if len(local_paths) < len(batch.objects):  # gone or denied: not in the manifest
                 batch = Batch(batch.name, [o for o in batch.objects if o.uri in local_paths])
                 if not batch.objects:
                     continue
@@ -236,6 +237,7 @@ def _ingest(
             shutil.rmtree(download_dir, ignore_errors=True)
             if progress:
                 progress(len(batch.objects))
+        denied.check_some_read()  # every S3 object denied: no s3:GetObject, not a few objects
         # every batch is committed: fold the manifest's batch files once they are many
         if len(manifest.files(state)) >= manifest.COMPACT_AT:
             _fold_manifest(con, state, run_id, summary)
@@ -319,7 +321,7 @@ def _fold_manifest(
 
 
 def check_strict(summary: IngestSummary) -> None:
-    """For `--strict`: fail when anything was quarantined."""
+    """For `--strict`: fail when anything was quarantined, or could not be read."""
     if summary.files_unreadable or summary.folders_unreadable:
         what = [
             f"{count} {noun}(s) could not be {verb}"
@@ -330,9 +332,10 @@ def check_strict(summary: IngestSummary) -> None:
             if count
         ]
         raise StrictIngestError(
-            f"{' and '.join(what)} and were not read (run {summary.run_id}; the summary names "
-            "them)",
-            fix="fix their permissions: the next run reads them",
+            f"{' and '.join(what)} and were not read (run {summary.run_id}; the summary's "
+            "warnings say which and why)",
+            fix="fix their permissions (of an S3 object: s3:GetObject, and kms:Decrypt on its "
+            "SSE-KMS key): the next run reads them",
         )
     if summary.files_quarantined or summary.records_rejected:
         raise StrictIngestError(
@@ -348,16 +351,25 @@ def _fetch(
     dest: Path,
     s3: S3Client | None,
     summary: IngestSummary,
+    denied: denials.Denials,
 ) -> Iterator[tuple[str, Path]]:
     def gone(obj: sources.SourceObject, exc: SourceObjectGone) -> None:
         # as a file that cannot be opened (`_openable`): named, left out, no manifest entry
+        denied.done()
         summary.files_unreadable += 1
         summary.warnings.append(
             f"{exc} (not read this run; a replaced object is read by the next run that lists it)"
         )
 
-    fetched = sources.fetch(objects, dest, s3=s3, on_gone=gone)
+    def deny(obj: sources.SourceObject, exc: SourceObjectDenied) -> None:
+        # left out as a gone object is, unless no object at all can be read (then it raises)
+        summary.files_unreadable += 1
+        denied.deny(obj, exc)
+
+    fetched = sources.fetch(objects, dest, s3=s3, on_gone=gone, on_denied=deny)
     for index, (obj, path) in enumerate(fetched):
+        if sources.is_s3_url(obj.uri):
+            denied.done()
         yield obj.uri, readable_by_duckdb(path, dest, index)
 
 

@@ -10,7 +10,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,9 @@ from conftest import (
     records,
 )
 
-from pipeline import manifest, sources
-from pipeline.ingest import ingest
+from pipeline import denials, manifest, sources
+from pipeline.errors import SourceError, StrictIngestError
+from pipeline.ingest import check_strict, ingest
 from pipeline.layout import SourceObject
 from pipeline.sources import make_s3_client
 
@@ -134,6 +135,176 @@ def test_an_object_gone_between_listing_and_download_is_left_out_not_fatal(
     again = ingest([f"s3://{BUCKET}/{PREFIX}"], tmp_path / "lake", endpoint_url=bucket)
     # a replaced object is read the next night; a deleted one is simply no longer listed
     assert (again.files_read, again.records_stored) == ((1, 10) if change == "replaced" else (0, 0))
+
+
+# moto's server enforces no bucket policy and no KMS key: GetObject of the keys a test picks is
+# refused in the client the ingest makes, as S3 answers it (403 AccessDenied), before any request
+DENY_GET_OBJECT = """
+import botocore.awsrequest
+
+def refuse(context, **_):
+    if not context.get("denied"):
+        return None
+    body = {"Code": "AccessDenied", "Message": "Access Denied"}
+    response = botocore.awsrequest.AWSResponse(context["denied"], 403, {}, None)
+    return response, {"Error": body, "ResponseMetadata": {"HTTPStatusCode": 403}}
+
+def denying(make_client, denied, asked):
+    def make(**kwargs):
+        client = make_client(**kwargs)
+
+        def note(params, context, **_):
+            asked.append(params["Key"])
+            context["denied"] = params["Key"] if denied(params["Key"]) else None
+
+        client.meta.events.register("before-parameter-build.s3.GetObject", note)
+        client.meta.events.register("before-call.s3.GetObject", refuse)
+        return client
+
+    return make
+"""
+_deny: dict[str, Any] = {}
+exec(DENY_GET_OBJECT, _deny)  # noqa: S102  (the same code the subprocess test runs)
+
+
+def deny_get_object(monkeypatch: pytest.MonkeyPatch, denied: Callable[[str], bool]) -> list[str]:
+    """Refuse GetObject of the keys `denied` picks; returns the keys GetObject was asked."""
+    asked: list[str] = []
+    make = _deny["denying"](sources.make_s3_client, denied, asked)
+    monkeypatch.setattr(sources, "make_s3_client", make)
+    return asked
+
+
+def manifest_uris(lake: Path) -> set[str]:
+    """The events objects the lake's manifest holds (not the digest and insight it skipped)."""
+    return {
+        entry["uri"]
+        for path in manifest.files(lake / "_state")
+        for entry in orjson.loads(path.read_bytes())
+        if entry["kind"] == "events"
+    }
+
+
+def test_an_object_denied_after_the_listing_is_left_out_and_read_once_allowed(
+    bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # credentials that list the bucket may still be denied one object (an SSE-KMS key they may
+    # not use, a bucket policy): the nightly run stopped on it every night, storing nothing
+    key = f"{PREFIX}/{delivery_key(OTHER_ACCOUNT)}"  # 7 of the tree's 56 records
+    denied = {key}
+    asked = deny_get_object(monkeypatch, lambda k: k in denied)
+    lake = tmp_path / "lake"
+    first = ingest([f"s3://{BUCKET}/{PREFIX}"], lake, endpoint_url=bucket)
+
+    assert key in asked
+    assert (first.files_unreadable, first.records_stored, first.files_quarantined) == (1, 49, 1)
+    assert first.reconciles and first.records_read == 49 + first.records_rejected
+    [warning] = first.warnings
+    assert warning == (
+        f"s3://{BUCKET}/{key}: access denied reading it (the credentials may list the bucket "
+        "but not read this object: an SSE-KMS key they may not use, a bucket policy?); not "
+        "read this run, the next run retries it (fix: allow these credentials s3:GetObject on "
+        "it, and kms:Decrypt on its SSE-KMS key)"
+    )
+    uris = manifest_uris(lake)
+    assert f"s3://{BUCKET}/{key}" not in uris
+    assert f"s3://{BUCKET}/{PREFIX}/{delivery_key(ACCOUNT)}" in uris
+    with pytest.raises(StrictIngestError, match=r"^1 file\(s\) could not be opened"):
+        check_strict(first)
+
+    denied.clear()  # the role may now use the key
+    asked.clear()
+    again = ingest([f"s3://{BUCKET}/{PREFIX}"], lake, endpoint_url=bucket)
+    assert asked == [key]
+    assert (again.files_read, again.records_stored, again.files_unreadable) == (1, 7, 0)
+    assert again.warnings == [] and f"s3://{BUCKET}/{key}" in manifest_uris(lake)
+
+
+def test_every_object_denied_is_one_error_after_the_first_few(bucket: str, tmp_path: Path) -> None:
+    # credentials without s3:GetObject: one clear error soon, not a warning for every object
+    s3 = make_s3_client(endpoint_url=bucket)
+    for i in range(80):
+        key = delivery_key(ACCOUNT, "2026/11/05", unique=f"EXAMPLE{i:010d}")
+        s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}/{key}", Body=_gz_delivery(records(1)))
+    asked = tmp_path / "asked"
+    code = (
+        f"{DENY_GET_OBJECT}\n"
+        "import pipeline.sources as s\n"
+        "class Asked(list):\n"
+        "    def append(self, key):\n"
+        f"        with open({str(asked)!r}, 'a') as out: out.write(key + '\\n')\n"
+        "s.make_s3_client = denying(s.make_s3_client, lambda key: True, Asked())\n"
+        "from pipeline.cli import main\n"
+        "main()\n"
+    )
+    lake = tmp_path / "lake"
+    args = ["run", f"s3://{BUCKET}/{PREFIX}", "--lake", str(lake), "--endpoint-url", bucket]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        check=False,
+    )
+
+    assert done.returncode == 1, done.stderr
+    [line] = done.stderr.splitlines()
+    first, _, message = line.partition(".json.gz: ")  # the first object denied
+    assert first.startswith(f"error: s3://{BUCKET}/{PREFIX}/AWSLogs/o-exampleorgid/")
+    assert message == (
+        f"access denied to bucket {BUCKET}: GetObject was refused for all "
+        f"{denials.ALL_DENIED_AFTER} objects tried, and none could be read (fix: use "
+        "credentials allowed s3:GetObject on the bucket, and kms:Decrypt on its SSE-KMS key "
+        "(check AWS_PROFILE); if only some prefixes are denied, pass the others as sources)"
+    )
+    # it stopped at the verdict: the downloads in flight ended, no more were started
+    tried = asked.read_text().splitlines()
+    assert denials.ALL_DENIED_AFTER <= len(tried) < 80
+    assert manifest_uris(lake) == set()
+
+
+def test_fewer_objects_than_the_verdict_needs_all_denied_is_the_same_error(
+    bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deny_get_object(monkeypatch, lambda key: True)
+    with pytest.raises(SourceError, match="GetObject was refused for all 5 objects tried") as info:
+        ingest([f"s3://{BUCKET}/{PREFIX}"], tmp_path / "lake", endpoint_url=bucket)
+    assert "s3:GetObject" in info.value.fix
+    assert manifest_uris(tmp_path / "lake") == set()
+
+
+def test_a_denied_prefix_is_ten_warnings_and_one_count(
+    bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a bucket policy denying one account's prefix: 26 objects, not 26 warnings
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    s3 = make_s3_client(endpoint_url=bucket)
+    for i in range(25):
+        key = delivery_key(OTHER_ACCOUNT, "2026/11/05", unique=f"EXAMPLE{i:010d}")
+        s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}/{key}", Body=_gz_delivery(records(1)))
+    account = f"{PREFIX}/AWSLogs/o-exampleorgid/{OTHER_ACCOUNT}/"
+    deny_get_object(monkeypatch, lambda key: key.startswith(account))
+    args = ["ingest", f"s3://{BUCKET}/{PREFIX}", "--lake", str(tmp_path / "lake"), "--endpoint-url"]
+    result = CliRunner().invoke(app, [*args, bucket, "--json", "--strict"])
+
+    assert isinstance(result.exception, StrictIngestError), result.output
+    assert "26 file(s) could not be opened" in str(result.exception)
+    summary = json.loads(result.stdout)
+    assert (summary["files_unreadable"], summary["records_stored"]) == (26, 49)
+    assert summary["reconciles"] is True
+    named, [more] = summary["warnings"][:-1], summary["warnings"][-1:]
+    assert len(named) == denials.NAMED_AT_MOST
+    assert all(w.startswith(f"s3://{BUCKET}/{account}") for w in named)
+    assert all(": access denied reading it (" in w for w in named)
+    assert more == (
+        "... and 16 more objects could not be read (access denied, as above); the next run "
+        "retries them"
+    )
+    assert result.stderr.splitlines() == [f"warning: {w}" for w in summary["warnings"]]
 
 
 def test_bucket_ingests_like_the_same_files_on_disk(

@@ -1,0 +1,75 @@
+"""S3 objects an ingest run listed but may not read: left out one by one, unless none can be read.
+
+Credentials that list a bucket may still be denied some of its objects: an SSE-KMS object whose
+key they may not use, a bucket policy denying one account's prefix. Such an object is left out
+as one deleted since the listing is (named in a warning, counted in `files_unreadable`, no
+manifest entry, so the next run tries it again), and the run stores everything else.
+Credentials without s3:GetObject are denied every object: that is one error, after the first
+few objects, not a warning for each object of the archive.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from pipeline import sources
+from pipeline.errors import SourceObjectDenied
+
+# A run whose first objects to complete are all denied, none read, stops (`denied_everything`).
+# 32 is what one fetch keeps in flight (2 x 16 workers): they complete within moments of each
+# other, so the verdict costs no waiting, and objects denied one by one (a few SSE-KMS objects)
+# are rarely all of the first 32. A denied prefix (one account's) that sorts first and holds 32
+# new objects trips it too: the error's fix says to pass the other prefixes.
+ALL_DENIED_AFTER: Final = 32
+# Denied objects each named in a warning; the rest are one line with their count, so a denied
+# prefix of thousands of objects does not flood the summary (`files_unreadable` counts all).
+NAMED_AT_MOST: Final = 10
+
+
+class Denials:
+    """What one run's downloads came to, read or denied, and the warnings for those denied.
+
+    Downloads complete across the run's batches, so one object of this class lives for the run.
+    """
+
+    def __init__(self, warnings: list[str]) -> None:
+        self._warnings = warnings
+        self._more_at: int | None = None  # the index of the "... and N more" warning
+        self._first: str | None = None  # the uri of the first object denied
+        self.completed = 0  # S3 downloads that ended: read, denied, or gone since the listing
+        self.denied = 0
+
+    def done(self) -> None:
+        """An S3 object was read (or found gone): not a verdict of denied."""
+        self.completed += 1
+
+    def deny(self, obj: sources.SourceObject, exc: SourceObjectDenied) -> None:
+        """Name (or count) an object GetObject refused; raise when the first `ALL_DENIED_AFTER`
+        to complete were all denied."""
+        self.completed += 1
+        self.denied += 1
+        if self._first is None:
+            self._first = obj.uri
+        if self.denied == self.completed == ALL_DENIED_AFTER:
+            raise sources.denied_everything(self._first, self.denied)
+        if self.denied <= NAMED_AT_MOST:
+            self._warnings.append(
+                f"{exc}; not read this run, the next run retries it (fix: {exc.fix})"
+            )
+            return
+        more = self.denied - NAMED_AT_MOST
+        line = (
+            f"... and {more} more object{'s' if more > 1 else ''} could not be read (access "
+            "denied, as above); the next run retries them"
+        )
+        if self._more_at is None:
+            self._more_at = len(self._warnings)
+            self._warnings.append(line)
+        else:
+            self._warnings[self._more_at] = line
+
+    def check_some_read(self) -> None:
+        """At the end of the run: when every S3 object it tried (fewer than `ALL_DENIED_AFTER`)
+        was denied, the credentials may read nothing; raise the one error for that."""
+        if self._first is not None and self.denied == self.completed:
+            raise sources.denied_everything(self._first, self.denied)
