@@ -15,12 +15,17 @@ from typing import Final
 from pipeline import sources
 from pipeline.errors import SourceObjectDenied
 
-# A run whose first objects to complete are all denied, none read, stops (`denied_everything`).
-# 32 is what one fetch keeps in flight (2 x 16 workers): they complete within moments of each
-# other, so the verdict costs no waiting, and objects denied one by one (a few SSE-KMS objects)
-# are rarely all of the first 32. A denied prefix (one account's) that sorts first and holds 32
-# new objects trips it too: the error's fix says to pass the other prefixes.
+# A run whose first objects to complete are all denied, none read, stops (`denied_everything`)
+# once at least 32 were denied and they lie in at least two account folders. 32 is what one
+# fetch keeps in flight (2 x 16 workers): they complete within moments of each other, so the
+# verdict costs no waiting, and objects denied one by one (a few SSE-KMS objects) are rarely all
+# of the first 32. Two accounts, because objects are fetched in key order: one account's
+# folder denied by a bucket policy or its own KMS key is often the first of an organization
+# trail's listing, and the run must go on to the next account; when that one is denied too,
+# the credentials read nothing. A listing of one account (or of no trail layout) that is all
+# denied is the same error at the end of the run (`check_some_read`).
 ALL_DENIED_AFTER: Final = 32
+ACCOUNTS_DENIED: Final = 2
 # Denied objects each named in a warning; the rest are one line with their count, so a denied
 # prefix of thousands of objects does not flood the summary (`files_unreadable` counts all).
 NAMED_AT_MOST: Final = 10
@@ -38,20 +43,24 @@ class Denials:
         self._first: str | None = None  # the uri of the first object denied
         self.completed = 0  # S3 downloads that ended: read, denied, or gone since the listing
         self.denied = 0
+        self._accounts: set[str | None] = set()  # the account folders denied, while none read
 
     def done(self) -> None:
         """An S3 object was read (or found gone): not a verdict of denied."""
         self.completed += 1
 
     def deny(self, obj: sources.SourceObject, exc: SourceObjectDenied) -> None:
-        """Name (or count) an object GetObject refused; raise when the first `ALL_DENIED_AFTER`
-        to complete were all denied."""
+        """Name (or count) an object GetObject refused; raise when every object to complete so
+        far, at least `ALL_DENIED_AFTER`, was denied, in `ACCOUNTS_DENIED` account folders."""
         self.completed += 1
         self.denied += 1
         if self._first is None:
             self._first = obj.uri
-        if self.denied == self.completed == ALL_DENIED_AFTER:
-            raise sources.denied_everything(self._first, self.denied)
+        if self.denied == self.completed:
+            if len(self._accounts) < ACCOUNTS_DENIED:
+                self._accounts.add(obj.account_hint)
+            if self.denied >= ALL_DENIED_AFTER and len(self._accounts) >= ACCOUNTS_DENIED:
+                raise sources.denied_everything(self._first, self.denied)
         if self.denied <= NAMED_AT_MOST:
             self._warnings.append(
                 f"{exc}; not read this run, the next run retries it (fix: {exc.fix})"

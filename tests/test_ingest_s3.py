@@ -8,6 +8,7 @@ import functools
 import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -222,10 +223,12 @@ def test_an_object_denied_after_the_listing_is_left_out_and_read_once_allowed(
 
 def test_every_object_denied_is_one_error_after_the_first_few(bucket: str, tmp_path: Path) -> None:
     # credentials without s3:GetObject: one clear error soon, not a warning for every object
+    # (two accounts of 40 new objects each: the first account alone could be one denied folder)
     s3 = make_s3_client(endpoint_url=bucket)
-    for i in range(80):
-        key = delivery_key(ACCOUNT, "2026/11/05", unique=f"EXAMPLE{i:010d}")
-        s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}/{key}", Body=_gz_delivery(records(1)))
+    for account in (OTHER_ACCOUNT, ACCOUNT):
+        for i in range(40):
+            key = delivery_key(account, "2026/11/05", unique=f"EXAMPLE{i:010d}")
+            s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}/{key}", Body=_gz_delivery(records(1)))
     asked = tmp_path / "asked"
     code = (
         f"{DENY_GET_OBJECT}\n"
@@ -252,15 +255,19 @@ def test_every_object_denied_is_one_error_after_the_first_few(bucket: str, tmp_p
     [line] = done.stderr.splitlines()
     first, _, message = line.partition(".json.gz: ")  # the first object denied
     assert first.startswith(f"error: s3://{BUCKET}/{PREFIX}/AWSLogs/o-exampleorgid/")
-    assert message == (
-        f"access denied to bucket {BUCKET}: GetObject was refused for all "
-        f"{denials.ALL_DENIED_AFTER} objects tried, and none could be read (fix: use "
-        "credentials allowed s3:GetObject on the bucket, and kms:Decrypt on its SSE-KMS key "
-        "(check AWS_PROFILE); if only some prefixes are denied, pass the others as sources)"
+    verdict = re.fullmatch(
+        f"access denied to bucket {BUCKET}: GetObject was refused for all ([0-9]+) objects "
+        r"tried, and none could be read \(fix: use credentials allowed s3:GetObject on the "
+        r"bucket, and kms:Decrypt on its SSE-KMS key \(check AWS_PROFILE\); if only some "
+        r"prefixes are denied, pass the others as sources\)",
+        message,
     )
-    # it stopped at the verdict: the downloads in flight ended, no more were started
+    assert verdict, message
+    # it stopped at the verdict, in the second account: the downloads in flight ended, no more
+    # were started
     tried = asked.read_text().splitlines()
-    assert denials.ALL_DENIED_AFTER <= len(tried) < 80
+    assert any(f"/{ACCOUNT}/" in key for key in tried)
+    assert denials.ALL_DENIED_AFTER <= int(verdict[1]) <= len(tried) < 80
     assert manifest_uris(lake) == set()
 
 
@@ -277,13 +284,14 @@ def test_fewer_objects_than_the_verdict_needs_all_denied_is_the_same_error(
 def test_a_denied_prefix_is_ten_warnings_and_one_count(
     bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # a bucket policy denying one account's prefix: 26 objects, not 26 warnings
+    # a bucket policy denying one account's prefix: 41 objects, not 41 warnings; that account
+    # sorts first, and its objects were all the run's first 32 (which stopped it, every night)
     from typer.testing import CliRunner
 
     from pipeline.cli import app
 
     s3 = make_s3_client(endpoint_url=bucket)
-    for i in range(25):
+    for i in range(40):
         key = delivery_key(OTHER_ACCOUNT, "2026/11/05", unique=f"EXAMPLE{i:010d}")
         s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}/{key}", Body=_gz_delivery(records(1)))
     account = f"{PREFIX}/AWSLogs/o-exampleorgid/{OTHER_ACCOUNT}/"
@@ -292,16 +300,16 @@ def test_a_denied_prefix_is_ten_warnings_and_one_count(
     result = CliRunner().invoke(app, [*args, bucket, "--json", "--strict"])
 
     assert isinstance(result.exception, StrictIngestError), result.output
-    assert "26 file(s) could not be opened" in str(result.exception)
+    assert "41 file(s) could not be opened" in str(result.exception)
     summary = json.loads(result.stdout)
-    assert (summary["files_unreadable"], summary["records_stored"]) == (26, 49)
+    assert (summary["files_unreadable"], summary["records_stored"]) == (41, 49)
     assert summary["reconciles"] is True
     named, [more] = summary["warnings"][:-1], summary["warnings"][-1:]
     assert len(named) == denials.NAMED_AT_MOST
     assert all(w.startswith(f"s3://{BUCKET}/{account}") for w in named)
     assert all(": access denied reading it (" in w for w in named)
     assert more == (
-        "... and 16 more objects could not be read (access denied, as above); the next run "
+        "... and 31 more objects could not be read (access denied, as above); the next run "
         "retries them"
     )
     assert result.stderr.splitlines() == [f"warning: {w}" for w in summary["warnings"]]
