@@ -20,11 +20,21 @@ class SourceError(StsAuditError):
     """A source (local path or S3 URL) cannot be found or read."""
 
 
-class SourceObjectGone(SourceError):
+class SourceObjectUnreadable(SourceError):
+    """An S3 object that was listed cannot be read this run: it is left out, and the next run
+    tries it again."""
+
+
+class SourceObjectGone(SourceObjectUnreadable):
     """An S3 object listed moments ago was deleted or replaced before it was downloaded."""
 
 
-class SourceObjectDenied(SourceError):
+class SourceObjectArchived(SourceObjectUnreadable):
+    """An S3 object in S3 Glacier Flexible Retrieval or Deep Archive: GetObject reads it only
+    once it is restored."""
+
+
+class SourceObjectDenied(SourceObjectUnreadable):
     """An S3 object that was listed cannot be read with these credentials: GetObject was denied
     (a bucket policy, an SSE-KMS key they may not use) or its KMS key refused to decrypt it."""
 

@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline import denials, lakewriter, manifest, sources
-from pipeline.errors import LakeError, SourceObjectDenied, SourceObjectGone, StrictIngestError
+from pipeline import lakewriter, manifest, sources, unreadable
+from pipeline.errors import LakeError, SourceObjectUnreadable, StrictIngestError
 
 if TYPE_CHECKING:
     import duckdb
@@ -204,7 +204,7 @@ def _ingest(
     state = lakewriter.state_dir(lake)
     con = batch_mod.connect(lake)
     download_dir = state / "downloads" / run_id
-    denied = denials.Denials(summary.warnings)  # across batches: downloads the run tried
+    skipped = unreadable.Unreadable(summary.warnings)  # across batches: downloads the run tried
     try:
         with lakefs.memory_limit(con, catalog.MEMORY_LIMIT):
             listing = sources.stream(
@@ -221,7 +221,7 @@ def _ingest(
         if on_plan:
             on_plan(counts.todo)
         for batch in plan_batches(_openable(catalog.todo(con), summary), run_id, batch_bytes):
-            local_paths = dict(_fetch(batch.objects, download_dir, s3, summary, denied))
+            local_paths = dict(_fetch(batch.objects, download_dir, s3, summary, skipped))
             if len(local_paths) < len(batch.objects):  # gone or denied: not in the manifest
                 batch = Batch(batch.name, [o for o in batch.objects if o.uri in local_paths])
                 if not batch.objects:
@@ -237,7 +237,7 @@ def _ingest(
             shutil.rmtree(download_dir, ignore_errors=True)
             if progress:
                 progress(len(batch.objects))
-        denied.check_some_read()  # every S3 object denied: no s3:GetObject, not a few objects
+        skipped.check_some_read()  # every S3 object denied: no s3:GetObject, not a few objects
         # every batch is committed: fold the manifest's batch files once they are many
         if len(manifest.files(state)) >= manifest.COMPACT_AT:
             _fold_manifest(con, state, run_id, summary)
@@ -351,25 +351,18 @@ def _fetch(
     dest: Path,
     s3: S3Client | None,
     summary: IngestSummary,
-    denied: denials.Denials,
+    skipped: unreadable.Unreadable,
 ) -> Iterator[tuple[str, Path]]:
-    def gone(obj: sources.SourceObject, exc: SourceObjectGone) -> None:
-        # as a file that cannot be opened (`_openable`): named, left out, no manifest entry
-        denied.done()
+    def skip(obj: sources.SourceObject, exc: SourceObjectUnreadable) -> None:
+        # as a file that cannot be opened (`_openable`): named, left out, no manifest entry;
+        # unless no object at all can be read (then it raises)
         summary.files_unreadable += 1
-        summary.warnings.append(
-            f"{exc} (not read this run; a replaced object is read by the next run that lists it)"
-        )
+        skipped.skip(obj, exc)
 
-    def deny(obj: sources.SourceObject, exc: SourceObjectDenied) -> None:
-        # left out as a gone object is, unless no object at all can be read (then it raises)
-        summary.files_unreadable += 1
-        denied.deny(obj, exc)
-
-    fetched = sources.fetch(objects, dest, s3=s3, on_gone=gone, on_denied=deny)
+    fetched = sources.fetch(objects, dest, s3=s3, on_unreadable=skip)
     for index, (obj, path) in enumerate(fetched):
         if sources.is_s3_url(obj.uri):
-            denied.done()
+            skipped.done()
         yield obj.uri, readable_by_duckdb(path, dest, index)
 
 

@@ -21,7 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, TypeVar
 from urllib.parse import urlsplit
 
-from pipeline.errors import SourceError, SourceObjectDenied, SourceObjectGone
+from pipeline.errors import (
+    SourceError,
+    SourceObjectArchived,
+    SourceObjectDenied,
+    SourceObjectGone,
+    SourceObjectUnreadable,
+)
 from pipeline.layout import (
     Folder,
     SourceObject,
@@ -126,15 +132,14 @@ def fetch(
     *,
     s3: S3Client | None = None,
     workers: int = 16,
-    on_gone: Callable[[SourceObject, SourceObjectGone], None] | None = None,
-    on_denied: Callable[[SourceObject, SourceObjectDenied], None] | None = None,
+    on_unreadable: Callable[[SourceObject, SourceObjectUnreadable], None] | None = None,
 ) -> Iterator[tuple[SourceObject, Path]]:
     """Yield `(object, local path)` for each object, downloading S3 objects into `dest`.
 
-    An object deleted or replaced since it was listed (a lifecycle rule, a redelivery racing
-    the job) is handed to `on_gone` and left out; without it, that is a SourceObjectGone. An
-    object the credentials listed but may not read (`_denied`) is handed to `on_denied` the
-    same way; without it, that is a SourceObjectDenied.
+    An object that was listed but cannot be read now is handed to `on_unreadable` and left out
+    (without it, the SourceObjectUnreadable is raised): deleted or replaced since the listing (a
+    lifecycle rule, a redelivery racing the job), archived to S3 Glacier Flexible Retrieval or
+    Deep Archive and not restored, or one the credentials may not read (`_denied`).
 
     Local files are yielded as they are (no copy). S3 objects are downloaded by `workers` threads
     and yielded as they complete, with at most `2 * workers` downloads started and not yet
@@ -180,15 +185,10 @@ def fetch(
                 obj = running.pop(future)
                 try:
                     path = future.result()  # raises the worker's SourceError
-                except SourceObjectGone as exc:
-                    if on_gone is None:
+                except SourceObjectUnreadable as exc:
+                    if on_unreadable is None:
                         raise
-                    on_gone(obj, exc)
-                    continue
-                except SourceObjectDenied as exc:
-                    if on_denied is None:
-                        raise
-                    on_denied(obj, exc)  # may raise: nothing at all can be read
+                    on_unreadable(obj, exc)  # may raise: nothing at all can be read
                     continue
                 yield obj, path
             submit_more()
@@ -725,6 +725,12 @@ def _download(s3: S3Client, obj: SourceObject, target: Path) -> Path:
             raise SourceObjectGone(str(error), fix=error.fix) from None
         if isinstance(exc, ClientError) and _is_denied(exc):
             raise _denied(obj.uri, exc) from None
+        if isinstance(exc, ClientError) and _error_code(exc) == "InvalidObjectState":
+            raise SourceObjectArchived(
+                f"{obj.uri}: archived (S3 Glacier Flexible Retrieval or Deep Archive) and not "
+                "restored: GetObject cannot read it",
+                fix="restore it (`aws s3api restore-object`), or leave its days out with --since",
+            ) from None
         raise error from None
     except OSError as exc:
         raise SourceError(

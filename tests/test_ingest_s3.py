@@ -27,7 +27,7 @@ from conftest import (
     records,
 )
 
-from pipeline import denials, manifest, sources
+from pipeline import manifest, sources, unreadable
 from pipeline.errors import SourceError, StrictIngestError
 from pipeline.ingest import check_strict, ingest
 from pipeline.layout import SourceObject
@@ -139,15 +139,17 @@ def test_an_object_gone_between_listing_and_download_is_left_out_not_fatal(
 
 
 # moto's server enforces no bucket policy and no KMS key: GetObject of the keys a test picks is
-# refused in the client the ingest makes, as S3 answers it (403 AccessDenied), before any request
+# refused in the client the ingest makes, as S3 answers it (403 AccessDenied), before any request;
+# `denied(key)` may also name the error code (InvalidObjectState: an archived object)
 DENY_GET_OBJECT = """
 import botocore.awsrequest
 
 def refuse(context, **_):
     if not context.get("denied"):
         return None
-    body = {"Code": "AccessDenied", "Message": "Access Denied"}
-    response = botocore.awsrequest.AWSResponse(context["denied"], 403, {}, None)
+    code = context["denied"]
+    body = {"Code": code, "Message": "Access Denied" if code == "AccessDenied" else code}
+    response = botocore.awsrequest.AWSResponse("https://example.invalid/", 403, {}, None)
     return response, {"Error": body, "ResponseMetadata": {"HTTPStatusCode": 403}}
 
 def denying(make_client, denied, asked):
@@ -156,7 +158,10 @@ def denying(make_client, denied, asked):
 
         def note(params, context, **_):
             asked.append(params["Key"])
-            context["denied"] = params["Key"] if denied(params["Key"]) else None
+            verdict = denied(params["Key"])
+            context["denied"] = verdict if isinstance(verdict, str) else (
+                "AccessDenied" if verdict else None
+            )
 
         client.meta.events.register("before-parameter-build.s3.GetObject", note)
         client.meta.events.register("before-call.s3.GetObject", refuse)
@@ -168,8 +173,11 @@ _deny: dict[str, Any] = {}
 exec(DENY_GET_OBJECT, _deny)  # noqa: S102  (the same code the subprocess test runs)
 
 
-def deny_get_object(monkeypatch: pytest.MonkeyPatch, denied: Callable[[str], bool]) -> list[str]:
-    """Refuse GetObject of the keys `denied` picks; returns the keys GetObject was asked."""
+def deny_get_object(
+    monkeypatch: pytest.MonkeyPatch, denied: Callable[[str], bool | str]
+) -> list[str]:
+    """Refuse GetObject of the keys `denied` picks (True: AccessDenied, or the error code it
+    returns); returns the keys GetObject was asked."""
     asked: list[str] = []
     make = _deny["denying"](sources.make_s3_client, denied, asked)
     monkeypatch.setattr(sources, "make_s3_client", make)
@@ -267,7 +275,7 @@ def test_every_object_denied_is_one_error_after_the_first_few(bucket: str, tmp_p
     # were started
     tried = asked.read_text().splitlines()
     assert any(f"/{ACCOUNT}/" in key for key in tried)
-    assert denials.ALL_DENIED_AFTER <= int(verdict[1]) <= len(tried) < 80
+    assert unreadable.ALL_DENIED_AFTER <= int(verdict[1]) <= len(tried) < 80
     assert manifest_uris(lake) == set()
 
 
@@ -305,7 +313,7 @@ def test_a_denied_prefix_is_ten_warnings_and_one_count(
     assert (summary["files_unreadable"], summary["records_stored"]) == (41, 49)
     assert summary["reconciles"] is True
     named, [more] = summary["warnings"][:-1], summary["warnings"][-1:]
-    assert len(named) == denials.NAMED_AT_MOST
+    assert len(named) == unreadable.NAMED_AT_MOST
     assert all(w.startswith(f"s3://{BUCKET}/{account}") for w in named)
     assert all(": access denied reading it (" in w for w in named)
     assert more == (
@@ -313,6 +321,45 @@ def test_a_denied_prefix_is_ten_warnings_and_one_count(
         "retries them"
     )
     assert result.stderr.splitlines() == [f"warning: {w}" for w in summary["warnings"]]
+
+
+def test_archived_objects_are_left_out_counted_and_never_taken_for_a_denial(
+    bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a trail bucket's lifecycle rule moves old logs to S3 Glacier: GetObject answers
+    # InvalidObjectState, which stopped a run over the archive at its first old object
+    s3 = make_s3_client(endpoint_url=bucket)
+    for i in range(40):  # the first account's objects, the first 40 downloads of the run
+        key = delivery_key(OTHER_ACCOUNT, "2026/11/05", unique=f"EXAMPLE{i:010d}")
+        s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}/{key}", Body=_gz_delivery(records(1)))
+    account = f"{PREFIX}/AWSLogs/o-exampleorgid/{OTHER_ACCOUNT}/"
+    archived = [True]
+    deny_get_object(
+        monkeypatch,
+        lambda key: "InvalidObjectState" if archived[0] and key.startswith(account) else False,
+    )
+    lake = tmp_path / "lake"
+    first = ingest([f"s3://{BUCKET}/{PREFIX}"], lake, endpoint_url=bucket)
+
+    assert (first.files_unreadable, first.records_stored) == (41, 49)
+    assert first.reconciles
+    named, [more] = first.warnings[:-1], first.warnings[-1:]
+    assert len(named) == unreadable.NAMED_AT_MOST
+    assert all(w.startswith(f"s3://{BUCKET}/{account}") for w in named)
+    assert named[0].endswith(
+        ": archived (S3 Glacier Flexible Retrieval or Deep Archive) and not restored: GetObject "
+        "cannot read it; not read this run (fix: restore it (`aws s3api restore-object`), or "
+        "leave its days out with --since)"
+    )
+    assert more == (
+        "... and 31 more objects could not be read (archived, as above); the next run retries them"
+    )
+    assert not any(f"s3://{BUCKET}/{account}" in uri for uri in manifest_uris(lake))
+    with pytest.raises(StrictIngestError, match=r"^41 file\(s\) could not be opened"):
+        check_strict(first)
+    archived[0] = False  # restored: the next run reads exactly those
+    again = ingest([f"s3://{BUCKET}/{PREFIX}"], lake, endpoint_url=bucket)
+    assert (again.files_read, again.files_unreadable, again.warnings) == (41, 0, [])
 
 
 def test_bucket_ingests_like_the_same_files_on_disk(

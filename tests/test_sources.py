@@ -21,7 +21,13 @@ from botocore.config import Config
 from botocore.stub import Stubber
 
 import pipeline.sources
-from pipeline.errors import SourceError, SourceObjectDenied, SourceObjectGone
+from pipeline.errors import (
+    SourceError,
+    SourceObjectArchived,
+    SourceObjectDenied,
+    SourceObjectGone,
+    SourceObjectUnreadable,
+)
 from pipeline.layout import (
     SourceObject,
     classify,
@@ -531,7 +537,7 @@ def test_fetch_tells_an_object_it_may_not_read_from_a_bucket_it_may_not_use(
     tmp_path: Path, code: str, message: str, denied: bool, why: str
 ) -> None:
     # GetObject refused for one object after the listing succeeded (an SSE-KMS key, a bucket
-    # policy) is that object's problem, handed to on_denied; a bucket-wide refusal is not
+    # policy) is that object's problem, handed to on_unreadable; a bucket-wide refusal is not
     s3 = boto3.session.Session().client(
         "s3",
         region_name="us-east-1",
@@ -543,7 +549,9 @@ def test_fetch_tells_an_object_it_may_not_read_from_a_bucket_it_may_not_use(
     handed: list[tuple[SourceObject, SourceObjectDenied]] = []
     with Stubber(s3) as stub:
         stub.add_client_error("get_object", code, message, 403)
-        stream = fetch([obj], tmp_path / "staging", s3=s3, on_denied=lambda *a: handed.append(a))
+        stream = fetch(
+            [obj], tmp_path / "staging", s3=s3, on_unreadable=lambda *a: handed.append(a)
+        )
         if denied:
             assert list(stream) == []
             [(got, error)] = handed
@@ -553,11 +561,40 @@ def test_fetch_tells_an_object_it_may_not_read_from_a_bucket_it_may_not_use(
             with pytest.raises(SourceError, match=f"{why}denied to bucket locked") as info:
                 list(stream)
             assert not isinstance(info.value, SourceObjectDenied) and handed == []
-    if denied:  # without on_denied, it is an error of the run
+    if denied:  # without on_unreadable, it is an error of the run
         with Stubber(s3) as stub:
             stub.add_client_error("get_object", code, message, 403)
             with pytest.raises(SourceObjectDenied, match=re.escape(why)):
                 list(fetch([obj], tmp_path / "staging", s3=s3))
+
+
+def test_fetch_hands_back_an_archived_object_as_one_not_read_this_run(tmp_path: Path) -> None:
+    s3 = boto3.session.Session().client(
+        "s3",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1}),
+    )
+    obj = make_object(f"s3://trail/{EVENTS_KEY}", EVENTS_KEY, 10, "etag", named=False)
+    handed: list[tuple[SourceObject, SourceObjectUnreadable]] = []
+    message = "The operation is not valid for the object's storage class"
+    with Stubber(s3) as stub:
+        stub.add_client_error("get_object", "InvalidObjectState", message, 403)
+        stream = fetch(
+            [obj], tmp_path / "staging", s3=s3, on_unreadable=lambda *a: handed.append(a)
+        )
+        assert list(stream) == []
+    [(got, error)] = handed
+    assert got == obj and isinstance(error, SourceObjectArchived)
+    assert str(error) == (
+        f"s3://trail/{EVENTS_KEY}: archived (S3 Glacier Flexible Retrieval or Deep Archive) and "
+        "not restored: GetObject cannot read it"
+    )
+    with Stubber(s3) as stub:  # without on_unreadable, it is an error of the run
+        stub.add_client_error("get_object", "InvalidObjectState", message, 403)
+        with pytest.raises(SourceObjectArchived):
+            list(fetch([obj], tmp_path / "staging", s3=s3))
 
 
 def test_importing_sources_touches_no_network() -> None:
