@@ -235,7 +235,7 @@ class Analyzed:
 def lake_state(lake: Path) -> str:
     """A digest of the lake's data files (path, size, mtime): changes whenever ingest writes."""
     digest = hashlib.sha256()
-    for path in sorted((lake / lake_mod.EVENTS_DIR).glob("*/*/*.parquet")):
+    for path in lake_mod.committed_files(lake, lake_mod.EVENTS_DIR, "*/*/*.parquet"):
         stat = path.stat()
         digest.update(f"{path.relative_to(lake)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()

@@ -9,6 +9,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+import orjson
+
+from pipeline import manifest
 from pipeline.errors import LakeError
 from pipeline.schema import EVENT_COLUMNS, HIVE_TYPES, PARTITION_COLUMNS, QUARANTINE_COLUMNS
 
@@ -36,18 +39,57 @@ def glob_escape(path: str) -> str:
     return "".join(f"[{c}]" if c in _GLOB_CHARS else c for c in path)
 
 
-def files_source(folder: Path, pattern: str) -> str:
-    """The SQL list of files that `pattern` matches under `folder`, for a DuckDB reader: the
-    glob itself, or, under a folder whose path has a backslash (which DuckDB never expands,
-    `glob_escape`), the files it matches, one literal each."""
-    if "\\" not in str(folder):
-        return sql_literal(glob_escape(str(folder)) + "/" + pattern)
-    return "[" + ", ".join(sql_literal(str(f)) for f in sorted(folder.glob(pattern))) + "]"
+JOURNAL_DIR: Final = "journal"
+
+
+def uncommitted_files(lake: Path) -> frozenset[str]:
+    """The data files (paths relative to `lake`) that a commit has moved into `events/` or
+    `quarantine/` but not yet recorded: a run killed between its moves and its manifest, until
+    the next run's recovery removes them, or a batch committing now. Readers leave them out, so
+    they see the last committed state (pipeline.lakewriter writes the journals)."""
+    state = lake / STATE_DIR
+    journals = state / JOURNAL_DIR
+    if not journals.is_dir():
+        return frozenset()
+    pending: set[str] = set()
+    for journal in journals.glob("*.json"):
+        if manifest.is_committed(state, journal.stem):
+            continue
+        try:
+            moves = orjson.loads(journal.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            continue  # removed meanwhile, or cut by a kill before any move: nothing moved
+        if isinstance(moves, dict):
+            pending.update(moves.get("relative", ()))
+    return frozenset(pending)
+
+
+def committed_files(lake: Path, folder: str, pattern: str) -> list[Path]:
+    """The committed data files of `lake/folder` matching `pattern`, sorted."""
+    pending = uncommitted_files(lake)
+    files = sorted((lake / folder).glob(pattern))
+    if not pending:
+        return files
+    return [f for f in files if f.relative_to(lake).as_posix() not in pending]
+
+
+def files_source(lake: Path, folder: str, pattern: str) -> str:
+    """The SQL list of the committed files that `pattern` matches under `lake/folder`, for a
+    DuckDB reader: the glob itself, or the files one literal each when some are not committed
+    (`uncommitted_files`) or the folder's path has a backslash (which DuckDB never expands,
+    `glob_escape`)."""
+    root = lake / folder
+    if "\\" not in str(root) and not uncommitted_files(lake):
+        return sql_literal(glob_escape(str(root)) + "/" + pattern)
+    files = committed_files(lake, folder, pattern)
+    return "[" + ", ".join(sql_literal(glob_escape(str(f))) for f in files) + "]"
 
 
 def has_events(lake: Path) -> bool:
-    """True when at least one data file exists."""
-    return any((lake / EVENTS_DIR).glob("*/*/*.parquet"))
+    """True when at least one committed data file exists."""
+    if not uncommitted_files(lake):
+        return any((lake / EVENTS_DIR).glob("*/*/*.parquet"))
+    return bool(committed_files(lake, EVENTS_DIR, "*/*/*.parquet"))
 
 
 def sql_literal(value: str) -> str:
@@ -114,6 +156,9 @@ def partition_files(
             for account in wanted:
                 folder = partition_dir(root, day, account)
                 files.extend(sorted(str(f) for f in folder.glob("*.parquet")))
+    pending = uncommitted_files(lake)
+    if pending:
+        return [f for f in files if Path(f).relative_to(lake).as_posix() not in pending]
     return files
 
 
@@ -128,7 +173,7 @@ def attach_events(
     leading zeros.
     """
     if files is None:
-        source = files_source(lake / EVENTS_DIR, "*/*/*.parquet") if has_events(lake) else None
+        source = files_source(lake, EVENTS_DIR, "*/*/*.parquet") if has_events(lake) else None
     else:
         literals = ", ".join(sql_literal(glob_escape(f)) for f in files)
         source = f"[{literals}]" if files else None
@@ -146,10 +191,9 @@ def attach_events(
 
 def attach_quarantine(con: duckdb.DuckDBPyConnection, lake: Path) -> bool:
     """Create the `quarantine` view; False when nothing was ever quarantined."""
-    files = list((lake / QUARANTINE_DIR).glob("*/*.parquet"))
-    if not files:
+    if not committed_files(lake, QUARANTINE_DIR, "*/*.parquet"):
         return False
-    glob = files_source(lake / QUARANTINE_DIR, "*/*.parquet")
+    glob = files_source(lake, QUARANTINE_DIR, "*/*.parquet")
     scan = (
         f"read_parquet({glob}, hive_partitioning = true, hive_types = {{'ingest_run': VARCHAR}},"
         " union_by_name = true)"

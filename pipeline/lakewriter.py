@@ -6,7 +6,10 @@ rename on one file system), the batch's manifest file is written, and the journa
 If a run dies anywhere in between, `recover()` at the start of the next run removes the moved
 files of every uncommitted batch, so the lake returns to its last committed state and the rerun
 ingests those sources again. Readers only ever see whole Parquet files: staging lives under a
-`_`-prefixed folder that DuckDB's glob, Spark and Athena all skip.
+`_`-prefixed folder that DuckDB's glob, Spark and Athena all skip. sts-audit's own readers also
+leave out the files of a journal whose batch is not committed (`lake.uncommitted_files`), so
+between a killed run and the next one they read the last committed state; an engine that
+globs the folders itself (Spark, Athena) sees such a batch's moved files until that next run.
 """
 
 from __future__ import annotations
@@ -23,9 +26,8 @@ import orjson
 
 from pipeline import manifest
 from pipeline.errors import LakeError
-from pipeline.lake import EVENTS_DIR, QUARANTINE_DIR, STATE_DIR
+from pipeline.lake import EVENTS_DIR, JOURNAL_DIR, QUARANTINE_DIR, STATE_DIR
 
-JOURNAL_DIR = "journal"
 STAGING_DIR = "staging"
 SALT_FILE = "token_salt"
 LOCK_FILE = "lock"
@@ -96,7 +98,9 @@ def commit_batch(
     """Move a staged batch into the lake and record it in the manifest, atomically."""
     moves = _planned_moves(lake, staged)
     journal = state_dir(lake) / JOURNAL_DIR / f"{batch}.json"
-    manifest.write_atomic(journal, orjson.dumps([str(dst) for _, dst in moves]))
+    # paths relative to the lake: readers compare them whatever spelling of the lake they use
+    relative = [dst.relative_to(lake).as_posix() for _, dst in moves]
+    manifest.write_atomic(journal, orjson.dumps({"relative": relative}))
     for src, dst in moves:
         dst.parent.mkdir(parents=True, exist_ok=True)
         src.replace(dst)
@@ -114,8 +118,15 @@ def recover(lake: Path) -> int:
         for journal in sorted(journals.glob("*.json")):
             batch = journal.stem
             if not manifest.is_committed(state_dir(lake), batch):
-                for name in orjson.loads(journal.read_bytes()):
-                    Path(name).unlink(missing_ok=True)
+                moves = orjson.loads(journal.read_bytes())
+                # a journal of an earlier sts-audit lists the paths as that run spelled them
+                paths = (
+                    [lake / name for name in moves["relative"]]
+                    if isinstance(moves, dict)
+                    else [Path(name) for name in moves]
+                )
+                for path in paths:
+                    path.unlink(missing_ok=True)
                 rolled_back += 1
             journal.unlink()
     for tmp in journals.glob(".*.tmp") if journals.is_dir() else ():

@@ -8,6 +8,7 @@ lake built by one clean run.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -221,3 +222,35 @@ def test_a_second_ingest_while_one_is_committing_is_refused(
 
     assert event_keys(lake) == event_keys(clean_lake)
     assert _quarantine_multiset(lake) == _quarantine_multiset(clean_lake)
+
+
+def test_readers_see_the_last_committed_state_until_the_next_run(
+    source: Path, tmp_path: Path
+) -> None:
+    # killed after the second batch's first data file moved into events/: the first batch is
+    # committed, the second is not, and every reader (sessions, analyze, notebooks) read that
+    # file's records as if they were stored until the next run rolled them back
+    from pipeline import analysis
+    from pipeline import lake as lakefs
+
+    lake = tmp_path / "lake"
+    # os.replace calls: salt, batch 1 (journal, 2 data files, manifest), batch 2 (journal, ...)
+    assert _kill_run(lake, source, "after", 7) == "killed"
+    on_disk = list((lake / "events").rglob("*.parquet"))
+    assert len(on_disk) == 3  # two committed, one moved by the uncommitted batch
+    pending = lakefs.uncommitted_files(lake)
+    # the journal names both of the batch's files; the kill came after the first move
+    assert len(pending) == 2 and sum((lake / p).is_file() for p in pending) == 1
+
+    con = lakefs.connect(lake)
+    [(rows,)] = con.execute("select count(*) from events").fetchall()
+    assert rows == 130  # batch 1: one delivery file of 100 + 30 records
+    day = dt.date(2026, 11, 1)
+    assert sorted(lakefs.partition_files(lake, day, day)) == sorted(
+        str(p) for p in on_disk if p.relative_to(lake).as_posix() not in pending
+    )
+    stamp = analysis.lake_state(lake)
+    # a rerun rolls the batch back and completes it; the state it read was the committed one
+    summary = ingest([str(source)], lake, batch_bytes=BATCH_BYTES)
+    assert summary.recovered_batches == 1 and lakefs.uncommitted_files(lake) == frozenset()
+    assert analysis.lake_state(lake) != stamp
