@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline import lakewriter, manifest, sources, unreadable
+from pipeline import lakewriter, listings, manifest, sources, unreadable
 from pipeline.errors import LakeError, SourceObjectUnreadable, StrictIngestError
 
 if TYPE_CHECKING:
@@ -61,6 +61,8 @@ class IngestSummary:
     batches: int = 0
     data_files_written: int = 0
     recovered_batches: int = 0
+    # the day a source was last listed, when --since starts after it (files may be left out)
+    since_gap_from: str | None = None
     seconds: float = 0.0
     quarantined_files: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -202,6 +204,15 @@ def _ingest(
     from pipeline import lake as lakefs
 
     state = lakewriter.state_dir(lake)
+    listed_at = listings.now()
+    gap = listings.gap_start(state, source_specs, since) if since is not None else None
+    if gap is not None:
+        summary.since_gap_from = gap.isoformat()
+        summary.warnings.append(
+            f"the sources were last listed into this lake on {gap}: files delivered after that "
+            f"may be in day folders before {since}, which --since {since} leaves out (missed "
+            f"nights?); run once with --since {gap}"
+        )
     con = batch_mod.connect(lake)
     download_dir = state / "downloads" / run_id
     skipped = unreadable.Unreadable(summary.warnings)  # across batches: downloads the run tried
@@ -238,6 +249,8 @@ def _ingest(
             if progress:
                 progress(len(batch.objects))
         skipped.check_some_read()  # every S3 object denied: no s3:GetObject, not a few objects
+        if gap is None:  # a gap stays reported (and --strict fails) until a run closes it
+            listings.record(state, source_specs, listed_at)
         # every batch is committed: fold the manifest's batch files once they are many
         if len(manifest.files(state)) >= manifest.COMPACT_AT:
             _fold_manifest(con, state, run_id, summary)
@@ -321,7 +334,14 @@ def _fold_manifest(
 
 
 def check_strict(summary: IngestSummary) -> None:
-    """For `--strict`: fail when anything was quarantined, or could not be read."""
+    """For `--strict`: fail when anything was quarantined, could not be read, or may have been
+    left out by --since."""
+    if summary.since_gap_from is not None:
+        raise StrictIngestError(
+            f"--since leaves out day folders after the sources' last listing, on "
+            f"{summary.since_gap_from} (run {summary.run_id})",
+            fix=f"run once with --since {summary.since_gap_from}, or drop --strict",
+        )
     if summary.files_unreadable or summary.folders_unreadable:
         what = [
             f"{count} {noun}(s) could not be {verb}"

@@ -38,7 +38,7 @@ from pipeline import batch as batch_mod
 from pipeline import lake as lakefs
 from pipeline import manifest
 from pipeline.errors import StrictIngestError
-from pipeline.ingest import IngestSummary, ingest
+from pipeline.ingest import IngestSummary, check_strict, ingest
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 REFERENCE = SHARED / "reference" / "sts-examples.json"
@@ -2334,6 +2334,45 @@ def _trail_day(src: Path, day: int, n: int = 3) -> Path:
     when = f"2026-11-{day:02d}T10:00:00Z"
     key = delivery_key(ACCOUNT, f"2026/11/{day:02d}", unique=f"EXAMPLE{day:010d}")
     return write_delivery_file(src / key, records(n, eventTime=when))
+
+
+def test_a_since_that_skips_past_the_last_listing_warns_until_a_run_closes_the_gap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a nightly job with --since 2d that missed two nights left the files delivered after its
+    # last run into that day's folder, reconciled and without a word
+    from pipeline import listings
+
+    src, lake = tmp_path / "src", tmp_path / "lake"
+
+    def night(today: int, since: int) -> IngestSummary:
+        when = dt.datetime(2026, 11, today, 6, 0, tzinfo=dt.UTC)
+        monkeypatch.setattr(listings, "now", lambda: when)
+        return run(lake, src, since=dt.date(2026, 11, since))
+
+    _trail_day(src, 1)
+    assert night(2, 1).warnings == []  # listed on Nov 2 at 06:00
+    late = _trail_day(src, 2, n=4)  # delivered later on Nov 2: in the Nov 2 folder
+    _trail_day(src, 3)
+    _trail_day(src, 4)
+    # the nights of Nov 3 and 4 did not run; Nov 5 runs with --since 2d (Nov 3)
+    skipped = night(5, 3)
+    assert (skipped.files_read, skipped.records_stored) == (2, 6)
+    assert skipped.since_gap_from == "2026-11-02"
+    assert skipped.warnings == [
+        "the sources were last listed into this lake on 2026-11-02: files delivered after "
+        "that may be in day folders before 2026-11-03, which --since 2026-11-03 leaves out "
+        "(missed nights?); run once with --since 2026-11-02"
+    ]
+    with pytest.raises(StrictIngestError, match=r"last listing, on 2026-11-02") as info:
+        check_strict(skipped)
+    assert info.value.fix == "run once with --since 2026-11-02, or drop --strict"
+    # it stays said, night after night, until a run lists from that day
+    assert night(6, 4).since_gap_from == "2026-11-02"
+    closed = night(6, 2)
+    assert (closed.files_read, closed.records_stored, closed.warnings) == (1, 4, [])
+    assert str(late) in {row[0] for row in rows(lake, "select distinct source_uri from events")}
+    assert night(7, 5).warnings == [] and night(7, 5).since_gap_from is None
 
 
 def _folding_trail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, days: int) -> tuple[Path, Path]:
