@@ -38,13 +38,19 @@ AccountOption = Annotated[
 SinceOption = Annotated[
     dt.date | None,
     typer.Option(
-        "--since", parser=day_option, metavar="DAY", help=f"First day ({DAY_FORMS}), inclusive."
+        "--since",
+        parser=day_option,
+        metavar="DAY",
+        help=f"First day of issue ({DAY_FORMS}), inclusive.",
     ),
 ]
 UntilOption = Annotated[
     dt.date | None,
     typer.Option(
-        "--until", parser=day_option, metavar="DAY", help=f"Last day ({DAY_FORMS}), inclusive."
+        "--until",
+        parser=day_option,
+        metavar="DAY",
+        help=f"Last day of issue ({DAY_FORMS}), inclusive.",
     ),
 ]
 PrincipalOption = Annotated[
