@@ -458,18 +458,22 @@ class Explanation:
     chain: pl.DataFrame  # one row per session, origin first
     evidence: pl.DataFrame  # issuing events and links of every session in the chain
     activity: pl.DataFrame  # the calls made by the session asked about
+    # other sessions the same key names (temporary key ids are recycled): (id, issue time)
+    others: tuple[tuple[str, dt.datetime], ...] = ()
 
 
-def resolve_session(con: duckdb.DuckDBPyConnection, session_or_key: str) -> str:
-    """The session id for a session id, an issuing/sign-in event id or an issued key (the
-    latest session when a recycled key names several)."""
+def resolve_sessions(
+    con: duckdb.DuckDBPyConnection, session_or_key: str
+) -> list[tuple[str, dt.datetime]]:
+    """The sessions (id, issue time) a session id, an issuing/sign-in/grant event id or an
+    issued key names, best first: a recycled key names several, the latest first."""
     rows = queries.run(con, "analysis/sel_resolve_session", {"needle": session_or_key}).fetchall()
     if not rows:
         raise NotFound(
             f"no session, issuing event or issued key {session_or_key!r} in the lake",
             fix="list sessions with `sts-audit sessions` and pass a session_id or issued_key",
         )
-    return str(rows[0][0])
+    return [(str(session_id), issued) for session_id, issued in rows]
 
 
 def explain(
@@ -490,7 +494,8 @@ def explain(
             lake_mod.attach_events(con, lake, files=files)
         return days
 
-    session_id: str | None = resolve_session(con, session_or_key)
+    named = resolve_sessions(con, session_or_key)
+    session_id: str | None = named[0][0]
     steps: list[pl.DataFrame] = []
     evidence: list[pl.DataFrame] = []
     seen: set[str] = set()
@@ -524,6 +529,7 @@ def explain(
             "analysis/sel_explain_activity",
             {"session_id": first["session_id"][0], **events_of(used)},
         ),
+        others=tuple(named[1:]),
     )
 
 

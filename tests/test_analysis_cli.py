@@ -301,6 +301,61 @@ def test_a_session_another_caller_started_in_its_arn_and_second_is_shown_contest
     ) in proc.stderr.splitlines(), proc.stderr
 
 
+def test_explain_of_a_recycled_key_names_every_session_it_names(tmp_path: Path) -> None:
+    # temporary key ids are recycled: explain showed the latest session, silently, to an
+    # analyst whose alert was about the earlier one
+    from conftest import record, write_delivery_file
+
+    early = record(eventTime="2026-11-01T09:00:00Z")
+    late = record(eventTime="2026-11-01T15:00:00Z")
+    for issuance, ends in ((early, "10:00:00 AM"), (late, "4:00:00 PM")):
+        issuance["responseElements"]["credentials"].update(
+            accessKeyId="ASIARECYCLEDEXAMPLE", expiration=f"Nov 1, 2026, {ends}"
+        )
+    write_delivery_file(tmp_path / "src" / "a.json", [early, late], gz=False)
+    lake = tmp_path / "lake"
+    ingest([str(tmp_path / "src")], lake)
+
+    proc = _main("explain", "ASIARECYCLEDEXAMPLE", "--lake", str(lake), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    chain = [r for r in _json_lines(proc.stdout) if r["section"] == "chain"]
+    assert [r["session_id"] for r in chain] == [late["eventID"]]
+    assert (
+        f"note: ASIARECYCLEDEXAMPLE names 2 sessions (a recycled key id): this is the latest, "
+        f"{late['eventID']} issued 2026-11-01T15:00:00Z; also {early['eventID']} issued "
+        "2026-11-01T09:00:00Z (explain one by its session id)"
+    ) in proc.stderr.splitlines(), proc.stderr
+    proc = _main("explain", str(early["eventID"]), "--lake", str(lake))
+    assert proc.returncode == 0 and "recycled key id" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("command", ["sessions", "chains"])
+def test_principal_takes_a_session_id_or_an_issued_key(lake: Path, command: str) -> None:
+    # explain took both, the listings neither: "no sessions match" for the key in an alert
+    result = runner.invoke(app, ["sessions", "--lake", str(lake), "--format", "json"])
+    some = next(r for r in _json_lines(result.stdout) if r["issued_key"] is not None)
+    for needle in (some["session_id"], some["issued_key"]):
+        result = runner.invoke(
+            app, [command, "--lake", str(lake), "--principal", str(needle), "-f", "json"]
+        )
+        assert result.exit_code == 0, result.output
+        rows = _json_lines(result.stdout)
+        assert some["session_id"] in {r["session_id"] for r in rows}
+        if needle == some["session_id"]:
+            assert len(rows) == 1
+
+
+def test_explain_takes_an_identity_center_grant_event_id(lake: Path) -> None:
+    result = runner.invoke(app, ["sessions", "--lake", str(lake), "--format", "json"])
+    [idc] = [r for r in _json_lines(result.stdout) if r["grant_event_id"] is not None]
+    result = runner.invoke(
+        app, ["explain", str(idc["grant_event_id"]), "--lake", str(lake), "-f", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    chain = [r for r in _json_lines(result.stdout) if r["section"] == "chain"]
+    assert chain[-1]["session_id"] == idc["session_id"]
+
+
 def test_explain_table_names_the_origin_first(lake: Path) -> None:
     result = runner.invoke(app, ["explain", "ASIA3JUODO7WTIO2PI64", "--lake", str(lake)])
     assert result.exit_code == 0, result.output

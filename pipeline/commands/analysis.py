@@ -58,7 +58,7 @@ PrincipalOption = Annotated[
     typer.Option(
         "--principal",
         help="A session, role or caller ARN, an origin id (user ARN, saml:..., oidc:..., "
-        "idc:...) or a session name.",
+        "idc:...), a session name, or (sessions, chains) a session id or issued key.",
     ),
 ]
 FormatOption = Annotated[
@@ -396,6 +396,18 @@ def explain_command(
         )
     con, path = _connect(lake, config)
     result = analysis.explain(con, session_or_key, lake=path)
+    if result.others:
+        # temporary key ids are recycled (cloudtrail-semantics.md §2.2): say which one this is
+        chosen = result.chain.row(-1, named=True)
+        also = "; ".join(f"{sid} issued {_utc(issued)}" for sid, issued in result.others)
+        print(
+            terminal_safe(
+                f"note: {session_or_key} names {len(result.others) + 1} sessions (a recycled "
+                f"key id): this is the latest, {chosen['session_id']} issued "
+                f"{_utc(chosen['issue_time'])}; also {also} (explain one by its session id)"
+            ),
+            file=sys.stderr,
+        )
     sections = [
         result.chain.with_columns(pl.lit("chain").alias("section")),
         result.evidence.with_columns(pl.lit("evidence").alias("section")),
@@ -433,6 +445,10 @@ def explain_command(
             ),
             file=sys.stderr,
         )
+
+
+def _utc(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def analyze_command(

@@ -33,5 +33,7 @@ where ($account is null or caller_account = $account or target_account = $accoun
       or caller_arn = $principal
       or origin_id = $principal
       or session_name = $principal
+      or session_id = $principal
+      or issued_key = $principal
   )
 order by origin_id nulls last, issue_time, session_id
