@@ -157,10 +157,19 @@ def test_explain_a_key_shows_chain_evidence_and_activity(lake: Path) -> None:
         app, ["explain", "ASIA3JUODO7WTIO2PI64", "--lake", str(lake), "-f", "json"]
     )
     assert result.exit_code == 0, result.output
-    sections = [r["section"] for r in _json_lines(result.stdout)]
+    rows = _json_lines(result.stdout)
+    sections = [r["section"] for r in rows]
     assert sections.count("chain") == 1
     assert sections.count("evidence") == 3  # the two account copies and the SwitchRole
     assert sections.count("activity") == 1  # EX#4 CreateUser
+    # what an analyst acts on: where each step and call came from, and with which agent
+    [step] = [r for r in rows if r["section"] == "chain"]
+    [call] = [r for r in rows if r["section"] == "activity"]
+    assert (call["source_ip_address"], call["user_agent"]) == (
+        "75.15.154.15",
+        "console.amazonaws.com",
+    )
+    assert {"source_ip", "user_agent", "expiration"} <= set(step)
 
 
 def test_explain_reads_each_session_s_days_across_midnight(tmp_path: Path) -> None:

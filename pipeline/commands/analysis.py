@@ -120,6 +120,8 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
         "principal_arn",
         "target_account",
         "issued_key",
+        "expiration",
+        "source_ip",
         "mfa",
         "parent_link_rule",
         "events",
@@ -142,6 +144,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
         "event_name",
         "recipient_account_id",
         "source_ip_address",
+        "user_agent",
         "error_code",
         "user_access_key_id",
         "link_rule",
@@ -368,13 +371,16 @@ def explain_command(
     session_or_key: Annotated[
         str,
         typer.Argument(
-            help="A session id, an issuing or sign-in event id, or an issued access key.",
+            help="A session id, an issuing, sign-in or Identity Center grant event id, or an "
+            "issued access key.",
             show_default=False,
         ),
     ],
     *,
     lake: LakeOption = None,
-    fmt: FormatOption = Format.table,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="table, json (lines) or csv, to stdout.")
+    ] = Format.table,
     config: ConfigOption = None,
 ) -> None:
     """Explain one session: its chain from the origin, the evidence of each link, its calls.

@@ -379,7 +379,11 @@ select
     issue_time,
     creation_time,
     expiration,
-    date_diff('second', issue_time, expiration) as lifetime_seconds,
+    -- an expiration before the issue is an inconsistent record (documentation samples have
+    -- them), not a lifetime
+    case
+        when expiration >= issue_time then date_diff('second', issue_time, expiration)
+    end as lifetime_seconds,
     issued_key,
     principal_arn,
     principal_id,

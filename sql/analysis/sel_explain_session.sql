@@ -23,6 +23,7 @@ select
     origin_type,
     origin_id,
     source_ip,
+    user_agent,
     first_use,
     last_use,
     events,
