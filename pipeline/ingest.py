@@ -215,7 +215,6 @@ def _ingest(
         )
     con = batch_mod.connect(lake)
     download_dir = state / "downloads" / run_id
-    skipped = unreadable.Unreadable(summary.warnings)  # across batches: downloads the run tried
     try:
         with lakefs.memory_limit(con, catalog.MEMORY_LIMIT):
             listing = sources.stream(
@@ -229,6 +228,8 @@ def _ingest(
         summary.files_skipped_digest = counts.digest
         summary.files_skipped_insight = counts.insight
         summary.files_skipped_other = counts.other
+        # across batches: the downloads the run tried (read before: some objects are unchanged)
+        skipped = unreadable.Unreadable(summary.warnings, read_before=counts.unchanged > 0)
         if on_plan:
             on_plan(counts.todo)
         for batch in plan_batches(_openable(catalog.todo(con), summary), run_id, batch_bytes):
@@ -249,7 +250,9 @@ def _ingest(
             if progress:
                 progress(len(batch.objects))
         skipped.check_some_read()  # every S3 object denied: no s3:GetObject, not a few objects
-        if gap is None:  # a gap stays reported (and --strict fails) until a run closes it
+        # a gap stays reported (and --strict fails) until a run closes it; a listing with a
+        # folder it could not read is not a whole listing
+        if gap is None and not summary.folders_unreadable:
             listings.record(state, source_specs, listed_at)
         # every batch is committed: fold the manifest's batch files once they are many
         if len(manifest.files(state)) >= manifest.COMPACT_AT:

@@ -61,7 +61,19 @@ def uncommitted_files(lake: Path) -> frozenset[str]:
             continue  # removed meanwhile, or cut by a kill before any move: nothing moved
         if isinstance(moves, dict):
             pending.update(moves.get("relative", ()))
+        elif isinstance(moves, list):  # an earlier sts-audit's journal: paths as it spelled them
+            pending.update(filter(None, map(_lake_relative, moves)))
     return frozenset(pending)
+
+
+def _lake_relative(path: str) -> str | None:
+    """The part of a data file's path from the lake's `events/` or `quarantine/` on (its last
+    such folder: nothing below them is named so), whatever the lake's spelling."""
+    parts = Path(path).parts
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i] in (EVENTS_DIR, QUARANTINE_DIR):
+            return "/".join(parts[i:])
+    return None
 
 
 def committed_files(lake: Path, folder: str, pattern: str) -> list[Path]:

@@ -51,6 +51,8 @@ def gap_start(state: Path, specs: Sequence[str], since: dt.date) -> dt.date | No
     listed = _load(state)
     days = []
     for spec in specs:
+        if not spec.startswith("s3://") and Path(spec).is_file():
+            continue  # a file named as a source is read whatever --since says
         when = listed.get(_key(spec))
         if when is None:
             continue  # never listed into this lake: a first run's --since is a choice

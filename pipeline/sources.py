@@ -727,8 +727,8 @@ def _download(s3: S3Client, obj: SourceObject, target: Path) -> Path:
             raise _denied(obj.uri, exc) from None
         if isinstance(exc, ClientError) and _error_code(exc) == "InvalidObjectState":
             raise SourceObjectArchived(
-                f"{obj.uri}: archived (S3 Glacier Flexible Retrieval or Deep Archive) and not "
-                "restored: GetObject cannot read it",
+                f"{obj.uri}: archived (S3 Glacier Flexible Retrieval or Deep Archive, or an "
+                "Intelligent-Tiering archive tier) and not restored: GetObject cannot read it",
                 fix="restore it (`aws s3api restore-object`), or leave its days out with --since",
             ) from None
         raise error from None

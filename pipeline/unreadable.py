@@ -30,7 +30,8 @@ from pipeline.errors import (
 # folder denied by a bucket policy or its own KMS key is often the first of an organization
 # trail's listing, and the run must go on to the next account; when that one is denied too,
 # the credentials read nothing. A listing of one account (or of no trail layout) that is all
-# denied is the same error at the end of the run (`check_some_read`).
+# denied is the same error at the end of the run (`check_some_read`). Neither applies once
+# earlier runs have read objects of the same sources: the credentials can read them.
 ALL_DENIED_AFTER: Final = 32
 ACCOUNTS_DENIED: Final = 2
 # Denied (and archived) objects each named in a warning; the rest are one line with their count,
@@ -73,8 +74,11 @@ class Unreadable:
     Downloads complete across the run's batches, so one object of this class lives for the run.
     """
 
-    def __init__(self, warnings: list[str]) -> None:
+    def __init__(self, warnings: list[str], *, read_before: bool = False) -> None:
         self._warnings = warnings
+        # earlier runs read objects of these sources (the listing holds some the manifest
+        # has): the credentials can read, so denials are warnings only, never the verdict
+        self._read_before = read_before
         self._denied = _Capped(warnings, "access denied")
         self._archived = _Capped(warnings, "archived")
         self._first: str | None = None  # the uri of the first object denied
@@ -105,7 +109,7 @@ class Unreadable:
         self.denied += 1
         if self._first is None:
             self._first = obj.uri
-        if self.denied == self.completed:
+        if self.denied == self.completed and not self._read_before:
             if len(self._accounts) < ACCOUNTS_DENIED:
                 self._accounts.add(obj.account_hint)
             if self.denied >= ALL_DENIED_AFTER and len(self._accounts) >= ACCOUNTS_DENIED:
@@ -113,7 +117,9 @@ class Unreadable:
         self._denied.add(f"{exc}; not read this run, the next run retries it (fix: {exc.fix})")
 
     def check_some_read(self) -> None:
-        """At the end of the run: when every S3 object it tried was denied, the credentials may
-        read nothing; raise the one error for that."""
-        if self._first is not None and self.denied == self.completed:
+        """At the end of the run: when every S3 object it tried was denied, and no earlier run
+        read any of the sources' objects, the credentials may read nothing; raise the one error
+        for that. (An object denied night after night, alone in a later run's listing, stays a
+        warning: it never enters the manifest, so every run tries it again.)"""
+        if self._first is not None and self.denied == self.completed and not self._read_before:
             raise sources.denied_everything(self._first, self.denied)

@@ -305,7 +305,8 @@ def test_a_session_another_caller_started_in_its_arn_and_second_is_shown_contest
     assert proc.returncode == 0, proc.stderr
     assert (
         f"note: session {alice['eventID']} shares its ARN {arn} and creation second with a "
-        "session another caller started: calls no key tells apart are attributed to neither "
+        "session another (or an unknown) caller started: calls no key tells apart are "
+        "attributed to neither "
         f"(list them with `sts-audit sessions --principal {arn}`)"
     ) in proc.stderr.splitlines(), proc.stderr
 
@@ -697,6 +698,14 @@ def test_truncated_chains_reach_the_json_summary_strict_and_the_table(tmp_path: 
     proc = _main("chains", "--lake", str(target), config=config)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count(">2") >= truncated, proc.stdout
+    # the nightly job's own summary says both, without --json
+    proc = _main("run", str(sample), "--lake", str(target), config=config)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert f"warning: {truncated} chain(s) are deeper than max_chain_depth=2: their origin is " in (
+        "\n".join(lines)
+    )
+    assert any(line.startswith("calls made with temporary credentials: ") for line in lines)
 
 
 @pytest.mark.parametrize("limit", ["-1", "0", "100000000000000000000"])

@@ -2375,6 +2375,32 @@ def test_a_since_that_skips_past_the_last_listing_warns_until_a_run_closes_the_g
     assert night(7, 5).warnings == [] and night(7, 5).since_gap_from is None
 
 
+def test_the_gap_is_the_earliest_of_the_sources_and_each_source_s_listing_counts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline import listings
+
+    first, second, lake = tmp_path / "first", tmp_path / "second", tmp_path / "lake"
+    _trail_day(first, 1)
+    _trail_day(second, 1)
+    single = write_delivery_file(tmp_path / "export.json", records(2), gz=False)
+
+    def night(today: int, since: int, *srcs: Path) -> IngestSummary:
+        when = dt.datetime(2026, 11, today, 6, 0, tzinfo=dt.UTC)
+        monkeypatch.setattr(listings, "now", lambda: when)
+        return run(lake, *srcs, since=dt.date(2026, 11, since))
+
+    night(1, 1, first)
+    night(2, 1, second)
+    assert night(5, 4, first, second).since_gap_from == "2026-11-01"  # the earlier of the two
+    night(5, 1, first)  # first is listed on Nov 5 now; second still on Nov 2
+    night(5, 1, first, second)  # ... and now both
+    assert night(7, 5, second).since_gap_from is None
+    # a file named as a source is read whatever --since says: no gap to report
+    night(7, 7, single)
+    assert night(20, 19, single).since_gap_from is None
+
+
 def _folding_trail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, days: int) -> tuple[Path, Path]:
     """A trail of `days` day folders, a file each, and a lake whose runs fold 3 batch files."""
     monkeypatch.setattr(manifest, "COMPACT_AT", 3)

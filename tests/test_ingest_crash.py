@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pyarrow.parquet as pq
 import pytest
 from conftest import (
@@ -254,3 +255,63 @@ def test_readers_see_the_last_committed_state_until_the_next_run(
     summary = ingest([str(source)], lake, batch_bytes=BATCH_BYTES)
     assert summary.recovered_batches == 1 and lakefs.uncommitted_files(lake) == frozenset()
     assert analysis.lake_state(lake) != stamp
+
+
+def test_a_journal_of_an_earlier_version_is_read_and_rolled_back_too(
+    source: Path, clean_lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # journals listed the moved paths as the run spelled the lake (relative to its working
+    # folder, or absolute); readers skipped such journals and read the moved files as stored
+    import shutil
+
+    from pipeline import lake as lakefs
+
+    lake = tmp_path / "lake"
+    shutil.copytree(clean_lake, lake)
+    [(committed,)] = lakefs.connect(lake).execute("select count(*) from events").fetchall()
+    data = sorted((lake / "events").rglob("*.parquet"))[0]
+    moved = data.with_name("part-20990101T000000-abcdef-b00000-0.parquet")
+    shutil.copy(data, moved)
+    quarantined = lake / "quarantine" / "ingest_run=20990101T000000-abcdef" / "part-b00000.parquet"
+    quarantined.parent.mkdir(parents=True)
+    shutil.copy(next((lake / "quarantine").rglob("*.parquet")), quarantined)
+    # the old run worked from the lake's parent folder, naming the lake relatively
+    monkeypatch.chdir(tmp_path)
+    journal = lake / "_state" / "journal" / "20990101T000000-abcdef-b00000.json"
+    journal.write_bytes(
+        orjson.dumps([str(Path("lake") / p.relative_to(lake)) for p in (moved, quarantined)])
+    )
+    monkeypatch.chdir(source)  # readers run from anywhere, with the lake's absolute path
+
+    assert lakefs.uncommitted_files(lake) == {
+        moved.relative_to(lake).as_posix(),
+        quarantined.relative_to(lake).as_posix(),
+    }
+    [(rows,)] = lakefs.connect(lake).execute("select count(*) from events").fetchall()
+    assert rows == committed
+    import duckdb
+
+    def quarantined_rows(folder: Path) -> int:
+        con = duckdb.connect()
+        assert lakefs.attach_quarantine(con, folder)
+        return int(con.execute("select count(*) from quarantine").fetchall()[0][0])
+
+    assert quarantined_rows(lake) == quarantined_rows(clean_lake)
+    monkeypatch.chdir(tmp_path)  # recovery, as the old run would have done it
+    assert lakewriter.recover(Path("lake")) == 1
+    assert not moved.exists() and not quarantined.exists()
+
+
+def test_a_quarantine_of_only_uncommitted_files_is_no_quarantine(tmp_path: Path) -> None:
+    from pipeline import lake as lakefs
+
+    lake = tmp_path / "lake"
+    part = lake / "quarantine" / "ingest_run=20990101T000000-abcdef" / "part-b00000.parquet"
+    part.parent.mkdir(parents=True)
+    part.write_bytes(b"PAR1")  # never read: its batch is not committed
+    journal = lake / "_state" / "journal" / "20990101T000000-abcdef-b00000.json"
+    journal.parent.mkdir(parents=True)
+    journal.write_bytes(orjson.dumps({"relative": [part.relative_to(lake).as_posix()]}))
+    import duckdb
+
+    assert lakefs.attach_quarantine(duckdb.connect(), lake) is False

@@ -221,6 +221,13 @@ def test_an_object_denied_after_the_listing_is_left_out_and_read_once_allowed(
     with pytest.raises(StrictIngestError, match=r"^1 file\(s\) could not be opened"):
         check_strict(first)
 
+    # the next run's only new object is the denied one: still a warning, not "the credentials
+    # read nothing" (an earlier run read the rest of the bucket)
+    asked.clear()
+    rerun = ingest([f"s3://{BUCKET}/{PREFIX}"], lake, endpoint_url=bucket)
+    assert asked == [key] and (rerun.files_unreadable, rerun.records_read) == (1, 0)
+    assert rerun.warnings == first.warnings
+
     denied.clear()  # the role may now use the key
     asked.clear()
     again = ingest([f"s3://{BUCKET}/{PREFIX}"], lake, endpoint_url=bucket)
@@ -347,9 +354,9 @@ def test_archived_objects_are_left_out_counted_and_never_taken_for_a_denial(
     assert len(named) == unreadable.NAMED_AT_MOST
     assert all(w.startswith(f"s3://{BUCKET}/{account}") for w in named)
     assert named[0].endswith(
-        ": archived (S3 Glacier Flexible Retrieval or Deep Archive) and not restored: GetObject "
-        "cannot read it; not read this run (fix: restore it (`aws s3api restore-object`), or "
-        "leave its days out with --since)"
+        ": archived (S3 Glacier Flexible Retrieval or Deep Archive, or an Intelligent-Tiering "
+        "archive tier) and not restored: GetObject cannot read it; not read this run (fix: "
+        "restore it (`aws s3api restore-object`), or leave its days out with --since)"
     )
     assert more == (
         "... and 31 more objects could not be read (archived, as above); the next run retries them"

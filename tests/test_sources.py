@@ -588,8 +588,8 @@ def test_fetch_hands_back_an_archived_object_as_one_not_read_this_run(tmp_path: 
     [(got, error)] = handed
     assert got == obj and isinstance(error, SourceObjectArchived)
     assert str(error) == (
-        f"s3://trail/{EVENTS_KEY}: archived (S3 Glacier Flexible Retrieval or Deep Archive) and "
-        "not restored: GetObject cannot read it"
+        f"s3://trail/{EVENTS_KEY}: archived (S3 Glacier Flexible Retrieval or Deep Archive, or an "
+        "Intelligent-Tiering archive tier) and not restored: GetObject cannot read it"
     )
     with Stubber(s3) as stub:  # without on_unreadable, it is an error of the run
         stub.add_client_error("get_object", "InvalidObjectState", message, 403)

@@ -80,3 +80,51 @@ def test_sql_case(query: str, case: dict[str, Any]) -> None:
         str({k: norm(v) for k, v in r.items()}) for r in rows
     )
     assert got == want
+
+
+def test_attribution_counts_a_corrected_call_once() -> None:
+    # sel_attribution (analyze's summary line): calls made with temporary credentials, and
+    # those a session accounts for; a call an UPDATED_DATA record replaces counts as its
+    # correction only
+    issued = {
+        "event_time": "2024-01-15T10:00:00Z",
+        "event_source": "sts.amazonaws.com",
+        "event_name": "AssumeRole",
+        "user_type": "IAMUser",
+        "user_arn": "arn:aws:iam::111122223333:user/alice",
+        "req_role_arn": "arn:aws:iam::111122223333:role/Ops",
+        "req_role_session_name": "alice",
+        "issued_access_key_id": "ASIAOPSEXAMPLE",
+        "expiration": "2024-01-15T11:00:00Z",
+        "assumed_role_arn": "arn:aws:sts::111122223333:assumed-role/Ops/alice",
+    }
+    call = {
+        "event_time": "2024-01-15T10:05:00Z",
+        "event_source": "s3.amazonaws.com",
+        "event_name": "ListBuckets",
+        "user_type": "AssumedRole",
+        "user_arn": "arn:aws:sts::111122223333:assumed-role/Ops/alice",
+        "user_access_key_id": "ASIAOPSEXAMPLE",
+        "session_creation_date": "2024-01-15T10:00:00Z",
+    }
+    stranger = call | {
+        "user_arn": "arn:aws:sts::111122223333:assumed-role/Ops/carol",
+        "user_access_key_id": "ASIAUNKNOWNEXAMPLE",
+        "session_creation_date": "2024-01-14T09:00:00Z",
+    }
+    con = events_connection(
+        [
+            issued | {"event_id": "s1"},
+            call | {"event_id": "c1"},
+            call
+            | {
+                "event_id": "c1-fixed",
+                "addendum_reason": "UPDATED_DATA",
+                "addendum_original_event_id": "c1",
+            },
+            stranger | {"event_id": "u1"},
+        ]
+    )
+    analysis.build(con)
+    row = con.execute(queries.load("analysis/sel_attribution")).fetchall()
+    assert row == [(2, 1)]  # c1-fixed and u1 were made; c1-fixed is attributed

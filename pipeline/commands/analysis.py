@@ -445,7 +445,8 @@ def explain_command(
         print(
             terminal_safe(
                 f"note: session {step['session_id']} shares its ARN {step['principal_arn']} and "
-                "creation second with a session another caller started: calls no key tells "
+                "creation second with a session another (or an unknown) caller started: calls no "
+                "key tells "
                 "apart are attributed to neither (list them with `sts-audit sessions "
                 f"--principal {shlex.quote(step['principal_arn'])}`)"
             ),

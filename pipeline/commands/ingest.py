@@ -51,7 +51,12 @@ def ingest_command(
         ),
     ] = None,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Exit 1 when any file or record was quarantined.")
+        bool,
+        typer.Option(
+            "--strict",
+            help="Exit 1 when any file or record was quarantined, a file or folder could not "
+            "be read, or --since leaves out days after the last listing.",
+        ),
     ] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no summary (nightly job).")

@@ -30,7 +30,8 @@ def run_command(
         bool,
         typer.Option(
             "--strict",
-            help="Exit 1 when anything was quarantined or a chain is deeper than max_chain_depth.",
+            help="Exit 1 as ingest --strict does (quarantined, unreadable, a --since gap), or "
+            "when a chain is deeper than max_chain_depth.",
         ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
