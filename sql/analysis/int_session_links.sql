@@ -37,9 +37,12 @@ with by_creation_key as (
         count(*) as sessions,
         max(session_id) as session_id,
         max(issued_key) as issued_key,
-        -- one caller for all (a service in parallel), or several (whose calls are whose?)
-        count(distinct coalesce(caller_arn, caller_invoked_by, caller_principal_id)) as callers,
-        count(coalesce(caller_arn, caller_invoked_by, caller_principal_id)) as known_callers
+        -- one caller for all (a service in parallel), or several (whose calls are whose?):
+        -- every caller known and the least one the greatest (a count of distinct callers
+        -- cost the 5M-event analysis its memory limit)
+        count(coalesce(caller_arn, caller_invoked_by, caller_principal_id)) = count(*)
+        and min(coalesce(caller_arn, caller_invoked_by, caller_principal_id))
+            = max(coalesce(caller_arn, caller_invoked_by, caller_principal_id)) as one_caller
     from int_session_starts
     where principal_arn is not null
     group by principal_arn, creation_time
@@ -130,8 +133,7 @@ by_creation as (
         case when c.sessions = 1 then c.session_id end as creation_session_id,
         case when c.sessions = 1 then c.issued_key end as creation_issued_key,
         case
-            when c.sessions > 1 and c.callers = 1 and c.known_callers = c.sessions
-                then c.session_id
+            when c.sessions > 1 and c.one_caller then c.session_id
         end as one_caller_session_id,
         case
             when c.sessions is null or c.sessions > 1 then a.match_key

@@ -181,8 +181,9 @@ contested as (
     group by principal_arn, creation_time
     having count(*) > 1
        and not (
-           count(distinct coalesce(caller_arn, caller_invoked_by, caller_principal_id)) = 1
-           and count(coalesce(caller_arn, caller_invoked_by, caller_principal_id)) = count(*)
+           count(coalesce(caller_arn, caller_invoked_by, caller_principal_id)) = count(*)
+           and min(coalesce(caller_arn, caller_invoked_by, caller_principal_id))
+               = max(coalesce(caller_arn, caller_invoked_by, caller_principal_id))
        )
 ),
 
