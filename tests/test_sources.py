@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -496,15 +496,34 @@ def test_missing_credentials_raise_source_error(moto_server: MotoServer) -> None
     assert "AWS_PROFILE" in info.value.fix
 
 
-def test_access_denied_raises_source_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    # moto's server allows everything, so fake the 403 the way botocore reports it.
-    s3 = boto3.session.Session().client(
+def stub_client() -> Any:
+    """An S3 client for botocore's Stubber: no request leaves it, and no retry hides an error."""
+    return boto3.session.Session().client(
         "s3",
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
         config=Config(retries={"max_attempts": 1}),
     )
+
+
+def fetch_refused(
+    s3: Any, obj: SourceObject, code: str, message: str, tmp_path: Path
+) -> list[tuple[SourceObject, SourceObjectUnreadable]]:
+    """What fetch hands back when GetObject answers `code` (403) for `obj`."""
+    handed: list[tuple[SourceObject, SourceObjectUnreadable]] = []
+    with Stubber(s3) as stub:
+        stub.add_client_error("get_object", code, message, 403)
+        stream = fetch(
+            [obj], tmp_path / "staging", s3=s3, on_unreadable=lambda *a: handed.append(a)
+        )
+        assert list(stream) == []
+    return handed
+
+
+def test_access_denied_raises_source_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # moto's server allows everything, so fake the 403 the way botocore reports it.
+    s3 = stub_client()
     with Stubber(s3) as stub:
         stub.add_client_error("list_objects_v2", "AccessDenied", "Access Denied", 403)
         with pytest.raises(SourceError, match="access denied to bucket locked") as info:
@@ -538,29 +557,16 @@ def test_fetch_tells_an_object_it_may_not_read_from_a_bucket_it_may_not_use(
 ) -> None:
     # GetObject refused for one object after the listing succeeded (an SSE-KMS key, a bucket
     # policy) is that object's problem, handed to on_unreadable; a bucket-wide refusal is not
-    s3 = boto3.session.Session().client(
-        "s3",
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"max_attempts": 1}),
-    )
+    s3 = stub_client()
     obj = make_object(f"s3://locked/{EVENTS_KEY}", EVENTS_KEY, 10, "etag", named=False)
-    handed: list[tuple[SourceObject, SourceObjectDenied]] = []
-    with Stubber(s3) as stub:
-        stub.add_client_error("get_object", code, message, 403)
-        stream = fetch(
-            [obj], tmp_path / "staging", s3=s3, on_unreadable=lambda *a: handed.append(a)
-        )
-        if denied:
-            assert list(stream) == []
-            [(got, error)] = handed
-            assert got == obj and str(error).startswith(f"s3://locked/{EVENTS_KEY}: {why}")
-            assert "kms:Decrypt" in error.fix
-        else:
-            with pytest.raises(SourceError, match=f"{why}denied to bucket locked") as info:
-                list(stream)
-            assert not isinstance(info.value, SourceObjectDenied) and handed == []
+    if denied:
+        [(got, error)] = fetch_refused(s3, obj, code, message, tmp_path)
+        assert got == obj and str(error).startswith(f"s3://locked/{EVENTS_KEY}: {why}")
+        assert isinstance(error, SourceObjectDenied) and "kms:Decrypt" in error.fix
+    else:
+        with pytest.raises(SourceError, match=f"{why}denied to bucket locked") as info:
+            fetch_refused(s3, obj, code, message, tmp_path)
+        assert not isinstance(info.value, SourceObjectDenied)
     if denied:  # without on_unreadable, it is an error of the run
         with Stubber(s3) as stub:
             stub.add_client_error("get_object", code, message, 403)
@@ -569,23 +575,10 @@ def test_fetch_tells_an_object_it_may_not_read_from_a_bucket_it_may_not_use(
 
 
 def test_fetch_hands_back_an_archived_object_as_one_not_read_this_run(tmp_path: Path) -> None:
-    s3 = boto3.session.Session().client(
-        "s3",
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"max_attempts": 1}),
-    )
+    s3 = stub_client()
     obj = make_object(f"s3://trail/{EVENTS_KEY}", EVENTS_KEY, 10, "etag", named=False)
-    handed: list[tuple[SourceObject, SourceObjectUnreadable]] = []
     message = "The operation is not valid for the object's storage class"
-    with Stubber(s3) as stub:
-        stub.add_client_error("get_object", "InvalidObjectState", message, 403)
-        stream = fetch(
-            [obj], tmp_path / "staging", s3=s3, on_unreadable=lambda *a: handed.append(a)
-        )
-        assert list(stream) == []
-    [(got, error)] = handed
+    [(got, error)] = fetch_refused(s3, obj, "InvalidObjectState", message, tmp_path)
     assert got == obj and isinstance(error, SourceObjectArchived)
     assert str(error) == (
         f"s3://trail/{EVENTS_KEY}: archived (S3 Glacier Flexible Retrieval or Deep Archive, or an "
