@@ -187,6 +187,14 @@ contested as (
        )
 ),
 
+-- the accounts whose records the lake holds: a session into any other (outside the
+-- organization, or a member whose trail is not collected) made calls the lake cannot show
+logged_accounts as (
+    select distinct recipient_account_id as account_id
+    from int_events
+    where recipient_account_id is not null
+),
+
 joined as (
     select
         s.session_id,
@@ -242,12 +250,14 @@ joined as (
         coalesce(ai.distinct_ips, 0) as distinct_ips,
         coalesce(ac.errors, 0) as errors,
         cs.principal_arn is not null as contested_creation,
+        la.account_id is not null as target_logged,
         d.last_event_time
     from int_session_starts as s
     cross join data_end as d
     left join contested as cs
         on cs.principal_arn = s.principal_arn
         and cs.creation_time = s.creation_time
+    left join logged_accounts as la on la.account_id = s.target_account
     left join issue_links as il on il.session_id = s.session_id
     left join switch_fallback as sf on sf.session_id = s.session_id
     left join activity as a on a.session_id = s.session_id
@@ -332,6 +342,7 @@ classified as (
         distinct_ips,
         errors,
         contested_creation,
+        target_logged,
         last_event_time
     from joined
 )
@@ -422,5 +433,6 @@ select
     distinct_ips,
     errors,
     contested_creation,
+    target_logged,
     coalesce(expiration > last_event_time, false) as active_at_end
 from classified

@@ -64,6 +64,7 @@ select
     s.distinct_ips,
     s.errors,
     s.contested_creation,
+    s.target_logged,
     s.active_at_end
 from int_sessions as s
 inner join int_chains as c on c.session_id = s.session_id
