@@ -7,7 +7,7 @@ files delivered between that listing and the end of its day, and every day folde
 a nightly job with `--since 2d` that missed two nights. The run warns, names the `--since`
 that closes the gap, and `--strict` fails.
 
-`LAKE/_state/listings.json` maps each source (an `s3://` URL, or a local path made absolute)
+`LAKE/_state/listings.json` maps each source (an `s3://` URL, or a local path resolved)
 to the UTC day its last completed run started listing it: a day, not a time, as the folders
 are, so a rerun on the same day leaves the lake's state as it was.
 """
@@ -34,7 +34,7 @@ def now() -> dt.datetime:
 def _key(spec: str) -> str:
     if spec.startswith("s3://"):
         return spec.rstrip("/")
-    return str(Path(spec).absolute())
+    return str(Path(spec).resolve())  # one key for every spelling of a folder, links too
 
 
 def _load(state: Path) -> dict[str, str]:

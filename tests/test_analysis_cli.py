@@ -362,8 +362,15 @@ def test_explain_takes_an_identity_center_grant_event_id(lake: Path) -> None:
         app, ["explain", str(idc["grant_event_id"]), "--lake", str(lake), "-f", "json"]
     )
     assert result.exit_code == 0, result.output
-    chain = [r for r in _json_lines(result.stdout) if r["section"] == "chain"]
+    rows = _json_lines(result.stdout)
+    chain = [r for r in rows if r["section"] == "chain"]
     assert chain[-1]["session_id"] == idc["session_id"]
+    # the grant is tied to the issuance by time alone: the evidence says so
+    [grant] = [r for r in rows if r.get("event_id") == idc["grant_event_id"]]
+    assert grant["role"] == (
+        "Identity Center GetRoleCredentials (paired by account, permission set and nearest "
+        "time within 60 s: no shared id)"
+    )
 
 
 def test_explain_table_names_the_origin_first(lake: Path) -> None:

@@ -17,7 +17,11 @@ with wanted as (
       and signin_event_id is not null
       and signin_event_id <> issue_event_id
     union all
-    select grant_event_id, 'Identity Center GetRoleCredentials'
+    -- no id ties the grant to the issuance (§4.1.5): say how it was paired
+    select
+        grant_event_id,
+        'Identity Center GetRoleCredentials (paired by account, permission set and nearest '
+        || 'time within 60 s: no shared id)'
     from rpt_sessions where session_id = $session_id and grant_event_id is not null
 )
 
