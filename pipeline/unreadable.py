@@ -83,8 +83,12 @@ class Unreadable:
         self._archived = _Capped(warnings, "archived")
         self._first: str | None = None  # the uri of the first object denied
         self.completed = 0  # S3 downloads that ended: read, denied, archived or gone
-        self.denied = 0
         self._accounts: set[str | None] = set()  # the account folders denied, while none read
+
+    @property
+    def denied(self) -> int:
+        """The S3 objects denied so far."""
+        return self._denied.count
 
     def done(self) -> None:
         """An S3 object was read: not a verdict of denied."""
@@ -106,7 +110,7 @@ class Unreadable:
             return
         if not isinstance(exc, SourceObjectDenied):  # pragma: no cover - the three kinds
             raise exc
-        self.denied += 1
+        self._denied.add(f"{exc}; not read this run, the next run retries it (fix: {exc.fix})")
         if self._first is None:
             self._first = obj.uri
         if self.denied == self.completed and not self._read_before:
@@ -114,7 +118,6 @@ class Unreadable:
                 self._accounts.add(obj.account_hint)
             if self.denied >= ALL_DENIED_AFTER and len(self._accounts) >= ACCOUNTS_DENIED:
                 raise sources.denied_everything(self._first, self.denied)
-        self._denied.add(f"{exc}; not read this run, the next run retries it (fix: {exc.fix})")
 
     def check_some_read(self) -> None:
         """At the end of the run: when every S3 object it tried was denied, and no earlier run
