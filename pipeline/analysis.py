@@ -39,6 +39,7 @@ STEPS: Final[tuple[str, ...]] = (
     "int_org_accounts",
     "int_sts_issuances",
     "int_session_starts",
+    "int_creation_keys",
     "int_session_links",
     "rpt_session_links",
     "int_sessions",
@@ -134,7 +135,7 @@ def _bind_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
 # Intermediate tables no later step reads once the given step is built; dropped then unless
 # the caller keeps them (tests and notebooks inspect them), to bound memory on large lakes.
 RELEASE_AFTER: Final[dict[str, tuple[str, ...]]] = {
-    "int_sessions": ("int_sts_issuances", "int_session_starts"),
+    "int_sessions": ("int_sts_issuances", "int_session_starts", "int_creation_keys"),
 }
 
 

@@ -28,28 +28,10 @@
 -- event_id away. Records an UPDATED_DATA correction replaces (int_corrections) neither link
 -- nor lend their identity to a copy. Not ordered: this is the large intermediate table
 -- (rpt_session_links is the public, narrower one).
-with by_creation_key as (
-    -- sessions per (ARN, creation second): two sessions of one role and session name can start
-    -- in the same second (parallel Lambda invocations); then the key decides
-    select
-        principal_arn,
-        creation_time,
-        count(*) as sessions,
-        max(session_id) as session_id,
-        max(issued_key) as issued_key,
-        -- one caller for all (a service in parallel), or several (whose calls are whose?):
-        -- every caller known and the least one the greatest (a count of distinct callers
-        -- cost the 5M-event analysis its memory limit)
-        count(coalesce(caller_arn, caller_invoked_by, caller_principal_id)) = count(*)
-        and min(coalesce(caller_arn, caller_invoked_by, caller_principal_id))
-            = max(coalesce(caller_arn, caller_invoked_by, caller_principal_id)) as one_caller
-    from int_session_starts
-    where principal_arn is not null
-    group by principal_arn, creation_time
-),
-
+-- The sessions per ARN and creation second, and whether one caller started them all, are
+-- int_creation_keys'.
 -- calls made with temporary credentials: attributed by their own identity
-activity as (
+with activity as (
     select
         event_id,
         shared_event_id,
@@ -150,7 +132,7 @@ by_creation as (
         a.on_behalf_of_user_id,
         a.record_hash
     from calls as a
-    left join by_creation_key as c
+    left join int_creation_keys as c
         on c.principal_arn = a.match_arn
         and c.creation_time = a.match_creation_date
 ),

@@ -168,25 +168,6 @@ activity_ips as (
     group by session_id
 ),
 
--- sessions of one ARN started in one second by several callers (or callers unknown): a call
--- no key decides between them is attributed to none (int_session_links' rule, mirrored here),
--- so their activity may be short, and a caller naming its session after another's is how
--- that happens (`contested_creation`)
-contested as (
-    select
-        principal_arn,
-        creation_time
-    from int_session_starts
-    where principal_arn is not null
-    group by principal_arn, creation_time
-    having count(*) > 1
-       and not (
-           count(coalesce(caller_arn, caller_invoked_by, caller_principal_id)) = count(*)
-           and min(coalesce(caller_arn, caller_invoked_by, caller_principal_id))
-               = max(coalesce(caller_arn, caller_invoked_by, caller_principal_id))
-       )
-),
-
 -- the accounts whose records the lake holds: a session into any other (outside the
 -- organization, or a member whose trail is not collected) made calls the lake cannot show
 logged_accounts as (
@@ -249,14 +230,15 @@ joined as (
         coalesce(ad.distinct_accounts, 0) as distinct_accounts,
         coalesce(ai.distinct_ips, 0) as distinct_ips,
         coalesce(ac.errors, 0) as errors,
-        cs.principal_arn is not null as contested_creation,
+        -- several sessions of this ARN and second, not all one known caller's
+        coalesce(ck.sessions > 1 and not ck.one_caller, false) as contested_creation,
         la.account_id is not null as target_logged,
         d.last_event_time
     from int_session_starts as s
     cross join data_end as d
-    left join contested as cs
-        on cs.principal_arn = s.principal_arn
-        and cs.creation_time = s.creation_time
+    left join int_creation_keys as ck
+        on ck.principal_arn = s.principal_arn
+        and ck.creation_time = s.creation_time
     left join logged_accounts as la on la.account_id = s.target_account
     left join issue_links as il on il.session_id = s.session_id
     left join switch_fallback as sf on sf.session_id = s.session_id
