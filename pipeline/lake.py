@@ -56,14 +56,19 @@ def uncommitted_files(lake: Path) -> frozenset[str]:
         if manifest.is_committed(state, journal.stem):
             continue
         try:
-            moves = orjson.loads(journal.read_bytes())
+            pending.update(journal_moves(journal))
         except (OSError, orjson.JSONDecodeError):
-            continue  # removed meanwhile, or cut by a kill before any move: nothing moved
-        if isinstance(moves, dict):
-            pending.update(moves.get("relative", ()))
-        elif isinstance(moves, list):  # an earlier sts-audit's journal: paths as it spelled them
-            pending.update(filter(None, map(_lake_relative, moves)))
+            continue  # removed meanwhile (committed): nothing of it is pending
     return frozenset(pending)
+
+
+def journal_moves(journal: Path) -> list[str]:
+    """The data files a batch's journal names, relative to the lake (a journal of an earlier
+    sts-audit lists them as that run spelled them: matched from `events/` or `quarantine/`)."""
+    moves = orjson.loads(journal.read_bytes())
+    if isinstance(moves, dict):
+        return [str(name) for name in moves.get("relative", ())]
+    return [rel for rel in map(_lake_relative, moves) if rel is not None]
 
 
 def _lake_relative(path: str) -> str | None:

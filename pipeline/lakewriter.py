@@ -26,7 +26,7 @@ import orjson
 
 from pipeline import manifest
 from pipeline.errors import LakeError
-from pipeline.lake import EVENTS_DIR, JOURNAL_DIR, QUARANTINE_DIR, STATE_DIR
+from pipeline.lake import EVENTS_DIR, JOURNAL_DIR, QUARANTINE_DIR, STATE_DIR, journal_moves
 
 STAGING_DIR = "staging"
 SALT_FILE = "token_salt"
@@ -118,15 +118,8 @@ def recover(lake: Path) -> int:
         for journal in sorted(journals.glob("*.json")):
             batch = journal.stem
             if not manifest.is_committed(state_dir(lake), batch):
-                moves = orjson.loads(journal.read_bytes())
-                # a journal of an earlier sts-audit lists the paths as that run spelled them
-                paths = (
-                    [lake / name for name in moves["relative"]]
-                    if isinstance(moves, dict)
-                    else [Path(name) for name in moves]
-                )
-                for path in paths:
-                    path.unlink(missing_ok=True)
+                for name in journal_moves(journal):
+                    (lake / name).unlink(missing_ok=True)
                 rolled_back += 1
             journal.unlink()
     for tmp in journals.glob(".*.tmp") if journals.is_dir() else ():
