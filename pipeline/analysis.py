@@ -42,6 +42,7 @@ STEPS: Final[tuple[str, ...]] = (
     "int_creation_keys",
     "int_session_links",
     "rpt_session_links",
+    "int_sessions_seen",
     "int_sessions",
     "int_chains",
     "rpt_sessions",
@@ -69,6 +70,7 @@ TABLES: Final[dict[str, str]] = {
     "chains": "int_chains",
     "federated_logins": "rpt_federated_logins",
     "account_graph": "rpt_account_graph",
+    "sessions_seen": "int_sessions_seen",
 }
 STAMP_FILE: Final = "_stamp.json"
 STAMP_VERSION: Final = 1
@@ -195,6 +197,9 @@ class Analyzed:
     max_chain_depth: int
     calls_temporary: int = 0
     calls_attributed: int = 0
+    # the calls no session in the lake accounts for, and the sessions_seen rows they make
+    calls_unattributed: int = 0
+    sessions_seen: int = 0
 
     @property
     def warnings(self) -> list[str]:
@@ -211,6 +216,8 @@ class Analyzed:
             "max_chain_depth": self.max_chain_depth,
             "calls_temporary": self.calls_temporary,
             "calls_attributed": self.calls_attributed,
+            "calls_unattributed": self.calls_unattributed,
+            "sessions_seen": self.sessions_seen,
             "warnings": self.warnings,
         }
 
@@ -327,6 +334,8 @@ def _analyze(lake: Path, settings: Settings) -> Analyzed:
         settings.max_chain_depth,
         calls_temporary=int(attribution[0]),
         calls_attributed=int(attribution[1]),
+        calls_unattributed=int(attribution[2]),
+        sessions_seen=int(attribution[3]),
     )
 
 

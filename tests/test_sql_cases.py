@@ -127,4 +127,6 @@ def test_attribution_counts_a_corrected_call_once() -> None:
     )
     analysis.build(con)
     row = con.execute(queries.load("analysis/sel_attribution")).fetchall()
-    assert row == [(2, 1)]  # c1-fixed and u1 were made; c1-fixed is attributed
+    # c1-fixed and u1 were made; c1-fixed is attributed; u1 is the one call left, in the one
+    # session sessions_seen lists: calls_temporary = calls_attributed + calls_unattributed
+    assert row == [(2, 1, 1, 1)]

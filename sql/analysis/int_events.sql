@@ -6,9 +6,11 @@
 -- attribution (identity, key, creationDate, what and where) are kept for all records; the
 -- caller details read only from STS, sign-in, Identity Center and Cognito identity-pool records
 -- are kept for those records alone (NULL elsewhere), and the STS request/response columns are
--- NULL elsewhere already. `org_trail` is true when the record came from an organization-trail
--- object key (`AWSLogs/o-ORGID/ACCOUNT/...`, §1.1): its recipient account is then in the
--- organization.
+-- NULL elsewhere already. `call_user_agent` and `call_mfa_authenticated` are the user agent and
+-- sessionContext mfaAuthenticated of every record, read only for the calls no session in the
+-- lake accounts for (int_sessions_seen; a view's column costs nothing where it is not read).
+-- `org_trail` is true when the record came from an organization-trail object key
+-- (`AWSLogs/o-ORGID/ACCOUNT/...`, §1.1): its recipient account is then in the organization.
 -- Not ordered: one row per record.
 select
     event_id,
@@ -34,6 +36,8 @@ select
     case when issuing_source then user_identity_provider end as user_identity_provider,
     case when issuing_source then session_mfa_authenticated end as session_mfa_authenticated,
     case when issuing_source then record_hash end as record_hash,
+    user_agent as call_user_agent,
+    session_mfa_authenticated as call_mfa_authenticated,
     req_role_arn,
     req_role_session_name,
     req_duration_seconds,

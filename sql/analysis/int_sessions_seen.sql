@@ -1,0 +1,274 @@
+-- name: int_sessions_seen
+-- grain: one row per session seen only through its calls: (principal_arn, creation_time), or (principal_arn, access_key) for calls without a creationDate
+-- Who used temporary credentials the lake holds no issuance for. Reads the calls made with
+-- temporary credentials as sel_attribution counts them (an ASIA key or a sessionContext
+-- creationDate; not a record an UPDATED_DATA correction replaces, int_corrections; the other
+-- account's keyless copies carry neither and are not read) whose event_id int_session_links
+-- does not hold, and groups them by session ARN and creation second (cloudtrail-semantics.md
+-- §4.1), the key a creationDate names; a call without a creationDate (rare) is grouped by its
+-- ASIA key instead (creation_time NULL). So sel_attribution's calls_temporary =
+-- calls_attributed + the sum of `records` here. Typically a session issued before the lake's
+-- first record, or in an account whose trail is not collected, used with stolen credentials
+-- (an instance's role credentials used from outside) as well as by its owner; or a contested
+-- one (int_creation_keys: several callers started a session of that ARN in that second, and no
+-- key tells which one made the call). `why` says which, as far as the lake can tell.
+-- Activity counts like int_sessions': `events` counts logical calls (copies of a call that both
+-- carry the identity collapse on sharedEventID), `records` the stored records. Each distinct
+-- count is a plain count over its own grouping (a distinct aggregate per group does not spill,
+-- bench/LIMITS.md). `source_ip` and `user_agent` are those of the earliest call (of equal
+-- times, the least value), `access_key` the least key of `keys`, `mfa_authenticated` true when
+-- a call's sessionContext says so. `distinct_accounts` counts the accounts of the records
+-- read: the other account's keyless copies are not among them.
+-- In order of first use.
+-- the accounts whose records the lake holds, from their first record on: a session of any other
+-- account was issued where the lake cannot see
+with logged_accounts as (
+    select
+        recipient_account_id as account_id,
+        min(event_time) as first_event_time
+    from int_events
+    where recipient_account_id is not null
+    group by recipient_account_id
+),
+
+-- calls made with temporary credentials that no session accounts for
+unattributed as (
+    select
+        e.event_id,
+        coalesce(e.shared_event_id, e.event_id) as logical_event_id,
+        e.event_time,
+        e.event_source,
+        e.event_name,
+        e.recipient_account_id,
+        e.source_ip_address,
+        e.error_code,
+        e.user_type,
+        e.user_arn,
+        e.user_access_key_id,
+        date_trunc('second', e.session_creation_date) as creation_time,
+        e.session_issuer_arn,
+        e.call_user_agent,
+        e.call_mfa_authenticated
+    from int_events as e
+    -- anti-joins written as outer joins: DuckDB plans a `not exists` over this view by first
+    -- copying every int_events column of the calls (5M events: 2 s more); a record linked
+    -- twice (a conflict) only repeats rows the `is null` drops
+    left join int_corrections as c on c.event_id = e.event_id
+    left join int_session_links as l on l.event_id = e.event_id
+    where (e.user_access_key_id like 'ASIA%' or e.session_creation_date is not null)
+      and c.event_id is null
+      and l.event_id is null
+),
+
+-- one non-null key per session: joins below need no NULL-safe equality
+calls as (
+    select
+        coalesce(user_arn, '') || '|' || coalesce(
+            cast(creation_time as varchar), 'key:' || coalesce(user_access_key_id, '')
+        ) as seen_key,
+        event_id,
+        logical_event_id,
+        event_time,
+        event_source,
+        event_name,
+        recipient_account_id,
+        source_ip_address,
+        error_code,
+        user_type,
+        user_arn,
+        user_access_key_id,
+        creation_time,
+        session_issuer_arn,
+        call_user_agent,
+        call_mfa_authenticated
+    from unattributed
+),
+
+seen as (
+    select
+        seen_key,
+        max(user_arn) as principal_arn,
+        max(user_type) as user_type,
+        max(session_issuer_arn) as role_arn,
+        max(creation_time) as creation_time,
+        min(user_access_key_id) as access_key,
+        min(event_time) as first_use,
+        max(event_time) as last_use,
+        count(*) as records,
+        max(
+            case when call_mfa_authenticated then 1 when not call_mfa_authenticated then 0 end
+        ) as mfa_flag
+    from calls
+    group by seen_key
+),
+
+logical_calls as (
+    select
+        seen_key,
+        logical_event_id,
+        max(case when error_code is not null then 1 else 0 end) as failed
+    from calls
+    group by seen_key, logical_event_id
+),
+
+seen_calls as (
+    select
+        seen_key,
+        count(*) as events,
+        count(case when failed = 1 then logical_event_id end) as errors
+    from logical_calls
+    group by seen_key
+),
+
+apis as (
+    select
+        seen_key,
+        event_source,
+        event_name
+    from calls
+    where event_source is not null and event_name is not null
+    group by seen_key, event_source, event_name
+),
+
+seen_apis as (
+    select
+        seen_key,
+        count(*) as distinct_apis
+    from apis
+    group by seen_key
+),
+
+accounts as (
+    select
+        seen_key,
+        recipient_account_id
+    from calls
+    where recipient_account_id is not null
+    group by seen_key, recipient_account_id
+),
+
+seen_accounts as (
+    select
+        seen_key,
+        count(*) as distinct_accounts
+    from accounts
+    group by seen_key
+),
+
+access_keys as (
+    select
+        seen_key,
+        user_access_key_id
+    from calls
+    where user_access_key_id is not null
+    group by seen_key, user_access_key_id
+),
+
+seen_keys as (
+    select
+        seen_key,
+        count(*) as keys
+    from access_keys
+    group by seen_key
+),
+
+-- each IP and user agent with its first call: the count, and the earliest one
+ips as (
+    select
+        seen_key,
+        source_ip_address,
+        row_number() over (
+            partition by seen_key order by min(event_time), source_ip_address
+        ) as pick
+    from calls
+    where source_ip_address is not null
+    group by seen_key, source_ip_address
+),
+
+seen_ips as (
+    select
+        seen_key,
+        count(*) as distinct_ips,
+        max(case when pick = 1 then source_ip_address end) as source_ip
+    from ips
+    group by seen_key
+),
+
+agents as (
+    select
+        seen_key,
+        call_user_agent,
+        row_number() over (
+            partition by seen_key order by min(event_time), call_user_agent
+        ) as pick
+    from calls
+    where call_user_agent is not null
+    group by seen_key, call_user_agent
+),
+
+first_agents as (
+    select
+        seen_key,
+        call_user_agent as user_agent
+    from agents
+    where pick = 1
+),
+
+-- several sessions of this ARN and second, started by more than one caller: the key decided
+-- nothing (int_session_links)
+contested as (
+    select
+        principal_arn,
+        creation_time
+    from int_creation_keys
+    where sessions > 1
+)
+
+select
+    s.principal_arn,
+    s.user_type,
+    nullif(regexp_extract(s.principal_arn, '^arn:[^:]*:[^:]*:[^:]*:([^:]*):', 1), '') as account,
+    s.role_arn,
+    nullif(regexp_extract(s.principal_arn, '/([^/]*)$', 1), '') as session_name,
+    s.creation_time,
+    s.access_key,
+    coalesce(k.keys, 0) as keys,
+    s.first_use,
+    s.last_use,
+    c.events,
+    s.records,
+    coalesce(a.distinct_apis, 0) as distinct_apis,
+    coalesce(ac.distinct_accounts, 0) as distinct_accounts,
+    coalesce(i.distinct_ips, 0) as distinct_ips,
+    c.errors,
+    case s.mfa_flag when 1 then true when 0 then false end as mfa_authenticated,
+    i.source_ip,
+    g.user_agent,
+    case
+        when x.principal_arn is not null then 'contested: no key tells the sessions apart'
+        when s.creation_time is null
+            then 'no creationDate, and its key is in no issuance window the lake holds'
+        -- the issuance is logged in the session's own account (for a role session, the role
+        -- owner's copy of its AssumeRole, §4.3)
+        when la.account_id is null
+            then 'issuing call not in the lake: its account''s trail is not collected'
+        when s.creation_time < la.first_event_time
+            then 'issued before the lake''s first record of its account'
+        else 'issuing call not in the lake, though its account''s trail is '
+            || '(a day or region not collected?)'
+    end as why
+from seen as s
+inner join seen_calls as c on c.seen_key = s.seen_key
+left join seen_apis as a on a.seen_key = s.seen_key
+left join seen_accounts as ac on ac.seen_key = s.seen_key
+left join seen_keys as k on k.seen_key = s.seen_key
+left join seen_ips as i on i.seen_key = s.seen_key
+left join first_agents as g on g.seen_key = s.seen_key
+left join contested as x
+    on x.principal_arn = s.principal_arn
+    and x.creation_time = s.creation_time
+left join logged_accounts as la
+    on la.account_id = nullif(
+        regexp_extract(s.principal_arn, '^arn:[^:]*:[^:]*:[^:]*:([^:]*):', 1), ''
+    )
+order by s.first_use, s.principal_arn, s.creation_time, s.access_key
