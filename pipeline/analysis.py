@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import shlex
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -234,6 +235,8 @@ class Analyzed:
                 "an account whose trail is not collected, or that no key tells apart "
                 "(contested_creation)"
             )
+            if self.sessions_seen:
+                line += f": {self.sessions_seen:,} sessions, listed by `sts-audit seen`"
         return line
 
 
@@ -456,6 +459,19 @@ def logins(
     return _frame(con, "analysis/sel_logins", _filters(account, since, until, principal))
 
 
+def sessions_seen(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    account: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    principal: str | None = None,
+) -> pl.DataFrame:
+    """Sessions whose issuing call is not in the lake, first used in the window, of an account
+    (the session ARN's) and a principal (session ARN, role ARN, session name or access key)."""
+    return _frame(con, "analysis/sel_sessions_seen", _filters(account, since, until, principal))
+
+
 def account_graph(con: duckdb.DuckDBPyConnection, *, account: str | None = None) -> pl.DataFrame:
     """Account-to-account hops."""
     return _frame(con, "analysis/sel_account_graph", _filters(account, None, None, None))
@@ -479,11 +495,28 @@ def resolve_sessions(
     issued key names, best first: a recycled key names several, the latest first."""
     rows = queries.run(con, "analysis/sel_resolve_session", {"needle": session_or_key}).fetchall()
     if not rows:
+        _raise_if_seen(con, session_or_key)
         raise NotFound(
             f"no session, issuing event or issued key {session_or_key!r} in the lake",
             fix="list sessions with `sts-audit sessions` and pass a session_id or issued_key",
         )
     return [(str(session_id), issued) for session_id, issued in rows]
+
+
+def _raise_if_seen(con: duckdb.DuckDBPyConnection, needle: str) -> None:
+    """NotFound naming `sts-audit seen` when `needle` (a session ARN, role ARN, session name or
+    access key) names sessions the lake sees only through their calls: there is no issuance
+    to explain, but there is activity, and saying "nothing in the lake" would hide it."""
+    seen = sessions_seen(con, principal=needle)
+    if seen.is_empty():
+        return
+    first = seen.row(0, named=True)
+    raise NotFound(
+        f"{needle!r} names no session issued in the lake, but {seen.height} session(s) it sees "
+        f"only through their calls: {first['events']} call(s) of {first['principal_arn']} from "
+        f"{first['first_use'].astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ} ({first['why']})",
+        fix=f"list them with `sts-audit seen --principal {shlex.quote(needle)}`",
+    )
 
 
 def explain(

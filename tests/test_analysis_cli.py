@@ -722,7 +722,7 @@ def test_a_quarantine_limit_out_of_range_is_a_usage_error(lake: Path, limit: str
     assert "--limit" in result.output
 
 
-@pytest.mark.parametrize("command", ["sessions", "chains", "logins", "accounts"])
+@pytest.mark.parametrize("command", ["sessions", "seen", "chains", "logins", "accounts"])
 def test_parquet_without_output_is_a_usage_error(lake: Path, command: str) -> None:
     # it exited 1 after building the tables, as a failure of the run, not of the command line
     result = runner.invoke(app, [command, "--lake", str(lake), "--format", "parquet"])
@@ -774,7 +774,8 @@ def test_quarantine_of_a_folder_that_is_not_a_lake_is_an_error(lake: Path, tmp_p
 
 
 @pytest.mark.parametrize(
-    "command", ["ingest", "quarantine", "analyze", "sessions", "chains", "logins", "accounts"]
+    "command",
+    ["ingest", "quarantine", "analyze", "sessions", "seen", "chains", "logins", "accounts"],
 )
 def test_every_lake_command_takes_the_config_file(lake: Path, tmp_path: Path, command: str) -> None:
     # only `run` took --config: the other commands read ./sts-audit.toml, so after
@@ -845,3 +846,74 @@ def test_an_analysis_table_that_cannot_be_written_is_one_line_not_a_read_error(
     assert "that this user may read and write there" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert "cannot be read" not in proc.stderr
+
+
+def test_seen_lists_who_used_credentials_the_lake_holds_no_issuance_for(tmp_path: Path) -> None:
+    # an instance's role credentials used from outside, issued before the lake starts: the
+    # calls appeared in no command, and explain of the key said there was nothing in the lake
+    from conftest import ACCOUNT, record, session_identity, write_delivery_file
+
+    arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/ec2-role/i-0123456789abcdef0"
+    issued = record(eventTime="2026-11-01T10:00:00Z")
+    calls = [
+        record(
+            eventTime=f"2026-11-01T10:0{minute}:00Z",
+            eventSource="ec2.amazonaws.com",
+            eventName="DescribeInstances",
+            sourceIPAddress="198.51.100.7",
+            requestParameters=None,
+            responseElements=None,
+            userIdentity=session_identity(arn, "ASIASTOLENEXAMPLE", "2026-11-01T09:00:00Z"),
+        )
+        for minute in (1, 2)
+    ]
+    write_delivery_file(tmp_path / "src" / "a.json", [issued, *calls], gz=False)
+    lake = tmp_path / "lake"
+    ingest([str(tmp_path / "src")], lake)
+
+    result = runner.invoke(app, ["seen", "--lake", str(lake), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    rows = _json_lines(result.stdout)
+    assert [
+        (r["principal_arn"], r["access_key"], r["events"], r["source_ip"], r["why"]) for r in rows
+    ] == [
+        (
+            arn,
+            "ASIASTOLENEXAMPLE",
+            2,
+            "198.51.100.7",
+            "issued before the lake's first record of its account",
+        )
+    ]
+    # the filters: the session ARN's account, the day of first use, a principal
+    for args, listed in [
+        (["--account", ACCOUNT, "--since", "2026-11-01", "--until", "2026-11-01"], 1),
+        (["--principal", "i-0123456789abcdef0"], 1),
+        (["--principal", "arn:aws:iam::123456789012:role/ec2-role"], 0),  # no sessionIssuer
+        (["--account", "111122223333"], 0),
+        (["--since", "2026-11-02"], 0),
+    ]:
+        result = runner.invoke(app, ["seen", "--lake", str(lake), "-f", "json", *args])
+        assert len(_json_lines(result.stdout)) == listed, (args, result.output)
+        if not listed:
+            assert result.exit_code == 1
+            assert "no sessions seen only through their calls match the filters" in str(
+                result.exception
+            )
+    result = runner.invoke(app, ["seen", "--lake", str(lake)])
+    assert result.exit_code == 0, result.output
+    assert "why" in result.stdout and "session_name" not in result.stdout
+    # explain points to the listing instead of saying the lake holds nothing
+    for needle in ("ASIASTOLENEXAMPLE", arn):
+        proc = _main("explain", needle, "--lake", str(lake))
+        assert proc.returncode == 1
+        assert (
+            f"error: {needle!r} names no session issued in the lake, but 1 session(s) it sees "
+            f"only through their calls: 2 call(s) of {arn} from 2026-11-01T10:01:00Z"
+        ) in proc.stderr, proc.stderr
+        assert f"(fix: list them with `sts-audit seen --principal {needle}`)" in proc.stderr
+    proc = _main("analyze", "--lake", str(lake), "--json")
+    payload = json.loads(proc.stdout)
+    counts = ("calls_temporary", "calls_attributed", "calls_unattributed", "sessions_seen")
+    assert [payload[k] for k in counts] == [2, 0, 2, 1]
+    assert payload["tables"]["sessions_seen"] == 1

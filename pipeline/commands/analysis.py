@@ -53,6 +53,26 @@ UntilOption = Annotated[
         help=f"Last day of issue ({DAY_FORMS}), inclusive.",
     ),
 ]
+# `seen`: those sessions' creation lies before the lake for many of them; the day they were
+# first used is the one every listed session has
+SeenSinceOption = Annotated[
+    dt.date | None,
+    typer.Option(
+        "--since",
+        parser=day_option,
+        metavar="DAY",
+        help=f"First day of first use ({DAY_FORMS}), inclusive.",
+    ),
+]
+SeenUntilOption = Annotated[
+    dt.date | None,
+    typer.Option(
+        "--until",
+        parser=day_option,
+        metavar="DAY",
+        help=f"Last day of first use ({DAY_FORMS}), inclusive.",
+    ),
+]
 PrincipalOption = Annotated[
     str | None,
     typer.Option(
@@ -85,6 +105,18 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
         "events",
         "errors",
         "active_at_end",
+    ),
+    "seen": (
+        "principal_arn",
+        "creation_time",
+        "first_use",
+        "last_use",
+        "events",
+        "errors",
+        "keys",
+        "source_ip",
+        "mfa_authenticated",
+        "why",
     ),
     "chains": (
         "session_id",
@@ -252,6 +284,61 @@ def sessions_command(
         analysis.sessions,
         "sessions",
         "sessions",
+        lake,
+        account,
+        since,
+        until,
+        principal,
+        fmt,
+        output,
+        config,
+    )
+
+
+def seen_command(
+    *,
+    lake: LakeOption = None,
+    account: Annotated[
+        str | None,
+        typer.Option(
+            "--account",
+            parser=account_option,
+            metavar="ACCOUNT",
+            help="Only sessions of this 12-digit account (the session ARN's).",
+        ),
+    ] = None,
+    since: SeenSinceOption = None,
+    until: SeenUntilOption = None,
+    principal: Annotated[
+        str | None,
+        typer.Option(
+            "--principal",
+            help="A session ARN, role ARN, session name or access key (the least of a "
+            "session's keys).",
+        ),
+    ] = None,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """List sessions the lake sees only through their calls: no issuing call in the lake.
+
+    Issued before the lake's first record, in an account whose trail is not collected, or
+    contested (no key tells two sessions apart); `why` says which. Stolen credentials used
+    from elsewhere show here when their issuance is not collected.
+
+    Example:
+
+        sts-audit seen --lake lake --since 7d
+
+        sts-audit seen --principal arn:aws:iam::123456789012:role/example-role --format json
+    """
+    from pipeline import analysis
+
+    _list(
+        analysis.sessions_seen,
+        "sessions seen only through their calls",
+        "seen",
         lake,
         account,
         since,
@@ -514,6 +601,7 @@ def check_strict_analysis(result: Analyzed) -> None:
 def register(app: typer.Typer) -> None:
     """Attach this group's commands to `app`."""
     app.command("sessions")(sessions_command)
+    app.command("seen")(seen_command)
     app.command("chains")(chains_command)
     app.command("logins")(logins_command)
     app.command("accounts")(accounts_command)
