@@ -33,39 +33,42 @@
 -- calls made with temporary credentials: attributed by their own identity
 with activity as (
     select
-        event_id,
-        shared_event_id,
-        event_time,
-        event_source,
-        event_name,
-        recipient_account_id,
-        source_ip_address,
-        error_code,
-        on_behalf_of_user_id,
-        record_hash,
-        user_arn as match_arn,
-        user_access_key_id as match_key,
-        session_creation_date as match_creation_date,
+        e.event_id,
+        e.shared_event_id,
+        e.event_time,
+        e.event_source,
+        e.event_name,
+        e.recipient_account_id,
+        e.source_ip_address,
+        e.error_code,
+        e.on_behalf_of_user_id,
+        e.record_hash,
+        e.user_arn as match_arn,
+        e.user_access_key_id as match_key,
+        e.session_creation_date as match_creation_date,
         0 as is_copy
     from int_events as e
-    where (user_access_key_id is not null or session_creation_date is not null)
-      -- not a record its UPDATED_DATA correction replaces (int_corrections, §4.4)
-      and not exists (select 1 from int_corrections as c where c.event_id = e.event_id)
+    -- not a record its UPDATED_DATA correction replaces (int_corrections, §4.4); an outer
+    -- join, not `not exists`, which DuckDB plans by first copying the calls' int_events columns
+    left join int_corrections as r on r.event_id = e.event_id
+    where (e.user_access_key_id is not null or e.session_creation_date is not null)
+      and r.event_id is null
 ),
 
 -- the other account's copy of a call (sharedEventID) shows no key or creationDate (the role
 -- owner's AWSAccount copy, §4.3): it is attributed by the identity of the copy that has one
 twins as (
     select
-        shared_event_id,
-        min(user_arn) as user_arn,
-        min(user_access_key_id) as user_access_key_id,
-        min(session_creation_date) as session_creation_date
+        e.shared_event_id,
+        min(e.user_arn) as user_arn,
+        min(e.user_access_key_id) as user_access_key_id,
+        min(e.session_creation_date) as session_creation_date
     from int_events as e
-    where shared_event_id is not null
-      and (user_access_key_id is not null or session_creation_date is not null)
-      and not exists (select 1 from int_corrections as r where r.event_id = e.event_id)
-    group by shared_event_id
+    left join int_corrections as r on r.event_id = e.event_id
+    where e.shared_event_id is not null
+      and (e.user_access_key_id is not null or e.session_creation_date is not null)
+      and r.event_id is null
+    group by e.shared_event_id
 ),
 
 copies as (
@@ -86,10 +89,11 @@ copies as (
         1 as is_copy
     from int_events as c
     inner join twins as t on t.shared_event_id = c.shared_event_id
+    left join int_corrections as r on r.event_id = c.event_id
     where c.shared_event_id is not null
       and c.user_access_key_id is null
       and c.session_creation_date is null
-      and not exists (select 1 from int_corrections as r where r.event_id = c.event_id)
+      and r.event_id is null
 ),
 
 calls as (

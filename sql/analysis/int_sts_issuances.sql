@@ -18,8 +18,8 @@ with issuing as (
     -- the one read of the issuing calls from the lake: the copy choice below reads it three
     -- times and the primary copies' columns come from it, so it is kept as one small set
     select
-        event_id,
-        coalesce(shared_event_id, event_id) as logical_event_id,
+        e.event_id,
+        coalesce(shared_event_id, e.event_id) as logical_event_id,
         case when user_type = 'AWSAccount' then 1 else 0 end as owner_copy,
         coalesce(record_hash, '') as record_hash,
         shared_event_id,
@@ -61,6 +61,9 @@ with issuing as (
         federated_user_id,
         cognito_identity_id
     from int_events as e
+    -- not a record its UPDATED_DATA correction replaces (int_corrections, §4.4): an outer join,
+    -- not `not exists`, which DuckDB plans by first copying the calls' int_events columns
+    left join int_corrections as r on r.event_id = e.event_id
     -- two IN lists the Parquet scan can filter on, then the exact source of each API
     where event_source in ('sts.amazonaws.com', 'cognito-identity.amazonaws.com')
       and event_name in (
@@ -70,8 +73,7 @@ with issuing as (
       and (event_source = 'sts.amazonaws.com') = (event_name <> 'GetCredentialsForIdentity')
       and error_code is null
       and issued_access_key_id is not null
-      -- not a record its UPDATED_DATA correction replaces (int_corrections, §4.4)
-      and not exists (select 1 from int_corrections as c where c.event_id = e.event_id)
+      and r.event_id is null
 ),
 
 -- the copy that speaks for the call: the least eventID among the caller-side copies (else among
