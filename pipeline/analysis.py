@@ -513,7 +513,8 @@ def _raise_if_seen(con: duckdb.DuckDBPyConnection, needle: str) -> None:
     first = seen.row(0, named=True)
     raise NotFound(
         f"{needle!r} names no session issued in the lake, but {seen.height} session(s) it sees "
-        f"only through their calls: {first['events']} call(s) of {first['principal_arn']} from "
+        f"only through their calls: {first['events']} call(s) of "
+        f"{first['principal_arn'] or 'an unknown ARN'} from "
         f"{first['first_use'].astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ} ({first['why']})",
         fix=f"list them with `sts-audit seen --principal {shlex.quote(needle)}`",
     )

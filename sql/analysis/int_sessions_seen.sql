@@ -63,7 +63,13 @@ unattributed as (
 -- one non-null key per session: joins below need no NULL-safe equality
 calls as (
     select
-        coalesce(user_arn, '') || '|' || coalesce(
+        -- a call without an ARN is its own account's and key's: never merged with another
+        -- principal's
+        coalesce(
+            user_arn,
+            'no-arn:' || coalesce(recipient_account_id, '') || ':'
+            || coalesce(user_access_key_id, '')
+        ) || '|' || coalesce(
             cast(creation_time as varchar), 'key:' || coalesce(user_access_key_id, '')
         ) as seen_key,
         event_id,
@@ -245,14 +251,17 @@ select
     i.source_ip,
     g.user_agent,
     case
+        when s.principal_arn is null then 'no ARN in its calls: its account is unknown'
         when x.principal_arn is not null then 'contested: no key tells the sessions apart'
         when s.creation_time is null
-            then 'no creationDate, and its key is in no issuance window the lake holds'
+            then 'no creationDate, and no issuance the lake holds matches its key, ARN and time'
         -- the issuance is logged in the session's own account (for a role session, the role
         -- owner's copy of its AssumeRole, §4.3)
         when la.account_id is null
             then 'issuing call not in the lake: its account''s trail is not collected'
-        when s.creation_time < la.first_event_time
+        -- CloudTrail's times are whole seconds: an issuance in the lake's first second of the
+        -- account, not in the lake, is as likely to lie before it
+        when s.creation_time <= la.first_event_time
             then 'issued before the lake''s first record of its account'
         else 'issuing call not in the lake, though its account''s trail is '
             || '(a day or region not collected?)'

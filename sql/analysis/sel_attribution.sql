@@ -7,7 +7,9 @@
 -- that no key tells apart (sessions' `contested_creation`): int_sessions_seen groups them by
 -- session, `calls_unattributed` is the sum of its `records` and `sessions_seen` its rows.
 -- `analyze` reports the counts, so an analyst sees what the sessions table does not cover.
--- calls_temporary = calls_attributed + calls_unattributed while no record is linked twice (two
+-- calls_temporary = calls_attributed + calls_unattributed while no two records share an
+-- eventID with other content (a conflict: one linked hides the other from int_sessions_seen,
+-- whose anti-join is on event_id), no record is linked twice (two
 -- sessions of one key whose windows overlap, with an ARN unknown) and no call made with a
 -- long-term key is linked (an issuance that returned an AKIA key: documentation samples).
 select
