@@ -863,9 +863,10 @@ def test_seen_lists_who_used_credentials_the_lake_holds_no_issuance_for(tmp_path
             sourceIPAddress="198.51.100.7",
             requestParameters=None,
             responseElements=None,
-            userIdentity=session_identity(arn, "ASIASTOLENEXAMPLE", "2026-11-01T09:00:00Z"),
+            userIdentity=session_identity(arn, key, "2026-11-01T09:00:00Z"),
         )
-        for minute in (1, 2)
+        # a console session rotates its keys: the second is not the session's least
+        for minute, key in ((1, "ASIASTOLENEXAMPLE"), (2, "ASIAZROTATEDEXAMPLE"))
     ]
     write_delivery_file(tmp_path / "src" / "a.json", [issued, *calls], gz=False)
     lake = tmp_path / "lake"
@@ -889,6 +890,8 @@ def test_seen_lists_who_used_credentials_the_lake_holds_no_issuance_for(tmp_path
     for args, listed in [
         (["--account", ACCOUNT, "--since", "2026-11-01", "--until", "2026-11-01"], 1),
         (["--principal", "i-0123456789abcdef0"], 1),
+        (["--principal", "ASIAZROTATEDEXAMPLE"], 1),
+        (["--principal", "ASIAZROTATED"], 0),  # a whole key, not a part of one
         (["--principal", "arn:aws:iam::123456789012:role/ec2-role"], 0),  # no sessionIssuer
         (["--account", "111122223333"], 0),
         (["--since", "2026-11-02"], 0),
@@ -904,7 +907,7 @@ def test_seen_lists_who_used_credentials_the_lake_holds_no_issuance_for(tmp_path
     assert result.exit_code == 0, result.output
     assert "why" in result.stdout and "session_name" not in result.stdout
     # explain points to the listing instead of saying the lake holds nothing
-    for needle in ("ASIASTOLENEXAMPLE", arn):
+    for needle in ("ASIASTOLENEXAMPLE", "ASIAZROTATEDEXAMPLE", arn):
         proc = _main("explain", needle, "--lake", str(lake))
         assert proc.returncode == 1
         assert (

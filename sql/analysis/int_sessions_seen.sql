@@ -173,7 +173,10 @@ access_keys as (
 seen_keys as (
     select
         seen_key,
-        count(*) as keys
+        count(*) as keys,
+        -- every key, so `seen --principal` and explain find a console session by any of the
+        -- keys it rotates through
+        array_to_string(array_sort(array_agg(user_access_key_id)), ' ') as access_keys
     from access_keys
     group by seen_key
 ),
@@ -239,6 +242,7 @@ select
     s.creation_time,
     s.access_key,
     coalesce(k.keys, 0) as keys,
+    k.access_keys,
     s.first_use,
     s.last_use,
     c.events,

@@ -16,6 +16,6 @@ where ($account is null or account = $account)
       or principal_arn = $principal
       or role_arn = $principal
       or session_name = $principal
-      or access_key = $principal
+      or position(' ' || $principal || ' ' in ' ' || access_keys || ' ') > 0
   )
 order by first_use, principal_arn, creation_time, access_key
