@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pipeline.commands.options import ConfigOption, LakeOption, account_option, day_option
+from pipeline.commands.options import ConfigOption, LakeOption, account_option, day_flag
 from pipeline.config import load_config, resolve_lake
 from pipeline.days import DAY_FORMS
 from pipeline.errors import StrictAnalysisError
@@ -36,42 +36,18 @@ AccountOption = Annotated[
     ),
 ]
 SinceOption = Annotated[
-    dt.date | None,
-    typer.Option(
-        "--since",
-        parser=day_option,
-        metavar="DAY",
-        help=f"First day of issue ({DAY_FORMS}), inclusive.",
-    ),
+    dt.date | None, day_flag("--since", f"First day of issue ({DAY_FORMS}), inclusive.")
 ]
 UntilOption = Annotated[
-    dt.date | None,
-    typer.Option(
-        "--until",
-        parser=day_option,
-        metavar="DAY",
-        help=f"Last day of issue ({DAY_FORMS}), inclusive.",
-    ),
+    dt.date | None, day_flag("--until", f"Last day of issue ({DAY_FORMS}), inclusive.")
 ]
 # `seen`: those sessions' creation lies before the lake for many of them; the day they were
 # first used is the one every listed session has
 SeenSinceOption = Annotated[
-    dt.date | None,
-    typer.Option(
-        "--since",
-        parser=day_option,
-        metavar="DAY",
-        help=f"First day of first use ({DAY_FORMS}), inclusive.",
-    ),
+    dt.date | None, day_flag("--since", f"First day of first use ({DAY_FORMS}), inclusive.")
 ]
 SeenUntilOption = Annotated[
-    dt.date | None,
-    typer.Option(
-        "--until",
-        parser=day_option,
-        metavar="DAY",
-        help=f"Last day of first use ({DAY_FORMS}), inclusive.",
-    ),
+    dt.date | None, day_flag("--until", f"Last day of first use ({DAY_FORMS}), inclusive.")
 ]
 PrincipalOption = Annotated[
     str | None,

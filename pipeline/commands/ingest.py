@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pipeline.commands.options import ConfigOption, LakeOption, day_option
+from pipeline.commands.options import ConfigOption, LakeOption, day_flag
 from pipeline.config import load_config, resolve_lake
 from pipeline.days import DAY_FORMS
 from pipeline.render import json_line, terminal_safe
@@ -23,11 +23,9 @@ if TYPE_CHECKING:
 # shared with `run`, which ingests the same way
 SinceOption = Annotated[
     dt.date | None,
-    typer.Option(
+    day_flag(
         "--since",
-        parser=day_option,
-        metavar="DAY",
-        help="Only a trail's day folders (CloudTrail/REGION/YYYY/MM/DD) delivered on or after "
+        "Only a trail's day folders (CloudTrail/REGION/YYYY/MM/DD) delivered on or after "
         f"this day ({DAY_FORMS}); other files are always read. For nightly runs over a long "
         "archive.",
     ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -43,3 +43,8 @@ def account_option(text: str) -> str:
         return check_account_id(text)
     except ConfigError as exc:
         raise typer.BadParameter(f"{exc} ({exc.fix})") from None
+
+
+def day_flag(name: str, help_text: str) -> Any:
+    """A `--since`/`--until` option: a UTC day parsed by `day_option`, shown as DAY."""
+    return typer.Option(name, parser=day_option, metavar="DAY", help=help_text)
