@@ -154,6 +154,21 @@ def test_explain_lists_records_that_share_an_event_id_in_a_fixed_order(
     assert evidence == sorted(evidence, key=key)
 
 
+def test_a_conflict_of_caller_and_owner_records_keeps_the_caller(
+    real: duckdb.DuckDBPyConnection,
+) -> None:
+    # the IAM user guide's AssumeRole sample: seven records of one eventID, the IAM user's and
+    # the role owner's AWSAccount-shaped ones; the session's caller is the user, whichever
+    # record hashes least, and its chain starts at that user
+    row = real.execute(
+        "select caller_type, caller_arn, origin_type, origin_id from rpt_sessions "
+        "where session_id = $id",
+        {"id": "dEXAMPLE-ac7f-466c-a608-4ac8dEXAMPLE"},
+    ).fetchall()
+    user = "arn:aws:iam::777788889999:user/JohnDoe"
+    assert row == [("IAMUser", user, "IAMUser", user)]
+
+
 def test_analyze_counts_what_the_sessions_cover_of_the_calls(tmp_path: Path) -> None:
     # the real samples hold many calls made with sessions issued before the samples start: the
     # summary said nothing of them, as if the sessions table covered every call

@@ -21,8 +21,9 @@ with data_end as (
 ),
 
 -- the issuing record's own link; an eventID stored as several records (a conflict: same id,
--- other content, §4.4) has a link per record, and the session takes its parent from the record
--- int_sts_issuances keeps for its caller: the least record_hash
+-- other content, §4.4) has a link per record, and the session takes its parent from the one
+-- with the least record_hash (int_sts_issuances prefers a caller-side record for the caller;
+-- the owner's AWSAccount record of that eventID is linked by that caller's identity, §4.3)
 issue_link_rows as (
     select
         s.session_id,

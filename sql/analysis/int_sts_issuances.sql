@@ -90,12 +90,15 @@ copy_picks as (
 ),
 
 -- a record redelivered with other content keeps its eventID (a conflict): one record per
--- eventID, the least record_hash. Only eventIDs with several records are kept, so the join
--- below builds on a handful of rows instead of every issuance.
+-- eventID, a caller-side record before the role owner's AWSAccount one (documentation samples
+-- give both copies of a call one eventID: the owner's would make the caller an account), then
+-- the least record_hash. The pick is one string, the owner flag before the hash, so a plain
+-- min() makes it. Only eventIDs with several records are kept, so the join below builds on a
+-- handful of rows instead of every issuance.
 conflicts as (
     select
         event_id,
-        min(record_hash) as record_hash
+        min(cast(owner_copy as varchar) || record_hash) as pick
     from issuing
     group by event_id
     having count(*) > 1
@@ -160,7 +163,7 @@ primary_copy as (
     inner join copy_picks as c on c.primary_event_id = i.event_id
     left join conflicts as r on r.event_id = i.event_id
     left join owner_copies as o on o.logical_event_id = c.logical_event_id
-    where r.event_id is null or r.record_hash = i.record_hash
+    where r.event_id is null or r.pick = cast(i.owner_copy as varchar) || i.record_hash
 ),
 
 classified as (
