@@ -230,7 +230,8 @@ classified as (
                 then regexp_extract(req_target_principal, '[0-9]{12}')
             -- the identity pool's account, which receives the data event
             when event_name = 'GetCredentialsForIdentity' then recipient_account_id
-            else coalesce(split_part(req_role_arn, ':', 5), recipient_account_id)
+            -- trimmed: a request can carry a roleArn with a space after `iam::` (a real sample)
+            else coalesce(nullif(trim(split_part(req_role_arn, ':', 5)), ''), recipient_account_id)
         end as target_account,
         -- the ARN later calls made with these credentials show as userIdentity.arn
         case
