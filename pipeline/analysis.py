@@ -486,6 +486,9 @@ class Explanation:
     activity: pl.DataFrame  # the calls made by the session asked about
     # other sessions the same key names (temporary key ids are recycled): (id, issue time)
     others: tuple[tuple[str, dt.datetime], ...] = ()
+    # the session seen only through its calls (sessions_seen) that issued the origin: its
+    # issuance is not in the lake, and `why` says why; None when the origin's caller is not one
+    seen_caller: pl.DataFrame | None = None
 
 
 def resolve_sessions(
@@ -561,6 +564,12 @@ def explain(
         parent = row["parent_session_id"][0]
         session_id = str(parent) if parent is not None else None
     first = steps[0]
+    origin = steps[-1]
+    seen_caller = None
+    if origin["caller_seen"][0]:
+        seen_caller = _frame(
+            con, "analysis/sel_explain_seen_caller", {"session_id": origin["session_id"][0]}
+        )
     used = {
         "first_day": _day(first["first_use"][0] or first["issue_time"][0], 0),
         "last_day": _day(first["last_use"][0] or first["issue_time"][0], 0),
@@ -574,6 +583,7 @@ def explain(
             {"session_id": first["session_id"][0], **events_of(used)},
         ),
         others=tuple(named[1:]),
+        seen_caller=seen_caller,
     )
 
 

@@ -339,6 +339,64 @@ def test_explain_of_a_recycled_key_names_every_session_it_names(tmp_path: Path) 
     assert proc.returncode == 0 and "recycled key id" not in proc.stderr, proc.stderr
 
 
+def test_explain_names_the_seen_session_that_issued_the_origin(tmp_path: Path) -> None:
+    # an instance's role credentials, issued before the lake's first record, used from
+    # elsewhere to assume a role: the chain starts at an Unresolved ARN, and explain says which
+    # session that is, that the lake holds its calls only, and why
+    from conftest import ACCOUNT, record, write_delivery_file
+
+    stolen = f"arn:aws:sts::{ACCOUNT}:assumed-role/web-instance/i-0123456789abcdef0"
+    identity = {
+        "type": "AssumedRole",
+        "principalId": "AROACKCEVSQ6C2EXAMPLE:i-0123456789abcdef0",
+        "arn": stolen,
+        "accountId": ACCOUNT,
+        "accessKeyId": "ASIASTOLENKEYEXAMPLE",
+        "sessionContext": {
+            "attributes": {"creationDate": "2026-11-01T06:00:00Z", "mfaAuthenticated": "false"},
+            "sessionIssuer": {
+                "type": "Role",
+                "arn": f"arn:aws:iam::{ACCOUNT}:role/web-instance",
+                "accountId": ACCOUNT,
+            },
+        },
+    }
+    first = record(eventTime="2026-11-01T09:00:00Z")  # the account's first record: a user's
+    assume = record(eventTime="2026-11-01T10:00:00Z", userIdentity=identity)
+    write_delivery_file(tmp_path / "src" / "a.json", [first, assume], gz=False)
+    lake = tmp_path / "lake"
+    ingest([str(tmp_path / "src")], lake)
+
+    proc = _main("explain", str(assume["eventID"]), "--lake", str(lake), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    rows = _json_lines(proc.stdout)
+    [origin] = [r for r in rows if r["section"] == "chain"]
+    assert (origin["origin_type"], origin["origin_id"], origin["caller_seen"]) == (
+        "Unresolved",
+        stolen,
+        True,
+    )
+    [seen] = [r for r in rows if r["section"] == "seen_caller"]
+    assert (seen["principal_arn"], seen["creation_time"], seen["events"]) == (
+        stolen,
+        "2026-11-01T06:00:00Z",
+        1,
+    )
+    assert seen["why"] == "issued before the lake's first record of its account"
+    assert (
+        f"note: session {assume['eventID']} was issued with the credentials of a session of "
+        f"{stolen} created 2026-11-01T06:00:00Z, which the lake sees only through its 1 call(s) "
+        "from 2026-11-01T10:00:00Z to 2026-11-01T10:00:00Z: issued before the lake's first "
+        f"record of its account (list it with `sts-audit seen --principal {stolen}`)"
+    ) in proc.stderr.splitlines(), proc.stderr
+
+    # a chain whose origin is a long-term principal says nothing of the kind
+    proc = _main("explain", str(first["eventID"]), "--lake", str(lake))
+    assert proc.returncode == 0, proc.stderr
+    assert "chain from IAMUser" in proc.stdout
+    assert "sees only through" not in proc.stderr, proc.stderr
+
+
 @pytest.mark.parametrize("command", ["sessions", "chains"])
 def test_principal_takes_a_session_id_or_an_issued_key(lake: Path, command: str) -> None:
     # explain took both, the listings neither: "no sessions match" for the key in an alert
@@ -807,7 +865,9 @@ def test_explain_as_csv_is_one_table_and_parquet_is_a_usage_error(lake: Path) ->
     )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert {r["section"] for r in rows} == {"chain", "evidence", "activity"}
+    # the origin, bob's console switch, was made with a console session whose sign-in the
+    # sample does not hold: the session it sees only through its calls is a section too
+    assert {r["section"] for r in rows} == {"chain", "evidence", "activity", "seen_caller"}
     assert len({len(r) for r in rows}) == 1 and None not in rows[0]
     parquet = runner.invoke(
         app, ["explain", "ASIA3JUODO7WTIO2PI64", "--lake", str(lake), "-f", "parquet"]

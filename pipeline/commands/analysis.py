@@ -7,7 +7,7 @@ import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -482,6 +482,11 @@ def explain_command(
         result.evidence.with_columns(pl.lit("evidence").alias("section")),
         result.activity.with_columns(pl.lit("activity").alias("section")),
     ]
+    seen_caller = result.seen_caller
+    if seen_caller is not None and not seen_caller.is_empty():
+        # the origin's issuer, a session the lake sees only through its calls
+        sections.append(seen_caller.with_columns(pl.lit("seen_caller").alias("section")))
+        _note_seen_caller(result.chain.row(0, named=True), seen_caller.row(0, named=True))
     if fmt is Format.json:
         for section in sections:
             render(section, fmt)
@@ -515,6 +520,23 @@ def explain_command(
             ),
             file=sys.stderr,
         )
+
+
+def _note_seen_caller(origin: dict[str, Any], seen: dict[str, Any]) -> None:
+    """Say on stderr that the chain starts at a session whose issuance the lake lacks, why, and
+    where its calls are listed."""
+    arn = seen["principal_arn"]
+    created = _utc(seen["creation_time"]) if seen["creation_time"] is not None else "unknown"
+    print(
+        terminal_safe(
+            f"note: session {origin['session_id']} was issued with the credentials of a "
+            f"session of {arn} created {created}, which the lake sees only through its "
+            f"{seen['events']} call(s) from {_utc(seen['first_use'])} to "
+            f"{_utc(seen['last_use'])}: {seen['why']} (list it with `sts-audit seen "
+            f"--principal {shlex.quote(arn)}`)"
+        ),
+        file=sys.stderr,
+    )
 
 
 def _utc(moment: dt.datetime) -> str:

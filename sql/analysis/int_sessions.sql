@@ -14,6 +14,10 @@
 -- copy), `Unresolved`, known by its ARN; `own_mfa` is its MFA state (§4.6), and for a child
 -- only an MFA device in its own request overrides what it inherits from the chain (int_chains).
 -- Activity counts each logical call once (cross-account copies collapse on sharedEventID).
+-- `caller_seen`: the caller's own session is one the lake sees only through its calls
+-- (int_sessions_seen: its issuance is not in the lake, `why` says why), matched by the key its
+-- identity names: ARN and creation second, or ARN and key for a call without a creationDate.
+-- Such a session has no parent here; its origin is `Unresolved`, known by that ARN.
 -- Not ordered: an intermediate table (rpt_sessions is the ordered public one).
 with data_end as (
     select max(event_time) as last_event_time
@@ -177,6 +181,16 @@ logged_accounts as (
     where recipient_account_id is not null
 ),
 
+-- the sessions seen only through their calls, by the keys a caller's identity can name
+seen_callers as (
+    select
+        principal_arn,
+        creation_time,
+        access_key
+    from int_sessions_seen
+    where principal_arn is not null
+),
+
 joined as (
     select
         s.session_id,
@@ -234,6 +248,7 @@ joined as (
         -- several sessions of this ARN and second, not all one known caller's
         coalesce(ck.sessions > 1 and not ck.one_caller, false) as contested_creation,
         la.account_id is not null as target_logged,
+        sc.principal_arn is not null as caller_seen,
         d.last_event_time
     from int_session_starts as s
     cross join data_end as d
@@ -241,6 +256,18 @@ joined as (
         on ck.principal_arn = s.principal_arn
         and ck.creation_time = s.creation_time
     left join logged_accounts as la on la.account_id = s.target_account
+    -- at most one seen session matches: one per ARN and creation second, and one per ARN and
+    -- key among those without a creationDate
+    left join seen_callers as sc
+        on sc.principal_arn = s.caller_arn
+        and (
+            sc.creation_time = date_trunc('second', s.caller_creation_date)
+            or (
+                sc.creation_time is null
+                and s.caller_creation_date is null
+                and sc.access_key = s.caller_key
+            )
+        )
     left join issue_links as il on il.session_id = s.session_id
     left join switch_fallback as sf on sf.session_id = s.session_id
     left join activity as a on a.session_id = s.session_id
@@ -326,6 +353,7 @@ classified as (
         errors,
         contested_creation,
         target_logged,
+        caller_seen,
         last_event_time
     from joined
 )
@@ -417,5 +445,6 @@ select
     errors,
     contested_creation,
     target_logged,
+    caller_seen,
     coalesce(expiration > last_event_time, false) as active_at_end
 from classified

@@ -37,6 +37,7 @@ select
     s.caller_principal_id,
     s.caller_account,
     s.caller_key,
+    s.caller_creation_date,
     s.caller_mfa_authenticated,
     s.caller_invoked_by,
     s.role_arn,
@@ -65,6 +66,7 @@ select
     s.errors,
     s.contested_creation,
     s.target_logged,
+    s.caller_seen,
     s.active_at_end
 from int_sessions as s
 inner join int_chains as c on c.session_id = s.session_id

@@ -28,7 +28,8 @@ select
     last_use,
     events,
     errors,
-    contested_creation
+    contested_creation,
+    caller_seen
 from rpt_sessions
 where session_id = $session_id
 order by session_id
