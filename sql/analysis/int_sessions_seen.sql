@@ -70,18 +70,14 @@ unattributed as (
       and e.event_id in (select event_id from unattributed_ids)
 ),
 
--- one non-null key per session: joins below need no NULL-safe equality
-calls as (
+-- a call without an ARN is its own account's and key's: never merged with another principal's
+identified as (
     select
-        -- a call without an ARN is its own account's and key's: never merged with another
-        -- principal's
         coalesce(
             user_arn,
             'no-arn:' || coalesce(recipient_account_id, '') || ':'
             || coalesce(user_access_key_id, '')
-        ) || '|' || coalesce(
-            cast(creation_time as varchar), 'key:' || coalesce(user_access_key_id, '')
-        ) as seen_key,
+        ) as principal_key,
         event_id,
         logical_event_id,
         event_time,
@@ -98,6 +94,70 @@ calls as (
         call_user_agent,
         call_mfa_authenticated
     from unattributed
+),
+
+-- Calls without a creationDate are told apart by ARN and key alone, and temporary key ids are
+-- recycled (§2.2). No temporary credential lives longer than 36 hours (GetSessionToken's and
+-- GetFederationToken's longest), so a call more than 36 hours after the previous call of its
+-- ARN and key starts another session: `segment` numbers them. A key reused sooner still merges.
+keyless_breaks as (
+    select
+        event_id,
+        principal_key,
+        user_access_key_id,
+        event_time,
+        case
+            when event_time > lag(event_time) over (
+                partition by principal_key, user_access_key_id order by event_time, event_id
+            ) + interval '36' hour then 1
+            else 0
+        end as starts_segment
+    from identified
+    where creation_time is null
+),
+
+keyless_segments as (
+    select
+        event_id,
+        -- the records of one eventID (a conflict) share its time: one segment
+        min(segment) as segment
+    from (
+        select
+            event_id,
+            sum(starts_segment) over (
+                partition by principal_key, user_access_key_id
+                order by event_time, event_id
+                rows between unbounded preceding and current row
+            ) as segment
+        from keyless_breaks
+    ) as numbered
+    group by event_id
+),
+
+-- one non-null key per session: joins below need no NULL-safe equality
+calls as (
+    select
+        i.principal_key || '|' || coalesce(
+            cast(i.creation_time as varchar),
+            'key:' || coalesce(i.user_access_key_id, '') || '#' || cast(k.segment as varchar)
+        ) as seen_key,
+        i.event_id,
+        i.logical_event_id,
+        i.event_time,
+        i.event_source,
+        i.event_name,
+        i.recipient_account_id,
+        i.source_ip_address,
+        i.error_code,
+        i.user_type,
+        i.user_arn,
+        i.user_access_key_id,
+        i.creation_time,
+        i.session_issuer_arn,
+        i.call_user_agent,
+        i.call_mfa_authenticated
+    from identified as i
+    left join keyless_segments as k on k.event_id = i.event_id
 ),
 
 seen as (
