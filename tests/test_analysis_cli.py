@@ -397,6 +397,32 @@ def test_explain_names_the_seen_session_that_issued_the_origin(tmp_path: Path) -
     assert "sees only through" not in proc.stderr, proc.stderr
 
 
+def test_explain_names_the_one_seen_session_of_a_recycled_key_without_creation_date(
+    tmp_path: Path,
+) -> None:
+    from conftest import ACCOUNT, record, write_delivery_file
+
+    arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/batch/job-7"
+    identity = {
+        "type": "AssumedRole",
+        "principalId": "AROACKCEVSQ6C2EXAMPLE:job-7",
+        "arn": arn,
+        "accountId": ACCOUNT,
+        "accessKeyId": "ASIABATCHKEYEXAMPLE",
+    }
+    day1 = record(eventTime="2026-11-01T10:00:00Z", userIdentity=identity)
+    day3 = record(eventTime="2026-11-03T10:00:00Z", userIdentity=identity)
+    day3["responseElements"]["credentials"]["expiration"] = "Nov 3, 2026, 11:00:00 AM"
+    write_delivery_file(tmp_path / "src" / "a.json", [day1, day3], gz=False)
+    lake = tmp_path / "lake"
+    ingest([str(tmp_path / "src")], lake)
+
+    proc = _main("explain", str(day3["eventID"]), "--lake", str(lake), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    seen = [r for r in _json_lines(proc.stdout) if r["section"] == "seen_caller"]
+    assert [(r["first_use"], r["creation_time"]) for r in seen] == [("2026-11-03T10:00:00Z", None)]
+
+
 @pytest.mark.parametrize("command", ["sessions", "chains"])
 def test_principal_takes_a_session_id_or_an_issued_key(lake: Path, command: str) -> None:
     # explain took both, the listings neither: "no sessions match" for the key in an alert

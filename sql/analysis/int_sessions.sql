@@ -186,7 +186,9 @@ seen_callers as (
     select
         principal_arn,
         creation_time,
-        access_key
+        access_key,
+        first_use,
+        last_use
     from int_sessions_seen
     where principal_arn is not null
 ),
@@ -256,8 +258,8 @@ joined as (
         on ck.principal_arn = s.principal_arn
         and ck.creation_time = s.creation_time
     left join logged_accounts as la on la.account_id = s.target_account
-    -- at most one seen session matches: one per ARN and creation second, and one per ARN and
-    -- key among those without a creationDate
+    -- at most one seen session matches: one per ARN and creation second, and one per ARN, key
+    -- and span of calls among those without a creationDate
     left join seen_callers as sc
         on sc.principal_arn = s.caller_arn
         and (
@@ -266,6 +268,9 @@ joined as (
                 sc.creation_time is null
                 and s.caller_creation_date is null
                 and sc.access_key = s.caller_key
+                -- a recycled key makes several such sessions: the one the issuing call is in
+                and s.issue_time >= sc.first_use
+                and s.issue_time <= sc.last_use
             )
         )
     left join issue_links as il on il.session_id = s.session_id

@@ -14,6 +14,9 @@ inner join int_sessions_seen as x
             x.creation_time is null
             and s.caller_creation_date is null
             and x.access_key = s.caller_key
+            -- a recycled key makes several such sessions: the one the issuing call is in
+            and s.issue_time >= x.first_use
+            and s.issue_time <= x.last_use
         )
     )
 where s.session_id = $session_id
