@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import shutil
 import sys
 import unicodedata
 from pathlib import Path
@@ -106,7 +107,8 @@ def render(
     elif fmt is Format.csv:
         text = _csv(frame, to_terminal=output is None and sys.stdout.isatty())
     else:
-        text = _table(frame, title)
+        terminal = output is None and sys.stdout.isatty()
+        text = _table(frame, title, width=shutil.get_terminal_size().columns if terminal else None)
     if output is not None:
         output.write_text(text, encoding="utf-8")
         print(f"wrote {frame.height} rows to {output}", file=sys.stderr)
@@ -136,7 +138,13 @@ def _csv(frame: pl.DataFrame, *, to_terminal: bool) -> str:
     return frame.write_csv(datetime_format="%Y-%m-%dT%H:%M:%SZ")
 
 
-def _table(frame: pl.DataFrame, title: str | None) -> str:
+# The widest table written to a file or a pipe: cells fold past it.
+_MAX_TABLE_WIDTH = 4000
+
+
+def _table(frame: pl.DataFrame, title: str | None, *, width: int | None = None) -> str:
+    """A boxed table `width` columns wide (a terminal's), folding long cells; without a width
+    (a file or a pipe, e.g. `| less -S`), as wide as its longest cells, so none folds."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -152,7 +160,10 @@ def _table(frame: pl.DataFrame, title: str | None) -> str:
         table.add_column(Text(name), overflow="fold")
     for row in frame.iter_rows():
         table.add_row(*(Text(_cell(v)) for v in row))
-    console = Console(width=max(160, min(400, 12 * len(frame.columns))), record=True)
+    if width is None:
+        natural = Console(width=_MAX_TABLE_WIDTH).measure(table).maximum
+        width = max(natural, len(title or ""))
+    console = Console(width=min(width, _MAX_TABLE_WIDTH), record=True)
     with console.capture() as capture:
         console.print(table)
     return capture.get()

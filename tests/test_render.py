@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import io
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -102,6 +104,29 @@ def test_csv_is_exact_in_a_file_and_escaped_on_a_terminal(
     render(frame, Format.csv)
     out = capsys.readouterr().out
     assert out.splitlines() == ["subject,n", "alice\\x1b]0;pwned\\x07\\u202e,1"]
+
+
+def test_a_table_to_a_pipe_folds_no_cell_and_on_a_terminal_fits_its_width(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # tables were 160 columns whatever the output: a session id or an ARN folded over four
+    # lines in a pipe, and a terminal narrower than 160 wrapped every line
+    arn = "arn:aws:sts::123456789012:assumed-role/DeveloperRole/alice-mfa"
+    frame = pl.DataFrame(
+        {f"c{i}": [arn] for i in range(6)}
+        | {"session_id": ["12136e27-625e-43c3-ac65-b82ff7dc8708"]}
+    )
+    render(frame, Format.table)  # stdout is not a terminal
+    lines = capsys.readouterr().out.splitlines()
+    assert sum(arn in line for line in lines) == 1  # one row, every cell whole
+    assert "12136e27-625e-43c3-ac65-b82ff7dc8708" in lines[-2]
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setattr("shutil.get_terminal_size", lambda *a: os.terminal_size((100, 40)))
+    render(frame, Format.table)
+    # on a terminal rich styles the header (SGR sequences take no columns)
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out).splitlines()
+    assert max(len(line) for line in lines) == 100
+    assert not any(arn in line for line in lines)  # folded to fit
 
 
 @pytest.mark.parametrize("to_file", [True, False], ids=["file", "pipe"])
