@@ -16,7 +16,7 @@
 -- carry the identity collapse on sharedEventID), `records` the stored records. Each distinct
 -- count is a plain count over its own grouping (a distinct aggregate per group does not spill,
 -- bench/LIMITS.md). `source_ip` and `user_agent` are those of the earliest call (of equal
--- times, the least value), `access_key` the least key of `keys`, `mfa_authenticated` true when
+-- times, the least event id), `access_key` the least key of `keys`, `mfa_authenticated` true when
 -- a call's sessionContext says so. `distinct_accounts` counts the accounts of the records
 -- read: the other account's keyless copies are not among them.
 -- In order of first use.
@@ -251,14 +251,11 @@ seen_keys as (
     group by seen_key
 ),
 
--- each IP and user agent with its first call: the count, and the earliest one
+-- the IPs the session was used from
 ips as (
     select
         seen_key,
-        source_ip_address,
-        row_number() over (
-            partition by seen_key order by min(event_time), source_ip_address
-        ) as pick
+        source_ip_address
     from calls
     where source_ip_address is not null
     group by seen_key, source_ip_address
@@ -267,29 +264,33 @@ ips as (
 seen_ips as (
     select
         seen_key,
-        count(*) as distinct_ips,
-        max(case when pick = 1 then source_ip_address end) as source_ip
+        count(*) as distinct_ips
     from ips
     group by seen_key
 ),
 
-agents as (
+-- the earliest call: its IP and user agent, both from that one call (of equal times, the least
+-- event id, then the least values: a conflict's records share the id)
+ranked_calls as (
     select
         seen_key,
+        source_ip_address,
         call_user_agent,
         row_number() over (
-            partition by seen_key order by min(event_time), call_user_agent
+            partition by seen_key
+            order by
+                event_time, event_id, coalesce(source_ip_address, ''),
+                coalesce(call_user_agent, '')
         ) as pick
     from calls
-    where call_user_agent is not null
-    group by seen_key, call_user_agent
 ),
 
-first_agents as (
+first_calls as (
     select
         seen_key,
+        source_ip_address as source_ip,
         call_user_agent as user_agent
-    from agents
+    from ranked_calls
     where pick = 1
 ),
 
@@ -322,8 +323,8 @@ select
     coalesce(i.distinct_ips, 0) as distinct_ips,
     c.errors,
     case s.mfa_flag when 1 then true when 0 then false end as mfa_authenticated,
-    i.source_ip,
-    g.user_agent,
+    f.source_ip,
+    f.user_agent,
     case
         when s.principal_arn is null then 'no ARN in its calls: its account is unknown'
         when x.principal_arn is not null then 'contested: no key tells the sessions apart'
@@ -346,7 +347,7 @@ left join seen_apis as a on a.seen_key = s.seen_key
 left join seen_accounts as ac on ac.seen_key = s.seen_key
 left join seen_keys as k on k.seen_key = s.seen_key
 left join seen_ips as i on i.seen_key = s.seen_key
-left join first_agents as g on g.seen_key = s.seen_key
+left join first_calls as f on f.seen_key = s.seen_key
 left join contested as x
     on x.principal_arn = s.principal_arn
     and x.creation_time = s.creation_time
