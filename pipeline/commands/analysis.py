@@ -78,6 +78,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
         "caller_account",
         "target_account",
         "principal_arn",
+        "source_ip",
         "events",
         "errors",
         "active_at_end",
