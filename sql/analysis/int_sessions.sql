@@ -17,7 +17,8 @@
 -- `caller_seen`: the caller's own session is one the lake sees only through its calls
 -- (int_sessions_seen: its issuance is not in the lake, `why` says why), matched by the key its
 -- identity names: ARN and creation second, or ARN and key for a call without a creationDate.
--- Such a session has no parent here; its origin is `Unresolved`, known by that ARN.
+-- Only a session without a parent: its origin is `Unresolved`, known by that ARN (a
+-- contested ARN and second has a seen row even when a key links the issuing call to a parent).
 -- Not ordered: an intermediate table (rpt_sessions is the ordered public one).
 with data_end as (
     select max(event_time) as last_event_time
@@ -250,7 +251,12 @@ joined as (
         -- several sessions of this ARN and second, not all one known caller's
         coalesce(ck.sessions > 1 and not ck.one_caller, false) as contested_creation,
         la.account_id is not null as target_logged,
-        sc.principal_arn is not null as caller_seen,
+        -- only for a session whose issuing call no session accounts for: a contested ARN and
+        -- second (or a recycled key's span) has a seen row of the calls no key decides, while
+        -- the issuing call, made with the issued key, is linked to its parent
+        sc.principal_arn is not null
+            and il.linked_parent_id is null
+            and sf.fallback_parent_id is null as caller_seen,
         d.last_event_time
     from int_session_starts as s
     cross join data_end as d
