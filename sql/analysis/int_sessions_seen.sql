@@ -119,11 +119,16 @@ keyless_breaks as (
 keyless_segments as (
     select
         event_id,
-        -- the records of one eventID (a conflict) share its time: one segment
+        principal_key,
+        user_access_key_id,
+        -- the records of one eventID (a conflict) with one ARN and key: one segment. Segments
+        -- are numbered per ARN and key, so a conflict's record with another key keeps its own
         min(segment) as segment
     from (
         select
             event_id,
+            principal_key,
+            user_access_key_id,
             sum(starts_segment) over (
                 partition by principal_key, user_access_key_id
                 order by event_time, event_id
@@ -131,7 +136,7 @@ keyless_segments as (
             ) as segment
         from keyless_breaks
     ) as numbered
-    group by event_id
+    group by event_id, principal_key, user_access_key_id
 ),
 
 -- one non-null key per session: joins below need no NULL-safe equality
@@ -157,7 +162,10 @@ calls as (
         i.call_user_agent,
         i.call_mfa_authenticated
     from identified as i
-    left join keyless_segments as k on k.event_id = i.event_id
+    left join keyless_segments as k
+        on k.event_id = i.event_id
+        and k.principal_key = i.principal_key
+        and k.user_access_key_id = i.user_access_key_id
 ),
 
 seen as (
