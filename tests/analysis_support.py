@@ -70,3 +70,26 @@ def fetch_dicts(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]
     cur = con.execute(sql)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+# Tables whose header promises one row per key, and that key: checked on every case's input,
+# whatever table the case is about (a conflict's records once gave one session four rows).
+GRAINS = {
+    "int_sts_issuances": ("logical_event_id",),
+    "int_session_starts": ("session_id",),
+    "int_sessions": ("session_id",),
+    "int_chains": ("session_id",),
+    "rpt_sessions": ("session_id",),
+    "rpt_federated_logins": ("session_id",),
+    "int_sessions_seen": ("principal_arn", "creation_time", "access_key", "first_use"),
+}
+
+
+def assert_grains(con: duckdb.DuckDBPyConnection) -> None:
+    """Fail when a table repeats the key its header says it has one row per."""
+    for table, key in GRAINS.items():
+        columns = ", ".join(key)
+        repeated = con.execute(
+            f"select {columns}, count(*) from {table} group by all having count(*) > 1"
+        ).fetchall()
+        assert not repeated, f"{table} repeats its key ({columns}): {repeated}"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from analysis_support import assert_grains
 
 from pipeline import analysis, lake, queries
 from pipeline.ingest import ingest
@@ -38,6 +39,15 @@ def examples(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnect
     if not EXAMPLES.is_file():
         pytest.skip(f"{EXAMPLES} is absent")
     return _built([str(EXAMPLES)], tmp_path_factory.mktemp("examples") / "lake")
+
+
+@pytest.mark.parametrize("corpus", ["real", "examples"])
+def test_every_table_keeps_its_grain_on_real_records(
+    corpus: str, request: pytest.FixtureRequest
+) -> None:
+    # real samples hold conflicts (one eventID, other content: 334 of them), copies and
+    # recycled keys: no session may come out twice
+    assert_grains(request.getfixturevalue(corpus))
 
 
 def test_every_used_sts_key_is_linked_to_its_issuing_event(

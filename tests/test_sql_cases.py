@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
-from analysis_support import events_connection, fetch_dicts, norm
+from analysis_support import assert_grains, events_connection, fetch_dicts, norm
 
 from pipeline import analysis, queries
 
@@ -60,6 +60,7 @@ def test_sql_case(query: str, case: dict[str, Any]) -> None:
             analysis.build(con, settings)
     else:
         analysis.build(con, settings)
+    assert_grains(con)
     rows = fetch_dicts(con, f"select * from {query}")
     where = case.get("where") or {}
     rows = [r for r in rows if all(norm(r.get(k)) == norm(v) for k, v in where.items())]

@@ -160,7 +160,11 @@ primary_copy as (
         i.federated_user_id,
         i.cognito_identity_id
     from issuing as i
-    inner join copy_picks as c on c.primary_event_id = i.event_id
+    -- the pick of the record's own call: a conflict's records can name two calls (one carries a
+    -- sharedEventID, the other not) whose picks are one eventID, and each record joined both
+    inner join copy_picks as c
+        on c.primary_event_id = i.event_id
+        and c.logical_event_id = i.logical_event_id
     left join conflicts as r on r.event_id = i.event_id
     left join owner_copies as o on o.logical_event_id = c.logical_event_id
     where r.event_id is null or r.pick = cast(i.owner_copy as varchar) || i.record_hash
