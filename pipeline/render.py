@@ -161,8 +161,9 @@ def _table(frame: pl.DataFrame, title: str | None, *, width: int | None = None) 
     for row in frame.iter_rows():
         table.add_row(*(Text(_cell(v)) for v in row))
     if width is None:
-        natural = Console(width=_MAX_TABLE_WIDTH).measure(table).maximum
-        width = max(natural, len(title or ""))
+        # the title is drawn at the table's width: a table narrower than its title is widened
+        table.min_width = min(len(terminal_safe(title or "")), _MAX_TABLE_WIDTH)
+        width = Console(width=_MAX_TABLE_WIDTH).measure(table).maximum
     console = Console(width=min(width, _MAX_TABLE_WIDTH), record=True)
     with console.capture() as capture:
         console.print(table)

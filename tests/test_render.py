@@ -120,6 +120,9 @@ def test_a_table_to_a_pipe_folds_no_cell_and_on_a_terminal_fits_its_width(
     lines = capsys.readouterr().out.splitlines()
     assert sum(arn in line for line in lines) == 1  # one row, every cell whole
     assert "12136e27-625e-43c3-ac65-b82ff7dc8708" in lines[-2]
+    title = "chain from Unresolved " + arn + ", origin first"  # wider than its table
+    render(pl.DataFrame({"depth": [1]}), Format.table, title=title)
+    assert capsys.readouterr().out.splitlines()[0].strip() == title
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     monkeypatch.setattr("shutil.get_terminal_size", lambda *a: os.terminal_size((100, 40)))
     render(frame, Format.table)
