@@ -15,8 +15,8 @@
 -- Activity counts like int_sessions': `events` counts logical calls (copies of a call that both
 -- carry the identity collapse on sharedEventID), `records` the stored records. Each distinct
 -- count is a plain count over its own grouping (a distinct aggregate per group does not spill,
--- bench/LIMITS.md). `source_ip` and `user_agent` are those of the earliest call (of equal
--- times, the least event id), `access_key` the least key of `keys`, `mfa_authenticated` true when
+-- bench/LIMITS.md). `source_ip` and `user_agent` are those of the earliest call (of calls in
+-- one second, the least IP), `access_key` the least key of `keys`, `mfa_authenticated` true when
 -- a call's sessionContext says so. `distinct_accounts` counts the accounts of the records
 -- read: the other account's keyless copies are not among them.
 -- In order of first use.
@@ -277,9 +277,11 @@ seen_ips as (
     group by seen_key
 ),
 
--- the earliest call: its IP and user agent, both from that one call (of equal times, the least
--- event id, then the least values: a conflict's records share the id)
-ranked_calls as (
+-- the IP and user agent of the earliest call, both from one call (of calls in one second, the
+-- least IP, then user agent): each (IP, user agent) pair with its first call, then the earliest
+-- pair. Grouped first, so the window ranks a session's few pairs: a window over every call
+-- sorts them all (every call of the 5M lake unattributed: 20-25 s against 11 s for the step)
+pairs as (
     select
         seen_key,
         source_ip_address,
@@ -287,10 +289,10 @@ ranked_calls as (
         row_number() over (
             partition by seen_key
             order by
-                event_time, event_id, coalesce(source_ip_address, ''),
-                coalesce(call_user_agent, '')
+                min(event_time), coalesce(source_ip_address, ''), coalesce(call_user_agent, '')
         ) as pick
     from calls
+    group by seen_key, source_ip_address, call_user_agent
 ),
 
 first_calls as (
@@ -298,7 +300,7 @@ first_calls as (
         seen_key,
         source_ip_address as source_ip,
         call_user_agent as user_agent
-    from ranked_calls
+    from pairs
     where pick = 1
 ),
 
