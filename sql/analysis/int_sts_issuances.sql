@@ -160,14 +160,18 @@ primary_copy as (
         i.federated_user_id,
         i.cognito_identity_id
     from issuing as i
-    -- the pick of the record's own call: a conflict's records can name two calls (one carries a
-    -- sharedEventID, the other not) whose picks are one eventID, and each record joined both
-    inner join copy_picks as c
-        on c.primary_event_id = i.event_id
-        and c.logical_event_id = i.logical_event_id
+    inner join copy_picks as c on c.primary_event_id = i.event_id
     left join conflicts as r on r.event_id = i.event_id
     left join owner_copies as o on o.logical_event_id = c.logical_event_id
-    where r.event_id is null or r.pick = cast(i.owner_copy as varchar) || i.record_hash
+    -- a record of no conflict belongs to the one call whose pick it is; a conflict's records
+    -- can name two calls (one carries a sharedEventID, the other not) whose picks are one
+    -- eventID: the kept record joins only its own call's pick. Inside the conflict branch, not
+    -- a join key: as one, DuckDB planned the join otherwise (5M events: 1.9 -> 2.6 s)
+    where r.event_id is null
+       or (
+           r.pick = cast(i.owner_copy as varchar) || i.record_hash
+           and c.logical_event_id = i.logical_event_id
+       )
 ),
 
 classified as (
