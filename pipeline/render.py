@@ -102,12 +102,12 @@ def render(
         frame.write_parquet(output)
         print(f"wrote {frame.height} rows to {output}", file=sys.stderr)
         return
+    terminal = output is None and sys.stdout.isatty()
     if fmt is Format.json:
         text = "".join(json_line(row) + "\n" for row in frame.iter_rows(named=True))
     elif fmt is Format.csv:
-        text = _csv(frame, to_terminal=output is None and sys.stdout.isatty())
+        text = _csv(frame, to_terminal=terminal)
     else:
-        terminal = output is None and sys.stdout.isatty()
         text = _table(frame, title, width=shutil.get_terminal_size().columns if terminal else None)
     if output is not None:
         output.write_text(text, encoding="utf-8")
