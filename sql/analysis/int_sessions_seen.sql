@@ -121,14 +121,17 @@ keyless_segments as (
         event_id,
         principal_key,
         user_access_key_id,
-        -- the records of one eventID (a conflict) with one ARN and key: one segment. Segments
-        -- are numbered per ARN and key, so a conflict's record with another key keeps its own
+        event_time,
+        -- a record's segment, by its eventID, ARN, key and time (the lake has no other id for a
+        -- record): a conflict's records (one eventID, other content) with another key or at
+        -- another time keep their own
         min(segment) as segment
     from (
         select
             event_id,
             principal_key,
             user_access_key_id,
+            event_time,
             sum(starts_segment) over (
                 partition by principal_key, user_access_key_id
                 order by event_time, event_id
@@ -136,7 +139,7 @@ keyless_segments as (
             ) as segment
         from keyless_breaks
     ) as numbered
-    group by event_id, principal_key, user_access_key_id
+    group by event_id, principal_key, user_access_key_id, event_time
 ),
 
 -- one non-null key per session: joins below need no NULL-safe equality
@@ -166,6 +169,7 @@ calls as (
         on k.event_id = i.event_id
         and k.principal_key = i.principal_key
         and k.user_access_key_id = i.user_access_key_id
+        and k.event_time = i.event_time
 ),
 
 seen as (
