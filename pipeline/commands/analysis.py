@@ -290,8 +290,8 @@ def seen_command(
         str | None,
         typer.Option(
             "--principal",
-            help="A session ARN, role ARN, session name or access key (the least of a "
-            "session's keys).",
+            help="A session ARN, role ARN, session name or access key (any of a session's "
+            "keys, a console session's rotating ones included).",
         ),
     ] = None,
     fmt: FormatOption = Format.table,
