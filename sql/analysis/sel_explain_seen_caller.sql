@@ -2,8 +2,8 @@
 -- grain: at most one row: the session seen only through its calls that issued $session_id
 -- `sts-audit explain` of a chain whose origin's caller is a session the lake holds calls of but
 -- no issuance for (the sessions table's `caller_seen`): that session as `sts-audit seen` lists
--- it, matched as int_sessions matches it (ARN and creation second, or ARN and key without a
--- creationDate).
+-- it, matched as int_sessions matches it (ARN and creation second; without a creationDate, ARN,
+-- key and the span of its calls, which a recycled key makes several of).
 select x.*
 from rpt_sessions as s
 inner join int_sessions_seen as x
