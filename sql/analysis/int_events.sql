@@ -9,6 +9,8 @@
 -- NULL elsewhere already. `call_user_agent` and `call_mfa_authenticated` are the user agent and
 -- sessionContext mfaAuthenticated of every record, read only for the calls no session in the
 -- lake accounts for (int_sessions_seen; a view's column costs nothing where it is not read).
+-- `console_call`: the record was signed with console credentials (int_session_links tells a
+-- console session from an API session of the same ARN and creation second by it).
 -- `org_trail` is true when the record came from an organization-trail object key
 -- (`AWSLogs/o-ORGID/ACCOUNT/...`, §1.1): its recipient account is then in the organization.
 -- Not ordered: one row per record.
@@ -38,6 +40,7 @@ select
     case when issuing_source then record_hash end as record_hash,
     user_agent as call_user_agent,
     session_mfa_authenticated as call_mfa_authenticated,
+    console_call,
     req_role_arn,
     req_role_session_name,
     req_duration_seconds,
@@ -88,6 +91,12 @@ from (
             'sts.amazonaws.com', 'signin.amazonaws.com', 'sso.amazonaws.com',
             'cognito-identity.amazonaws.com'
         ) as issuing_source,
+        -- a call signed with console credentials (§4.1 item 3): the flag (eventVersion 1.08+),
+        -- the sign-in service or the console proxy invoking it (`AWS Internal`: the console's
+        -- own AssumeRole for a SwitchRole carries no flag), or the console's user agent
+        coalesce(session_credential_from_console, false)
+        or coalesce(user_invoked_by in ('signin.amazonaws.com', 'AWS Internal'), false)
+        or coalesce(user_agent = 'console.amazonaws.com', false) as console_call,
         aws_region,
         user_agent,
         user_principal_id,

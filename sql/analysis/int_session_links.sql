@@ -16,12 +16,16 @@
 -- When several sessions share the ARN and creation second (parallel invocations of one role
 -- and session name), the key decides. A call no key decides (a console call signed with keys
 -- of its own, a service-linked role's call without a key) goes to one of them only when one
--- caller issued them all (a service assuming its role in parallel): with several callers,
+-- caller issued them all: to the second's one console session if it was signed with console
+-- credentials and there is one (`creation_date+console`: a user's console sign-in and
+-- GetSessionToken in one second, one person's SAML sessions on the console and on the CLI),
+-- else to any of them (a service assuming its role in parallel): with several callers,
 -- picking one let a caller who names a session after another user, in the same role and
 -- second, take that user's calls or lend them its own (and its chain, through int_sessions'
 -- parents), so the call is not attributed. `confidence` is high when the ARN agrees, medium
 -- when the session's ARN is unknown (Cognito GetCredentialsForIdentity does not log it) and
--- only key + window matched, or one caller's sessions shared the creation second.
+-- only key + window matched, or one caller's sessions shared the creation second and the
+-- console flag did not decide.
 -- Carries what int_sessions counts (source, API, account, IP, error, onBehalfOf), and for the
 -- records of credential-issuing services their record_hash (which of a conflict's records
 -- int_sessions takes the parent from); the caller's ARN and key stay in the lake, one join on
@@ -46,6 +50,7 @@ with activity as (
         e.user_arn as match_arn,
         e.user_access_key_id as match_key,
         e.session_creation_date as match_creation_date,
+        e.console_call as match_console,
         0 as is_copy
     from int_events as e
     -- not a record its UPDATED_DATA correction replaces (int_corrections, §4.4); an outer
@@ -62,7 +67,8 @@ twins as (
         e.shared_event_id,
         min(e.user_arn) as user_arn,
         min(e.user_access_key_id) as user_access_key_id,
-        min(e.session_creation_date) as session_creation_date
+        min(e.session_creation_date) as session_creation_date,
+        max(case when e.console_call then 1 else 0 end) = 1 as console_call
     from int_events as e
     left join int_corrections as r on r.event_id = e.event_id
     where e.shared_event_id is not null
@@ -86,6 +92,7 @@ copies as (
         t.user_arn as match_arn,
         t.user_access_key_id as match_key,
         t.session_creation_date as match_creation_date,
+        t.console_call as match_console,
         1 as is_copy
     from int_events as c
     inner join twins as t on t.shared_event_id = c.shared_event_id
@@ -100,13 +107,13 @@ calls as (
     select
         event_id, shared_event_id, event_time, event_source, event_name, recipient_account_id,
         source_ip_address, error_code, on_behalf_of_user_id, record_hash,
-        match_arn, match_key, match_creation_date, is_copy
+        match_arn, match_key, match_creation_date, match_console, is_copy
     from activity
     union all
     select
         event_id, shared_event_id, event_time, event_source, event_name, recipient_account_id,
         source_ip_address, error_code, on_behalf_of_user_id, record_hash,
-        match_arn, match_key, match_creation_date, is_copy
+        match_arn, match_key, match_creation_date, match_console, is_copy
     from copies
 ),
 
@@ -118,6 +125,10 @@ by_creation as (
         a.is_copy,
         case when c.sessions = 1 then c.session_id end as creation_session_id,
         case when c.sessions = 1 then c.issued_key end as creation_issued_key,
+        case
+            when c.sessions > 1 and c.one_caller and a.match_console and c.console_sessions = 1
+                then c.console_session_id
+        end as console_session_id,
         case
             when c.sessions > 1 and c.one_caller then c.session_id
         end as one_caller_session_id,
@@ -145,7 +156,9 @@ linked as (
     select
         b.event_id,
         coalesce(b.shared_event_id, b.event_id) as logical_event_id,
-        coalesce(b.creation_session_id, k.session_id, b.one_caller_session_id) as session_id,
+        coalesce(
+            b.creation_session_id, k.session_id, b.console_session_id, b.one_caller_session_id
+        ) as session_id,
         case
             when b.is_copy = 1 then 'shared_event_id'
             when b.creation_session_id is not null and b.match_key = b.creation_issued_key
@@ -154,11 +167,14 @@ linked as (
             when k.session_id is not null and b.match_creation_date = k.creation_time
                 then 'access_key+creation_date'
             when k.session_id is not null then 'access_key'
+            when b.console_session_id is not null then 'creation_date+console'
             else 'creation_date'
         end as link_rule,
         case
             when b.creation_session_id is not null then 'high'
             when k.session_id is not null and b.match_arn = k.principal_arn then 'high'
+            -- the one console session of the second, for a call signed with console credentials
+            when k.session_id is null and b.console_session_id is not null then 'high'
             -- the key and its window alone (the session's ARN, Cognito's, or the call's is
             -- unknown), or one of a caller's sessions that share the creation second
             else 'medium'
@@ -179,6 +195,7 @@ linked as (
         and (k.principal_arn is null or b.match_arn is null or b.match_arn = k.principal_arn)
     where b.creation_session_id is not null
        or k.session_id is not null
+       or b.console_session_id is not null
        or b.one_caller_session_id is not null
 )
 
