@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from pipeline.commands.columns import shown
 from pipeline.commands.options import ConfigOption, LakeOption, account_option, day_flag
 from pipeline.config import load_config, resolve_lake
 from pipeline.days import DAY_FORMS
@@ -63,121 +64,6 @@ FormatOption = Annotated[
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file (needed for parquet).")
 ]
-
-
-# The columns a terminal table shows; json, csv and parquet carry every column.
-TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "sessions": (
-        "session_id",
-        "kind",
-        "issue_time",
-        "lifetime_seconds",
-        "origin_id",
-        "depth",
-        "mfa",
-        "caller_account",
-        "target_account",
-        "principal_arn",
-        "source_ip",
-        "events",
-        "errors",
-        "active_at_end",
-    ),
-    "seen": (
-        "principal_arn",
-        "creation_time",
-        "first_use",
-        "last_use",
-        "events",
-        "errors",
-        "keys",
-        "source_ip",
-        "mfa_authenticated",
-        "why",
-    ),
-    "chains": (
-        "session_id",
-        "kind",
-        "issue_time",
-        "origin_type",
-        "origin_id",
-        "depth",
-        "mfa",
-        "account_path",
-        "cross_account_hops",
-        "left_org",
-        "cycle",
-    ),
-    "logins": (
-        "session_id",
-        "kind",
-        "issue_time",
-        "origin_type",
-        "subject",
-        "issuer",
-        "role_arn",
-        "target_account",
-        "chained_sessions",
-        "chain_events",
-    ),
-    "chain": (
-        "depth",
-        "session_id",
-        "kind",
-        "issue_time",
-        "caller_arn",
-        "principal_arn",
-        "target_account",
-        "issued_key",
-        "expiration",
-        "source_ip",
-        "mfa",
-        "parent_link_rule",
-        "events",
-    ),
-    "evidence": (
-        "session_id",
-        "role",
-        "event_id",
-        "event_time",
-        "event_name",
-        "recipient_account_id",
-        "user_type",
-        "user_arn",
-        "user_access_key_id",
-        "session_creation_date",
-    ),
-    "activity": (
-        "event_time",
-        "event_source",
-        "event_name",
-        "recipient_account_id",
-        "source_ip_address",
-        "user_agent",
-        "error_code",
-        "user_access_key_id",
-        "link_rule",
-        "confidence",
-    ),
-}
-
-
-def _show(frame: pl.DataFrame, fmt: Format, view: str) -> pl.DataFrame:
-    """The compact column set for a terminal table, every column otherwise."""
-    if fmt is not Format.table:
-        return frame
-    if {"depth", "chain_truncated"} <= set(frame.columns):
-        # a chain cut at max_chain_depth is deeper than its depth says: show it as a bound
-        import polars as pl
-
-        depth = pl.col("depth").cast(pl.String)
-        frame = frame.with_columns(
-            pl.when(pl.col("chain_truncated"))
-            .then(pl.lit(">") + depth)
-            .otherwise(depth)
-            .alias("depth")
-        )
-    return frame.select([c for c in TABLE_COLUMNS[view] if c in frame.columns])
 
 
 def _connect(lake: Path | None, config_file: Path | None) -> tuple[duckdb.DuckDBPyConnection, Path]:
@@ -233,7 +119,7 @@ def _list(
     con, _ = _connect(lake, config)
     frame = query(con, account=account, since=since, until=until, principal=principal)
     frame = analysis.require_rows(frame, what)
-    render(_show(frame, fmt, view), fmt, output=output, title=view)
+    render(shown(frame, fmt, view), fmt, output=output, title=view)
 
 
 def sessions_command(
@@ -501,15 +387,15 @@ def explain_command(
         return
     origin = result.chain.row(0, named=True)
     render(
-        _show(result.chain, fmt, "chain"),
+        shown(result.chain, fmt, "chain"),
         fmt,
         title=f"chain from {origin['origin_type']} {origin['origin_id'] or '(unknown)'},"
         " origin first",
     )
     render(
-        _show(result.evidence, fmt, "evidence"), fmt, title="evidence: issuing and sign-in records"
+        shown(result.evidence, fmt, "evidence"), fmt, title="evidence: issuing and sign-in records"
     )
-    render(_show(result.activity, fmt, "activity"), fmt, title="calls made with the session")
+    render(shown(result.activity, fmt, "activity"), fmt, title="calls made with the session")
     for step in result.chain.filter(pl.col("contested_creation")).iter_rows(named=True):
         print(
             terminal_safe(
