@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from pipeline.commands.columns import shown
+from pipeline.commands.columns import ColumnsOption, parse_columns, shown
 from pipeline.commands.options import ConfigOption, LakeOption, account_option, day_flag
 from pipeline.config import load_config, resolve_lake
 from pipeline.days import DAY_FORMS
@@ -106,8 +106,11 @@ def _list(
     fmt: Format,
     output: Path | None,
     config: Path | None,
+    *,
+    columns: str | None,
 ) -> None:
-    """The body the filtered listing commands share: connect, query with bound filters, render."""
+    """The body the filtered listing commands share: connect, query with bound filters, pick
+    the columns, render."""
     from pipeline import analysis
 
     if since is not None and until is not None and since > until:
@@ -116,10 +119,13 @@ def _list(
             param_hint="'--since' / '--until'",
         )
     _check_output(fmt, output)
+    wanted = parse_columns(columns)
     con, _ = _connect(lake, config)
     frame = query(con, account=account, since=since, until=until, principal=principal)
-    frame = analysis.require_rows(frame, what)
-    render(shown(frame, fmt, view), fmt, output=output, title=view)
+    # the names are checked against the result's columns before it is found empty: a typo is
+    # a usage error whatever the filters match
+    frame = shown(frame, fmt, view, wanted)
+    render(analysis.require_rows(frame, what), fmt, output=output, title=view)
 
 
 def sessions_command(
@@ -131,6 +137,7 @@ def sessions_command(
     principal: PrincipalOption = None,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
+    columns: ColumnsOption = None,
     config: ConfigOption = None,
 ) -> None:
     """List credential issuances (STS, Identity Center, console, services) and their use.
@@ -140,6 +147,8 @@ def sessions_command(
         sts-audit sessions --lake lake --account 123456789012 --since 2024-01-15
 
         sts-audit sessions --principal arn:aws:iam::111122223333:user/alice --format json
+
+        sts-audit sessions --lake lake --columns session_id,kind,caller_arn,mfa
     """
     from pipeline import analysis
 
@@ -155,6 +164,7 @@ def sessions_command(
         fmt,
         output,
         config,
+        columns=columns,
     )
 
 
@@ -182,6 +192,7 @@ def seen_command(
     ] = None,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
+    columns: ColumnsOption = None,
     config: ConfigOption = None,
 ) -> None:
     """List sessions the lake sees only through their calls: no issuing call in the lake.
@@ -195,6 +206,8 @@ def seen_command(
         sts-audit seen --lake lake --since 7d
 
         sts-audit seen --principal arn:aws:iam::123456789012:role/example-role --format json
+
+        sts-audit seen --lake lake --columns principal_arn,first_use,why
     """
     from pipeline import analysis
 
@@ -210,6 +223,7 @@ def seen_command(
         fmt,
         output,
         config,
+        columns=columns,
     )
 
 
@@ -222,6 +236,7 @@ def chains_command(
     principal: PrincipalOption = None,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
+    columns: ColumnsOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Show each session's chain back to its origin: depth, roles, accounts, MFA, cycles.
@@ -231,6 +246,8 @@ def chains_command(
         sts-audit chains --lake lake --principal arn:aws:iam::111122223333:user/erin
 
         sts-audit chains --account 999988887777 --format csv --output chains.csv
+
+        sts-audit chains --lake lake --columns session_id,origin_id,role_path
     """
     from pipeline import analysis
 
@@ -246,6 +263,7 @@ def chains_command(
         fmt,
         output,
         config,
+        columns=columns,
     )
 
 
@@ -258,6 +276,7 @@ def logins_command(
     principal: PrincipalOption = None,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
+    columns: ColumnsOption = None,
     config: ConfigOption = None,
 ) -> None:
     """List federated entries (SAML, OIDC, Cognito, Identity Center) and what followed.
@@ -267,6 +286,8 @@ def logins_command(
         sts-audit logins --lake lake --since 2024-01-15 --until 2024-01-16
 
         sts-audit logins --principal dana@example.com --format json
+
+        sts-audit logins --lake lake --columns subject,role_arn,chained_sessions
     """
     from pipeline import analysis
 
@@ -282,6 +303,7 @@ def logins_command(
         fmt,
         output,
         config,
+        columns=columns,
     )
 
 
@@ -299,6 +321,7 @@ def accounts_command(
     account: AccountOption = None,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
+    columns: ColumnsOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Show the account-to-account hop graph, with organization membership.
@@ -308,12 +331,15 @@ def accounts_command(
         sts-audit accounts --lake lake
 
         sts-audit accounts --account 123456789012 --format json
+
+        sts-audit accounts --lake lake --columns from_account,to_account -f csv
     """
     from pipeline import analysis
 
     _check_output(fmt, output)
+    wanted = parse_columns(columns)
     con, _ = _connect(lake, config)
-    frame = analysis.account_graph(con, account=account)
+    frame = shown(analysis.account_graph(con, account=account), fmt, "accounts", wanted)
     render(analysis.require_rows(frame, "account hops"), fmt, output=output, title="accounts")
 
 
