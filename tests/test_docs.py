@@ -48,3 +48,18 @@ def test_architecture_names_every_module() -> None:
     ]
     missing = [m for m in modules if m not in text]
     assert not missing, f"ARCHITECTURE.md does not mention: {missing}"
+
+
+LISTINGS = ("sessions", "seen", "chains", "logins", "accounts")
+
+
+def test_every_listing_command_shows_columns_in_its_help_and_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    missing = []
+    for name in LISTINGS:
+        example = f"sts-audit {name} --lake lake --columns "
+        if example not in runner.invoke(app, [name, "--help"]).output:
+            missing.append(f"{name} --help")
+        if example not in readme:
+            missing.append(f"README {name}")
+    assert not missing, f"no --columns example: {missing}"
