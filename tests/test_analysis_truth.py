@@ -4,54 +4,18 @@ exactly right. Mismatches are printed before the assertion fails."""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
 
 from pipeline import analysis, lake
 from pipeline.ingest import ingest
+from pipeline.simulate import verify
 
 pytestmark = pytest.mark.slow
 
 simulate_mod = pytest.importorskip("pipeline.simulate")
-
-# Compared for every session whose issuing event reached the lake.
-EXACT = (
-    "kind",
-    "issue_time",
-    "issued_key",
-    "caller_account",
-    "target_account",
-    "role_arn",
-    "session_name",
-    "requested_duration",
-    "parent_session_id",
-    "origin_type",
-    "origin_id",
-    "depth",
-    "accounts",
-    "cross_account_hops",
-    "left_org",
-    "mfa",
-    "expiration",
-    "first_use",
-    "last_use",
-    "events",
-)
-# Activity in an account outside the organization is never delivered to the org trail, so what
-# a session did there cannot be observed (truth still counts it).
-ACTIVITY = ("first_use", "last_use", "events")
-
-
-def _iso(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return value
 
 
 @pytest.fixture(scope="module")
@@ -65,60 +29,50 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, duckdb.DuckD
     return out, con
 
 
-def _compare(out: Path, con: duckdb.DuckDBPyConnection) -> tuple[int, Counter[str], list[str]]:
-    truth = [json.loads(line) for line in (out / "truth" / "sessions.jsonl").open()]
-    cur = con.execute("select * from rpt_sessions")
-    names = [d[0] for d in cur.description]
-    mine = {row[0]: dict(zip(names, row, strict=True)) for row in cur.fetchall()}
-    stored = {r[0] for r in con.execute("select event_id from int_events").fetchall()}
-    org = {r[0] for r in con.execute("select account_id from int_org_accounts").fetchall()}
-    counts: Counter[str] = Counter()
-    lines: list[str] = []
-    visible = 0
-    for want in truth:
-        if not any(e in stored for e in want["issue_event_ids"]):
-            counts["not delivered (issued outside the organization)"] += 1
-            continue
-        visible += 1
-        got = mine.get(want["session_id"])
-        if got is None:
-            counts["missing"] += 1
-            lines.append(f"missing {want['kind']} {want['session_id']}")
-            continue
-        got = {
-            **got,
-            "accounts": got["account_path"].split(" > ") if got["account_path"] else None,
-        }
-        for field in EXACT:
-            if field in ACTIVITY and want["target_account"] not in org:
-                continue
-            expected, actual = want[field], _iso(got[field])
-            if field == "parent_session_id":
-                expected = want["parent_session_id"]
-            if expected != actual:
-                counts[field] += 1
-                lines.append(
-                    f"{field}: {want['kind']} {want['session_id']}: truth {expected!r} "
-                    f"!= ours {actual!r}"
-                )
-    extra = set(mine) - {t["session_id"] for t in truth}
-    for session_id in sorted(extra):
-        counts["extra"] += 1
-        lines.append(f"extra {mine[session_id]['kind']} {session_id}")
-    return visible, counts, lines
-
-
 def test_every_session_matches_the_truth(
     corpus: tuple[Path, duckdb.DuckDBPyConnection],
 ) -> None:
     out, con = corpus
-    visible, counts, lines = _compare(out, con)
-    print(f"{visible} visible sessions; mismatches: {dict(counts)}")
-    for line in lines[:60]:
-        print(line)
-    assert visible > 500
-    mismatched = {k: v for k, v in counts.items() if not k.startswith("not delivered")}
-    assert not mismatched, f"{mismatched}; first: {lines[:5]}"
+    result = verify.check(con, out)
+    print(
+        f"{result.delivered} of {result.sessions} sessions delivered; "
+        f"mismatches: {dict(result.by_field())}"
+    )
+    for mismatch in result.mismatches[:60]:
+        print(mismatch)
+    assert result.delivered > 500
+    assert not result.mismatches, f"{dict(result.by_field())}; first: {result.mismatches[:5]}"
+
+
+def test_the_truth_check_names_a_wrong_parent_a_lost_session_and_an_invented_one(
+    corpus: tuple[Path, duckdb.DuckDBPyConnection],
+) -> None:
+    out, con = corpus
+    child, lost = con.execute(
+        "select min(session_id), max(session_id) from rpt_sessions"
+        " where parent_session_id is not null"
+    ).fetchall()[0]
+    # a connection of its own with a mutated copy of the sessions and the lake's event ids
+    other = duckdb.connect()
+    other.register("kept", con.sql("select * from rpt_sessions").to_arrow_table())
+    other.execute("create table rpt_sessions as select * from kept")
+    other.register("ids", con.sql("select event_id from events").to_arrow_table())
+    other.execute("create table events as select * from ids")
+    other.execute(
+        "update rpt_sessions set parent_session_id = 'not-its-parent' where session_id = ?",
+        [child],
+    )
+    other.execute("update rpt_sessions set session_id = 'invented' where session_id = ?", [lost])
+    result = verify.check(other, out)
+    assert [(m.session_id, m.field, m.ours) for m in result.mismatches] == sorted(
+        [
+            (child, "parent_session_id", "not-its-parent"),
+            (lost, "missing", None),
+            ("invented", "extra", None),
+        ]
+    )
+    assert result.sessions_wrong == 3
+    other.close()
 
 
 def test_every_kind_of_issuance_is_exercised(
