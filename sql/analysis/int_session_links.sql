@@ -19,7 +19,10 @@
 -- caller issued them all: to the second's one console session if it was signed with console
 -- credentials and there is one (`creation_date+console`: a user's console sign-in and
 -- GetSessionToken in one second, one person's SAML sessions on the console and on the CLI),
--- else to any of them (a service assuming its role in parallel): with several callers,
+-- else to the one session started from the call's address if there is one
+-- (`creation_date+source_ip`: one user's sign-ins from two browsers in one second), else to any
+-- of them (a service assuming its role in parallel; calls through the console's proxy, whose
+-- address is `AWS Internal`): with several callers,
 -- picking one let a caller who names a session after another user, in the same role and
 -- second, take that user's calls or lend them its own (and its chain, through int_sessions'
 -- parents), so the call is not attributed. `confidence` is high when the ARN agrees, medium
@@ -117,6 +120,23 @@ calls as (
     from copies
 ),
 
+-- one caller's sessions of one ARN and second, told apart by the address each started from:
+-- the one session started from an address, where only one was
+creation_ips as (
+    select
+        s.principal_arn,
+        s.creation_time,
+        s.source_ip,
+        count(*) as sessions,
+        max(s.session_id) as session_id
+    from int_session_starts as s
+    inner join int_creation_keys as c
+        on c.principal_arn = s.principal_arn
+        and c.creation_time = s.creation_time
+    where c.sessions > 1 and c.one_caller and s.source_ip is not null
+    group by s.principal_arn, s.creation_time, s.source_ip
+),
+
 -- the creationDate rule first; the key is tried only for calls it did not attribute
 by_creation as (
     select
@@ -129,6 +149,7 @@ by_creation as (
             when c.sessions > 1 and c.one_caller and a.match_console and c.console_sessions = 1
                 then c.console_session_id
         end as console_session_id,
+        case when p.sessions = 1 then p.session_id end as address_session_id,
         case
             when c.sessions > 1 and c.one_caller then c.session_id
         end as one_caller_session_id,
@@ -150,6 +171,10 @@ by_creation as (
     left join int_creation_keys as c
         on c.principal_arn = a.match_arn
         and c.creation_time = a.match_creation_date
+    left join creation_ips as p
+        on p.principal_arn = a.match_arn
+        and p.creation_time = a.match_creation_date
+        and p.source_ip = a.source_ip_address
 ),
 
 linked as (
@@ -157,7 +182,8 @@ linked as (
         b.event_id,
         coalesce(b.shared_event_id, b.event_id) as logical_event_id,
         coalesce(
-            b.creation_session_id, k.session_id, b.console_session_id, b.one_caller_session_id
+            b.creation_session_id, k.session_id, b.console_session_id, b.address_session_id,
+            b.one_caller_session_id
         ) as session_id,
         case
             when b.is_copy = 1 then 'shared_event_id'
@@ -168,6 +194,7 @@ linked as (
                 then 'access_key+creation_date'
             when k.session_id is not null then 'access_key'
             when b.console_session_id is not null then 'creation_date+console'
+            when b.address_session_id is not null then 'creation_date+source_ip'
             else 'creation_date'
         end as link_rule,
         case
