@@ -9,6 +9,11 @@ measured around the child; peak RSS is the child's own `ru_maxrss` from `os.wait
 `/usr/bin/time -v` reports as "Maximum resident set size"). The table is printed and written
 to BENCHMARKS.md.
 
+At the largest size (`--uncollected-at`) the corpus is also ingested once without its
+us-east-1 folders (`corpus.UNCOLLECTED_REGIONS`), and that lake's analysis floor and analyze
+are measured in the same interleaving: the lake whose issuing calls are mostly missing, where
+`sessions_seen` is built from hundreds of thousands of calls (empty on the full corpus).
+
 To add a capability (detections, reports, the nightly job): add one `Step` to `STEPS`.
 """
 
@@ -145,6 +150,8 @@ class Ctx:
     filelist: Path
     lake: Path
     scratch: Path
+    # the lake of the same corpus without corpora.UNCOLLECTED_REGIONS (None: not at this size)
+    uncollected: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +165,7 @@ class Step:
     max_rss: int | None = None  # target: peak RSS < max_rss bytes
     fresh_lake: bool = False  # remove the lake first (a first ingest)
     alternative: bool = False  # only at the sizes chosen by --alternatives-at
+    uncollected: bool = False  # on Ctx.uncollected, only at the sizes chosen by --uncollected-at
     scaling: bool = False  # part of the linear-scaling check
 
 
@@ -180,12 +188,24 @@ def _has_command(name: str) -> bool:
 _ANALYZE_VIA: dict[str, str] = {}
 
 
-def _analyze(ctx: Ctx) -> list[str] | None:
+def _analyze_lake(lake: Path) -> list[str] | None:
     if "via" not in _ANALYZE_VIA:
         _ANALYZE_VIA["via"] = "cli" if _has_command("analyze") else "n/a"
     if _ANALYZE_VIA["via"] == "cli":
-        return [STS_AUDIT, "analyze", "--lake", str(ctx.lake)]
+        return [STS_AUDIT, "analyze", "--lake", str(lake)]
     return None
+
+
+def _analyze(ctx: Ctx) -> list[str] | None:
+    return _analyze_lake(ctx.lake)
+
+
+def _uncollected_lake(ctx: Ctx) -> Path:
+    assert ctx.uncollected is not None, "an uncollected step runs only where that lake is built"
+    return ctx.uncollected
+
+
+UNCOLLECTED_LABEL = f"without {', '.join(corpora.UNCOLLECTED_REGIONS)}"  # "lake without us-east-1"
 
 
 STEPS: tuple[Step, ...] = (
@@ -226,6 +246,24 @@ STEPS: tuple[Step, ...] = (
         max_ratio=4.0,
         scaling=True,
     ),
+    # The same analyze on a lake whose issuing calls are mostly missing (corpora.
+    # UNCOLLECTED_REGIONS says which folders are left out and why), against the floor of that
+    # same lake: the path the full corpus never takes, `sessions_seen` built from the calls no
+    # issuance in the lake accounts for. Its row shows the rows `sessions_seen` holds.
+    Step(
+        "uncollected_floor",
+        f"analysis floor, lake {UNCOLLECTED_LABEL}",
+        lambda c: _py("analysis-floor", str(_uncollected_lake(c))),
+        uncollected=True,
+    ),
+    Step(
+        "uncollected_analyze",
+        f"sts-audit analyze, lake {UNCOLLECTED_LABEL}",
+        lambda c: _analyze_lake(_uncollected_lake(c)),
+        floor="uncollected_floor",
+        max_ratio=4.0,
+        uncollected=True,
+    ),
     Step(
         "duckdb_read_json",
         "alt: DuckDB read_json (inferred) -> Parquet",
@@ -254,6 +292,8 @@ class Result:
     events: int
     samples: list[Sample] = field(default_factory=list)
     note: str = ""
+    detail: str = ""  # what the step built, shown after its label (the uncollected analyze)
+    error: bool = False  # not run because what it needs could not be built (its note says why)
 
     @property
     def built(self) -> bool:
@@ -310,7 +350,9 @@ def _verdict(r: Result, floors: dict[str, Result]) -> tuple[str, str, str]:
         targets.append(f"< {step.max_seconds:g} s")
         if r.built:
             passed.append(r.median < step.max_seconds)
-    if not r.built:
+    if r.error:
+        verdict = "ERROR"
+    elif not r.built:
         verdict = "n/a" if targets else ""
     elif not r.ok:
         verdict = "ERROR"
@@ -360,7 +402,8 @@ def table_rows(results: list[Result]) -> list[list[str]]:
             ]
         else:
             cells = [r.note or "n/a (not built)", "", "", "", "", "", ""]
-        rows.append([r.step.label, f"{r.events:,}", *cells, target, verdict])
+        label = f"{r.step.label} ({r.detail})" if r.detail else r.step.label
+        rows.append([label, f"{r.events:,}", *cells, target, verdict])
     return rows
 
 
@@ -486,6 +529,18 @@ def write_markdown(
         "median is reported with min–max. CPU s is user + system time of all the child's "
         "threads (median). Peak RSS is the child's maximum resident set (`/usr/bin/time -f "
         "%M`), the max over the repeats.",
+    ]
+    uncollected_sizes = sorted({r.size for r in results if r.step.uncollected})
+    if uncollected_sizes:
+        lines.append(
+            f"- The rows on the lake {UNCOLLECTED_LABEL} (at "
+            f"{', '.join(f'{s / 1e6:g}M' for s in uncollected_sizes)}): the same corpus ingested "
+            f"without every account's {', '.join(corpora.UNCOLLECTED_REGIONS)} trail folders, "
+            "where the global STS endpoint logs, so `sessions_seen` holds the sessions whose "
+            "issuance the lake does not hold (`bench/corpus.py` says why a region, not an "
+            "account); its events are that lake's rows, its floor that lake's floor."
+        )
+    lines += [
         "",
         "## Corpora",
         "",
@@ -559,6 +614,51 @@ def _lake_rows(lake: Path) -> int | None:
     return int(row[0]) if row else None
 
 
+def _sessions_seen(lake: Path) -> str:
+    """What `analyze` wrote to LAKE's `sessions_seen`: its rows and the calls they hold."""
+    import duckdb
+
+    path = lake / "analysis" / "sessions_seen.parquet"
+    try:
+        row = (
+            duckdb.connect()
+            .execute(
+                "SELECT count(*), coalesce(sum(records), 0) FROM read_parquet($p)", {"p": str(path)}
+            )
+            .fetchone()
+        )
+    except duckdb.Error:
+        return "sessions_seen: not readable"
+    assert row is not None
+    return f"sessions_seen: {int(row[0]):,} rows, {int(row[1]):,} calls"
+
+
+def _ingest_uncollected(
+    corpus: corpora.Corpus, lake: Path, notes: list[str], log: Callable[[str], None]
+) -> int | None:
+    """Ingest the corpus without corpora.UNCOLLECTED_REGIONS into `lake` (once, not measured);
+    its stored rows, or None when it could not be built."""
+    sources = corpora.trail_folders(corpus.logs, left_out_regions=corpora.UNCOLLECTED_REGIONS)
+    size = f"{corpus.size / 1e6:g}M"
+    if not sources:
+        notes.append(f"{size}: the corpus has no trail folder {UNCOLLECTED_LABEL}")
+        return None
+    shutil.rmtree(lake, ignore_errors=True)
+    sample = measure([STS_AUDIT, "ingest", *map(str, sources), "--lake", str(lake), "--quiet"])
+    stored = _lake_rows(lake) if sample.returncode == 0 else None
+    if stored is None:
+        notes.append(
+            f"{size}: the lake {UNCOLLECTED_LABEL} was not built: {sample.stderr_tail[-300:]}"
+        )
+        return None
+    log(f"    lake {UNCOLLECTED_LABEL}: {stored:,} rows ({sample.seconds:.1f} s to ingest)")
+    notes.append(
+        f"{size}: the lake {UNCOLLECTED_LABEL} ({len(sources)} trail folders) holds {stored:,} "
+        f"rows, ingested once before the steps in {sample.seconds:.1f} s (not in the table)"
+    )
+    return stored
+
+
 def _warm(files: list[Path]) -> None:
     """Read every input once so all steps start from the same (warm) page cache."""
     for p in files:
@@ -574,6 +674,7 @@ def run_size(
     alt_timeout_ratio: float,
     notes: list[str],
     log: Callable[[str], None],
+    uncollected: bool = False,
 ) -> list[Result]:
     work = WORK / f"n{corpus.size}"
     shutil.rmtree(work, ignore_errors=True)
@@ -584,8 +685,26 @@ def run_size(
     _warm(files)
     ctx = Ctx(corpus, filelist, work / "lake", work / "scratch")
     ctx.scratch.mkdir()
-    steps = [s for s in STEPS if alternatives or not s.alternative]
-    results = {s.key: Result(s, corpus.size, corpus.events) for s in steps}
+    uncollected_rows = None
+    if uncollected:
+        ctx.uncollected = work / "lake-uncollected"
+        uncollected_rows = _ingest_uncollected(corpus, ctx.uncollected, notes, log)
+    steps = [
+        s
+        for s in STEPS
+        if (alternatives or not s.alternative) and (uncollected or not s.uncollected)
+    ]
+    # the uncollected lake's steps count its own rows (events/s)
+    results = {
+        s.key: Result(s, corpus.size, (uncollected_rows or 0) if s.uncollected else corpus.events)
+        for s in steps
+    }
+    if uncollected and uncollected_rows is None:
+        for s in steps:
+            if s.uncollected:
+                results[s.key].note = f"n/a (the lake {UNCOLLECTED_LABEL} was not built)"
+                results[s.key].error = True
+        steps = [s for s in steps if not s.uncollected]
     loads = []
     for i in range(repeat):
         for step in steps:
@@ -613,7 +732,7 @@ def run_size(
             if sample.timed_out:
                 status = f"  stopped after {timeout:.0f} s ({alt_timeout_ratio:g}x the floor)"
             log(
-                f"    [{i + 1}/{repeat}] {step.key:<17} {sample.seconds:8.2f} s  "
+                f"    [{i + 1}/{repeat}] {step.key:<19} {sample.seconds:8.2f} s  "
                 f"cpu {sample.cpu_seconds:7.2f} s  {sample.rss_bytes / 2**20:7.0f} MiB{status}"
             )
             if step.key == "ingest" and i == 0:
@@ -627,6 +746,9 @@ def run_size(
                     if stored is not None
                     else f"{corpus.size / 1e6:g}M: lake not readable"
                 )
+            if step.key == "uncollected_analyze" and i == 0 and ctx.uncollected is not None:
+                results[step.key].detail = _sessions_seen(ctx.uncollected)
+                log(f"    {results[step.key].detail}")
             for out in ctx.scratch.iterdir():
                 out.unlink()
     notes.append(
@@ -649,7 +771,14 @@ def replay(path: Path) -> int:
     steps = {s.key: s for s in STEPS}
     results = []
     for item in saved["results"]:
-        r = Result(steps[item["step"]], item["size"], item["events"], note=item.get("note", ""))
+        r = Result(
+            steps[item["step"]],
+            item["size"],
+            item["events"],
+            note=item.get("note", ""),
+            detail=item.get("detail", ""),
+            error=item.get("error", False),
+        )
         r.samples = [
             Sample(s["seconds"], s["rss"], s["rc"], s["cpu"], "", s["timed_out"])
             for s in item["samples"]
@@ -673,6 +802,19 @@ def replay(path: Path) -> int:
         saved["repeat"],
     )
     return 0
+
+
+def _chosen_sizes(choice: str, sizes: list[int]) -> set[int]:
+    """The sizes an `--...-at` option names: all, none, smallest, largest or a comma list."""
+    if choice == "all":
+        return set(sizes)
+    if choice == "none":
+        return set()
+    if choice == "smallest":
+        return {min(sizes)}
+    if choice == "largest":
+        return {max(sizes)}
+    return {int(float(s)) for s in choice.split(",") if s}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -700,6 +842,14 @@ def main(argv: list[str] | None = None) -> int:
         help="sizes at which to also run the alternatives (DuckDB read_json, Python "
         "pyarrow): 'smallest' (default), 'all', 'none' or a comma list",
     )
+    ap.add_argument(
+        "--uncollected-at",
+        default="largest",
+        help="sizes at which to also analyze a lake of the same corpus without its "
+        f"{', '.join(corpora.UNCOLLECTED_REGIONS)} folders, where sessions_seen is not empty "
+        "(ingested once, then measured like analyze): 'largest' (default), 'all', 'none' or a "
+        "comma list",
+    )
     ap.add_argument("--no-write", action="store_true", help="do not write BENCHMARKS.md")
     ap.add_argument(
         "--replay",
@@ -716,14 +866,8 @@ def main(argv: list[str] | None = None) -> int:
     if len(repeats) != len(sizes):
         ap.error("--repeat takes one number or one per size")
     repeat_of = dict(zip(sizes, repeats, strict=True))
-    if args.alternatives_at == "all":
-        alt_sizes = set(sizes)
-    elif args.alternatives_at == "none":
-        alt_sizes = set()
-    elif args.alternatives_at == "smallest":
-        alt_sizes = {min(sizes)}
-    else:
-        alt_sizes = {int(float(s)) for s in args.alternatives_at.split(",")}
+    alt_sizes = _chosen_sizes(args.alternatives_at, sizes)
+    uncollected_sizes = _chosen_sizes(args.uncollected_at, sizes)
     command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
     started = datetime.now(UTC)
     t0 = time.perf_counter()
@@ -740,7 +884,13 @@ def main(argv: list[str] | None = None) -> int:
     for c in corpus_info:
         log(f"  {c.size:,} events ({c.events:,} records, {c.files:,} files, {c.days} days)")
         results += run_size(
-            c, repeat_of[c.size], c.size in alt_sizes, args.alt_timeout_ratio, notes, log
+            c,
+            repeat_of[c.size],
+            c.size in alt_sizes,
+            args.alt_timeout_ratio,
+            notes,
+            log,
+            uncollected=c.size in uncollected_sizes,
         )
         if not args.no_write:  # after each size, so a stopped run still leaves its figures
             write_markdown(
@@ -775,6 +925,8 @@ def main(argv: list[str] | None = None) -> int:
             "size": r.size,
             "events": r.events,
             "note": r.note,
+            "detail": r.detail,
+            "error": r.error,
             "samples": [
                 {
                     "seconds": s.seconds,

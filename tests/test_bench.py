@@ -51,8 +51,15 @@ def test_benchmark_runs_every_step_and_prints_the_table(tmp_path: Path) -> None:
         "sts-audit analyze",
         "alt: DuckDB read_json",
         "alt: Python orjson",
+        # the lake without us-east-1, at the largest (here the only) size by default
+        "analysis floor, lake without us-east-1",
+        "sts-audit analyze, lake without us-east-1",
     ):
         assert label in out, f"no row for {label!r}"
+    # its row says what sessions_seen holds: on that lake, sessions seen only through calls
+    seen = re.search(r"sessions_seen: ([\d,]+)\s+rows, ([\d,]+) calls", out)
+    assert seen, out[-3000:]
+    assert int(seen.group(1).replace(",", "")) > 0
     assert "<= 1.25x floor" in out and "<= 4x floor" in out and "< 5 s" in out
     # the run checks the lake against the corpus's planted duplicates: every record but the
     # planted duplicate deliveries is stored
@@ -62,6 +69,41 @@ def test_benchmark_runs_every_step_and_prints_the_table(tmp_path: Path) -> None:
     # --no-write and the redirected cache leave the committed figures and a real run's cache alone
     assert (ROOT / "BENCHMARKS.md").read_bytes() == committed
     assert (tmp_path / "cache").is_dir() and not (tmp_path / "cache" / "last-run.json").exists()
+
+
+def test_trail_folders_leave_out_the_named_accounts_and_regions(tmp_path: Path) -> None:
+    from bench.corpus import trail_folders
+
+    logs = tmp_path / "AWSLogs"
+    org = logs / "o-exampleorgid"
+    for account in ("123456789012", "111122223333"):
+        for region in ("us-east-1", "eu-west-1"):
+            (org / account / "CloudTrail" / region / "2026" / "11" / "01").mkdir(parents=True)
+        (org / account / "CloudTrail-Digest" / "us-east-1").mkdir(parents=True)
+    # one account's own trail beside the organization's, and a file that is not a folder
+    (logs / "444455556666" / "CloudTrail" / "us-west-2").mkdir(parents=True)
+    (logs / "444455556666" / "CloudTrail" / "notes.txt").write_text("")
+    (logs / "not-an-account" / "CloudTrail" / "us-east-1").mkdir(parents=True)
+
+    def names(folders: list[Path]) -> list[str]:
+        return [str(p.relative_to(logs)) for p in folders]
+
+    assert names(trail_folders(logs)) == [
+        "444455556666/CloudTrail/us-west-2",
+        "o-exampleorgid/111122223333/CloudTrail/eu-west-1",
+        "o-exampleorgid/111122223333/CloudTrail/us-east-1",
+        "o-exampleorgid/123456789012/CloudTrail/eu-west-1",
+        "o-exampleorgid/123456789012/CloudTrail/us-east-1",
+    ]
+    assert names(trail_folders(logs, left_out_regions=("us-east-1",))) == [
+        "444455556666/CloudTrail/us-west-2",
+        "o-exampleorgid/111122223333/CloudTrail/eu-west-1",
+        "o-exampleorgid/123456789012/CloudTrail/eu-west-1",
+    ]
+    assert names(trail_folders(logs, left_out_accounts=("111122223333", "444455556666"))) == [
+        "o-exampleorgid/123456789012/CloudTrail/eu-west-1",
+        "o-exampleorgid/123456789012/CloudTrail/us-east-1",
+    ]
 
 
 def test_many_files_benchmark_lays_out_the_files_and_measures_both_runs(
