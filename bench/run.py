@@ -633,6 +633,31 @@ def _sessions_seen(lake: Path) -> str:
     return f"sessions_seen: {int(row[0]):,} rows, {int(row[1]):,} calls"
 
 
+def _truth(corpus: corpora.Corpus, lake: Path) -> tuple[str, str]:
+    """What `analyze` wrote to LAKE's `sessions` against the simulator's truth (pipeline.
+    simulate.verify): the row's detail and a note with the fields that differ."""
+    from pipeline import analysis
+    from pipeline.simulate import verify
+
+    size = f"{corpus.size / 1e6:g}M"
+    try:
+        con = analysis.open_analysis(lake)
+        try:
+            result = verify.check(con, corpus.path)
+        finally:
+            con.close()
+    except Exception as exc:  # the table must still print; the note says what failed
+        return "truth: not checked", f"{size}: the truth check failed: {exc}"
+    detail = f"truth: {result.sessions_wrong:,} of {result.delivered:,} sessions differ"
+    fields = ", ".join(f"{name} {count:,}" for name, count in result.by_field().most_common())
+    note = (
+        f"{size}: against the simulator's truth, {result.sessions_wrong:,} of the "
+        f"{result.delivered:,} sessions the lake holds differ in some field"
+        + (f" (mismatches per field: {fields})" if fields else "")
+    )
+    return detail, note
+
+
 def _ingest_uncollected(
     corpus: corpora.Corpus, lake: Path, notes: list[str], log: Callable[[str], None]
 ) -> int | None:
@@ -746,6 +771,10 @@ def run_size(
                     if stored is not None
                     else f"{corpus.size / 1e6:g}M: lake not readable"
                 )
+            if step.key == "analyze" and i == 0 and sample.returncode == 0:
+                results[step.key].detail, truth_note = _truth(corpus, ctx.lake)
+                notes.append(truth_note)
+                log(f"    {results[step.key].detail}")
             if step.key == "uncollected_analyze" and i == 0 and ctx.uncollected is not None:
                 results[step.key].detail = _sessions_seen(ctx.uncollected)
                 log(f"    {results[step.key].detail}")
