@@ -182,16 +182,28 @@ logged_accounts as (
     where recipient_account_id is not null
 ),
 
--- the sessions seen only through their calls, by the keys a caller's identity can name
+-- the sessions seen only through their calls, by the keys a caller's identity can name: ARN
+-- and creation second (one seen session each), or, for calls without a creationDate, ARN and
+-- key (one seen session per span of calls). Two joins, not one on the ARN with either match
+-- as its condition: that compared every session of a caller ARN with every seen session of
+-- it (a role session name reused by every invocation: 57 s of a 5M-event analysis whose
+-- calls were all unattributed).
 seen_callers as (
     select
         principal_arn,
-        creation_time,
+        creation_time
+    from int_sessions_seen
+    where principal_arn is not null and creation_time is not null
+),
+
+seen_keyed_callers as (
+    select
+        principal_arn,
         access_key,
         first_use,
         last_use
     from int_sessions_seen
-    where principal_arn is not null
+    where principal_arn is not null and creation_time is null
 ),
 
 joined as (
@@ -254,7 +266,7 @@ joined as (
         -- only for a session whose issuing call no session accounts for: a contested ARN and
         -- second (or a recycled key's span) has a seen row of the calls no key decides, while
         -- the issuing call, made with the issued key, is linked to its parent
-        sc.principal_arn is not null
+        (sc.principal_arn is not null or sk.principal_arn is not null)
             and il.linked_parent_id is null
             and sf.fallback_parent_id is null as caller_seen,
         d.last_event_time
@@ -268,17 +280,14 @@ joined as (
     -- and span of calls among those without a creationDate
     left join seen_callers as sc
         on sc.principal_arn = s.caller_arn
-        and (
-            sc.creation_time = date_trunc('second', s.caller_creation_date)
-            or (
-                sc.creation_time is null
-                and s.caller_creation_date is null
-                and sc.access_key = s.caller_key
-                -- a recycled key makes several such sessions: the one the issuing call is in
-                and s.issue_time >= sc.first_use
-                and s.issue_time <= sc.last_use
-            )
-        )
+        and sc.creation_time = date_trunc('second', s.caller_creation_date)
+    left join seen_keyed_callers as sk
+        on sk.principal_arn = s.caller_arn
+        and sk.access_key = s.caller_key
+        and s.caller_creation_date is null
+        -- a recycled key makes several such sessions: the one the issuing call is in
+        and s.issue_time >= sk.first_use
+        and s.issue_time <= sk.last_use
     left join issue_links as il on il.session_id = s.session_id
     left join switch_fallback as sf on sf.session_id = s.session_id
     left join activity as a on a.session_id = s.session_id
