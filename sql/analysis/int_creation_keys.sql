@@ -8,11 +8,6 @@
 -- key decides is attributed to none of them (int_session_links), and the sessions are marked
 -- `contested_creation` (int_sessions): a caller naming its session after another's, in the
 -- same role and second, looks like this.
--- `console_sessions` / `console_session_id`: the sessions of the second that signed in to the
--- console (a console or SwitchRole session, or an STS session paired with its federated
--- sign-in): of one caller's sessions, a call signed with console credentials that no key
--- decides belongs to the one such session when there is one (a user's sign-in and
--- GetSessionToken in one second; int_session_links).
 -- Plain aggregates: a count of distinct callers per group did not spill and cost the 5M-event
 -- analysis its 2GB memory limit (bench/LIMITS.md).
 -- Not ordered: an intermediate table.
@@ -22,8 +17,6 @@ select
     count(*) as sessions,
     max(session_id) as session_id,
     max(issued_key) as issued_key,
-    count(signin_event_id) as console_sessions,
-    max(case when signin_event_id is not null then session_id end) as console_session_id,
     count(coalesce(caller_arn, caller_invoked_by, caller_principal_id)) = count(*)
     and min(coalesce(caller_arn, caller_invoked_by, caller_principal_id))
         = max(coalesce(caller_arn, caller_invoked_by, caller_principal_id)) as one_caller

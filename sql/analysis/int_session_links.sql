@@ -120,6 +120,23 @@ calls as (
     from copies
 ),
 
+-- one caller's sessions of one ARN and second, told apart by the console: the one console
+-- session (a console or SwitchRole sign-in, or an STS session paired with its federated
+-- sign-in) of such a second, where there is one
+creation_consoles as (
+    select
+        s.principal_arn,
+        s.creation_time,
+        max(s.session_id) as session_id
+    from int_session_starts as s
+    inner join int_creation_keys as c
+        on c.principal_arn = s.principal_arn
+        and c.creation_time = s.creation_time
+    where c.sessions > 1 and c.one_caller and s.signin_event_id is not null
+    group by s.principal_arn, s.creation_time
+    having count(*) = 1
+),
+
 -- one caller's sessions of one ARN and second, told apart by the address each started from:
 -- the one session started from an address, where only one was
 creation_ips as (
@@ -145,10 +162,7 @@ by_creation as (
         a.is_copy,
         case when c.sessions = 1 then c.session_id end as creation_session_id,
         case when c.sessions = 1 then c.issued_key end as creation_issued_key,
-        case
-            when c.sessions > 1 and c.one_caller and a.match_console and c.console_sessions = 1
-                then c.console_session_id
-        end as console_session_id,
+        case when a.match_console then o.session_id end as console_session_id,
         case when p.sessions = 1 then p.session_id end as address_session_id,
         case
             when c.sessions > 1 and c.one_caller then c.session_id
@@ -171,6 +185,9 @@ by_creation as (
     left join int_creation_keys as c
         on c.principal_arn = a.match_arn
         and c.creation_time = a.match_creation_date
+    left join creation_consoles as o
+        on o.principal_arn = a.match_arn
+        and o.creation_time = a.match_creation_date
     left join creation_ips as p
         on p.principal_arn = a.match_arn
         and p.creation_time = a.match_creation_date
