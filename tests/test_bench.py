@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -141,3 +142,19 @@ def test_big_export_benchmark_writes_one_ndjson_file_and_measures_it(
     assert out.count("PASS") == 1 and "one NDJSON export" in out
     # the second call reuses the file
     assert big_export.write_export(4000) == export
+
+
+def test_a_corpus_cache_survives_a_change_to_a_module_that_writes_nothing_of_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bench import corpus
+
+    shutil.copytree(ROOT / "pipeline" / "simulate", tmp_path / "pipeline" / "simulate")
+    monkeypatch.setattr(corpus, "ROOT", tmp_path)
+    before = corpus.simulator_digest()
+    with (tmp_path / "pipeline" / "simulate" / "verify.py").open("a") as handle:
+        handle.write("\n# the truth check changed\n")
+    assert corpus.simulator_digest() == before
+    with (tmp_path / "pipeline" / "simulate" / "records.py").open("a") as handle:
+        handle.write("\n# the records changed\n")
+    assert corpus.simulator_digest() != before
