@@ -648,12 +648,18 @@ def _truth(corpus: corpora.Corpus, lake: Path) -> tuple[str, str]:
             con.close()
     except Exception as exc:  # the table must still print; the note says what failed
         return "truth: not checked", f"{size}: the truth check failed: {exc}"
-    detail = f"truth: {result.sessions_wrong:,} of {result.delivered:,} sessions differ"
+    detail = (
+        f"truth: {result.sessions_wrong:,} of {result.delivered:,} sessions differ, "
+        f"{result.sessions_unexplained:,} outside a shared ARN and second"
+    )
     fields = ", ".join(f"{name} {count:,}" for name, count in result.by_field().most_common())
     note = (
         f"{size}: against the simulator's truth, {result.sessions_wrong:,} of the "
         f"{result.delivered:,} sessions the lake holds differ in some field"
         + (f" (mismatches per field: {fields})" if fields else "")
+        + f"; {result.sessions_unexplained:,} of them outside a second whose ARN another "
+        "session shares (where no key, console flag or address tells sessions apart, the data "
+        "cannot)"
     )
     return detail, note
 

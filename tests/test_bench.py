@@ -64,9 +64,10 @@ def test_benchmark_runs_every_step_and_prints_the_table(tmp_path: Path) -> None:
     assert "<= 1.25x floor" in out and "<= 4x floor" in out and "< 5 s" in out
     # the analyze row says how many sessions differ from the simulator's truth; the tiny
     # corpus's sessions all match it (the truth test's corpus is larger)
-    truth = re.search(r"truth: ([\d,]+) of ([\d,]+) sessions differ", out)
+    truth = re.search(r"truth: ([\d,]+) of ([\d,]+) sessions differ, ([\d,]+) outside", out)
     assert truth, out[-3000:]
     assert truth.group(1) == "0" and int(truth.group(2).replace(",", "")) > 0
+    assert truth.group(3) == "0"
     assert "against the simulator's truth, 0 of the" in out
     # the run checks the lake against the corpus's planted duplicates: every record but the
     # planted duplicate deliveries is stored

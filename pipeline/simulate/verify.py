@@ -29,6 +29,9 @@ class Mismatch:
     field: str
     truth: str | None
     ours: str | None
+    # the session or its parent shares its ARN and second with another session: the data may
+    # not tell them apart (sql/simulate/chk_truth_mismatches.sql)
+    shared_second: bool = False
 
     def __str__(self) -> str:
         if self.field in ("missing", "extra"):
@@ -49,6 +52,12 @@ class TruthCheck:
     def sessions_wrong(self) -> int:
         """Sessions with at least one mismatch (an extra session counts too)."""
         return len({m.session_id for m in self.mismatches})
+
+    @property
+    def sessions_unexplained(self) -> int:
+        """Sessions with a mismatch outside a shared ARN and second: no tie in the data
+        explains it."""
+        return len({m.session_id for m in self.mismatches if not m.shared_second})
 
     def by_field(self) -> Counter[str]:
         return Counter(m.field for m in self.mismatches)

@@ -7,7 +7,11 @@
 -- to the second, as the truth writes them; `accounts` is the truth's list of accounts against
 -- the account path. What a session did in an account outside the organization is never
 -- delivered to the organization's trail, so first/last use and the call count are compared
--- only for sessions into a member account (`$org_accounts`).
+-- only for sessions into a member account (`$org_accounts`). `shared_second`: the session,
+-- or its parent in the truth or in the analysis, shares its ARN and second with another session
+-- of the analysis: a call names only ARN and creationDate, so where no key, console flag or
+-- address tells such sessions apart the data cannot (one person's two sign-ins in one second,
+-- called through the console's proxy); a mismatch outside such seconds is a defect to explain.
 -- DuckDB-only (a check of the simulator's corpus, not part of the portable analysis).
 -- reads: truth (stg_truth), rpt_sessions
 -- params: $org_accounts (the truth summary's org_accounts)
@@ -15,6 +19,21 @@ with visible as (
     select *
     from truth
     where delivered
+),
+
+-- sessions that share their ARN and second with another session of the analysis
+shared_second as (
+    select s.session_id
+    from rpt_sessions as s
+    inner join (
+        select principal_arn, date_trunc('second', issue_time) as second
+        from rpt_sessions
+        where principal_arn is not null
+        group by principal_arn, date_trunc('second', issue_time)
+        having count(*) > 1
+    ) as g
+        on g.principal_arn = s.principal_arn
+        and g.second = date_trunc('second', s.issue_time)
 ),
 
 ours as (
@@ -48,6 +67,12 @@ paired as (
         t.session_id,
         t.kind as truth_kind,
         o.session_id is not null as found,
+        coalesce(
+            t.session_id in (select session_id from shared_second)
+            or t.parent_session_id in (select session_id from shared_second)
+            or o.parent_session_id in (select session_id from shared_second),
+            false
+        ) as shared_second,
         list_contains($org_accounts, t.target_account) as in_org,
         [
             {'field': 'kind', 'truth': t.kind, 'ours': o.kind},
@@ -86,20 +111,27 @@ compared as (
         session_id,
         truth_kind,
         in_org,
+        shared_second,
         unnest(fields) as f
     from paired
     where found
 )
 
-select session_id, truth_kind as kind, f.field as field, f.truth as truth, f.ours as ours
+select
+    session_id, truth_kind as kind, f.field as field, f.truth as truth, f.ours as ours,
+    shared_second
 from compared
 where f.truth is distinct from f.ours
   and (in_org or f.field not in ('first_use', 'last_use', 'events'))
 union all
-select session_id, truth_kind as kind, 'missing' as field, null as truth, null as ours
+select
+    session_id, truth_kind as kind, 'missing' as field, null as truth, null as ours,
+    shared_second
 from paired
 where not found
 union all
-select o.session_id, o.kind, 'extra' as field, null as truth, null as ours
+select
+    o.session_id, o.kind, 'extra' as field, null as truth, null as ours,
+    o.session_id in (select session_id from shared_second) as shared_second
 from ours as o
 anti join truth as t on t.session_id = o.session_id
