@@ -120,38 +120,48 @@ calls as (
     from copies
 ),
 
--- one caller's sessions of one ARN and second, told apart by the console: the one console
--- session (a console or SwitchRole sign-in, or an STS session paired with its federated
--- sign-in) of such a second, where there is one
-creation_consoles as (
+-- the sessions of the seconds one caller's sessions share (an ARN and creation second of
+-- several sessions, all one caller's): what the console and address rules choose among
+shared_seconds as (
     select
         s.principal_arn,
         s.creation_time,
-        max(s.session_id) as session_id
+        s.session_id,
+        s.signin_event_id,
+        s.source_ip
     from int_session_starts as s
     inner join int_creation_keys as c
         on c.principal_arn = s.principal_arn
         and c.creation_time = s.creation_time
-    where c.sessions > 1 and c.one_caller and s.signin_event_id is not null
-    group by s.principal_arn, s.creation_time
+    where c.sessions > 1 and c.one_caller
+),
+
+-- the one console session (a console or SwitchRole sign-in, or an STS session paired with its
+-- federated sign-in) of such a second, where there is one
+creation_consoles as (
+    select
+        principal_arn,
+        creation_time,
+        max(session_id) as session_id
+    from shared_seconds
+    where signin_event_id is not null
+    group by principal_arn, creation_time
     having count(*) = 1
 ),
 
--- one caller's sessions of one ARN and second, told apart by the address each started from:
--- the one session started from an address, where only one was
+-- the sessions of such a second by the address each started from: the one session started
+-- from an address, where only one was
 creation_ips as (
     select
-        s.principal_arn,
-        s.creation_time,
-        s.source_ip,
+        principal_arn,
+        creation_time,
+        source_ip,
         count(*) as sessions,
-        max(s.session_id) as session_id
-    from int_session_starts as s
-    inner join int_creation_keys as c
-        on c.principal_arn = s.principal_arn
-        and c.creation_time = s.creation_time
-    where c.sessions > 1 and c.one_caller and s.source_ip is not null
-    group by s.principal_arn, s.creation_time, s.source_ip
+        max(session_id) as session_id
+    from shared_seconds
+    -- an address: not the console proxy's, which every console call through it shows
+    where source_ip is not null and source_ip <> 'AWS Internal'
+    group by principal_arn, creation_time, source_ip
 ),
 
 -- the creationDate rule first; the key is tried only for calls it did not attribute
