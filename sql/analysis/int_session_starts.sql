@@ -107,6 +107,7 @@ signin_sts_candidates as (
     select
         g.event_id as signin_event_id,
         i.issue_event_id,
+        abs(date_diff('second', i.issue_time, g.event_time)) as gap_seconds,
         row_number() over (
             partition by g.event_id
             order by abs(date_diff('second', i.issue_time, g.event_time)), i.issue_event_id
@@ -125,9 +126,44 @@ signin_sts_candidates as (
        or (i.caller_arn is null and i.caller_account = split_part(g.switch_from, ':', 5))
 ),
 
-signin_sts as (
+-- A pair is kept when each side is the other's nearest (of equal gaps, the least event id),
+-- then a second round among those the first left unpaired, as idc_pairs does: one user's two
+-- switches into one role in one second (two browsers) have two AssumeRoles of one ARN and
+-- time, and both switches rank the same one first. Which AssumeRole is whose the records
+-- cannot say; that each switch has one they do. With one round, the second switch kept no
+-- key, expiration or role, and its AssumeRole became a session of its own (from `AWS Internal`,
+-- so the address rule of int_session_links gave it every call through the console's proxy).
+signin_sts_first as (
     select signin_event_id, issue_event_id
     from signin_sts_candidates
+    where rank_for_signin = 1 and rank_for_issue = 1
+),
+
+signin_sts_second as (
+    select
+        c.signin_event_id,
+        c.issue_event_id,
+        row_number() over (
+            partition by c.signin_event_id order by c.gap_seconds, c.issue_event_id
+        ) as rank_for_signin,
+        row_number() over (
+            partition by c.issue_event_id order by c.gap_seconds, c.signin_event_id
+        ) as rank_for_issue
+    from signin_sts_candidates as c
+    where not exists (
+        select 1 from signin_sts_first as f where f.signin_event_id = c.signin_event_id
+    )
+      and not exists (
+          select 1 from signin_sts_first as f where f.issue_event_id = c.issue_event_id
+      )
+),
+
+signin_sts as (
+    select signin_event_id, issue_event_id
+    from signin_sts_first
+    union all
+    select signin_event_id, issue_event_id
+    from signin_sts_second
     where rank_for_signin = 1 and rank_for_issue = 1
 ),
 
