@@ -12,6 +12,11 @@
 -- of the analysis: a call names only ARN and creationDate, so where no key, console flag or
 -- address tells such sessions apart the data cannot (one person's two sign-ins in one second,
 -- called through the console's proxy); a mismatch outside such seconds is a defect to explain.
+-- Such a tie can move calls (first/last use, events), the issuing call and so the parent and
+-- all the chain inherits, and which of the second's console AssumeRoles a switch absorbs (its
+-- key, expiration and requested duration); it cannot make or lose a session or change what
+-- the issuing record itself says (kind, issue time, accounts, role, session name): those
+-- mismatches, and `missing` and `extra`, are never put down to a shared second.
 -- DuckDB-only (a check of the simulator's corpus, not part of the portable analysis).
 -- reads: truth (stg_truth), rpt_sessions
 -- params: $org_accounts (the truth summary's org_accounts)
@@ -119,19 +124,23 @@ compared as (
 
 select
     session_id, truth_kind as kind, f.field as field, f.truth as truth, f.ours as ours,
-    shared_second
+    shared_second and f.field in (
+        'first_use', 'last_use', 'events', 'parent_session_id', 'origin_type', 'origin_id',
+        'depth', 'accounts', 'cross_account_hops', 'left_org', 'mfa', 'issued_key',
+        'expiration', 'requested_duration'
+    ) as shared_second
 from compared
 where f.truth is distinct from f.ours
   and (in_org or f.field not in ('first_use', 'last_use', 'events'))
 union all
 select
     session_id, truth_kind as kind, 'missing' as field, null as truth, null as ours,
-    shared_second
+    false as shared_second
 from paired
 where not found
 union all
 select
     o.session_id, o.kind, 'extra' as field, null as truth, null as ours,
-    o.session_id in (select session_id from shared_second) as shared_second
+    false as shared_second
 from ours as o
 anti join truth as t on t.session_id = o.session_id
