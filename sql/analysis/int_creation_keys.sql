@@ -8,18 +8,36 @@
 -- key decides is attributed to none of them (int_session_links), and the sessions are marked
 -- `contested_creation` (int_sessions): a caller naming its session after another's, in the
 -- same role and second, looks like this.
+-- A caller that is itself a role or federated session is known by its session, its ARN and
+-- creationDate (else its key): a session ARN is anyone's who may assume the role (or call
+-- GetFederationToken) and picks that name, so a caller who names its own session after
+-- another user's caller session, then its next session after that user's next one in the
+-- same second, would otherwise count as that user, and the console and address tie-breaks
+-- of int_session_links would hand it the user's session's calls or lend it its own.
 -- Plain aggregates: a count of distinct callers per group did not spill and cost the 5M-event
 -- analysis its 2GB memory limit (bench/LIMITS.md).
 -- Not ordered: an intermediate table.
+with callers as (
+    select
+        principal_arn,
+        creation_time,
+        session_id,
+        issued_key,
+        coalesce(caller_arn, caller_invoked_by, caller_principal_id) || case
+            when caller_type in ('AssumedRole', 'FederatedUser')
+                then '@' || coalesce(cast(caller_creation_date as varchar), caller_key, '')
+            else ''
+        end as caller
+    from int_session_starts
+    where principal_arn is not null
+)
+
 select
     principal_arn,
     creation_time,
     count(*) as sessions,
     max(session_id) as session_id,
     max(issued_key) as issued_key,
-    count(coalesce(caller_arn, caller_invoked_by, caller_principal_id)) = count(*)
-    and min(coalesce(caller_arn, caller_invoked_by, caller_principal_id))
-        = max(coalesce(caller_arn, caller_invoked_by, caller_principal_id)) as one_caller
-from int_session_starts
-where principal_arn is not null
+    count(caller) = count(*) and min(caller) = max(caller) as one_caller
+from callers
 group by principal_arn, creation_time
