@@ -28,7 +28,8 @@
 -- parents), so the call is not attributed. `confidence` is high when the ARN agrees, medium
 -- when the session's ARN is unknown (Cognito GetCredentialsForIdentity does not log it) and
 -- only key + window matched, or one caller's sessions shared the creation second and the
--- console flag did not decide.
+-- console flag did not decide, or decided for an STS session a federated sign-in was paired
+-- with (which of the second's sessions signed in, the sign-in does not say).
 -- Carries what int_sessions counts (source, API, account, IP, error, onBehalfOf), and for the
 -- records of credential-issuing services their record_hash (which of a conflict's records
 -- int_sessions takes the parent from); the caller's ARN and key stay in the lake, one join on
@@ -127,6 +128,7 @@ shared_seconds as (
         s.principal_arn,
         s.creation_time,
         s.session_id,
+        s.kind,
         s.signin_event_id,
         s.source_ip
     from int_session_starts as s
@@ -137,12 +139,15 @@ shared_seconds as (
 ),
 
 -- the one console session (a console or SwitchRole sign-in, or an STS session paired with its
--- federated sign-in) of such a second, where there is one
+-- federated sign-in) of such a second, where there is one. `own_signin`: the session is the
+-- sign-in itself. A federated sign-in names only the ARN, so of several STS sessions of one ARN
+-- and second int_session_starts pairs it with the least id: which one signed in is a guess
 creation_consoles as (
     select
         principal_arn,
         creation_time,
-        max(session_id) as session_id
+        max(session_id) as session_id,
+        max(case when kind in ('ConsoleLogin', 'SwitchRole') then 1 else 0 end) as own_signin
     from shared_seconds
     where signin_event_id is not null
     group by principal_arn, creation_time
@@ -173,6 +178,7 @@ by_creation as (
         case when c.sessions = 1 then c.session_id end as creation_session_id,
         case when c.sessions = 1 then c.issued_key end as creation_issued_key,
         case when a.match_console then o.session_id end as console_session_id,
+        o.own_signin as console_own_signin,
         case when p.sessions = 1 then p.session_id end as address_session_id,
         case
             when c.sessions > 1 and c.one_caller then c.session_id
@@ -227,8 +233,11 @@ linked as (
         case
             when b.creation_session_id is not null then 'high'
             when k.session_id is not null and b.match_arn = k.principal_arn then 'high'
-            -- the one console session of the second, for a call signed with console credentials
-            when k.session_id is null and b.console_session_id is not null then 'high'
+            -- the one console session of the second, for a call signed with console
+            -- credentials, when that session is a sign-in (not an STS session a federated
+            -- sign-in was paired with among others of its second)
+            when k.session_id is null and b.console_session_id is not null
+                and b.console_own_signin = 1 then 'high'
             -- the key and its window alone (the session's ARN, Cognito's, or the call's is
             -- unknown), or one of a caller's sessions that share the creation second
             else 'medium'
