@@ -13,7 +13,8 @@
 -- GetFederationToken) and picks that name, so a caller who names its own session after
 -- another user's caller session, then its next session after that user's next one in the
 -- same second, would otherwise count as that user, and the console and address tie-breaks
--- of int_session_links would hand it the user's session's calls or lend it its own.
+-- of int_session_links would hand it the user's session's calls or lend it its own. Seen only
+-- through the role owner's AWSAccount copy, such a caller is not known at all.
 -- Plain aggregates: a count of distinct callers per group did not spill and cost the 5M-event
 -- analysis its 2GB memory limit (bench/LIMITS.md).
 -- Not ordered: an intermediate table.
@@ -23,10 +24,16 @@ with callers as (
         creation_time,
         session_id,
         issued_key,
-        coalesce(caller_arn, caller_invoked_by, caller_principal_id) || case
-            when caller_type in ('AssumedRole', 'FederatedUser')
-                then '@' || coalesce(cast(caller_creation_date as varchar), caller_key, '')
-            else ''
+        case
+            -- only the role owner's AWSAccount copy (§4.3): a role or federated session's
+            -- principalId (`AROA...:name`, `ACCOUNT:name`) names no session, so not a known caller
+            when caller_type = 'AWSAccount' and caller_arn is null
+                and caller_principal_id like '%:%' then cast(null as varchar)
+            else coalesce(caller_arn, caller_invoked_by, caller_principal_id) || case
+                when caller_type in ('AssumedRole', 'FederatedUser')
+                    then '@' || coalesce(cast(caller_creation_date as varchar), caller_key, '')
+                else ''
+            end
         end as caller
     from int_session_starts
     where principal_arn is not null
