@@ -130,7 +130,12 @@ shared_seconds as (
         s.session_id,
         s.kind,
         s.signin_event_id,
-        s.source_ip
+        s.source_ip,
+        -- sessions of the second with no address of their own: any of them may have made a
+        -- call from any address
+        count(
+            case when s.source_ip is null or s.source_ip = 'AWS Internal' then 1 end
+        ) over (partition by s.principal_arn, s.creation_time) as unaddressed
     from int_session_starts as s
     inner join int_creation_keys as c
         on c.principal_arn = s.principal_arn
@@ -155,7 +160,7 @@ creation_consoles as (
 ),
 
 -- the sessions of such a second by the address each started from: the one session started
--- from an address, where only one was
+-- from an address, where only one was and every session of the second has an address
 creation_ips as (
     select
         principal_arn,
@@ -165,7 +170,7 @@ creation_ips as (
         max(session_id) as session_id
     from shared_seconds
     -- an address: not the console proxy's, which every console call through it shows
-    where source_ip is not null and source_ip <> 'AWS Internal'
+    where unaddressed = 0
     group by principal_arn, creation_time, source_ip
 ),
 
