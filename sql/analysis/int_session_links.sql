@@ -130,12 +130,7 @@ shared_seconds as (
         s.session_id,
         s.kind,
         s.signin_event_id,
-        s.source_ip,
-        -- sessions of the second with no address of their own: any of them may have made a
-        -- call from any address
-        count(
-            case when s.source_ip is null or s.source_ip = 'AWS Internal' then 1 end
-        ) over (partition by s.principal_arn, s.creation_time) as unaddressed
+        s.source_ip
     from int_session_starts as s
     inner join int_creation_keys as c
         on c.principal_arn = s.principal_arn
@@ -159,19 +154,32 @@ creation_consoles as (
     having count(*) = 1
 ),
 
--- the sessions of such a second by the address each started from: the one session started
--- from an address, where only one was and every session of the second has an address
-creation_ips as (
+-- such seconds whose every session started from an address of its own (not the console
+-- proxy's, which every call through it shows): a session with none may have made a call from
+-- any address
+addressed_seconds as (
     select
         principal_arn,
-        creation_time,
-        source_ip,
-        count(*) as sessions,
-        max(session_id) as session_id
+        creation_time
     from shared_seconds
-    -- an address: not the console proxy's, which every console call through it shows
-    where unaddressed = 0
-    group by principal_arn, creation_time, source_ip
+    group by principal_arn, creation_time
+    having count(case when source_ip is null or source_ip = 'AWS Internal' then 1 end) = 0
+),
+
+-- the sessions of such a second by the address each started from: the one session started
+-- from an address, where only one was
+creation_ips as (
+    select
+        s.principal_arn,
+        s.creation_time,
+        s.source_ip,
+        count(*) as sessions,
+        max(s.session_id) as session_id
+    from shared_seconds as s
+    inner join addressed_seconds as a
+        on a.principal_arn = s.principal_arn
+        and a.creation_time = s.creation_time
+    group by s.principal_arn, s.creation_time, s.source_ip
 ),
 
 -- the creationDate rule first; the key is tried only for calls it did not attribute
