@@ -5,9 +5,9 @@
 For each corpus size (simulator corpora, cached in bench/.cache/ or $STS_AUDIT_BENCH_CACHE)
 every step runs as its own subprocess, `--repeat` times, interleaved (floor, ingest, rerun,
 analysis floor, analyze, alternatives; then again), and the median is reported. Wall time is
-measured around the child; peak RSS is the child's own `ru_maxrss` from `os.wait4` (what
-`/usr/bin/time -v` reports as "Maximum resident set size"). The table is printed and written
-to BENCHMARKS.md.
+measured around the child and CPU comes from `os.wait4`; peak RSS is what `/usr/bin/time -f %M`
+reports for the command (a forked child's own `ru_maxrss` also counts memory shared with the
+parent, `measure`), else `ru_maxrss`. The table is printed and written to BENCHMARKS.md.
 
 At the largest size (`--uncollected-at`) the corpus is also ingested once without its
 us-east-1 folders (`corpus.UNCOLLECTED_REGIONS`), and that lake's analysis floor and analyze
