@@ -20,7 +20,9 @@
 -- credentials and there is one (`creation_date+console`: a user's console sign-in and
 -- GetSessionToken in one second, one person's SAML sessions on the console and on the CLI),
 -- else to the one session started from the call's address if there is one
--- (`creation_date+source_ip`: one user's sign-ins from two browsers in one second), else to any
+-- (`creation_date+source_ip`: one user's sign-ins from two browsers in one second; a
+-- SwitchRole's own AssumeRole, which the console makes through its proxy, has the address of
+-- the SwitchRole record, so the switch's parent is its browser's sign-in), else to any
 -- of them (a service assuming its role in parallel; calls through the console's proxy, whose
 -- address is `AWS Internal`): with several callers,
 -- picking one let a caller who names a session after another user, in the same role and
@@ -182,6 +184,20 @@ creation_ips as (
     group by s.principal_arn, s.creation_time, s.source_ip
 ),
 
+-- the console's own AssumeRole for a SwitchRole goes through its proxy (address
+-- `AWS Internal`); the SwitchRole record carries the browser's address, the call's for the
+-- address rule
+switch_addresses as (
+    select
+        issue_event_id,
+        source_ip
+    from int_session_starts
+    where kind = 'SwitchRole'
+      and issue_event_id <> session_id
+      and source_ip is not null
+      and source_ip <> 'AWS Internal'
+),
+
 -- the creationDate rule first; the key is tried only for calls it did not attribute
 by_creation as (
     select
@@ -217,10 +233,11 @@ by_creation as (
     left join creation_consoles as o
         on o.principal_arn = a.match_arn
         and o.creation_time = a.match_creation_date
+    left join switch_addresses as w on w.issue_event_id = a.event_id
     left join creation_ips as p
         on p.principal_arn = a.match_arn
         and p.creation_time = a.match_creation_date
-        and p.source_ip = a.source_ip_address
+        and p.source_ip = coalesce(w.source_ip, a.source_ip_address)
 ),
 
 linked as (

@@ -55,29 +55,6 @@ issue_links as (
     where pick = 1
 ),
 
--- A SwitchRole's STS call is the console's, through its proxy (address `AWS Internal`): when
--- the person it switched from had several console sessions starting in the second the call
--- names (two browsers), no key, console flag or address of the call tells them apart
--- (int_session_links gives it to one of them). The switch's own sign-in record carries the
--- browser's address: the one such console session started from it is the parent.
-switch_by_address as (
-    select
-        w.session_id,
-        max(p.session_id) as parent_session_id
-    from int_session_starts as w
-    inner join int_session_starts as p
-        on p.principal_arn = w.caller_arn
-        and p.creation_time = date_trunc('second', w.caller_creation_date)
-        and p.source_ip = w.source_ip
-    where w.kind = 'SwitchRole'
-      and w.issue_event_id <> w.session_id
-      and p.signin_event_id is not null
-      and p.session_id <> w.session_id
-      and w.source_ip <> 'AWS Internal'
-    group by w.session_id
-    having count(*) = 1
-),
-
 -- SwitchRole without its STS call: the latest sign-in of the principal it switched from, at or
 -- before the switch (of several in that second, the least id). The sign-ins and switches of a
 -- principal are put in one time order and each switch takes the latest sign-in time before it
@@ -237,10 +214,8 @@ joined as (
         s.owner_copy_event_id,
         s.signin_event_id,
         s.grant_event_id,
-        coalesce(sa.parent_session_id, il.linked_parent_id, sf.fallback_parent_id)
-            as parent_session_id,
+        coalesce(il.linked_parent_id, sf.fallback_parent_id) as parent_session_id,
         case
-            when sa.parent_session_id is not null then 'creation_date+source_ip'
             when il.linked_parent_id is not null then il.parent_link_rule
             when sf.fallback_parent_id is not null then 'switch_from'
         end as parent_link_rule,
@@ -293,8 +268,7 @@ joined as (
         -- the issuing call, made with the issued key, is linked to its parent
         (sc.principal_arn is not null or sk.principal_arn is not null)
             and il.linked_parent_id is null
-            and sf.fallback_parent_id is null
-            and sa.parent_session_id is null as caller_seen,
+            and sf.fallback_parent_id is null as caller_seen,
         d.last_event_time
     from int_session_starts as s
     cross join data_end as d
@@ -315,7 +289,6 @@ joined as (
         and s.issue_time >= sk.first_use
         and s.issue_time <= sk.last_use
     left join issue_links as il on il.session_id = s.session_id
-    left join switch_by_address as sa on sa.session_id = s.session_id
     left join switch_fallback as sf on sf.session_id = s.session_id
     left join activity as a on a.session_id = s.session_id
     left join activity_calls as ac on ac.session_id = s.session_id
