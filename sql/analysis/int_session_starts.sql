@@ -91,10 +91,25 @@ switch_minutes as (
         g.event_time,
         g.user_arn,
         g.switch_from,
+        g.source_ip_address,
         date_trunc('minute', g.event_time) + o.minutes * interval '1' minute as bucket
     from signins as g
     cross join minute_offsets as o
     where g.event_name = 'SwitchRole'
+),
+
+-- where each IAM user's or root's console session was signed in from (ARN, creation second,
+-- address; distinct, so a join on all three never repeats a row): the console's AssumeRole for
+-- a switch names its caller's console session by ARN and creationDate, and the switch comes
+-- from that session's browser
+console_addresses as (
+    select distinct
+        user_arn,
+        date_trunc('second', event_time) as creation_time,
+        source_ip_address
+    from signins
+    where event_name = 'ConsoleLogin'
+      and source_ip_address is not null
 ),
 
 -- the STS call behind a role-session sign-in: same session ARN within a few seconds, made by
@@ -102,40 +117,57 @@ switch_minutes as (
 -- AWSAccount copy names only the caller's account, which must be SwitchFrom's). The session name is
 -- the caller's to choose: anyone allowed to assume the role can name a session after the
 -- user who switches into it, in the same second, and would otherwise take the switch's place
--- (its sign-in, MFA and origin)
+-- (its sign-in, MFA and origin). Of AssumeRoles equally near, one whose caller's console
+-- session was signed in from the switch's address ranks first (`address_rank` 0): one user's
+-- two switches into one role in one second, from two browsers signed in at other times, each
+-- take the AssumeRole their own console session made.
 signin_sts_candidates as (
     select
         g.event_id as signin_event_id,
         i.issue_event_id,
         abs(date_diff('second', i.issue_time, g.event_time)) as gap_seconds,
-        row_number() over (
-            partition by g.event_id
-            order by abs(date_diff('second', i.issue_time, g.event_time)), i.issue_event_id
-        ) as rank_for_signin,
-        row_number() over (
-            partition by i.issue_event_id
-            order by abs(date_diff('second', i.issue_time, g.event_time)), g.event_id
-        ) as rank_for_issue
+        case when a.user_arn is null then 1 else 0 end as address_rank
     from switch_minutes as g
     inner join int_sts_issuances as i
         on i.principal_arn = g.user_arn
         and date_trunc('minute', i.issue_time) = g.bucket
         and i.issue_time >= g.event_time - interval '10' second
         and i.issue_time <= g.event_time + interval '10' second
+    left join console_addresses as a
+        on a.user_arn = i.caller_arn
+        and a.creation_time = date_trunc('second', i.caller_creation_date)
+        and a.source_ip_address = g.source_ip_address
     where i.caller_arn = g.switch_from
        or (i.caller_arn is null and i.caller_account = split_part(g.switch_from, ':', 5))
 ),
 
--- A pair is kept when each side is the other's nearest (of equal gaps, the least event id),
--- then a second round among those the first left unpaired, as idc_pairs does: one user's two
--- switches into one role in one second (two browsers) have two AssumeRoles of one ARN and
--- time, and both switches rank the same one first. Which AssumeRole is whose the records
--- cannot say; that each switch has one they do. With one round, the second switch kept no
--- key, expiration or role, and its AssumeRole became a session of its own (from `AWS Internal`,
--- so the address rule of int_session_links gave it every call through the console's proxy).
+signin_sts_ranked as (
+    select
+        signin_event_id,
+        issue_event_id,
+        gap_seconds,
+        address_rank,
+        row_number() over (
+            partition by signin_event_id order by gap_seconds, address_rank, issue_event_id
+        ) as rank_for_signin,
+        row_number() over (
+            partition by issue_event_id order by gap_seconds, address_rank, signin_event_id
+        ) as rank_for_issue
+    from signin_sts_candidates
+),
+
+-- A pair is kept when each side is the other's nearest (of equal gaps, the one whose caller
+-- signed in from the switch's address, then the least event id), then a second round among
+-- those the first left unpaired, as idc_pairs does: one user's two switches into one role in
+-- one second (two browsers) have two AssumeRoles of one ARN and time, and when no address tells
+-- them apart (two sign-ins from one address, a caller that is no console sign-in) both switches
+-- rank the same one first; that each switch has one the records do say. With one round, the
+-- second switch kept no key, expiration or role, and its AssumeRole became a session of its own
+-- (from `AWS Internal`, so the address rule of int_session_links gave it every call through the
+-- console's proxy).
 signin_sts_first as (
     select signin_event_id, issue_event_id
-    from signin_sts_candidates
+    from signin_sts_ranked
     where rank_for_signin = 1 and rank_for_issue = 1
 ),
 
@@ -144,10 +176,12 @@ signin_sts_second as (
         c.signin_event_id,
         c.issue_event_id,
         row_number() over (
-            partition by c.signin_event_id order by c.gap_seconds, c.issue_event_id
+            partition by c.signin_event_id
+            order by c.gap_seconds, c.address_rank, c.issue_event_id
         ) as rank_for_signin,
         row_number() over (
-            partition by c.issue_event_id order by c.gap_seconds, c.signin_event_id
+            partition by c.issue_event_id
+            order by c.gap_seconds, c.address_rank, c.signin_event_id
         ) as rank_for_issue
     from signin_sts_candidates as c
     where not exists (
