@@ -99,6 +99,58 @@ def test_the_truth_check_names_a_wrong_parent_a_lost_session_and_an_invented_one
     assert result.sessions_unexplained == 3
 
 
+def test_the_truth_check_names_a_session_given_another_users_grant_or_sign_in(
+    corpus: tuple[Path, duckdb.DuckDBPyConnection],
+) -> None:
+    out, con = corpus
+    # two Identity Center sessions of two users, alone in their ARN and second, that swap their
+    # grants (GetRoleCredentials: the user, IP and user agent), and a federated session that
+    # loses the console sign-in it made: no shared second excuses either
+    first, second = (
+        row[0]
+        for row in con.execute(
+            """
+            select min(session_id) from rpt_sessions as r
+            where kind = 'IdentityCenter' and grant_event_id is not null
+              and not exists (
+                  select 1 from rpt_sessions as o
+                  where o.session_id <> r.session_id and o.principal_arn = r.principal_arn
+                    and date_trunc('second', o.issue_time) = date_trunc('second', r.issue_time)
+              )
+            group by on_behalf_of_user_id
+            order by 1
+            limit 2
+            """
+        ).fetchall()
+    )
+    signed_in = con.execute(
+        "select min(session_id) from rpt_sessions"
+        " where kind = 'AssumeRoleWithSAML' and signin_event_id is not null"
+    ).fetchall()[0][0]
+    other = duckdb.connect()
+    other.register("kept", con.sql("select * from rpt_sessions").to_arrow_table())
+    other.execute("create table rpt_sessions as select * from kept")
+    other.register("ids", con.sql("select event_id from events").to_arrow_table())
+    other.execute("create table events as select * from ids")
+    other.execute(
+        "update rpt_sessions set grant_event_id = k.grant_event_id from kept as k"
+        " where (k.session_id, rpt_sessions.session_id) in ((?, ?), (?, ?))",
+        [first, second, second, first],
+    )
+    other.execute(
+        "update rpt_sessions set signin_event_id = null where session_id = ?", [signed_in]
+    )
+    result = verify.check(other, out)
+    other.close()
+    found = {(m.session_id, m.field): m.shared_second for m in result.mismatches}
+    assert found == {
+        (first, "related_events"): False,
+        (second, "related_events"): False,
+        (signed_in, "related_events"): False,
+    }
+    assert result.sessions_unexplained == 3
+
+
 def test_a_shared_second_explains_moved_calls_not_a_session_made_or_lost(tmp_path: Path) -> None:
     # Two sessions of one ARN and second in the truth. The analysis moved a call from one to
     # the other (what the records cannot tell apart), but also lost the second one's role and
@@ -155,13 +207,15 @@ def test_a_shared_second_explains_moved_calls_not_a_session_made_or_lost(tmp_pat
             'mfa' as mfa, cast(null as timestamptz) as expiration,
             case when s.events > 0 then timestamptz '2024-01-15 19:05:00+00' end as first_use,
             case when s.events > 0 then timestamptz '2024-01-15 19:05:00+00' end as last_use,
-            s.events, $arn as principal_arn
+            s.events, $arn as principal_arn, s.issue_event_id,
+            cast(null as varchar) as owner_copy_event_id, cast(null as varchar) as grant_event_id,
+            case when s.kind = 'SwitchRole' then s.session_id end as signin_event_id
         from (
             values
-                ('sw-1', 'SwitchRole', $role, 'bob', 2),
-                ('sw-2', 'SwitchRole', null, null, 0),
-                ('ar-2', 'AssumeRole', $role, 'bob', 0)
-        ) as s (session_id, kind, role_arn, session_name, events)
+                ('sw-1', 'SwitchRole', $role, 'bob', 2, 'ar-1'),
+                ('sw-2', 'SwitchRole', null, null, 0, null),
+                ('ar-2', 'AssumeRole', $role, 'bob', 0, 'ar-2')
+        ) as s (session_id, kind, role_arn, session_name, events, issue_event_id)
         """,
         {"arn": arn, "role": role},
     )
@@ -172,6 +226,7 @@ def test_a_shared_second_explains_moved_calls_not_a_session_made_or_lost(tmp_pat
         ("sw-2", "events"): True,
         ("sw-2", "first_use"): True,
         ("sw-2", "last_use"): True,
+        ("sw-2", "issue_events"): True,
         ("sw-2", "role_arn"): False,
         ("sw-2", "session_name"): False,
         ("ar-2", "extra"): False,

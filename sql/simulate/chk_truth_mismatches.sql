@@ -13,10 +13,15 @@
 -- address tells such sessions apart the data cannot (one person's two sign-ins in one second,
 -- called through the console's proxy); a mismatch outside such seconds is a defect to explain.
 -- Such a tie can move calls (first/last use, events), the issuing call and so the parent and
--- all the chain inherits, and which of the second's console AssumeRoles a switch absorbs (its
--- key, expiration and requested duration); it cannot make or lose a session or change what
--- the issuing record itself says (kind, issue time, accounts, role, session name): those
--- mismatches, and `missing` and `extra`, are never put down to a shared second.
+-- all the chain inherits, which of the second's console AssumeRoles a switch absorbs (its
+-- records, key, expiration and requested duration) and which of one user's Identity Center
+-- grants of the second an issuance takes (`related_events`); it cannot make or lose a session
+-- or change what the issuing record itself says (kind, issue time, accounts, role, session
+-- name): those mismatches, and `missing` and `extra`, are never put down to a shared second.
+-- `issue_events`: the issuance's records (the truth's issue_event_ids: the caller's and the
+-- role owner's copies, a switch's sign-in). `related_events`: the records that started a
+-- session besides its issuing call (the truth's related_event_ids): its Identity Center grant,
+-- the console sign-in a federated session made.
 -- DuckDB-only (a check of the simulator's corpus, not part of the portable analysis).
 -- reads: truth (stg_truth), rpt_sessions
 -- params: $org_accounts (the truth summary's org_accounts)
@@ -63,7 +68,24 @@ ours as (
         strftime(expiration, '%Y-%m-%dT%H:%M:%SZ') as expiration,
         strftime(first_use, '%Y-%m-%dT%H:%M:%SZ') as first_use,
         strftime(last_use, '%Y-%m-%dT%H:%M:%SZ') as last_use,
-        events
+        events,
+        -- every record of the issuance: the caller's copy, the role owner's copy, the sign-in
+        array_to_string(
+            list_sort(list_distinct(list_filter(
+                [session_id, issue_event_id, owner_copy_event_id], lambda x: x is not null
+            ))),
+            ','
+        ) as issue_events,
+        -- the records that started the session besides its issuing call: the Identity Center
+        -- grant (GetRoleCredentials) whose user, IP and user agent it takes, the console
+        -- sign-in a federated session made
+        array_to_string(
+            list_sort(list_filter(
+                [grant_event_id, case when signin_event_id <> session_id then signin_event_id end],
+                lambda x: x is not null
+            )),
+            ','
+        ) as related_events
     from rpt_sessions
 ),
 
@@ -82,6 +104,9 @@ paired as (
         [
             {'field': 'kind', 'truth': t.kind, 'ours': o.kind},
             {'field': 'issue_time', 'truth': t.issue_time, 'ours': o.issue_time},
+            {'field': 'issue_events',
+             'truth': array_to_string(list_sort(list_distinct(t.issue_event_ids)), ','),
+             'ours': o.issue_events},
             {'field': 'issued_key', 'truth': t.issued_key, 'ours': o.issued_key},
             {'field': 'caller_account', 'truth': t.caller_account, 'ours': o.caller_account},
             {'field': 'target_account', 'truth': t.target_account, 'ours': o.target_account},
@@ -105,7 +130,10 @@ paired as (
             {'field': 'first_use', 'truth': t.first_use, 'ours': o.first_use},
             {'field': 'last_use', 'truth': t.last_use, 'ours': o.last_use},
             {'field': 'events', 'truth': cast(t.events as varchar),
-             'ours': cast(o.events as varchar)}
+             'ours': cast(o.events as varchar)},
+            {'field': 'related_events',
+             'truth': array_to_string(list_sort(coalesce(t.related_event_ids, [])), ','),
+             'ours': o.related_events}
         ] as fields
     from visible as t
     left join ours as o on o.session_id = t.session_id
@@ -127,7 +155,7 @@ select
     shared_second and f.field in (
         'first_use', 'last_use', 'events', 'parent_session_id', 'origin_type', 'origin_id',
         'depth', 'accounts', 'cross_account_hops', 'left_org', 'mfa', 'issued_key',
-        'expiration', 'requested_duration'
+        'expiration', 'requested_duration', 'issue_events', 'related_events'
     ) as shared_second
 from compared
 where f.truth is distinct from f.ours

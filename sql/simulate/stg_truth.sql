@@ -20,7 +20,7 @@ with truth as (
             left_org: 'BOOLEAN', mfa: 'VARCHAR', requested_duration: 'INTEGER',
             role_arn: 'VARCHAR', session_name: 'VARCHAR', caller_account: 'VARCHAR',
             target_account: 'VARCHAR', first_use: 'VARCHAR', last_use: 'VARCHAR',
-            events: 'BIGINT'
+            events: 'BIGINT', related_event_ids: 'VARCHAR[]'
         }
     )
 ),
