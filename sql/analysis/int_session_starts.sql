@@ -202,15 +202,58 @@ signin_sts as (
 ),
 
 -- a console sign-in with role credentials (SAML console federation, SamlProviderArn): not a
--- session of its own but a sign-in event of the STS session it used (the latest one issued
--- before it for the same session ARN and still valid)
+-- session of its own but a sign-in event of the STS session it used: the one issued to the
+-- sign-in's address in the minute before it, else the latest one issued before it for the
+-- same session ARN and still valid
 console_signins as (
     select
         event_id,
         event_time,
-        user_arn
+        user_arn,
+        source_ip_address
     from signins
     where event_name = 'ConsoleLogin' and user_type in ('AssumedRole', 'FederatedUser')
+),
+
+-- SAML console federation issues the session for the browser (its address) and signs in with
+-- it within seconds; the same person's other sessions of that ARN (the CLI's, another
+-- browser's) can be issued between the two, so the latest issuance alone took theirs. Each
+-- sign-in, once for each minute its -60 s .. +10 s window can reach
+console_signin_minutes as (
+    select
+        g.event_id,
+        g.event_time,
+        g.user_arn,
+        g.source_ip_address,
+        date_trunc('minute', g.event_time) + o.minutes * interval '1' minute as bucket
+    from console_signins as g
+    cross join minute_offsets as o
+    where g.source_ip_address is not null
+),
+
+-- the issuance of the sign-in's ARN from its address in that window (the nearest; of equal
+-- gaps, the least event id)
+console_near as (
+    select
+        signin_event_id,
+        issue_event_id
+    from (
+        select
+            g.event_id as signin_event_id,
+            i.issue_event_id,
+            row_number() over (
+                partition by g.event_id
+                order by abs(date_diff('second', i.issue_time, g.event_time)), i.issue_event_id
+            ) as rank_for_signin
+        from console_signin_minutes as g
+        inner join int_sts_issuances as i
+            on i.principal_arn = g.user_arn
+            and date_trunc('minute', i.issue_time) = g.bucket
+            and i.source_ip = g.source_ip_address
+            and i.issue_time >= g.event_time - interval '60' second
+            and i.issue_time <= g.event_time + interval '10' second
+    ) as ranked
+    where rank_for_signin = 1
 ),
 
 -- the issuances such a sign-in can have used (same session ARN, valid from 10 s before the call,
@@ -272,14 +315,16 @@ console_reach as (
     from console_points
 ),
 
--- the latest issuance (of one second, the least event id) if still valid at the sign-in, else
--- the one that expires last if it is: the latest valid one, unless the latest has expired and
--- of several still valid a later one expires first (then the earlier, longer one)
+-- the issuance to the sign-in's address just before it (console_near), else the latest
+-- issuance (of one second, the least event id) if still valid at the sign-in, else the one
+-- that expires last if it is: the latest valid one, unless the latest has expired and of
+-- several still valid a later one expires first (then the earlier, longer one)
 federated_console as (
     select
-        coalesce(l.issue_event_id, x.issue_event_id) as issue_event_id,
+        coalesce(n.issue_event_id, l.issue_event_id, x.issue_event_id) as issue_event_id,
         r.signin_event_id
     from console_reach as r
+    left join console_near as n on n.signin_event_id = r.signin_event_id
     left join console_issuances as l
         on l.principal_arn = r.principal_arn
         and l.issue_order = r.latest_issue
@@ -342,6 +387,7 @@ idc_minutes as (
         i.issue_event_id,
         i.issue_time,
         i.target_account,
+        i.session_name,
         regexp_extract(i.role_arn, 'AWSReservedSSO_(.+)_[0-9a-f]+$', 1) as sso_role_name,
         date_trunc('minute', i.issue_time) + o.minutes * interval '1' minute as bucket
     from int_sts_issuances as i
@@ -359,6 +405,7 @@ idc_candidates as (
         s.user_account_id as idc_account,
         s.source_ip_address as grant_source_ip,
         s.user_agent as grant_user_agent,
+        i.session_name,
         abs(date_diff('second', s.event_time, i.issue_time)) as gap_seconds
     from idc_minutes as i
     inner join sso_grants as s
@@ -369,13 +416,71 @@ idc_candidates as (
         and s.event_time <= i.issue_time + interval '60' second
 ),
 
--- A grant serves one issuance: a pair is kept when each side is the other's nearest (of equal
--- gaps, the least event id), as signin_sts pairs SwitchRole. Ranking the grants per issuance
+-- A grant serves one issuance: a pair is kept when each side is the other's best (a pair of
+-- user and name seen alone first, below; then the nearest; of equal gaps, the least event id),
+-- as signin_sts pairs SwitchRole. Ranking the grants per issuance
 -- only let several issuances take one grant, and so one user's identity. Two users of one
 -- permission set in one account within seconds can interleave (X's grant, Y's grant and
 -- issuance, X's issuance): the first round pairs Y, a second among those it left unpaired
 -- pairs X. An issuance unpaired after both keeps its SAML subject or session name as its
 -- origin (int_sessions) rather than take another user's grant.
+-- Which user is which session name: a grant names the user by id, Identity Center's
+-- AssumeRoleWithSAML by user name (the session name), and nothing in either record joins them.
+-- Every pair that is the only candidate of both its sides says it once. Two users of one
+-- permission set in one account in one second (a team at nine in the morning) leave only the
+-- gap, equal for both pairs; the user's name seen elsewhere in the lake says which grant is
+-- whose. `name_rank`: 0 the pair was seen so, 2 its user or name was seen in another pair, 1
+-- neither was seen.
+idc_alone as (
+    select
+        on_behalf_of_user_id,
+        session_name,
+        count(*) over (partition by issue_event_id) as grants_for_issue,
+        count(*) over (partition by grant_event_id) as issues_for_grant
+    from idc_candidates
+    where session_name is not null
+),
+
+idc_known as (
+    select distinct
+        on_behalf_of_user_id,
+        session_name
+    from idc_alone
+    where grants_for_issue = 1 and issues_for_grant = 1
+),
+
+idc_known_users as (
+    select distinct on_behalf_of_user_id
+    from idc_known
+),
+
+idc_known_names as (
+    select distinct session_name
+    from idc_known
+),
+
+idc_named as (
+    select
+        c.issue_event_id,
+        c.grant_event_id,
+        c.on_behalf_of_user_id,
+        c.idc_account,
+        c.grant_source_ip,
+        c.grant_user_agent,
+        c.gap_seconds,
+        case
+            when k.on_behalf_of_user_id is not null then 0
+            when u.on_behalf_of_user_id is not null or n.session_name is not null then 2
+            else 1
+        end as name_rank
+    from idc_candidates as c
+    left join idc_known as k
+        on k.on_behalf_of_user_id = c.on_behalf_of_user_id
+        and k.session_name = c.session_name
+    left join idc_known_users as u on u.on_behalf_of_user_id = c.on_behalf_of_user_id
+    left join idc_known_names as n on n.session_name = c.session_name
+),
+
 idc_ranked as (
     select
         issue_event_id,
@@ -385,12 +490,12 @@ idc_ranked as (
         grant_source_ip,
         grant_user_agent,
         row_number() over (
-            partition by issue_event_id order by gap_seconds, grant_event_id
+            partition by issue_event_id order by name_rank, gap_seconds, grant_event_id
         ) as rank_for_issue,
         row_number() over (
-            partition by grant_event_id order by gap_seconds, issue_event_id
+            partition by grant_event_id order by name_rank, gap_seconds, issue_event_id
         ) as rank_for_grant
-    from idc_candidates
+    from idc_named
 ),
 
 idc_first_pairs as (
@@ -414,12 +519,12 @@ idc_second_ranked as (
         c.grant_source_ip,
         c.grant_user_agent,
         row_number() over (
-            partition by c.issue_event_id order by c.gap_seconds, c.grant_event_id
+            partition by c.issue_event_id order by c.name_rank, c.gap_seconds, c.grant_event_id
         ) as rank_for_issue,
         row_number() over (
-            partition by c.grant_event_id order by c.gap_seconds, c.issue_event_id
+            partition by c.grant_event_id order by c.name_rank, c.gap_seconds, c.issue_event_id
         ) as rank_for_grant
-    from idc_candidates as c
+    from idc_named as c
     where not exists (
         select 1 from idc_first_pairs as f where f.issue_event_id = c.issue_event_id
     )
