@@ -449,11 +449,11 @@ def test_explain_takes_an_identity_center_grant_event_id(lake: Path) -> None:
     rows = _json_lines(result.stdout)
     chain = [r for r in rows if r["section"] == "chain"]
     assert chain[-1]["session_id"] == idc["session_id"]
-    # the grant is tied to the issuance by time alone: the evidence says so
+    # no id ties the grant to the issuance: the evidence says how they were paired
     [grant] = [r for r in rows if r.get("event_id") == idc["grant_event_id"]]
     assert grant["role"] == (
-        "Identity Center GetRoleCredentials (paired by account, permission set and nearest "
-        "time within 60 s: no shared id)"
+        "Identity Center GetRoleCredentials (no shared id: paired by account, permission set "
+        "and nearest time within 60 s, first by the user name its user id was seen with)"
     )
 
 

@@ -20,8 +20,8 @@ with wanted as (
     -- no id ties the grant to the issuance (§4.1.5): say how it was paired
     select
         grant_event_id,
-        'Identity Center GetRoleCredentials (paired by account, permission set and nearest '
-        || 'time within 60 s: no shared id)'
+        'Identity Center GetRoleCredentials (no shared id: paired by account, permission set '
+        || 'and nearest time within 60 s, first by the user name its user id was seen with)'
     from rpt_sessions where session_id = $session_id and grant_event_id is not null
 )
 
