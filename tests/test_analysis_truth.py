@@ -45,6 +45,17 @@ def test_every_session_matches_the_truth(
     assert not result.mismatches, f"{dict(result.by_field())}; first: {result.mismatches[:5]}"
 
 
+def _copy_to_mutate(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A connection of its own with a copy of the sessions (`kept` is the original) and the
+    lake's event ids, for a test to break the copy and see what the check says."""
+    other = duckdb.connect()
+    other.register("kept", con.sql("select * from rpt_sessions").to_arrow_table())
+    other.execute("create table rpt_sessions as select * from kept")
+    other.register("ids", con.sql("select event_id from events").to_arrow_table())
+    other.execute("create table events as select * from ids")
+    return other
+
+
 def test_the_truth_check_names_a_wrong_parent_a_lost_session_and_an_invented_one(
     corpus: tuple[Path, duckdb.DuckDBPyConnection],
 ) -> None:
@@ -68,12 +79,7 @@ def test_the_truth_check_names_a_wrong_parent_a_lost_session_and_an_invented_one
         order by session_id
     """
     lost, twin = (row[0] for row in con.execute(alone, [child]).fetchall()[:2])
-    # a connection of its own with a mutated copy of the sessions and the lake's event ids
-    other = duckdb.connect()
-    other.register("kept", con.sql("select * from rpt_sessions").to_arrow_table())
-    other.execute("create table rpt_sessions as select * from kept")
-    other.register("ids", con.sql("select event_id from events").to_arrow_table())
-    other.execute("create table events as select * from ids")
+    other = _copy_to_mutate(con)
     other.execute(
         "update rpt_sessions set parent_session_id = 'not-its-parent' where session_id = ?",
         [child],
@@ -127,11 +133,7 @@ def test_the_truth_check_names_a_session_given_another_users_grant_or_sign_in(
         "select min(session_id) from rpt_sessions"
         " where kind = 'AssumeRoleWithSAML' and signin_event_id is not null"
     ).fetchall()[0][0]
-    other = duckdb.connect()
-    other.register("kept", con.sql("select * from rpt_sessions").to_arrow_table())
-    other.execute("create table rpt_sessions as select * from kept")
-    other.register("ids", con.sql("select event_id from events").to_arrow_table())
-    other.execute("create table events as select * from ids")
+    other = _copy_to_mutate(con)
     other.execute(
         "update rpt_sessions set grant_event_id = k.grant_event_id from kept as k"
         " where (k.session_id, rpt_sessions.session_id) in ((?, ?), (?, ?))",
