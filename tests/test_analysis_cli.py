@@ -453,7 +453,7 @@ def test_explain_takes_an_identity_center_grant_event_id(lake: Path) -> None:
     [grant] = [r for r in rows if r.get("event_id") == idc["grant_event_id"]]
     assert grant["role"] == (
         "Identity Center GetRoleCredentials (no shared id: paired by account, permission set "
-        "and nearest time within 60 s, first by the user name its user id was seen with)"
+        "and nearest time within 60 s; of equal times, by the user name its id was seen with)"
     )
 
 

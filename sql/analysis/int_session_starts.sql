@@ -215,10 +215,11 @@ console_signins as (
     where event_name = 'ConsoleLogin' and user_type in ('AssumedRole', 'FederatedUser')
 ),
 
--- SAML console federation issues the session for the browser (its address) and signs in with
--- it within seconds; the same person's other sessions of that ARN (the CLI's, another
--- browser's) can be issued between the two, so the latest issuance alone took theirs. Each
--- sign-in, once for each minute its -60 s .. +10 s window can reach
+-- SAML console federation: the sign-in service assumes the role (address `AWS Internal`, user
+-- agent `aws-internal/...`: EX#6) and signs the browser in with it within seconds; the same
+-- person's other sessions of that ARN (the CLI's, another browser's) can be issued between
+-- the two, so the latest issuance alone took theirs. Each sign-in, once for each minute its
+-- -60 s .. +10 s window can reach
 console_signin_minutes as (
     select
         g.event_id,
@@ -231,8 +232,9 @@ console_signin_minutes as (
     where g.source_ip_address is not null
 ),
 
--- the issuance of the sign-in's ARN from its address in that window (the nearest; of equal
--- gaps, the least event id)
+-- the issuance of the sign-in's ARN in that window made by the sign-in service, else one from
+-- the sign-in's own address (a broker or federation page on the user's machine); of several,
+-- one at or before the sign-in, the nearest, the least event id
 console_near as (
     select
         signin_event_id,
@@ -243,15 +245,25 @@ console_near as (
             i.issue_event_id,
             row_number() over (
                 partition by g.event_id
-                order by abs(date_diff('second', i.issue_time, g.event_time)), i.issue_event_id
+                order by
+                    case
+                        when i.source_ip = 'AWS Internal' or i.user_agent like 'aws-internal/%'
+                            then 0
+                        else 1
+                    end,
+                    case when i.issue_time <= g.event_time then 0 else 1 end,
+                    abs(date_diff('second', i.issue_time, g.event_time)),
+                    i.issue_event_id
             ) as rank_for_signin
         from console_signin_minutes as g
         inner join int_sts_issuances as i
             on i.principal_arn = g.user_arn
             and date_trunc('minute', i.issue_time) = g.bucket
-            and i.source_ip = g.source_ip_address
             and i.issue_time >= g.event_time - interval '60' second
             and i.issue_time <= g.event_time + interval '10' second
+        where i.source_ip = g.source_ip_address
+           or i.source_ip = 'AWS Internal'
+           or i.user_agent like 'aws-internal/%'
     ) as ranked
     where rank_for_signin = 1
 ),
@@ -315,7 +327,8 @@ console_reach as (
     from console_points
 ),
 
--- the issuance to the sign-in's address just before it (console_near), else the latest
+-- the sign-in service's issuance or one to the sign-in's address just before it
+-- (console_near), else the latest
 -- issuance (of one second, the least event id) if still valid at the sign-in, else the one
 -- that expires last if it is: the latest valid one, unless the latest has expired and of
 -- several still valid a later one expires first (then the earlier, longer one)
@@ -416,8 +429,8 @@ idc_candidates as (
         and s.event_time <= i.issue_time + interval '60' second
 ),
 
--- A grant serves one issuance: a pair is kept when each side is the other's best (a pair of
--- user and name seen alone first, below; then the nearest; of equal gaps, the least event id),
+-- A grant serves one issuance: a pair is kept when each side is the other's best (the
+-- nearest; of equal gaps, a pair of user and name seen alone, below, then the least event id),
 -- as signin_sts pairs SwitchRole. Ranking the grants per issuance
 -- only let several issuances take one grant, and so one user's identity. Two users of one
 -- permission set in one account within seconds can interleave (X's grant, Y's grant and
@@ -426,13 +439,14 @@ idc_candidates as (
 -- origin (int_sessions) rather than take another user's grant.
 -- Which user is which session name: a grant names the user by id, Identity Center's
 -- AssumeRoleWithSAML by user name (the session name), and nothing in either record joins them.
--- Every pair that is the only candidate of both its sides says it once. Two users of one
--- permission set in one account in one second (a team at nine in the morning) leave only the
--- gap, equal for both pairs; the user's name seen elsewhere in the lake says which grant is
--- whose. `name_rank`: 0 the pair was seen so, 2 its user or name was seen in another pair, 1
--- neither was seen.
+-- Every pair that is the only candidate of both its sides says it once (per Identity Center
+-- instance account: user ids are its identity store's). Two users of one permission set in
+-- one account in one second (a team at nine in the morning) have equal gaps; of those, a pair
+-- seen so elsewhere in the lake ranks first (`name_rank` 0). Positive evidence only: a user
+-- renamed, or deleted and provisioned again with a new id, is not held against the pair.
 idc_alone as (
     select
+        idc_account,
         on_behalf_of_user_id,
         session_name,
         count(*) over (partition by issue_event_id) as grants_for_issue,
@@ -443,20 +457,11 @@ idc_alone as (
 
 idc_known as (
     select distinct
+        idc_account,
         on_behalf_of_user_id,
         session_name
     from idc_alone
     where grants_for_issue = 1 and issues_for_grant = 1
-),
-
-idc_known_users as (
-    select distinct on_behalf_of_user_id
-    from idc_known
-),
-
-idc_known_names as (
-    select distinct session_name
-    from idc_known
 ),
 
 idc_named as (
@@ -468,17 +473,12 @@ idc_named as (
         c.grant_source_ip,
         c.grant_user_agent,
         c.gap_seconds,
-        case
-            when k.on_behalf_of_user_id is not null then 0
-            when u.on_behalf_of_user_id is not null or n.session_name is not null then 2
-            else 1
-        end as name_rank
+        case when k.on_behalf_of_user_id is not null then 0 else 1 end as name_rank
     from idc_candidates as c
     left join idc_known as k
-        on k.on_behalf_of_user_id = c.on_behalf_of_user_id
+        on coalesce(k.idc_account, '') = coalesce(c.idc_account, '')
+        and k.on_behalf_of_user_id = c.on_behalf_of_user_id
         and k.session_name = c.session_name
-    left join idc_known_users as u on u.on_behalf_of_user_id = c.on_behalf_of_user_id
-    left join idc_known_names as n on n.session_name = c.session_name
 ),
 
 idc_ranked as (
@@ -490,10 +490,10 @@ idc_ranked as (
         grant_source_ip,
         grant_user_agent,
         row_number() over (
-            partition by issue_event_id order by name_rank, gap_seconds, grant_event_id
+            partition by issue_event_id order by gap_seconds, name_rank, grant_event_id
         ) as rank_for_issue,
         row_number() over (
-            partition by grant_event_id order by name_rank, gap_seconds, issue_event_id
+            partition by grant_event_id order by gap_seconds, name_rank, issue_event_id
         ) as rank_for_grant
     from idc_named
 ),
@@ -519,10 +519,10 @@ idc_second_ranked as (
         c.grant_source_ip,
         c.grant_user_agent,
         row_number() over (
-            partition by c.issue_event_id order by c.name_rank, c.gap_seconds, c.grant_event_id
+            partition by c.issue_event_id order by c.gap_seconds, c.name_rank, c.grant_event_id
         ) as rank_for_issue,
         row_number() over (
-            partition by c.grant_event_id order by c.name_rank, c.gap_seconds, c.issue_event_id
+            partition by c.grant_event_id order by c.gap_seconds, c.name_rank, c.issue_event_id
         ) as rank_for_grant
     from idc_named as c
     where not exists (

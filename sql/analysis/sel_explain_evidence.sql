@@ -21,7 +21,7 @@ with wanted as (
     select
         grant_event_id,
         'Identity Center GetRoleCredentials (no shared id: paired by account, permission set '
-        || 'and nearest time within 60 s, first by the user name its user id was seen with)'
+        || 'and nearest time within 60 s; of equal times, by the user name its id was seen with)'
     from rpt_sessions where session_id = $session_id and grant_event_id is not null
 )
 
