@@ -210,7 +210,8 @@ console_signins as (
         event_id,
         event_time,
         user_arn,
-        source_ip_address
+        source_ip_address,
+        user_agent
     from signins
     where event_name = 'ConsoleLogin' and user_type in ('AssumedRole', 'FederatedUser')
 ),
@@ -349,13 +350,23 @@ federated_console as (
     where r.signin_event_id is not null
 ),
 
+-- one sign-in per session (the least id), with where it came from: the browser's address and
+-- agent, which the session takes when the sign-in service made the issuance (int_sessions)
 federated_console_first as (
     select
-        issue_event_id,
-        min(signin_event_id) as signin_event_id
-    from federated_console
-    where issue_event_id is not null
-    group by issue_event_id
+        f.issue_event_id,
+        f.signin_event_id,
+        g.source_ip_address as signin_source_ip,
+        g.user_agent as signin_user_agent
+    from (
+        select
+            issue_event_id,
+            min(signin_event_id) as signin_event_id
+        from federated_console
+        where issue_event_id is not null
+        group by issue_event_id
+    ) as f
+    inner join console_signins as g on g.event_id = f.signin_event_id
 ),
 
 sso_grants as (
@@ -621,9 +632,25 @@ sts_sessions as (
         i.oidc_provider,
         p.on_behalf_of_user_id,
         -- Identity Center's AssumeRoleWithSAML is Identity Center's own call (an AWS address,
-        -- its SDK): the user's IP and agent are those of the paired grant
-        coalesce(p.grant_source_ip, i.source_ip) as source_ip,
-        coalesce(p.grant_user_agent, i.user_agent) as user_agent,
+        -- its SDK): the user's IP and agent are those of the paired grant; a console
+        -- federation's is the sign-in service's (`AWS Internal`, EX#6): the browser's are those
+        -- of the sign-in
+        coalesce(
+            p.grant_source_ip,
+            case
+                when i.source_ip = 'AWS Internal' or i.user_agent like 'aws-internal/%'
+                    then fc.signin_source_ip
+            end,
+            i.source_ip
+        ) as source_ip,
+        coalesce(
+            p.grant_user_agent,
+            case
+                when i.source_ip = 'AWS Internal' or i.user_agent like 'aws-internal/%'
+                    then fc.signin_user_agent
+            end,
+            i.user_agent
+        ) as user_agent,
         i.aws_region
     from int_sts_issuances as i
     left join signin_sts as m on m.issue_event_id = i.issue_event_id
