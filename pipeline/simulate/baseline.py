@@ -29,15 +29,7 @@ from pipeline.simulate.org import (
     REGIONS,
 )
 from pipeline.simulate.partner import partner_audit
-from pipeline.simulate.records import (
-    AWS_INTERNAL,
-    UA_AWS_INTERNAL,
-    UA_BOTO,
-    UA_BROWSER,
-    UA_CLI,
-    UA_GHA,
-    UA_GO,
-)
+from pipeline.simulate.records import UA_BOTO, UA_BROWSER, UA_CLI, UA_GHA, UA_GO
 from pipeline.simulate.tokens import get_federation_token, get_session_token
 
 UA_IOS = "aws-sdk-iOS/2.33.4 iOS/17.2 en_US"
@@ -192,8 +184,7 @@ def saml_cli(ctx: Ctx, t: int) -> None:
 
 
 def saml_console_session(ctx: Ctx, t: int) -> None:
-    """SAML console federation: the sign-in service's AssumeRoleWithSAML (from `AWS Internal`,
-    EX#6), then the browser's ConsoleLogin with SamlProviderArn."""
+    """SAML console federation: AssumeRoleWithSAML, ConsoleLogin with SamlProviderArn."""
     org, rng = ctx.org, ctx.rng
     person = _person(ctx)
     role = org.role(rng.choice(("prod", "dev")), rng.choice(("SAMLEngineer", "SAMLAdmin")))
@@ -207,11 +198,9 @@ def saml_console_session(ctx: Ctx, t: int) -> None:
         issuer=CORP_SAML_ISSUER,
         provider_arn=provider,
         name_qualifier=org.saml_name_qualifier,
-        ip=AWS_INTERNAL,
-        ua=UA_AWS_INTERNAL,
+        ip=ip,
+        ua=UA_BROWSER,
         duration=28800,
-        activity_ip=ip,
-        activity_ua=UA_BROWSER,
     )
     saml_console_login(ctx, s, provider, t + 1, ip=ip, ua=UA_BROWSER)
     activity(ctx, s, _n(ctx, 2, 10), end=t + 2 * 3600)
