@@ -31,8 +31,9 @@ class Mismatch:
     ours: str | None
     # the session or its parent shares its ARN and second with another session, and the field
     # is one such a tie can change (the calls, the parent and what the chain inherits, the
-    # console AssumeRole a switch absorbs): the data may not tell them apart. Never for a
-    # missing or extra session (sql/simulate/chk_truth_mismatches.sql)
+    # console AssumeRole a switch absorbs, which of one user's grants of the second it took):
+    # the data may not tell them apart. Never for a missing or extra session
+    # (sql/simulate/chk_truth_mismatches.sql)
     shared_second: bool = False
 
     def __str__(self) -> str:

@@ -145,8 +145,6 @@ signin_sts_ranked as (
     select
         signin_event_id,
         issue_event_id,
-        gap_seconds,
-        address_rank,
         row_number() over (
             partition by signin_event_id order by gap_seconds, address_rank, issue_event_id
         ) as rank_for_signin,
@@ -247,11 +245,7 @@ console_near as (
             row_number() over (
                 partition by g.event_id
                 order by
-                    case
-                        when i.source_ip = 'AWS Internal' or i.user_agent like 'aws-internal/%'
-                            then 0
-                        else 1
-                    end,
+                    case when i.aws_internal_call then 0 else 1 end,
                     case when i.issue_time <= g.event_time then 0 else 1 end,
                     abs(date_diff('second', i.issue_time, g.event_time)),
                     i.issue_event_id
@@ -262,9 +256,7 @@ console_near as (
             and date_trunc('minute', i.issue_time) = g.bucket
             and i.issue_time >= g.event_time - interval '60' second
             and i.issue_time <= g.event_time + interval '10' second
-        where i.source_ip = g.source_ip_address
-           or i.source_ip = 'AWS Internal'
-           or i.user_agent like 'aws-internal/%'
+        where i.aws_internal_call or i.source_ip = g.source_ip_address
     ) as ranked
     where rank_for_signin = 1
 ),
@@ -637,18 +629,12 @@ sts_sessions as (
         -- of the sign-in
         coalesce(
             p.grant_source_ip,
-            case
-                when i.source_ip = 'AWS Internal' or i.user_agent like 'aws-internal/%'
-                    then fc.signin_source_ip
-            end,
+            case when i.aws_internal_call then fc.signin_source_ip end,
             i.source_ip
         ) as source_ip,
         coalesce(
             p.grant_user_agent,
-            case
-                when i.source_ip = 'AWS Internal' or i.user_agent like 'aws-internal/%'
-                    then fc.signin_user_agent
-            end,
+            case when i.aws_internal_call then fc.signin_user_agent end,
             i.user_agent
         ) as user_agent,
         i.aws_region

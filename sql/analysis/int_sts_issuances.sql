@@ -300,6 +300,12 @@ select
     oidc_provider,
     source_ip_address as source_ip,
     user_agent,
+    -- AWS's own call for a user (address `AWS Internal`, user agent `aws-internal/...`): the
+    -- sign-in service's AssumeRoleWithSAML for a console federation (EX#6), the console's
+    -- AssumeRole for a SwitchRole; its address and agent are not the user's
+    coalesce(
+        source_ip_address = 'AWS Internal' or user_agent like 'aws-internal/%', false
+    ) as aws_internal_call,
     aws_region,
     recipient_account_id
 from classified
