@@ -29,7 +29,15 @@ from pipeline.simulate.org import (
     REGIONS,
 )
 from pipeline.simulate.partner import partner_audit
-from pipeline.simulate.records import UA_BOTO, UA_BROWSER, UA_CLI, UA_GHA, UA_GO
+from pipeline.simulate.records import (
+    AWS_INTERNAL,
+    UA_AWS_INTERNAL,
+    UA_BOTO,
+    UA_BROWSER,
+    UA_CLI,
+    UA_GHA,
+    UA_GO,
+)
 from pipeline.simulate.tokens import get_federation_token, get_session_token
 
 UA_IOS = "aws-sdk-iOS/2.33.4 iOS/17.2 en_US"
@@ -184,7 +192,8 @@ def saml_cli(ctx: Ctx, t: int) -> None:
 
 
 def saml_console_session(ctx: Ctx, t: int) -> None:
-    """SAML console federation: AssumeRoleWithSAML, ConsoleLogin with SamlProviderArn."""
+    """SAML console federation: the sign-in service's AssumeRoleWithSAML, then ConsoleLogin with
+    SamlProviderArn from the browser."""
     org, rng = ctx.org, ctx.rng
     person = _person(ctx)
     role = org.role(rng.choice(("prod", "dev")), rng.choice(("SAMLEngineer", "SAMLAdmin")))
@@ -198,8 +207,12 @@ def saml_console_session(ctx: Ctx, t: int) -> None:
         issuer=CORP_SAML_ISSUER,
         provider_arn=provider,
         name_qualifier=org.saml_name_qualifier,
-        ip=ip,
-        ua=UA_BROWSER,
+        # the sign-in service assumes the role with the browser's assertion (EX#6); the
+        # browser then signs in and works from its own address
+        ip=AWS_INTERNAL,
+        ua=UA_AWS_INTERNAL,
+        activity_ip=ip,
+        activity_ua=UA_BROWSER,
         duration=28800,
     )
     saml_console_login(ctx, s, provider, t + 1, ip=ip, ua=UA_BROWSER)

@@ -29,6 +29,11 @@ UA_BROWSER = (
     "Chrome/120.0.0.0 Safari/537.36"
 )
 UA_CONSOLE = "console.amazonaws.com"
+# the sign-in service's own STS calls (the IAM guide's SAML example, sts-examples EX#6)
+UA_AWS_INTERNAL = (
+    "aws-internal/3 aws-sdk-java/1.12.479 Linux/5.10.186-157.751.amzn2int.x86_64"
+    " OpenJDK_64-Bit_Server_VM/17.0.7+11 java/17.0.7 vendor/Amazon.com_Inc."
+)
 UA_OUTSIDE = "aws-cli/1.16.312 Python/3.8.10 Linux/5.15.0-kali3-amd64 botocore/1.13.48"
 AWS_INTERNAL = "AWS Internal"
 LOGIN_TO = "https://console.aws.amazon.com/console/home?state=hashArgs%23&isauthcode=true"

@@ -261,6 +261,90 @@ console_near as (
     where rank_for_signin = 1
 ),
 
+-- The sign-in service's issuances of an ARN and its console sign-ins, in time order, in bursts
+-- that no gap of over a minute splits. The service assumes the role, then signs the browser in
+-- a second or so later, so one person's federations a second apart interleave (issue, issue,
+-- sign-in, sign-in) and the nearest issuance gave both sign-ins the second one: in a burst with
+-- as many issuances as sign-ins, the n-th sign-in takes the n-th issuance (of one second, the
+-- issuance first, then event id order: a tie either way).
+console_federation_points as (
+    select
+        principal_arn,
+        issue_time as point_time,
+        0 as point_kind,
+        issue_event_id as point_id
+    from int_sts_issuances
+    where aws_internal_call
+      and principal_arn in (select user_arn from console_signins)
+    union all
+    select
+        user_arn as principal_arn,
+        event_time as point_time,
+        1 as point_kind,
+        event_id as point_id
+    from console_signins
+),
+
+console_federation_gaps as (
+    select
+        principal_arn,
+        point_time,
+        point_kind,
+        point_id,
+        case
+            when point_time - interval '60' second <= lag(point_time) over (
+                partition by principal_arn order by point_time, point_kind, point_id
+            ) then 0
+            else 1
+        end as starts_burst
+    from console_federation_points
+),
+
+console_federation_bursts as (
+    select
+        principal_arn,
+        point_time,
+        point_kind,
+        point_id,
+        sum(starts_burst) over (
+            partition by principal_arn
+            order by point_time, point_kind, point_id
+            rows between unbounded preceding and current row
+        ) as burst
+    from console_federation_gaps
+),
+
+console_federation_ranked as (
+    select
+        principal_arn,
+        point_time,
+        point_kind,
+        point_id,
+        burst,
+        row_number() over (
+            partition by principal_arn, burst, point_kind order by point_time, point_id
+        ) as burst_rank,
+        sum(point_kind) over (partition by principal_arn, burst) as burst_signins,
+        count(*) over (partition by principal_arn, burst) as burst_points
+    from console_federation_bursts
+),
+
+console_in_order as (
+    select
+        g.point_id as signin_event_id,
+        i.point_id as issue_event_id
+    from console_federation_ranked as g
+    inner join console_federation_ranked as i
+        on i.principal_arn = g.principal_arn
+        and i.burst = g.burst
+        and i.burst_rank = g.burst_rank
+        and i.point_kind = 0
+    where g.point_kind = 1
+      and g.burst_signins * 2 = g.burst_points
+      and i.point_time >= g.point_time - interval '60' second
+      and i.point_time <= g.point_time + interval '10' second
+),
+
 -- the issuances such a sign-in can have used (same session ARN, valid from 10 s before the call,
 -- as a sign-in may precede it), numbered in issue order and in expiration order
 console_issuances as (
@@ -320,16 +404,18 @@ console_reach as (
     from console_points
 ),
 
--- the sign-in service's issuance or one to the sign-in's address just before it
--- (console_near), else the latest
+-- the sign-in service's issuance in burst order (console_in_order), else the nearest such or
+-- one to the sign-in's address just before it (console_near), else the latest
 -- issuance (of one second, the least event id) if still valid at the sign-in, else the one
 -- that expires last if it is: the latest valid one, unless the latest has expired and of
 -- several still valid a later one expires first (then the earlier, longer one)
 federated_console as (
     select
-        coalesce(n.issue_event_id, l.issue_event_id, x.issue_event_id) as issue_event_id,
+        coalesce(o.issue_event_id, n.issue_event_id, l.issue_event_id, x.issue_event_id)
+            as issue_event_id,
         r.signin_event_id
     from console_reach as r
+    left join console_in_order as o on o.signin_event_id = r.signin_event_id
     left join console_near as n on n.signin_event_id = r.signin_event_id
     left join console_issuances as l
         on l.principal_arn = r.principal_arn
