@@ -3,6 +3,7 @@
     python -m bench.floors ingest-floor FILELIST
     python -m bench.floors duckdb-read-json CORPUS OUT.parquet
     python -m bench.floors python-arrow FILELIST OUT.parquet
+    python -m bench.floors compiled-arrow FILELIST OUT_DIR
     python -m bench.floors analysis-floor LAKE
     python -m bench.floors analysis-scan LAKE
 
@@ -14,6 +15,10 @@
 * python-arrow: a plain single-process Python writer: orjson, per-record dict lookups of the
   key columns into lists, pyarrow Table, Parquet (zstd). Narrower than the lake (no lossless raw
   text, no dedupe, no partitions), so it flatters that approach.
+* compiled-arrow: a prototype of the compiled single pass the ingest target needs
+  (`bench/compiled_ingest.py`): gunzip, one C pass per document into Arrow buffers (lossless
+  raw text, MD5, 64 fields), pyarrow typing, zstd Parquet per partition, two processes. It
+  leaves out redaction, dedupe, the other shapes, quarantine and the manifest: a lower bound.
 * analysis-floor: one DuckDB scan of the key columns the analysis reads (count distinct of the
   used and the issued access key per account), over the lake, with the Hive types pinned.
 * analysis-scan: one DuckDB scan of all the columns `int_events` reads (reference row).
@@ -212,6 +217,10 @@ def main(argv: list[str]) -> int:
         return duckdb_read_json(*args)
     if cmd == "python-arrow":
         return python_arrow(*args)
+    if cmd == "compiled-arrow":
+        from bench.compiled_ingest import compiled_arrow
+
+        return compiled_arrow(_paths(args[0]), args[1])
     if cmd == "analysis-floor":
         return analysis_floor(*args)
     if cmd == "analysis-scan":

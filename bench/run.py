@@ -278,6 +278,13 @@ STEPS: tuple[Step, ...] = (
         floor="ingest_floor",
         alternative=True,
     ),
+    Step(
+        "compiled_arrow",
+        "alt: prototype compiled pass (C -> Arrow -> Parquet, 2 processes; no dedupe)",
+        lambda c: _py("compiled-arrow", str(c.filelist), str(c.scratch / "compiled")),
+        floor="ingest_floor",
+        alternative=True,
+    ),
 )
 
 
@@ -785,7 +792,10 @@ def run_size(
                 results[step.key].detail = _sessions_seen(ctx.uncollected)
                 log(f"    {results[step.key].detail}")
             for out in ctx.scratch.iterdir():
-                out.unlink()
+                if out.is_dir():
+                    shutil.rmtree(out)
+                else:
+                    out.unlink()
     notes.append(
         f"{corpus.size / 1e6:g}M: 1-minute load average before each step: "
         f"median {statistics.median(loads):.1f}, max {max(loads):.1f} on {os.cpu_count()} cores"
