@@ -103,8 +103,8 @@ _PATHS = [
 ]
 _T = 64
 _MAX_DEPTH = 8
-_MIN_BYTES = 256 << 20
-_MAX_RECORDS = 200_000
+_MIN_BYTES = 96 << 20
+_MAX_RECORDS = 75_000
 
 
 class _Spec(ctypes.Structure):
