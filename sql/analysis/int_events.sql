@@ -93,10 +93,15 @@ from (
         ) as issuing_source,
         -- a call signed with console credentials (§4.1 item 3): the flag (eventVersion 1.08+),
         -- the sign-in service or the console proxy invoking it (`AWS Internal`: the console's
-        -- own AssumeRole for a SwitchRole carries no flag), or the console's user agent
+        -- own AssumeRole for a SwitchRole carries no flag), or the console's user agent; or a
+        -- console page's backend calling through an AWS SDK on nobody else's behalf: real 1.08
+        -- records of the S3 and RDS consoles' pages carry no flag, no invokedBy and a
+        -- user agent like `[S3Console/0.4, aws-internal/3 aws-sdk-java/...]`
         coalesce(session_credential_from_console, false)
         or coalesce(user_invoked_by in ('signin.amazonaws.com', 'AWS Internal'), false)
-        or coalesce(user_agent = 'console.amazonaws.com', false) as console_call,
+        or coalesce(user_agent = 'console.amazonaws.com', false)
+        or coalesce(user_invoked_by is null and user_agent like '%Console%aws-internal/%', false)
+            as console_call,
         aws_region,
         user_agent,
         user_principal_id,
