@@ -199,10 +199,9 @@ signin_sts as (
     where rank_for_signin = 1 and rank_for_issue = 1
 ),
 
--- a console sign-in with role credentials (SAML console federation, SamlProviderArn): not a
--- session of its own but a sign-in event of the STS session it used: the one issued to the
--- sign-in's address in the minute before it, else the latest one issued before it for the
--- same session ARN and still valid
+-- a console sign-in with role credentials (SAML console federation, SamlProviderArn; or a
+-- federation endpoint's sign-in with earlier credentials): not a session of its own but a
+-- sign-in event of the STS session of its ARN it used (federated_console says which)
 console_signins as (
     select
         event_id,
@@ -265,8 +264,8 @@ console_near as (
 -- that no gap of over a minute splits. The service assumes the role, then signs the browser in
 -- a second or so later, so one person's federations a second apart interleave (issue, issue,
 -- sign-in, sign-in) and the nearest issuance gave both sign-ins the second one: in a burst with
--- as many issuances as sign-ins, the n-th sign-in takes the n-th issuance (of one second, the
--- issuance first, then event id order: a tie either way).
+-- as many issuances as sign-ins, each within 5 s before its sign-in, the n-th sign-in takes the
+-- n-th issuance (of one second, the issuance first, then event id order: a tie either way).
 console_federation_points as (
     select
         principal_arn,
@@ -329,10 +328,19 @@ console_federation_ranked as (
     from console_federation_bursts
 ),
 
-console_in_order as (
+-- the n-th sign-in and the n-th issuance of each burst with as many of each; EX#6's shape is
+-- an issuance at most a few seconds before its sign-in, never after
+console_in_order_pairs as (
     select
+        g.principal_arn,
+        g.burst,
         g.point_id as signin_event_id,
-        i.point_id as issue_event_id
+        i.point_id as issue_event_id,
+        case
+            when i.point_time <= g.point_time
+                and i.point_time >= g.point_time - interval '5' second then 1
+            else 0
+        end as fits
     from console_federation_ranked as g
     inner join console_federation_ranked as i
         on i.principal_arn = g.principal_arn
@@ -341,8 +349,23 @@ console_in_order as (
         and i.point_kind = 0
     where g.point_kind = 1
       and g.burst_signins * 2 = g.burst_points
-      and i.point_time >= g.point_time - interval '60' second
-      and i.point_time <= g.point_time + interval '10' second
+),
+
+-- kept only where every pair of the burst fits: an issuance whose sign-in the lake lacks and a
+-- sign-in from elsewhere (a federation endpoint's, with the CLI's credentials) balance the
+-- counts but shift the pairs, which then do not all fit; such a burst keeps the nearest rule
+console_in_order as (
+    select
+        signin_event_id,
+        issue_event_id
+    from (
+        select
+            signin_event_id,
+            issue_event_id,
+            min(fits) over (partition by principal_arn, burst) as burst_fits
+        from console_in_order_pairs
+    ) as checked
+    where burst_fits = 1
 ),
 
 -- the issuances such a sign-in can have used (same session ARN, valid from 10 s before the call,
