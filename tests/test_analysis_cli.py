@@ -457,6 +457,51 @@ def test_explain_takes_an_identity_center_grant_event_id(lake: Path) -> None:
     )
 
 
+def test_explain_says_how_a_console_sign_in_and_a_switch_were_paired(tmp_path: Path) -> None:
+    # only the Identity Center grant said so; a SAML console sign-in and a SwitchRole's
+    # AssumeRole are paired with no shared id either
+    sample = Path(__file__).resolve().parents[1] / "sample_data" / "AWSLogs"
+    target = tmp_path / "lake"
+    ingest([str(sample)], target)
+    result = runner.invoke(app, ["sessions", "--lake", str(target), "--format", "json"])
+    sessions = _json_lines(result.stdout)
+    saml = next(r for r in sessions if r["kind"] == "AssumeRoleWithSAML" and r["signin_event_id"])
+    switch = next(
+        r for r in sessions if r["kind"] == "SwitchRole" and r["issue_event_id"] != r["session_id"]
+    )
+    for session, expected in (
+        (
+            saml,
+            {
+                saml["issue_event_id"]: "issuing call",
+                saml["signin_event_id"]: "console sign-in (no shared id: paired by session ARN "
+                "and time: the issuance the sign-in service made just before it, else one "
+                "from the sign-in's own address in the minute before it, else the latest one "
+                "still valid)",
+            },
+        ),
+        (
+            switch,
+            {
+                switch["issue_event_id"]: "issuing call (the console's AssumeRole for the "
+                "switch; no shared id: paired by session ARN and time within 10 s, of two "
+                "switches in one second by the address the caller signed in from)",
+                switch["session_id"]: "SwitchRole (the console's record of the switch)",
+            },
+        ),
+    ):
+        result = runner.invoke(
+            app, ["explain", str(session["session_id"]), "--lake", str(target), "-f", "json"]
+        )
+        assert result.exit_code == 0, result.output
+        evidence = {
+            r["event_id"]: r["role"]
+            for r in _json_lines(result.stdout)
+            if r["section"] == "evidence" and r["session_id"] == session["session_id"]
+        }
+        assert {k: evidence.get(k) for k in expected} == expected
+
+
 def test_explain_table_names_the_origin_first(lake: Path) -> None:
     result = runner.invoke(app, ["explain", "ASIA3JUODO7WTIO2PI64", "--lake", str(lake)])
     assert result.exit_code == 0, result.output

@@ -5,13 +5,31 @@
 -- $last_day (the day before the session's issue and the day after its expiration): only those
 -- partitions of the lake are read.
 with wanted as (
-    select issue_event_id as event_id, 'issuing call' as role
+    -- no id ties a console sign-in to the STS call it used (a SwitchRole to the console's
+    -- AssumeRole, a SAML console sign-in to the sign-in service's AssumeRoleWithSAML): say how
+    -- they were paired (int_session_starts)
+    select
+        issue_event_id as event_id,
+        case
+            when kind = 'SwitchRole' and signin_event_id <> issue_event_id
+                then 'issuing call (the console''s AssumeRole for the switch; no shared id: '
+                    || 'paired by session ARN and time within 10 s, of two switches in one '
+                    || 'second by the address the caller signed in from)'
+            else 'issuing call'
+        end as role
     from rpt_sessions where session_id = $session_id
     union all
     select owner_copy_event_id, 'role owner copy (sharedEventID)'
     from rpt_sessions where session_id = $session_id and owner_copy_event_id is not null
     union all
-    select signin_event_id, 'console sign-in'
+    select
+        signin_event_id,
+        case
+            when kind = 'SwitchRole' then 'SwitchRole (the console''s record of the switch)'
+            else 'console sign-in (no shared id: paired by session ARN and time: the issuance '
+                || 'the sign-in service made just before it, else one from the sign-in''s own '
+                || 'address in the minute before it, else the latest one still valid)'
+        end
     from rpt_sessions
     where session_id = $session_id
       and signin_event_id is not null
