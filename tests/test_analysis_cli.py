@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -150,6 +151,22 @@ def test_logins_and_accounts(lake: Path) -> None:
     assert accounts.exit_code == 0, accounts.output
     hops = {(r["from_account"], r["to_account"]) for r in _json_lines(accounts.stdout)}
     assert ("203016562928", "776613361644") in hops
+
+
+def test_logins_as_json_carry_every_column_of_the_table(tmp_path: Path) -> None:
+    # the json, csv and parquet formats carry every column (README); `logins` left out four of
+    # federated_logins' (expiration, principal_arn, user_agent, console_signin_event_id)
+    sample = Path(__file__).resolve().parents[1] / "sample_data" / "AWSLogs"
+    target = tmp_path / "lake"
+    proc = _main("run", str(sample), "--lake", str(target), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    table = pq.read_schema(target / "analysis" / "federated_logins.parquet").names
+    result = runner.invoke(app, ["logins", "--lake", str(target), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    rows = _json_lines(result.stdout)
+    assert rows and all(set(r) == set(table) for r in rows)
+    # the SAML console federations name the sign-in each was paired with
+    assert any(r["console_signin_event_id"] for r in rows if r["kind"] == "AssumeRoleWithSAML")
 
 
 def test_explain_a_key_shows_chain_evidence_and_activity(lake: Path) -> None:
