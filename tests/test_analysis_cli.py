@@ -153,20 +153,29 @@ def test_logins_and_accounts(lake: Path) -> None:
     assert ("203016562928", "776613361644") in hops
 
 
-def test_logins_as_json_carry_every_column_of_the_table(tmp_path: Path) -> None:
+def test_logins_and_chains_as_json_carry_every_column_of_their_table(tmp_path: Path) -> None:
     # the json, csv and parquet formats carry every column (README); `logins` left out four of
-    # federated_logins' (expiration, principal_arn, user_agent, console_signin_event_id)
+    # federated_logins' (expiration, principal_arn, user_agent, console_signin_event_id) and
+    # `chains` the origin's account
     sample = Path(__file__).resolve().parents[1] / "sample_data" / "AWSLogs"
     target = tmp_path / "lake"
     proc = _main("run", str(sample), "--lake", str(target), "--quiet")
     assert proc.returncode == 0, proc.stderr
-    table = pq.read_schema(target / "analysis" / "federated_logins.parquet").names
-    result = runner.invoke(app, ["logins", "--lake", str(target), "-f", "json"])
-    assert result.exit_code == 0, result.output
-    rows = _json_lines(result.stdout)
-    assert rows and all(set(r) == set(table) for r in rows)
+    rows, columns = {}, {}
+    for command, table in (("logins", "federated_logins"), ("chains", "chains")):
+        columns[command] = set(pq.read_schema(target / "analysis" / f"{table}.parquet").names)
+        result = runner.invoke(app, [command, "--lake", str(target), "-f", "json"])
+        assert result.exit_code == 0, result.output
+        rows[command] = _json_lines(result.stdout)
+        assert rows[command], command
+        assert all(columns[command] <= set(r) for r in rows[command]), command
+    # and nothing else for logins: it is that table (chains adds the session's own fields)
+    assert all(set(r) == columns["logins"] for r in rows["logins"])
     # the SAML console federations name the sign-in each was paired with
-    assert any(r["console_signin_event_id"] for r in rows if r["kind"] == "AssumeRoleWithSAML")
+    assert any(
+        r["console_signin_event_id"] for r in rows["logins"] if r["kind"] == "AssumeRoleWithSAML"
+    )
+    assert all(r["origin_account"] for r in rows["chains"] if r["origin_type"] == "IAMUser")
 
 
 def test_explain_a_key_shows_chain_evidence_and_activity(lake: Path) -> None:

@@ -9,6 +9,7 @@ select
     issue_time,
     origin_type,
     origin_id,
+    origin_account,
     depth,
     mfa,
     role_path,
