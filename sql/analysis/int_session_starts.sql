@@ -120,7 +120,7 @@ console_addresses as (
 -- (its sign-in, MFA and origin). Of AssumeRoles equally near, one whose caller's console
 -- session was signed in from the switch's address ranks first (`address_rank` 0): one user's
 -- two switches into one role in one second, from two browsers signed in at other times, each
--- take the AssumeRole their own console session made.
+-- take the AssumeRole their own console session made. Paired in pair_candidates.
 signin_sts_candidates as (
     select
         g.event_id as signin_event_id,
@@ -139,64 +139,6 @@ signin_sts_candidates as (
         and a.source_ip_address = g.source_ip_address
     where i.caller_arn = g.switch_from
        or (i.caller_arn is null and i.caller_account = split_part(g.switch_from, ':', 5))
-),
-
-signin_sts_ranked as (
-    select
-        signin_event_id,
-        issue_event_id,
-        row_number() over (
-            partition by signin_event_id order by gap_seconds, address_rank, issue_event_id
-        ) as rank_for_signin,
-        row_number() over (
-            partition by issue_event_id order by gap_seconds, address_rank, signin_event_id
-        ) as rank_for_issue
-    from signin_sts_candidates
-),
-
--- A pair is kept when each side is the other's nearest (of equal gaps, the one whose caller
--- signed in from the switch's address, then the least event id), then a second round among
--- those the first left unpaired, as idc_pairs does: one user's two switches into one role in
--- one second (two browsers) have two AssumeRoles of one ARN and time, and when no address tells
--- them apart (two sign-ins from one address, a caller that is no console sign-in) both switches
--- rank the same one first; that each switch has one the records do say. With one round, the
--- second switch kept no key, expiration or role, and its AssumeRole became a session of its own
--- (from `AWS Internal`, so the address rule of int_session_links gave it every call through the
--- console's proxy).
-signin_sts_first as (
-    select signin_event_id, issue_event_id
-    from signin_sts_ranked
-    where rank_for_signin = 1 and rank_for_issue = 1
-),
-
-signin_sts_second as (
-    select
-        c.signin_event_id,
-        c.issue_event_id,
-        row_number() over (
-            partition by c.signin_event_id
-            order by c.gap_seconds, c.address_rank, c.issue_event_id
-        ) as rank_for_signin,
-        row_number() over (
-            partition by c.issue_event_id
-            order by c.gap_seconds, c.address_rank, c.signin_event_id
-        ) as rank_for_issue
-    from signin_sts_candidates as c
-    where not exists (
-        select 1 from signin_sts_first as f where f.signin_event_id = c.signin_event_id
-    )
-      and not exists (
-          select 1 from signin_sts_first as f where f.issue_event_id = c.issue_event_id
-      )
-),
-
-signin_sts as (
-    select signin_event_id, issue_event_id
-    from signin_sts_first
-    union all
-    select signin_event_id, issue_event_id
-    from signin_sts_second
-    where rank_for_signin = 1 and rank_for_issue = 1
 ),
 
 -- a console sign-in with role credentials (SAML console federation, SamlProviderArn; or a
@@ -541,14 +483,7 @@ idc_candidates as (
         and s.event_time <= i.issue_time + interval '60' second
 ),
 
--- A grant serves one issuance: a pair is kept when each side is the other's best (the
--- nearest; of equal gaps, a pair of user and name seen alone, below, then the least event id),
--- as signin_sts pairs SwitchRole. Ranking the grants per issuance
--- only let several issuances take one grant, and so one user's identity. Two users of one
--- permission set in one account within seconds can interleave (X's grant, Y's grant and
--- issuance, X's issuance): the first round pairs Y, a second among those it left unpaired
--- pairs X. An issuance unpaired after both keeps its SAML subject or session name as its
--- origin (int_sessions) rather than take another user's grant.
+-- A grant serves one issuance (pair_candidates pairs them with the switches' AssumeRoles).
 -- Which user is which session name: a grant names the user by id, Identity Center's
 -- AssumeRoleWithSAML by user name (the session name), and nothing in either record joins them.
 -- Every pair that is the only candidate of both its sides says it once (per Identity Center
@@ -593,77 +528,110 @@ idc_named as (
         and k.session_name = c.session_name
 ),
 
-idc_ranked as (
+-- One matching serves both pairings no shared id decides: a SwitchRole with the console's
+-- AssumeRole (left: the switch, right: the issuance; of equal gaps, `address_rank`) and an
+-- Identity Center issuance with its grant (left: the issuance, right: the grant; of equal
+-- gaps, `name_rank`). A pair is kept when each side is the other's best (the nearest; of equal
+-- gaps, the lower tie rank, then the least event id), then a second round among those the first
+-- left unpaired. Ranking one side only let several issuances take one grant, and so one user's
+-- identity. Two users of one permission set in one account within seconds can interleave (X's
+-- grant, Y's grant and issuance, X's issuance): the first round pairs Y, the second X. One
+-- user's two switches into one role in one second (two browsers) have two AssumeRoles of one
+-- ARN and time, and when no address tells them apart (two sign-ins from one address, a caller
+-- that is no console sign-in) both switches rank the same one first; that each switch has one
+-- the records do say. With one round, the second switch kept no key, expiration or role, and
+-- its AssumeRole became a session of its own (from `AWS Internal`, so the address rule of
+-- int_session_links gave it every call through the console's proxy). An Identity Center
+-- issuance unpaired after both rounds keeps its SAML subject or session name as its origin
+-- (int_sessions) rather than take another user's grant.
+pair_candidates as (
     select
-        issue_event_id,
-        grant_event_id,
-        on_behalf_of_user_id,
-        idc_account,
-        grant_source_ip,
-        grant_user_agent,
-        row_number() over (
-            partition by issue_event_id order by gap_seconds, name_rank, grant_event_id
-        ) as rank_for_issue,
-        row_number() over (
-            partition by grant_event_id order by gap_seconds, name_rank, issue_event_id
-        ) as rank_for_grant
+        'switch' as pairing,
+        signin_event_id as left_id,
+        issue_event_id as right_id,
+        gap_seconds,
+        address_rank as tie_rank
+    from signin_sts_candidates
+    union all
+    select
+        'idc' as pairing,
+        issue_event_id as left_id,
+        grant_event_id as right_id,
+        gap_seconds,
+        name_rank as tie_rank
     from idc_named
 ),
 
-idc_first_pairs as (
+pair_ranked as (
     select
-        issue_event_id,
-        grant_event_id,
-        on_behalf_of_user_id,
-        idc_account,
-        grant_source_ip,
-        grant_user_agent
-    from idc_ranked
-    where rank_for_issue = 1 and rank_for_grant = 1
+        pairing,
+        left_id,
+        right_id,
+        row_number() over (
+            partition by pairing, left_id order by gap_seconds, tie_rank, right_id
+        ) as rank_for_left,
+        row_number() over (
+            partition by pairing, right_id order by gap_seconds, tie_rank, left_id
+        ) as rank_for_right
+    from pair_candidates
 ),
 
-idc_second_ranked as (
+pair_first as (
+    select pairing, left_id, right_id
+    from pair_ranked
+    where rank_for_left = 1 and rank_for_right = 1
+),
+
+pair_second as (
     select
-        c.issue_event_id,
-        c.grant_event_id,
-        c.on_behalf_of_user_id,
-        c.idc_account,
-        c.grant_source_ip,
-        c.grant_user_agent,
+        c.pairing,
+        c.left_id,
+        c.right_id,
         row_number() over (
-            partition by c.issue_event_id order by c.gap_seconds, c.name_rank, c.grant_event_id
-        ) as rank_for_issue,
+            partition by c.pairing, c.left_id order by c.gap_seconds, c.tie_rank, c.right_id
+        ) as rank_for_left,
         row_number() over (
-            partition by c.grant_event_id order by c.gap_seconds, c.name_rank, c.issue_event_id
-        ) as rank_for_grant
-    from idc_named as c
+            partition by c.pairing, c.right_id order by c.gap_seconds, c.tie_rank, c.left_id
+        ) as rank_for_right
+    from pair_candidates as c
     where not exists (
-        select 1 from idc_first_pairs as f where f.issue_event_id = c.issue_event_id
+        select 1 from pair_first as f where f.pairing = c.pairing and f.left_id = c.left_id
     )
       and not exists (
-          select 1 from idc_first_pairs as f where f.grant_event_id = c.grant_event_id
+          select 1 from pair_first as f where f.pairing = c.pairing and f.right_id = c.right_id
       )
+),
+
+pairs as (
+    select pairing, left_id, right_id
+    from pair_first
+    union all
+    select pairing, left_id, right_id
+    from pair_second
+    where rank_for_left = 1 and rank_for_right = 1
+),
+
+signin_sts as (
+    select
+        left_id as signin_event_id,
+        right_id as issue_event_id
+    from pairs
+    where pairing = 'switch'
 ),
 
 idc_pairs as (
     select
-        issue_event_id,
-        grant_event_id,
-        on_behalf_of_user_id,
-        idc_account,
-        grant_source_ip,
-        grant_user_agent
-    from idc_first_pairs
-    union all
-    select
-        issue_event_id,
-        grant_event_id,
-        on_behalf_of_user_id,
-        idc_account,
-        grant_source_ip,
-        grant_user_agent
-    from idc_second_ranked
-    where rank_for_issue = 1 and rank_for_grant = 1
+        n.issue_event_id,
+        n.grant_event_id,
+        n.on_behalf_of_user_id,
+        n.idc_account,
+        n.grant_source_ip,
+        n.grant_user_agent
+    from pairs as p
+    inner join idc_named as n
+        on n.issue_event_id = p.left_id
+        and n.grant_event_id = p.right_id
+    where p.pairing = 'idc'
 ),
 
 -- Cognito GetCredentialsForIdentity sessions whose ARN the issuance did not log, and what the
