@@ -35,6 +35,16 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
+@pytest.fixture(scope="module")
+def sample_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """sample_data/ after `sts-audit run` (ingested, analysis tables written); read only."""
+    sample = Path(__file__).resolve().parents[1] / "sample_data" / "AWSLogs"
+    target = tmp_path_factory.mktemp("sample") / "lake"
+    proc = _main("run", str(sample), "--lake", str(target), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    return target
+
+
 def _json_lines(text: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
@@ -153,14 +163,11 @@ def test_logins_and_accounts(lake: Path) -> None:
     assert ("203016562928", "776613361644") in hops
 
 
-def test_logins_and_chains_as_json_carry_every_column_of_their_table(tmp_path: Path) -> None:
+def test_logins_and_chains_as_json_carry_every_column_of_their_table(sample_lake: Path) -> None:
     # the json, csv and parquet formats carry every column (README); `logins` left out four of
     # federated_logins' (expiration, principal_arn, user_agent, console_signin_event_id) and
     # `chains` the origin's account
-    sample = Path(__file__).resolve().parents[1] / "sample_data" / "AWSLogs"
-    target = tmp_path / "lake"
-    proc = _main("run", str(sample), "--lake", str(target), "--quiet")
-    assert proc.returncode == 0, proc.stderr
+    target = sample_lake
     rows, columns = {}, {}
     for command, table in (("logins", "federated_logins"), ("chains", "chains")):
         columns[command] = set(pq.read_schema(target / "analysis" / f"{table}.parquet").names)
@@ -483,12 +490,10 @@ def test_explain_takes_an_identity_center_grant_event_id(lake: Path) -> None:
     )
 
 
-def test_explain_says_how_a_console_sign_in_and_a_switch_were_paired(tmp_path: Path) -> None:
+def test_explain_says_how_a_console_sign_in_and_a_switch_were_paired(sample_lake: Path) -> None:
     # only the Identity Center grant said so; a SAML console sign-in and a SwitchRole's
     # AssumeRole are paired with no shared id either
-    sample = Path(__file__).resolve().parents[1] / "sample_data" / "AWSLogs"
-    target = tmp_path / "lake"
-    ingest([str(sample)], target)
+    target = sample_lake
     result = runner.invoke(app, ["sessions", "--lake", str(target), "--format", "json"])
     sessions = _json_lines(result.stdout)
     saml = next(r for r in sessions if r["kind"] == "AssumeRoleWithSAML" and r["signin_event_id"])
