@@ -24,7 +24,7 @@ import duckdb
 import orjson
 
 from pipeline import lake as lakefs
-from pipeline import lakewriter, manifest, queries, slices, sources
+from pipeline import lakewriter, manifest, queries, scan, slices, sources
 from pipeline.errors import LakeError
 from pipeline.ingest import GZIP_MAGIC, Batch, IngestSummary, uncompressed_size_cached
 from pipeline.schema import EVENT_COLUMN_NAMES
@@ -84,12 +84,32 @@ def _stage(
     ]
     multi_set = set(multi)
     single = [p for p in paths if p not in multi_set]
+    # delivery files the compiled splitter reads, in place of DuckDB's JSON read
+    delivery = [p for p in single if _is_delivery_name(p)]
+    scanned, declined = scan.split_files(delivery)
+    split = set(delivery) - set(declined)
+    single = [p for p in single if p not in split]
     con.execute("DROP TABLE IF EXISTS staged")
-    if single or not multi:
-        _stage_files(con, single, None, salt, run_id, create=True)
+    create = True
+    if scanned is not None:
+        con.register("scanned_records", scanned)
+        try:
+            con.execute(
+                "CREATE TABLE staged AS "
+                + queries.with_cte(
+                    "select * from scanned_records", "raw_records", "ingest/stg_events"
+                ),
+                {"salt": salt, "run": run_id},
+            )
+        finally:
+            con.unregister("scanned_records")
+        create = False
+    if single or (create and not multi):
+        _stage_files(con, single, None, salt, run_id, create=create)
+        create = False
     if multi:
         lines = {p: known.get(p) or slices.value_lines(Path(p)) for p in multi}
-        _stage_files(con, multi, lines, salt, run_id, create=not single)
+        _stage_files(con, multi, lines, salt, run_id, create=create)
 
 
 def _stage_files(

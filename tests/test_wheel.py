@@ -54,6 +54,9 @@ def test_wheel_ships_every_sql_file(wheel: Path) -> None:
     }
     assert expected <= names, sorted(expected - names)
     assert any(n.endswith("entry_points.txt") for n in names)
+    # the ingest's splitter, compiled for this platform: the wheel is tagged for it
+    assert "pipeline/_scan.so" in names
+    assert not wheel.name.endswith("-none-any.whl"), wheel.name
 
 
 def test_installed_wheel_ingests_from_outside_the_repo(wheel: Path, tmp_path: Path) -> None:
@@ -101,7 +104,8 @@ def test_installed_wheel_ingests_from_outside_the_repo(wheel: Path, tmp_path: Pa
         [
             str(python),
             "-c",
-            "import pipeline, pipeline.queries as q; print(pipeline.__file__); print(q.sql_root())",
+            "import pipeline, pipeline.queries as q, pipeline.scan as s;"
+            " print(pipeline.__file__); print(q.sql_root()); print(s.LIBRARY); print(s.available())",
         ],
         capture_output=True,
         text=True,
@@ -109,7 +113,9 @@ def test_installed_wheel_ingests_from_outside_the_repo(wheel: Path, tmp_path: Pa
         env=env,
         check=True,
     ).stdout.splitlines()
-    assert all(line.startswith(str(venv)) for line in where), where
+    # the compiled splitter comes with the wheel (built by hatch_build.py) and loads
+    assert where[-1] == "True", where
+    assert all(line.startswith(str(venv)) for line in where[:-1]), where
 
     done = subprocess.run(
         [str(venv / "bin" / "sts-audit"), "ingest", str(source), "--lake", "lake", "--json"],

@@ -22,14 +22,16 @@ with sources as (
 
 normalized as (
     -- delivery-file, array and EventBridge values come out of json_extract already minified;
-    -- whole documents (NDJSON lines, single-record files) keep their spacing, and LookupEvents
-    -- CloudTrailEvent strings are text: minify those here, or `"sessionToken": "..."` with a
-    -- space escapes the redaction below and the same event hashes differently per shape
+    -- whole documents (NDJSON lines, single-record files) keep their spacing, LookupEvents
+    -- CloudTrailEvent strings are text, and the compiled splitter (pipeline/scan.py) leaves as
+    -- written a record with blanks, escapes or numbers DuckDB may write otherwise (`scanned`):
+    -- minify those here, or `"sessionToken": "..."` with a space escapes the redaction below
+    -- and the same event hashes differently per shape
     select
         * exclude (raw_text),
         case
             when shape = 'unreadable' then null
-            when shape not in ('lookup_events', 'record') then raw_text
+            when shape not in ('lookup_events', 'record', 'scanned') then raw_text
             when json_valid(raw_text) then cast(json(raw_text) as varchar)
         end as raw_text,
         shape = 'unreadable' or (shape = 'lookup_events' and not json_valid(raw_text))
