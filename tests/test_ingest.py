@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import gzip
+import hashlib
 import json
 import os
 import subprocess
@@ -36,7 +37,7 @@ from conftest import (
 
 from pipeline import batch as batch_mod
 from pipeline import lake as lakefs
-from pipeline import manifest
+from pipeline import lakewriter, manifest
 from pipeline.errors import StrictIngestError
 from pipeline.ingest import IngestSummary, check_strict, ingest
 
@@ -1105,6 +1106,79 @@ def test_a_token_inside_a_string_is_redacted(lake: Path, tmp_path: Path) -> None
     )
 
 
+def _token(rec: dict[str, Any]) -> str:
+    return str(rec["responseElements"]["credentials"]["sessionToken"])
+
+
+def test_tokens_spelled_otherwise_are_not_kept(lake: Path, tmp_path: Path) -> None:
+    # a review found each of these in the lake in clear: a pretty-printed record kept in a
+    # string field (escaped newlines around the colon), a line that is a JSON string with
+    # \u0022 quotes, and lines that are no JSON (a Python repr, key=value)
+    pretty, quoted, as_repr, as_pair, good = records(5)
+    carrier = record(
+        eventSource="s3.amazonaws.com",
+        eventName="PutObject",
+        additionalEventData={"forwarded": json.dumps(pretty, indent=2)},
+    )
+    assert '"sessionToken": "' in carrier["additionalEventData"]["forwarded"]
+    src = tmp_path / "src"
+    write_delivery_file(src / "d.json.gz", [carrier])
+    lines = [
+        json.dumps(good),
+        '"' + json.dumps(quoted).replace('"', "\\u0022") + '"',
+        repr(as_repr),
+        f"ts=1 sessionToken={_token(as_pair)} user=example-user",
+    ]
+    write_bytes(src / "lines.ndjson", ("\n".join(lines) + "\n").encode())
+
+    summary = run(lake, src)
+
+    assert (summary.records_stored, summary.records_rejected) == (2, 3)
+    text = _all_text(lake)
+    for rec in (pretty, quoted, as_repr, as_pair, good):
+        assert _token(rec) not in text, _token(rec)
+    withheld = [r for r in quarantine_rows(lake) if r["raw"] is None]
+    assert len(withheld) == 2
+    assert all("it may hold a session token" in r["reason"] for r in withheld)
+    # the string that is a record keeps its text, redacted
+    [kept] = [r for r in quarantine_rows(lake) if r["raw"] is not None]
+    assert '\\"sessionToken\\":\\"REDACTED\\"' in kept["raw"]
+
+
+def test_each_token_is_hashed_with_its_own_value(lake: Path, tmp_path: Path) -> None:
+    # the caller names its session tags: one named sessionToken, before the credentials in
+    # the record, set the hash stored for the real token (every match took the first's hash)
+    rec = record()
+    rec["requestParameters"]["transitiveTagKeys"] = {"sessionToken": "chosen-by-the-caller"}
+    write_delivery_file(tmp_path / "src" / "d.json.gz", [rec])
+
+    run(lake, tmp_path / "src")
+
+    salt = lakewriter.token_salt(lake)
+    [stored] = stored_raw(lake).values()
+    real = stored["responseElements"]["credentials"]["sessionToken"]
+    chosen = stored["requestParameters"]["transitiveTagKeys"]["sessionToken"]
+    assert real == "sha256:" + hashlib.sha256((salt + _token(rec)).encode()).hexdigest()
+    theirs = hashlib.sha256((salt + "chosen-by-the-caller").encode()).hexdigest()
+    assert chosen == "sha256:" + theirs
+
+
+def test_account_and_time_values_a_partition_cannot_hold(lake: Path, tmp_path: Path) -> None:
+    # `__HIVE_DEFAULT_PARTITION__` is the folder name Hive-style readers read back as NULL, and
+    # an offset of +25:00 is no offset: the record went to another day
+    hive, offset = records(2)
+    hive["recipientAccountId"] = "__HIVE_DEFAULT_PARTITION__"
+    offset["eventTime"] = "2026-11-01T23:00:00+25:00"
+    write_delivery_file(tmp_path / "src" / "d.json.gz", [hive, offset])
+
+    summary = run(lake, tmp_path / "src")
+
+    assert (summary.records_stored, summary.records_rejected) == (1, 1)
+    assert rows(lake, "select recipient_account_id from events") == [("invalid",)]
+    [rejected] = quarantine_rows(lake)
+    assert rejected["reason"].startswith("eventTime is not a timestamp")
+
+
 @pytest.mark.parametrize(
     "user_agent", ['"sessionToken":"abc', 'x "sessionToken":"abc" y', '"sessionToken":"abc\\']
 )
@@ -1605,8 +1679,11 @@ def test_the_commands_a_summary_suggests_quote_the_lake_for_the_shell(tmp_path: 
     src = write_bytes(tmp_path / "src" / "bad.json", b"not json")
     summary = ingest([str(src)], lake)
     hint = render_summary(summary).splitlines()[-1]
-    assert hint == f"  see them with: sts-audit quarantine --lake {shlex.quote(str(lake))}"
-    assert shlex.split(hint.split(": ", 1)[1])[-1] == str(lake)
+    assert hint == (
+        "  quarantined: 1 file(s), 0 record(s);"
+        f" see them with: sts-audit quarantine --lake {shlex.quote(str(lake))}"
+    )
+    assert shlex.split(hint.split("see them with: ", 1)[1])[-1] == str(lake)
 
 
 def test_a_file_read_again_does_not_quarantine_its_rejected_records_again(
@@ -2622,3 +2699,16 @@ def test_a_folded_entry_of_a_year_0000_folder_is_still_read(
     for since in (None, dt.date(2026, 11, 5)):
         again = ingest([str(src / name)], lake, since=since)
         assert (again.files_unchanged, again.files_read) == (1, 0), since
+
+
+def test_a_reason_names_the_source_not_a_copy_of_ours(lake: Path, tmp_path: Path) -> None:
+    # a gzip cut after its header is read through a link named for DuckDB; the reason named
+    # that link under _state/downloads, a path the user never gave
+    src = write_bytes(tmp_path / "src" / "cut.json.gz", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03")
+
+    summary = run(lake, src.parent)
+
+    assert summary.files_quarantined == 1
+    [row] = quarantine_rows(lake)
+    assert row["source_uri"] == str(src)
+    assert "_state" not in row["reason"] and str(src) in row["reason"], row["reason"]

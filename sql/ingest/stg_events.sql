@@ -26,12 +26,14 @@ normalized as (
     -- CloudTrailEvent strings are text, and the compiled splitter (pipeline/scan.py) leaves as
     -- written a record with blanks, escapes or numbers DuckDB may write otherwise (`scanned`):
     -- minify those here, or `"sessionToken": "..."` with a space escapes the redaction below
-    -- and the same event hashes differently per shape
+    -- and the same event hashes differently per shape. A document that is a JSON string
+    -- (`scalar`: rejected, not an object) is rewritten too: `\u0022` becomes `\"`, the form
+    -- the redaction of a record inside a string knows
     select
         * exclude (raw_text),
         case
             when shape = 'unreadable' then null
-            when shape not in ('lookup_events', 'record', 'scanned') then raw_text
+            when shape not in ('lookup_events', 'record', 'scanned', 'scalar') then raw_text
             when json_valid(raw_text) then cast(json(raw_text) as varchar)
         end as raw_text,
         shape = 'unreadable' or (shape = 'lookup_events' and not json_valid(raw_text))
@@ -63,13 +65,20 @@ redacted as (
                 '"sessionToken":"REDACTED"',
                 'g'
             )
-            when contains(raw_text, '"sessionToken":"') then regexp_replace(
-                raw_text,
-                '"sessionToken":"(?:[^"\\]|\\.)*"',
-                '"sessionToken":"sha256:' || sha256(
-                    $salt || regexp_extract(raw_text, '"sessionToken":"((?:[^"\\]|\\.)*)"', 1)
-                ) || '"',
-                'g'
+            -- each token hashed with its own value: a key of the caller's choosing earlier in
+            -- the record (a transitive session tag named sessionToken, in requestParameters)
+            -- must not set the hash stored for the credentials' token
+            when contains(raw_text, '"sessionToken":"') then array_to_string(
+                list_transform(
+                    regexp_split_to_array(raw_text, '"sessionToken":"(?:[^"\\]|\\.)*"'),
+                    lambda piece, i: case
+                        when i = 1 then ''
+                        else '"sessionToken":"sha256:' || sha256($salt || regexp_extract_all(
+                            raw_text, '"sessionToken":"((?:[^"\\]|\\.)*)"', 1
+                        )[i - 1]) || '"'
+                    end || piece
+                ),
+                ''
             )
             else raw_text
         end as raw,
@@ -91,19 +100,44 @@ scrubbed as (
     -- with escaped quotes, \"sessionToken\":\"...\": redact that form too, up to the quote
     -- that ends the token, keeping the backslashes that escape that quote (\2): a token cut
     -- short in a string (`"sessionToken":"abc` in a user agent, which anyone can send) ends at
-    -- the string's own quote, which must stay unescaped or the record stops being JSON
+    -- the string's own quote, which must stay unescaped or the record stops being JSON. A
+    -- pretty-printed record kept in a string has escaped blanks around the colon (\n, \t)
     select
         * exclude (raw),
         case
             when contains(raw, 'sessionToken\') then regexp_replace(
                 raw,
-                '(\\+)"sessionToken\\+"\s*:\s*\\+"(?:[^"\\]|\\+[^"\\])*(\\*)',
+                '(\\+)"sessionToken\\+"(?:\s|\\+[nrt])*:(?:\s|\\+[nrt])*\\+"(?:[^"\\]|\\+[^"\\])*(\\*)',
                 '\1"sessionToken\1":\1"REDACTED\2',
                 'g'
             )
             else raw
         end as raw
     from redacted
+),
+
+-- a text that is no record (not JSON, not an object) goes to the quarantine as it was read, and
+-- its token may be spelled in ways no rule above knows (a Python repr, `sessionToken=...`, a
+-- `session\u0054oken` key, a token that is not a string): when anything like the key is left
+-- once the redacted forms are taken out, the text is not kept, only its file and position
+guarded as (
+    select
+        * exclude (raw),
+        case when withheld then null else raw end as raw
+    from (
+        select
+            *,
+            coalesce(text_problem is not null and regexp_matches(
+                regexp_replace(
+                    raw,
+                    '\\*"sessionToken\\*"(?:\s|\\+[nrt])*:(?:\s|\\+[nrt])*\\*"(?:REDACTED|sha256:[0-9a-f]{64})',
+                    '',
+                    'g'
+                ),
+                '(?i)session[_-]?(?:t|\\+u00[57]4)oken'
+            ), false) as withheld
+        from scrubbed
+    )
 ),
 
 parsed as (
@@ -144,7 +178,7 @@ parsed as (
               "additionalEventData": "JSON", "serviceEventDetails": "JSON", "resources": "JSON"
             }'
         )) as s
-    from scrubbed
+    from guarded
 ),
 
 detailed as (
@@ -203,7 +237,7 @@ typed as (
         case when regexp_full_match(
             s.eventTime,
             '[0-9]{4,}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]'
-            || '([.][0-9]{1,9})?(Z| ?UTC|[+-][0-9]{2}(:?[0-9]{2})?)?'
+            || '([.][0-9]{1,9})?(Z| ?UTC|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?'
         ) then coalesce(
             try_strptime(s.eventTime, '%Y-%m-%dT%H:%M:%SZ'),
             try_cast(s.eventTime as timestamptz)
@@ -320,13 +354,16 @@ select
     cast(line as integer) as source_line,
     $run as ingest_run,
     cast(parsed_event_time as date) as event_date,
-    -- a partition folder name: only a safe token (an account ID, or 'unknown'/'invalid');
-    -- the logged value stays in raw
+    -- a partition folder name: only a safe token (an account ID, or 'unknown'/'invalid'; not
+    -- the name Hive-style readers take for NULL); the logged value stays in raw
     case
         when regexp_full_match(coalesce(
             nullif(s.recipientAccountId, ''), account_hint, nullif(s.userIdentity.accountId, ''),
             'unknown'
-        ), '[A-Za-z0-9_-]{1,64}') then coalesce(
+        ), '[A-Za-z0-9_-]{1,64}') and coalesce(
+            nullif(s.recipientAccountId, ''), account_hint, nullif(s.userIdentity.accountId, ''),
+            'unknown'
+        ) <> '__HIVE_DEFAULT_PARTITION__' then coalesce(
             nullif(s.recipientAccountId, ''), account_hint, nullif(s.userIdentity.accountId, ''),
             'unknown'
         )
@@ -338,8 +375,13 @@ select
     case
         when shape = 'digest' then 'skip:digest'
         when s.eventType = 'AwsCloudTrailInsight' or s.eventCategory = 'Insight' then 'skip:insight'
-        when text_problem = 'invalid' then coalesce(read_problem, 'not valid JSON')
-        when text_problem = 'not_object' then 'not a JSON object'
+        when text_problem is not null then
+            case text_problem
+                when 'invalid' then coalesce(read_problem, 'not valid JSON')
+                else 'not a JSON object'
+            end
+            || case when withheld then ' (its text is not kept: it may hold a session token)'
+                else '' end
         when s is null
             then 'not valid JSON once its session token was redacted (please report it)'
         when s.eventVersion is null and s.eventSource is null and s.eventName is null
