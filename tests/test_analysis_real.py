@@ -164,6 +164,22 @@ def test_explain_lists_records_that_share_an_event_id_in_a_fixed_order(
     assert evidence == sorted(evidence, key=key)
 
 
+def test_explain_shows_no_unrelated_record_that_shares_the_event_id(
+    real: duckdb.DuckDBPyConnection,
+) -> None:
+    # a public data set gives 33 records of every kind the eventID "1111"; explain listed all
+    # of them (DeleteTrail, PutBucketPolicy, ...) as the issuing call of session 1111
+    rows = real.execute(
+        "select count(*), count(distinct event_name) from events where event_id = '1111'"
+    ).fetchall()
+    assert rows[0][0] > 10 and rows[0][1] > 5
+    result = analysis.explain(real, "1111")
+    evidence = result.evidence.select("role", "event_name", "issued_access_key_id").rows()
+    assert evidence
+    assert {(role, name) for role, name, _ in evidence} == {("issuing call", "AssumeRole")}
+    assert {key for _, _, key in evidence} == {"1111"}
+
+
 def test_a_conflict_of_caller_and_owner_records_keeps_the_caller(
     real: duckdb.DuckDBPyConnection,
 ) -> None:

@@ -3,7 +3,9 @@
 -- The records behind one session: its issuing call (both account copies), the sign-in event,
 -- the Identity Center grant, read back from the lake. They all fall between $first_day and
 -- $last_day (the day before the session's issue and the day after its expiration): only those
--- partitions of the lake are read.
+-- partitions of the lake are read. Records that share an event id with them (a conflicting
+-- delivery, a data set with made-up ids) are shown only when they are records of that part's
+-- API and, for the issuing call and its owner copy, issued the session's key (or no key).
 with wanted as (
     -- no id ties a console sign-in to the STS call it used (a SwitchRole to the console's
     -- AssumeRole, a SAML console sign-in to the sign-in service's AssumeRoleWithSAML): say how
@@ -16,10 +18,12 @@ with wanted as (
                     || 'paired by session ARN and time within 10 s, of two switches in one '
                     || 'second by the address the caller signed in from)'
             else 'issuing call'
-        end as role
+        end as role,
+        'issue' as part,
+        issued_key as expected_key
     from rpt_sessions where session_id = $session_id
     union all
-    select owner_copy_event_id, 'role owner copy (sharedEventID)'
+    select owner_copy_event_id, 'role owner copy (sharedEventID)', 'issue', issued_key
     from rpt_sessions where session_id = $session_id and owner_copy_event_id is not null
     union all
     select
@@ -29,7 +33,9 @@ with wanted as (
             else 'console sign-in (no shared id: paired by session ARN and time: the issuance '
                 || 'the sign-in service made just before it, else one from the sign-in''s own '
                 || 'address in the minute before it, else the latest one still valid)'
-        end
+        end,
+        'signin',
+        cast(null as varchar)
     from rpt_sessions
     where session_id = $session_id
       and signin_event_id is not null
@@ -39,7 +45,9 @@ with wanted as (
     select
         grant_event_id,
         'Identity Center GetRoleCredentials (no shared id: paired by account, permission set '
-        || 'and nearest time within 60 s; of equal times, by the user name its id was seen with)'
+        || 'and nearest time within 60 s; of equal times, by the user name its id was seen with)',
+        'grant',
+        cast(null as varchar)
     from rpt_sessions where session_id = $session_id and grant_event_id is not null
 )
 
@@ -61,5 +69,18 @@ select
 from wanted as w
 inner join events as e on e.event_id = w.event_id
 where e.event_date between $first_day and $last_day
+  and case w.part
+      when 'signin' then e.event_name in ('ConsoleLogin', 'SwitchRole')
+      when 'grant' then e.event_name = 'GetRoleCredentials'
+      else e.event_name in (
+          'AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity', 'GetSessionToken',
+          'GetFederationToken', 'AssumeRoot', 'GetCredentialsForIdentity', 'ConsoleLogin'
+      )
+  end
+  and (
+      w.expected_key is null
+      or e.issued_access_key_id is null
+      or e.issued_access_key_id = w.expected_key
+  )
 -- records that share an event id (copies, conflicting deliveries) in a fixed order
 order by e.event_time, w.role, e.event_id, e.recipient_account_id, e.record_hash
