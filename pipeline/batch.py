@@ -48,6 +48,18 @@ def connect(lake: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _source_named(reason: str, path: str, local: Mapping[str, sources.SourceObject]) -> str:
+    """`reason` with the local file `path` (a download, a link named for DuckDB) written as
+    the source object's uri."""
+    obj = local.get(path)
+    if obj is None or obj.uri == path:
+        return reason
+    shown = obj.uri.replace("\r", "\\r").replace("\n", "\\n")
+    for form in sorted({path, lakefs.glob_escape(path)}, key=len, reverse=True):
+        reason = reason.replace(form.replace("\r", "\\r").replace("\n", "\\n"), shown)
+    return reason
+
+
 def _clean_error(exc: Exception, path: str | None = None) -> str:
     """DuckDB's first line, without its class name. DuckDB quotes `path` (as it was handed:
     glob-escaped): its line breaks are written as `\\n` first, or the reason would stop at a
@@ -580,8 +592,12 @@ def _stage_and_write(
                 f"batch {name}: wrote {written} rows for {stored} new records",
                 fix="nothing was committed; report this with the input files of the batch",
             )
-    # a slice that cannot be read is quarantined under the object, naming its lines
-    bad = {p: f"{known[p].describe()}: {why}" if p in known else why for p, why in bad.items()}
+    # a slice that cannot be read is quarantined under the object, naming its lines; DuckDB's
+    # reason names the file it read, a download or a link of ours: name the source instead
+    bad = {
+        p: f"{known[p].describe()}: {why}" if p in known else _source_named(why, p, local)
+        for p, why in bad.items()
+    }
     quarantine_rows = _quarantine_rows(con, bad, run_id)
     if quarantine_rows:
         qdir = (quarantine_to or staged_dir / lakefs.QUARANTINE_DIR) / f"ingest_run={run_id}"

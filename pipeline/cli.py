@@ -29,7 +29,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     help=(
         "Audit AWS STS temporary credentials from CloudTrail: ingest logs into a Parquet lake, "
-        "rebuild sessions and assume-role chains, find what looks wrong.\n\n"
+        "rebuild sessions, assume-role chains and federated logins, and explain each session.\n\n"
         "Example:\n\n"
         "    sts-audit ingest sample_data/AWSLogs --lake lake\n\n"
         "    sts-audit sessions --lake lake --account 123456789012"
@@ -114,9 +114,10 @@ def main() -> None:
             raise
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "out of memory"
         print(
-            f"error: DuckDB ran out of memory ({detail}) (fix: for sessions, chains, logins, "
-            "explain and analyze raise `memory_limit` under [analysis] in sts-audit.toml; "
-            "otherwise free memory on this machine)",
+            f"error: DuckDB ran out of memory ({detail}) (fix: for analyze, run and the "
+            "commands that read the analysis (sessions, seen, chains, logins, accounts, "
+            "explain) raise `memory_limit` under [analysis] in the config file (--config, "
+            "$STS_AUDIT_CONFIG, else ./sts-audit.toml); otherwise free memory on this machine)",
             file=sys.stderr,
         )
         sys.exit(1)

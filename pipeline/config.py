@@ -44,7 +44,6 @@ class Config:
     org_accounts: tuple[str, ...] = ()
     max_chain_depth: int = 10
     analysis_memory_limit: str = DEFAULT_ANALYSIS_MEMORY
-    source: Path | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -124,20 +123,18 @@ def load_config(explicit: Path | None = None) -> Config:
             fix='write a size with its unit, e.g. "4GB" or "512MB" '
             f'(default "{DEFAULT_ANALYSIS_MEMORY}")',
         )
-    source = data.get("source")
     return Config(
         lake=lake if lake.is_absolute() else base / lake,
         org_id=org_id,
         org_accounts=accounts,
         max_chain_depth=depth,
         analysis_memory_limit=memory,
-        source=(base / str(source)) if source else None,
         extra={k: v for k, v in data.items() if k not in {"lake", "organization", "analysis"}},
     )
 
 
 KNOWN_KEYS: Final[dict[str, frozenset[str]]] = {
-    "": frozenset({"lake", "source", "organization", "analysis"}),
+    "": frozenset({"lake", "organization", "analysis"}),
     "organization": frozenset({"id", "accounts"}),
     "analysis": frozenset({"max_chain_depth", "memory_limit"}),
 }

@@ -27,6 +27,14 @@ class Format(enum.StrEnum):
     parquet = "parquet"
 
 
+class TerminalFormat(enum.StrEnum):
+    """What `--format` accepts where the output goes to the terminal only (explain)."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
 # Characters a terminal acts on instead of showing, by Unicode category: controls (Cc: ESC and
 # CSI start escape sequences that recolour, move the cursor or retitle the terminal; CR and LF
 # forge rows), format characters (Cf: bidirectional overrides and marks, zero-width and

@@ -974,7 +974,7 @@ def test_explain_as_csv_is_one_table_and_parquet_is_a_usage_error(lake: Path) ->
     parquet = runner.invoke(
         app, ["explain", "ASIA3JUODO7WTIO2PI64", "--lake", str(lake), "-f", "parquet"]
     )
-    assert parquet.exit_code == 2 and "use table, json or csv" in parquet.output
+    assert parquet.exit_code == 2 and "'table', 'json', 'csv'" in parquet.output
 
 
 def test_a_damaged_data_file_of_a_lake_under_an_analysis_folder_is_not_an_analysis_table(

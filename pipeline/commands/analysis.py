@@ -16,7 +16,7 @@ from pipeline.commands.options import ConfigOption, LakeOption, account_option, 
 from pipeline.config import load_config, resolve_lake
 from pipeline.days import DAY_FORMS
 from pipeline.errors import StrictAnalysisError
-from pipeline.render import Format, json_line, render, terminal_safe
+from pipeline.render import Format, TerminalFormat, json_line, render, terminal_safe
 
 if TYPE_CHECKING:
     import duckdb
@@ -349,14 +349,16 @@ def explain_command(
         typer.Argument(
             help="A session id, an issuing, sign-in or Identity Center grant event id, or an "
             "issued access key.",
+            metavar="SESSION_OR_KEY",
             show_default=False,
         ),
     ],
     *,
     lake: LakeOption = None,
-    fmt: Annotated[
-        Format, typer.Option("--format", "-f", help="table, json (lines) or csv, to stdout.")
-    ] = Format.table,
+    shape: Annotated[
+        TerminalFormat,
+        typer.Option("--format", "-f", help="table, json (lines) or csv, to stdout."),
+    ] = TerminalFormat.table,
     config: ConfigOption = None,
 ) -> None:
     """Explain one session: its chain from the origin, the evidence of each link, its calls.
@@ -371,11 +373,7 @@ def explain_command(
 
     from pipeline import analysis
 
-    if fmt is Format.parquet:
-        raise typer.BadParameter(
-            "explain prints to the terminal: use table, json or csv",
-            param_hint="'--format'",
-        )
+    fmt = Format(shape.value)
     con, path = _connect(lake, config)
     result = analysis.explain(con, session_or_key, lake=path)
     if result.others:

@@ -66,6 +66,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
         "origin_id",
         "depth",
         "mfa",
+        "role_path",
         "account_path",
         "cross_account_hops",
         "left_org",

@@ -37,6 +37,7 @@ def ingest_command(
         list[str],
         typer.Argument(
             help="Files, folders or s3://bucket/prefix URLs holding CloudTrail JSON.",
+            metavar="SOURCE",
             show_default=False,
         ),
     ],
@@ -135,7 +136,11 @@ def render_summary(s: ingest_lib.IngestSummary) -> str:
     for uri in s.quarantined_files[:10]:
         lines.append(f"  quarantined file: {terminal_safe(uri)}")
     if s.files_quarantined or s.records_rejected:
-        lines.append(f"  see them with: sts-audit quarantine --lake {shlex.quote(s.lake)}")
+        # the conflicts are in the lake, not the quarantine: say what this command lists
+        lines.append(
+            f"  quarantined: {s.files_quarantined} file(s), {s.records_rejected} record(s);"
+            f" see them with: sts-audit quarantine --lake {shlex.quote(s.lake)}"
+        )
     return "\n".join(lines)
 
 
@@ -143,7 +148,8 @@ def quarantine_command(
     *,
     lake: LakeOption = None,
     limit: Annotated[
-        int, typer.Option("--limit", min=1, max=10**9, help="Show at most this many rows.")
+        int,
+        typer.Option("--limit", min=1, max=10**9, metavar="N", help="Show at most this many rows."),
     ] = 50,
     config: ConfigOption = None,
 ) -> None:

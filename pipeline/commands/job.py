@@ -17,7 +17,9 @@ def run_command(
     sources: Annotated[
         list[str],
         typer.Argument(
-            help="Files, folders or s3:// URLs with CloudTrail JSON.", show_default=False
+            help="Files, folders or s3:// URLs with CloudTrail JSON.",
+            metavar="SOURCE",
+            show_default=False,
         ),
     ],
     *,
