@@ -264,6 +264,21 @@ STEPS: tuple[Step, ...] = (
         max_ratio=4.0,
         uncollected=True,
     ),
+    # the ingest as it was before the compiled splitter: DuckDB reads every file
+    Step(
+        "ingest_duckdb_only",
+        "alt: sts-audit ingest, DuckDB reading every file (STS_AUDIT_SCAN=0)",
+        lambda c: [
+            "env",
+            "STS_AUDIT_SCAN=0",
+            *_ingest(c)[:-3],
+            "--lake",
+            str(c.scratch / "lake-duckdb"),
+            "--quiet",
+        ],
+        floor="ingest_floor",
+        alternative=True,
+    ),
     Step(
         "duckdb_read_json",
         "alt: DuckDB read_json (inferred) -> Parquet",

@@ -20,20 +20,119 @@
    ingest then gives the file to DuckDB's own read, which types, rejects and quarantines it as
    it always has.
 
+   Given the paths of the fields the lake types (sts_prepare, once), it also notes where each
+   record holds them (the first occurrence, as DuckDB's json_transform takes): a string's
+   contents, or the text of any other value (with its quotes for the fields typed as JSON);
+   null is absent. sts_gather copies them out as Arrow string columns. A record with a
+   `sessionToken` key is flagged (2): its token must be hashed, which DuckDB does; one that
+   repeats a key on a field's path (4): json_transform keeps the first, null or not, and
+   DuckDB types it.
+
    Reentrant: all state is in a Cursor on the caller's stack, so threads may split files side
-   by side (ctypes releases the GIL during the call). */
+   by side (ctypes releases the GIL during the call); sts_prepare runs before any split. */
 #include <stdint.h>
 #include <string.h>
 
 #define MAX_DEPTH 256
 #define SHORT_INT_DIGITS 18
+#define MAX_TARGETS 64
+#define MAX_LEVELS 8
+#define BUCKETS 256
+#define FLAG_REWRITE 1
+#define FLAG_TOKEN 2
+#define FLAG_REPEATED 4
+
+/* the fields to note: per path level, key -> mask of the targets with that key there */
+typedef struct { const char *key; int len; uint64_t mask; } Entry;
+static Entry table[MAX_LEVELS][BUCKETS];
+static int path_len[MAX_TARGETS];
+static int as_json[MAX_TARGETS];
+static int ntargets;
+static char paths_copy[8192];
 
 typedef struct {
     const char *p;      /* next byte */
     const char *end;
     int bad;            /* the document is declined */
-    int flag;           /* the current record's text may not be DuckDB's */
+    int flag;           /* FLAG_ bits of the current record */
+    const char *rec;    /* the current record's first byte */
+    int64_t base;       /* where its copy starts in the output */
+    int64_t *cap_off;   /* its ntargets slots, or NULL when nothing is noted */
+    int32_t *cap_len;
 } Cursor;
+
+static inline unsigned bucket(const char *k, int len) {
+    unsigned h = (unsigned)len * 31u;
+    if (len) h += (unsigned char)k[0] * 7u + (unsigned char)k[len - 1] * 131u + (unsigned char)k[len / 2];
+    return h & (BUCKETS - 1);
+}
+
+static uint64_t lookup(int level, const char *k, int len) {
+    unsigned b = bucket(k, len);
+    for (;;) {
+        const Entry *e = &table[level][b];
+        if (!e->key) return 0;
+        if (e->len == len && memcmp(e->key, k, (size_t)len) == 0) return e->mask;
+        b = (b + 1) & (BUCKETS - 1);
+    }
+}
+
+/* `paths`: the targets' dotted paths, one a line; `json`: 1 where a field is typed JSON.
+   Returns the number of targets, or -1 (too many, too deep, too long). */
+int sts_prepare(const char *paths, const uint8_t *json) {
+    size_t n = strlen(paths);
+    if (n >= sizeof paths_copy) return -1;
+    memcpy(paths_copy, paths, n + 1);
+    memset(table, 0, sizeof table);
+    int t = 0;
+    char *line = paths_copy;
+    while (*line) {
+        if (t >= MAX_TARGETS) return -1;
+        char *next = strchr(line, '\n');
+        if (next) *next = 0;
+        int level = 0;
+        char *part = line;
+        for (;;) {
+            char *dot = strchr(part, '.');
+            int len = dot ? (int)(dot - part) : (int)strlen(part);
+            if (level >= MAX_LEVELS) return -1;
+            unsigned b = bucket(part, len);
+            for (;;) {
+                Entry *e = &table[level][b];
+                if (!e->key) { e->key = part; e->len = len; e->mask = 1ull << t; break; }
+                if (e->len == len && memcmp(e->key, part, (size_t)len) == 0) { e->mask |= 1ull << t; break; }
+                b = (b + 1) & (BUCKETS - 1);
+            }
+            level++;
+            if (!dot) break;
+            part = dot + 1;
+        }
+        path_len[t] = level;
+        as_json[t] = json[t] ? 1 : 0;
+        t++;
+        if (!next) break;
+        line = next + 1;
+    }
+    ntargets = t;
+    return t;
+}
+
+/* the value [s, e) of the targets in `mask` whose path ends at `level` */
+static inline void note(Cursor *c, uint64_t mask, int level, const char *s, const char *e) {
+    if (!c->cap_off || *s == 'n') return;
+    while (mask) {
+        int j = __builtin_ctzll(mask);
+        mask &= mask - 1;
+        if (path_len[j] != level || c->cap_len[j] >= 0) continue;
+        if (*s == '"' && !as_json[j]) {
+            c->cap_off[j] = c->base + (s + 1 - c->rec);
+            c->cap_len[j] = (int32_t)(e - s - 2);
+        } else {
+            c->cap_off[j] = c->base + (s - c->rec);
+            c->cap_len[j] = (int32_t)(e - s);
+        }
+    }
+}
 
 static inline int is_blank(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
@@ -122,21 +221,29 @@ static void literal(Cursor *c, const char *word, int len) {
     c->p += len;
 }
 
-static void value(Cursor *c, int depth);
+static void value(Cursor *c, int depth, uint64_t mask, int level);
 
-static void object(Cursor *c, int depth) {
+/* `level`: the path level of this object's keys; `mask`: the targets whose path so far matches */
+static void object(Cursor *c, int depth, uint64_t mask, int level) {
     c->p++;
     record_blanks(c);
     if (c->p < c->end && *c->p == '}') { c->p++; return; }
+    uint64_t seen = 0;   /* targets under the keys read so far: a key of theirs repeated */
     for (;;) {
         record_blanks(c);
         if (c->p >= c->end || *c->p != '"') { c->bad = 1; return; }
+        const char *k = c->p + 1;
         string_(c); if (c->bad) return;
+        int klen = (int)(c->p - k - 1);
+        if (klen == 12 && memcmp(k, "sessionToken", 12) == 0) c->flag |= FLAG_TOKEN;
+        uint64_t child = (mask && level < MAX_LEVELS) ? mask & lookup(level, k, klen) : 0;
+        if (child & seen) c->flag |= FLAG_REPEATED;
+        seen |= child;
         record_blanks(c);
         if (c->p >= c->end || *c->p != ':') { c->bad = 1; return; }
         c->p++;
         record_blanks(c);
-        value(c, depth + 1); if (c->bad) return;
+        value(c, depth + 1, child, level + 1); if (c->bad) return;
         record_blanks(c);
         if (c->p < c->end && *c->p == ',') { c->p++; continue; }
         if (c->p < c->end && *c->p == '}') { c->p++; return; }
@@ -150,7 +257,7 @@ static void array(Cursor *c, int depth) {
     if (c->p < c->end && *c->p == ']') { c->p++; return; }
     for (;;) {
         record_blanks(c);
-        value(c, depth + 1); if (c->bad) return;
+        value(c, depth + 1, 0, 0); if (c->bad) return;
         record_blanks(c);
         if (c->p < c->end && *c->p == ',') { c->p++; continue; }
         if (c->p < c->end && *c->p == ']') { c->p++; return; }
@@ -158,10 +265,11 @@ static void array(Cursor *c, int depth) {
     }
 }
 
-static void value(Cursor *c, int depth) {
+static void value(Cursor *c, int depth, uint64_t mask, int level) {
     if (c->p >= c->end || depth > MAX_DEPTH) { c->bad = 1; return; }
+    const char *start = c->p;
     switch (*c->p) {
-    case '{': object(c, depth); break;
+    case '{': object(c, depth, mask, level); break;
     case '[': array(c, depth); break;
     case '"': string_(c); break;
     case 't': literal(c, "true", 4); break;
@@ -169,17 +277,22 @@ static void value(Cursor *c, int depth) {
     case 'n': literal(c, "null", 4); break;
     default: number(c); break;
     }
+    if (mask && !c->bad) note(c, mask, level, start, c->p);
 }
 
-/* Split `buf` (n bytes). On success returns the number of records r, with their texts back to
-   back in out[0 .. offsets[r]) (offsets[0] = 0) and flags[0 .. r). Returns -1 to decline the
-   document (DuckDB reads it), -2 when more than `reccap` records or `outcap` bytes would be
-   needed (call again with more room). */
-int64_t sts_split(const char *buf, int64_t n, char *out, int64_t outcap, int64_t *offsets,
-                  uint8_t *flags, int64_t reccap) {
-    Cursor c = {buf, buf + n, 0, 0};
-    int64_t r = 0, used = 0;
-    offsets[0] = 0;
+/* Split `buf` (n bytes) into `out` from byte `start_at` on. On success returns the number of
+   records r, with their texts back to back in out[offsets[0] .. offsets[r]) (offsets[0] =
+   start_at) and flags[0 .. r). Returns -1 to decline the document (DuckDB reads it), -2 when
+   more than `reccap` records or `outcap` bytes of `out` in all would be needed (call again with
+   more room). With `cap_off` and `cap_len` (reccap x ntargets each), record i's field j is
+   out[cap_off[i*T+j] ..+ cap_len[i*T+j]), absent when the length is -1. */
+int64_t sts_split(const char *buf, int64_t n, char *out, int64_t outcap, int64_t start_at,
+                  int64_t *offsets, uint8_t *flags, int64_t reccap, int64_t *cap_off,
+                  int32_t *cap_len) {
+    Cursor c = {buf, buf + n, 0, 0, NULL, 0, NULL, NULL};
+    uint64_t all = ntargets == 64 ? ~0ull : ((1ull << ntargets) - 1);
+    int64_t r = 0, used = start_at;
+    offsets[0] = start_at;
     skip_blanks(&c);
     if (c.p >= c.end || *c.p != '{') return -1;
     c.p++;
@@ -201,7 +314,15 @@ int64_t sts_split(const char *buf, int64_t n, char *out, int64_t outcap, int64_t
             if (c.p >= c.end || *c.p != '{') return -1;   /* a record that is no object */
             const char *start = c.p;
             c.flag = 0;
-            object(&c, 1);
+            if (r >= reccap) return -2;
+            c.rec = start;
+            c.base = used;
+            if (cap_off && ntargets) {
+                c.cap_off = cap_off + r * ntargets;
+                c.cap_len = cap_len + r * ntargets;
+                for (int j = 0; j < ntargets; j++) c.cap_len[j] = -1;
+            }
+            object(&c, 1, cap_off ? all : 0, 0);
             if (c.bad) return -1;
             int64_t len = c.p - start;
             if (r >= reccap || used + len > outcap) return -2;
@@ -221,4 +342,39 @@ int64_t sts_split(const char *buf, int64_t n, char *out, int64_t outcap, int64_t
     skip_blanks(&c);
     if (c.p != c.end) return -1;                   /* a second document, or trailing bytes */
     return r;
+}
+
+/* Arrow string columns of `t` fields of `nrows` records (cap_off, cap_len: nrows x t, into
+   `out`; a length of -1 is absent): first with data = NULL, sizes[j] = the bytes column j needs;
+   then with data[j] of those sizes, offsets[j] (nrows + 1, int64) and validity[j]
+   ((nrows + 7) / 8 bytes) filled. */
+void sts_gather(const char *out, int64_t nrows, int t, const int64_t *cap_off,
+                const int32_t *cap_len, int64_t *sizes, char **data, int64_t **offsets,
+                uint8_t **validity) {
+    if (!data) {
+        for (int j = 0; j < t; j++) sizes[j] = 0;
+        for (int64_t i = 0; i < nrows; i++) {
+            const int32_t *l = cap_len + i * t;
+            for (int j = 0; j < t; j++) if (l[j] > 0) sizes[j] += l[j];
+        }
+        return;
+    }
+    for (int j = 0; j < t; j++) {
+        memset(validity[j], 0, (size_t)((nrows + 7) / 8));
+        offsets[j][0] = 0;
+    }
+    int64_t pos[MAX_TARGETS + 1] = {0};
+    if (t > MAX_TARGETS + 1) return;
+    for (int64_t i = 0; i < nrows; i++) {
+        const int32_t *l = cap_len + i * t;
+        const int64_t *o = cap_off + i * t;
+        for (int j = 0; j < t; j++) {
+            if (l[j] >= 0) {
+                memcpy(data[j] + pos[j], out + o[j], (size_t)l[j]);
+                pos[j] += l[j];
+                validity[j][i >> 3] |= (uint8_t)(1u << (i & 7));
+            }
+            offsets[j][i + 1] = pos[j];
+        }
+    }
 }

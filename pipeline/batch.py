@@ -98,23 +98,28 @@ def _stage(
     single = [p for p in paths if p not in multi_set]
     # delivery files the compiled splitter reads, in place of DuckDB's JSON read
     delivery = [p for p in single if _is_delivery_name(p)]
-    scanned, declined = scan.split_files(delivery)
-    split = set(delivery) - set(declined)
+    scanned = scan.split_files(delivery)
+    split = set(delivery) - set(scanned.left)
     single = [p for p in single if p not in split]
     con.execute("DROP TABLE IF EXISTS staged")
     create = True
-    if scanned is not None:
-        con.register("scanned_records", scanned)
+    params = {"salt": salt, "run": run_id}
+    for name, table, sql in (
+        (
+            "scanned_fields",
+            scanned.fields,
+            fields_typing_sql(queries.body("ingest/stg_scanned_records")),
+        ),
+        ("scanned_texts", scanned.texts, typing_sql("select * from scanned_texts")),
+    ):
+        if table is None:
+            continue
+        con.register(name, table)
         try:
-            con.execute(
-                "CREATE TABLE staged AS "
-                + queries.with_cte(
-                    "select * from scanned_records", "raw_records", "ingest/stg_events"
-                ),
-                {"salt": salt, "run": run_id},
-            )
+            verb = "CREATE TABLE staged AS " if create else "INSERT INTO staged "
+            con.execute(verb + sql, {k: v for k, v in params.items() if f"${k}" in sql})
         finally:
-            con.unregister("scanned_records")
+            con.unregister(name)
         create = False
     if single or (create and not multi):
         _stage_files(con, single, None, salt, run_id, create=create)
@@ -141,7 +146,7 @@ def _stage_files(
     if not files:
         # Every file of the batch was unreadable: read_json_objects refuses an empty file
         # list, so type an empty relation instead (staged must exist, with its columns).
-        empty = queries.with_cte(_NO_RAW_RECORDS, "raw_records", "ingest/stg_events")
+        empty = typing_sql(_NO_RAW_RECORDS)
         con.execute(verb + empty, params)
         return
     params |= {"files": [lakefs.glob_escape(p) for p in files], "mark": slices.MARK}
@@ -165,8 +170,25 @@ def _stage_files(
 
 def staging_sql(documents: str) -> str:
     """Staging from the `documents` query: split into values (`stg_raw_records`), typed."""
-    raw_records = queries.with_cte(documents, "documents", "ingest/stg_raw_records")
-    return queries.with_cte(raw_records, "raw_records", "ingest/stg_events")
+    return typing_sql(queries.with_cte(documents, "documents", "ingest/stg_raw_records"))
+
+
+def typing_sql(raw_records: str) -> str:
+    """Typing from the `raw_records` query: redacted and parsed (`stg_records_parsed`)."""
+    return fields_typing_sql(
+        queries.with_cte(raw_records, "raw_records", "ingest/stg_records_parsed")
+    )
+
+
+def fields_typing_sql(parsed_fields: str) -> str:
+    """Typing from the `parsed_fields` query (each record's `s`): the credential services'
+    blobs parsed (`stg_records_detailed`), typed with reject reasons (`stg_events`)."""
+    detailed = queries.body("ingest/stg_records_detailed")
+    return queries.with_cte(
+        f"with parsed_fields as (\n{parsed_fields}\n)\n{detailed}",
+        "parsed_records",
+        "ingest/stg_events",
+    )
 
 
 _NO_RAW_RECORDS = (

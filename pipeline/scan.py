@@ -1,12 +1,21 @@
-"""Split CloudTrail delivery files into record texts in compiled code (`pipeline/_scan.c`).
+"""Split CloudTrail delivery files into records, and their fields, in compiled code
+(`pipeline/_scan.c`).
 
-DuckDB's JSON read of a batch's delivery documents ran on one thread and cost as much as the
-rest of staging; this does the same split from bytes gunzipped by zlib, on the batch's files side
-by side. `split_files` returns, for the files it could split, one Arrow table in the shape of
-`stg_raw_records` (so `stg_events` types them as it types DuckDB's), and the files it leaves to
-DuckDB: any file that is not exactly `{"Records": [...]}` of valid JSON, or that the compiled
-splitter is not built for (a machine without a C compiler at install time: the ingest is then
-DuckDB's alone, as correct and slower).
+DuckDB's JSON read and parse of a batch's delivery documents cost most of staging; this does the
+same from bytes gunzipped by zlib, on the batch's files side by side. For the files it reads,
+`split_files` gives two Arrow tables:
+
+- `fields`: the records whose text is as DuckDB writes it, holds no session token and repeats
+  no key on a field's path, with the
+  fields the lake types (`FIELDS`) as text, for `stg_scanned_records` (then typed by the same
+  `stg_records_detailed` and `stg_events` as DuckDB's records);
+- `texts`: the others, in the shape of `stg_raw_records` (shape `records`, or `scanned` for a
+  text DuckDB rewrites first: blanks, escapes, numbers other than short integers), for
+  `stg_records_parsed` to redact and parse.
+
+It leaves to DuckDB any file that is not exactly `{"Records": [...]}` of valid ASCII JSON, and
+every file where the splitter was not built (a machine without a C compiler at install time: the
+ingest is then DuckDB's alone, as correct and slower).
 """
 
 from __future__ import annotations
@@ -24,36 +33,112 @@ from typing import Any
 LIBRARY = Path(__file__).with_name("_scan.so")
 # STS_AUDIT_SCAN=0 turns the splitter off (every file read by DuckDB), to compare the two
 ENV_SWITCH = "STS_AUDIT_SCAN"
-# records of a delivery file are about 1 KB; room for more is asked for when needed
-_GUESS_RECORD_BYTES = 256
+# records of a delivery file are about 1 KB: room for a document's records is made at one per
+# 512 bytes, then for as many as it can hold; a batch's buffers start at one per 700 bytes
+_GUESS_RECORD_BYTES = 512
+_EXPECTED_RECORD_BYTES = 700
 _THREADS = max(1, min(2, os.cpu_count() or 1))
+# DuckDB scans an Arrow table a record batch per thread: one batch would type it on one
 _ROWS_PER_BATCH = 8192
-# shapes stg_events knows: a record's text as DuckDB wrote it, or as the file wrote it (to be
-# rewritten by DuckDB: blanks, escapes, numbers other than short integers)
+# shapes stg_records_parsed knows: a record's text as DuckDB wrote it, or as the file wrote it
 SHAPE_AS_DUCKDB = "records"
 SHAPE_AS_WRITTEN = "scanned"
+_FLAG_REWRITE = 1  # 2: a session token, 4: a key repeated on a field's path
+
+# The record's fields stg_events reads from `s` (stg_records_parsed's json_transform), by path,
+# and whether the field is typed JSON (its text with the quotes of a string) or VARCHAR.
+FIELDS: tuple[tuple[str, bool], ...] = (
+    ("eventID", False),
+    ("eventTime", False),
+    ("eventVersion", False),
+    ("eventSource", False),
+    ("eventName", False),
+    ("eventType", False),
+    ("eventCategory", False),
+    ("awsRegion", False),
+    ("sourceIPAddress", False),
+    ("userAgent", False),
+    ("errorCode", False),
+    ("errorMessage", False),
+    ("requestID", False),
+    ("sharedEventID", False),
+    ("readOnly", False),
+    ("managementEvent", False),
+    ("vpcEndpointId", False),
+    ("sessionCredentialFromConsole", False),
+    ("recipientAccountId", False),
+    ("addendum.reason", False),
+    ("addendum.originalEventID", False),
+    ("userIdentity.type", False),
+    ("userIdentity.principalId", False),
+    ("userIdentity.arn", False),
+    ("userIdentity.accountId", False),
+    ("userIdentity.accessKeyId", False),
+    ("userIdentity.userName", False),
+    ("userIdentity.invokedBy", False),
+    ("userIdentity.credentialId", False),
+    ("userIdentity.identityProvider", False),
+    ("userIdentity.onBehalfOf.userId", False),
+    ("userIdentity.onBehalfOf.identityStoreArn", False),
+    ("userIdentity.inScopeOf", True),
+    ("userIdentity.sessionContext.sessionIssuer.type", False),
+    ("userIdentity.sessionContext.sessionIssuer.principalId", False),
+    ("userIdentity.sessionContext.sessionIssuer.arn", False),
+    ("userIdentity.sessionContext.sessionIssuer.accountId", False),
+    ("userIdentity.sessionContext.sessionIssuer.userName", False),
+    ("userIdentity.sessionContext.webIdFederationData.federatedProvider", False),
+    ("userIdentity.sessionContext.attributes.creationDate", False),
+    ("userIdentity.sessionContext.attributes.mfaAuthenticated", False),
+    ("userIdentity.sessionContext.sourceIdentity", False),
+    ("userIdentity.sessionContext.ec2RoleDelivery", False),
+    ("userIdentity.sessionContext.assumedRoot", False),
+    ("userIdentity.sessionContext.webIdFederationData.attributes", True),
+    ("requestParameters", True),
+    ("responseElements", True),
+    ("additionalEventData", True),
+    ("serviceEventDetails", True),
+    ("resources", True),
+)
+
+
+def _large_buffers_from_mmap() -> None:
+    """Have glibc serve every allocation of 1 MiB or more with its own mapping, returned to
+    the system when freed. By default the threshold rises to the size of the largest block
+    freed (up to 32 MiB): a batch's buffers then come from the splitting threads' heaps, which
+    keep the memory after the batch, and the ingest's peak grew past 1 GiB."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD; fixed, so no longer raised
+    except (OSError, AttributeError):  # not glibc: its own allocator's policy
+        pass
+
+
+@dataclass(frozen=True)
+class _Library:
+    split: Any
+    gather: Any
 
 
 @cache
-def _library() -> Any:
+def _library() -> _Library | None:
     if os.environ.get(ENV_SWITCH, "1") == "0" or not LIBRARY.exists():
         return None
+    _large_buffers_from_mmap()
     try:
         lib = ctypes.CDLL(str(LIBRARY))
     except OSError:  # built for another machine: DuckDB reads everything
         return None
-    fn = lib.sts_split
-    fn.restype = ctypes.c_int64
-    fn.argtypes = [
-        ctypes.c_char_p,
-        ctypes.c_int64,
-        ctypes.c_void_p,
-        ctypes.c_int64,
-        ctypes.c_void_p,
-        ctypes.c_void_p,
-        ctypes.c_int64,
-    ]
-    return fn
+    ptr, i64 = ctypes.c_void_p, ctypes.c_int64
+    lib.sts_prepare.restype = ctypes.c_int
+    lib.sts_prepare.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+    paths = "\n".join(path for path, _ in FIELDS).encode()
+    if lib.sts_prepare(paths, bytes(int(json) for _, json in FIELDS)) != len(FIELDS):
+        return None
+    lib.sts_split.restype = i64
+    lib.sts_split.argtypes = [ctypes.c_char_p, i64, ptr, i64, i64, ptr, ptr, i64, ptr, ptr]
+    lib.sts_gather.restype = None
+    lib.sts_gather.argtypes = [ptr, i64, ctypes.c_int, ptr, ptr, ptr, ptr, ptr, ptr]
+    return _Library(lib.sts_split, lib.sts_gather)
 
 
 def available() -> bool:
@@ -61,15 +146,83 @@ def available() -> bool:
     return _library() is not None
 
 
-@dataclass(frozen=True)
-class Split:
-    """One file's records: texts back to back (uint8), int64 offsets (count + 1), a flag byte
-    per record (1: the text is as written, for DuckDB to rewrite). numpy arrays."""
+class _Chunk:
+    """The files one thread splits, back to back in buffers that grow as needed (numpy): record
+    texts (uint8), their int64 offsets, a flag byte each, and where each field is (count x
+    fields offsets into the texts and lengths, -1 for absent)."""
 
-    count: int
-    data: Any
     offsets: Any
     flags: Any
+    field_offsets: Any
+    field_lengths: Any
+
+    def __init__(self, size: int = 1 << 20) -> None:
+        """`size`: the bytes of JSON expected (the gzip trailers' sizes); more is made room for."""
+        import numpy as np
+
+        self.data = np.empty(max(size, 1), dtype=np.uint8)
+        self.used = 0
+        self.count = 0
+        self._rows(size // _EXPECTED_RECORD_BYTES + 64)
+        self.offsets[0] = 0
+        self.files: list[tuple[str, int]] = []  # (path, records), in order
+
+    def _rows(self, rows: int) -> None:
+        import numpy as np
+
+        old = getattr(self, "flags", None)  # None while __init__ makes the first room
+        t = len(FIELDS)
+        offsets = np.empty(rows + 1, dtype=np.int64)
+        flags = np.empty(rows, dtype=np.uint8)
+        field_offsets = np.empty((rows, t), dtype=np.int64)
+        field_lengths = np.empty((rows, t), dtype=np.int32)
+        if old is not None:
+            n = self.count
+            offsets[: n + 1] = self.offsets[: n + 1]
+            flags[:n] = self.flags[:n]
+            field_offsets[:n] = self.field_offsets[:n]
+            field_lengths[:n] = self.field_lengths[:n]
+        self.offsets, self.flags = offsets, flags
+        self.field_offsets, self.field_lengths = field_offsets, field_lengths
+
+    def add(self, path: str, doc: bytes) -> bool:
+        """Split one delivery document into the buffers; False when DuckDB must read it."""
+        import numpy as np
+
+        lib = _library()
+        assert lib is not None
+        if self.used + len(doc) > len(self.data):
+            grown = np.empty(max(len(self.data) * 3 // 2, self.used + len(doc)), dtype=np.uint8)
+            grown[: self.used] = self.data[: self.used]
+            self.data = grown
+        guess = len(doc) // _GUESS_RECORD_BYTES + 16
+        for room in (guess, len(doc) // 2 + 16):  # a record is at least `{}` and a comma
+            if self.count + room > len(self.flags):
+                self._rows(max(len(self.flags) * 3 // 2, self.count + room))
+            n = self.count
+            got = int(
+                lib.split(
+                    doc,
+                    len(doc),
+                    self.data.ctypes.data,
+                    len(self.data),
+                    self.used,
+                    self.offsets[n:].ctypes.data,
+                    self.flags[n:].ctypes.data,
+                    len(self.flags) - n,
+                    self.field_offsets[n:].ctypes.data,
+                    self.field_lengths[n:].ctypes.data,
+                )
+            )
+            if got == -2:
+                continue
+            if got < 0:
+                return False
+            self.count += got
+            self.used = int(self.offsets[self.count])
+            self.files.append((path, got))
+            return True
+        return False
 
 
 def _read(path: str) -> bytes | None:
@@ -88,87 +241,153 @@ def _read(path: str) -> bytes | None:
         return None
 
 
-def split_document(doc: bytes) -> Split | None:
-    """Split one delivery document; None when DuckDB must read it."""
-    import numpy as np
-
-    fn = _library()
-    if fn is None:
+def split_document(doc: bytes, name: str = "document") -> _Chunk | None:
+    """One delivery document split on its own; None when DuckDB must read it."""
+    if _library() is None:
         return None
-    reccap = len(doc) // _GUESS_RECORD_BYTES + 16
-    out = np.empty(max(len(doc), 1), dtype=np.uint8)  # records are parts of the document
-    for _ in range(2):
-        offsets = np.empty(reccap + 1, dtype=np.int64)
-        flags = np.empty(reccap, dtype=np.uint8)
-        n = int(
-            fn(
-                doc,
-                len(doc),
-                out.ctypes.data,
-                len(doc),
-                offsets.ctypes.data,
-                flags.ctypes.data,
-                reccap,
-            )
-        )
-        if n == -2:
-            reccap = len(doc) // 2 + 16  # a record is at least `{}` and a comma
-            continue
-        if n < 0:
-            return None
-        return Split(n, out[: offsets[n]], offsets[: n + 1], flags[:n])
-    return None
+    chunk = _Chunk()
+    return chunk if chunk.add(name, doc) else None
 
 
-def _split_file(path: str) -> Split | None:
-    doc = _read(path)
-    return None if doc is None else split_document(doc)
+def _split_chunk(paths: Sequence[str]) -> tuple[_Chunk, list[str]]:
+    from pipeline.ingest import uncompressed_size_cached
+
+    chunk, left = _Chunk(sum(uncompressed_size_cached(p) for p in paths)), []
+    for path in paths:
+        doc = _read(path)
+        if doc is None or not chunk.add(path, doc):
+            left.append(path)
+    return chunk, left
 
 
-def split_files(paths: Sequence[str]) -> tuple[Any, list[str]]:
-    """The records of the files the splitter reads, as a pyarrow table shaped like
-    `stg_raw_records` (filename, doc_index, shape, raw_text, read_problem, line, position), and
-    the files left for DuckDB. The table is None when no file was split."""
+@dataclass(frozen=True)
+class Scanned:
+    """What the splitter read of a batch: `fields` and `texts` tables (None when empty), and
+    the files it left to DuckDB."""
+
+    fields: Any
+    texts: Any
+    left: list[str]
+
+
+def split_files(paths: Sequence[str]) -> Scanned:
+    """Split the delivery files `paths` (see the module's docstring)."""
     if not paths or _library() is None:
-        return None, list(paths)
-    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
-        splits = list(pool.map(_split_file, paths))
-    done = [(p, s) for p, s in zip(paths, splits, strict=True) if s is not None]
-    left = [p for p, s in zip(paths, splits, strict=True) if s is None]
-    if not done:
-        return None, left
-    return _table(done), left
+        return Scanned(None, None, list(paths))
+    # contiguous shares, one a thread: zlib and the splitter release the GIL
+    size = -(-len(paths) // _THREADS)
+    shares = [paths[i : i + size] for i in range(0, len(paths), size)]
+    with ThreadPoolExecutor(max_workers=len(shares)) as pool:
+        results = list(pool.map(_split_chunk, shares))
+    left = [p for _, share_left in results for p in share_left]
+    chunks = [c for c, _ in results if c.count]
+    if not chunks:
+        return Scanned(None, None, left)
+    fields, texts = _tables(chunks)
+    return Scanned(fields, texts, left)
 
 
-def _table(done: list[tuple[str, Split]]) -> Any:
+def _tables(chunks: list[_Chunk]) -> tuple[Any, Any]:
     import numpy as np
     import pyarrow as pa
 
-    counts = np.array([s.count for _, s in done], dtype=np.int64)
-    total = int(counts.sum())
-    texts = pa.concat_arrays(
-        [
-            pa.LargeStringArray.from_buffers(s.count, pa.py_buffer(s.offsets), pa.py_buffer(s.data))
-            for _, s in done
-        ]
+    names = [path for c in chunks for path, _ in c.files]
+    dictionary = pa.array(names, pa.string())
+    fields: list[Any] = []
+    texts: list[Any] = []
+    first_file = 0
+    for c in chunks:
+        counts = np.array([n for _, n in c.files], dtype=np.int64)
+        n = c.count
+        file_index = np.repeat(
+            np.arange(first_file, first_file + len(c.files), dtype=np.int32), counts
+        )
+        first_file += len(c.files)
+        position = np.arange(n, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+        flags = c.flags[:n]
+        typed = flags == 0
+        for rows, out in ((np.flatnonzero(typed), fields), (np.flatnonzero(~typed), texts)):
+            if not len(rows):
+                continue
+            filename = pa.DictionaryArray.from_arrays(pa.array(file_index[rows]), dictionary)
+            raw = _gather(c, rows.astype(np.int64), raw_only=out is texts)
+            if out is fields:
+                columns = {
+                    "filename": filename,
+                    "position": pa.array(position[rows]),
+                    "raw": raw[-1],
+                    **{path: col for (path, _), col in zip(FIELDS, raw[:-1], strict=True)},
+                }
+            else:
+                columns = {
+                    "filename": filename,
+                    "doc_index": pa.nulls(len(rows), pa.int64()),
+                    "shape": pa.DictionaryArray.from_arrays(
+                        pa.array((flags[rows] & _FLAG_REWRITE).astype(np.int32)),
+                        pa.array([SHAPE_AS_DUCKDB, SHAPE_AS_WRITTEN]),
+                    ),
+                    "raw_text": raw[-1],
+                    "read_problem": pa.nulls(len(rows), pa.string()),
+                    "line": pa.nulls(len(rows), pa.int64()),
+                    "position": pa.array(position[rows]),
+                }
+            out.append(pa.table(columns))
+    # DuckDB scans an Arrow table a record batch per thread; the texts cost it the most (a
+    # full parse, a token hashed): smaller batches, so both threads share them
+    return (
+        _batched(fields, _ROWS_PER_BATCH) if fields else None,
+        _batched(texts, _ROWS_PER_BATCH // 8) if texts else None,
     )
-    starts = np.repeat(np.cumsum(counts) - counts, counts)
-    file_index = np.repeat(np.arange(len(done), dtype=np.int32), counts)
-    shape_index = np.concatenate([s.flags for _, s in done]).astype(np.int32)
-    table = pa.table(
-        {
-            "filename": pa.DictionaryArray.from_arrays(
-                pa.array(file_index), pa.array([p for p, _ in done], pa.string())
-            ),
-            "doc_index": pa.nulls(total, pa.int64()),
-            "shape": pa.DictionaryArray.from_arrays(
-                pa.array(shape_index), pa.array([SHAPE_AS_DUCKDB, SHAPE_AS_WRITTEN])
-            ),
-            "raw_text": texts,
-            "read_problem": pa.nulls(total, pa.string()),
-            "line": pa.nulls(total, pa.int64()),
-            "position": pa.array(np.arange(total, dtype=np.int64) - starts),
-        }
+
+
+def _batched(tables: list[Any], rows: int) -> Any:
+    import pyarrow as pa
+
+    table = pa.concat_tables(tables)
+    return pa.Table.from_batches(table.to_batches(max_chunksize=rows))
+
+
+def _gather(c: _Chunk, rows: Any, *, raw_only: bool) -> list[Any]:
+    """Records `rows` of chunk `c` as Arrow large_string columns: each field (unless
+    `raw_only`), then the record's text."""
+    import numpy as np
+    import pyarrow as pa
+
+    lib = _library()
+    assert lib is not None
+    n = len(rows)
+    # the record's text is one more field: [offsets[i], offsets[i + 1])
+    starts = c.offsets[rows]
+    lengths = (c.offsets[rows + 1] - starts).astype(np.int32)
+    if raw_only:
+        field_offsets, field_lengths = starts.reshape(n, 1), lengths.reshape(n, 1)
+    else:
+        field_offsets = np.concatenate([c.field_offsets[rows], starts.reshape(n, 1)], axis=1)
+        field_lengths = np.concatenate([c.field_lengths[rows], lengths.reshape(n, 1)], axis=1)
+    t = field_offsets.shape[1]
+    field_offsets = np.ascontiguousarray(field_offsets)
+    field_lengths = np.ascontiguousarray(field_lengths)
+    sizes = np.zeros(t, dtype=np.int64)
+    args = (c.data.ctypes.data, n, t, field_offsets.ctypes.data)
+    lib.gather(*args, field_lengths.ctypes.data, sizes.ctypes.data, None, None, None)
+    buffers = [np.empty(max(int(size), 1), dtype=np.uint8) for size in sizes]
+    offsets = [np.empty(n + 1, dtype=np.int64) for _ in range(t)]
+    validity = [np.empty((n + 7) // 8, dtype=np.uint8) for _ in range(t)]
+
+    def pointers(arrays: list[Any]) -> Any:
+        return (ctypes.c_void_p * t)(*(a.ctypes.data for a in arrays))
+
+    lib.gather(
+        *args,
+        field_lengths.ctypes.data,
+        sizes.ctypes.data,
+        pointers(buffers),
+        pointers(offsets),
+        pointers(validity),
     )
-    # DuckDB scans an Arrow table a record batch per thread: one batch would type it on one
-    return pa.Table.from_batches(table.to_batches(max_chunksize=_ROWS_PER_BATCH))
+    return [
+        pa.LargeStringArray.from_buffers(
+            n, pa.py_buffer(offsets[j]), pa.py_buffer(buffers[j]), pa.py_buffer(validity[j])
+        )
+        for j in range(t)
+    ]

@@ -1392,7 +1392,6 @@ def test_a_gzip_with_zero_padding_is_read_whole(lake: Path, tmp_path: Path) -> N
 def test_a_record_that_does_not_parse_after_redaction_is_rejected_alone() -> None:
     # typing failed for the whole batch (and its file was quarantined) when one record's text
     # was not JSON once its token was redacted; `try` keeps the failure to that record
-    from pipeline import queries
 
     con = duckdb.connect()
     con.execute(
@@ -1406,7 +1405,7 @@ def test_a_record_that_does_not_parse_after_redaction_is_rejected_alone() -> Non
         " ('f.json', 'records', '{\"eventID\": \"x\"', null, null, 1))"
         " as t(filename, shape, raw_text, read_problem, line, position)"
     )
-    sql = queries.with_cte(raw, "raw_records", "ingest/stg_events")
+    sql = batch_mod.typing_sql(raw)
     got = con.execute(
         f"select source_position, reject_reason from ({sql}) order by 1",
         {"salt": "s", "run": "r", "good": good},

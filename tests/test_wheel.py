@@ -105,7 +105,8 @@ def test_installed_wheel_ingests_from_outside_the_repo(wheel: Path, tmp_path: Pa
             str(python),
             "-c",
             "import pipeline, pipeline.queries as q, pipeline.scan as s;"
-            " print(pipeline.__file__); print(q.sql_root()); print(s.LIBRARY); print(s.available())",
+            " print(pipeline.__file__); print(q.sql_root()); print(s.LIBRARY);"
+            " print(s.available())",
         ],
         capture_output=True,
         text=True,
