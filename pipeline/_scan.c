@@ -23,10 +23,10 @@
    Given the paths of the fields the lake types (sts_prepare, once), it also notes where each
    record holds them (the first occurrence, as DuckDB's json_transform takes): a string's
    contents, or the text of any other value (with its quotes for the fields typed as JSON);
-   null is absent. sts_gather copies them out as Arrow string columns. A record with a
-   `sessionToken` key is flagged (2): its token must be hashed, which DuckDB does; one that
-   repeats a key on a field's path (4): json_transform keeps the first, null or not, and
-   DuckDB types it.
+   null is absent. sts_gather copies them out as Arrow string columns. A record's session tokens
+   are hashed with the lake's salt (16), as DuckDB hashes them; a record with more than
+   MAX_TOKENS, or whose text DuckDB rewrites, keeps them for DuckDB (2). One that repeats a key
+   on a field's path (4) is typed by DuckDB: json_transform keeps the first, null or not.
 
    Reentrant: all state is in a Cursor on the caller's stack, so threads may split files side
    by side (ctypes releases the GIL during the call); sts_prepare runs before any split. */
@@ -39,8 +39,11 @@
 #define MAX_LEVELS 8
 #define BUCKETS 256
 #define FLAG_REWRITE 1
-#define FLAG_TOKEN 2
+#define FLAG_TOKEN 2          /* a session token left for DuckDB to hash */
 #define FLAG_REPEATED 4
+#define FLAG_HASHED 16        /* its session tokens hashed here, as DuckDB hashes them */
+#define MAX_TOKENS 8
+#define HASHED_LEN 71         /* "sha256:" and 64 hex digits */
 
 /* the fields to note: per path level, key -> mask of the targets with that key there */
 typedef struct { const char *key; int len; uint64_t mask; } Entry;
@@ -59,7 +62,69 @@ typedef struct {
     int64_t base;       /* where its copy starts in the output */
     int64_t *cap_off;   /* its ntargets slots, or NULL when nothing is noted */
     int32_t *cap_len;
+    int ntok;           /* its session tokens' contents, from the record's first byte */
+    int64_t tok_at[MAX_TOKENS];
+    int32_t tok_len[MAX_TOKENS];
 } Cursor;
+
+/* SHA-256 (FIPS 180-4), for the session tokens: hex of sha256(salt || token), as DuckDB's
+   sha256($salt || token) in stg_records_parsed */
+static const uint32_t K256[64] = {
+    0x428a2f98u, 0x71374491u, 0xb5c0fbcfu, 0xe9b5dba5u, 0x3956c25bu, 0x59f111f1u, 0x923f82a4u,
+    0xab1c5ed5u, 0xd807aa98u, 0x12835b01u, 0x243185beu, 0x550c7dc3u, 0x72be5d74u, 0x80deb1feu,
+    0x9bdc06a7u, 0xc19bf174u, 0xe49b69c1u, 0xefbe4786u, 0x0fc19dc6u, 0x240ca1ccu, 0x2de92c6fu,
+    0x4a7484aau, 0x5cb0a9dcu, 0x76f988dau, 0x983e5152u, 0xa831c66du, 0xb00327c8u, 0xbf597fc7u,
+    0xc6e00bf3u, 0xd5a79147u, 0x06ca6351u, 0x14292967u, 0x27b70a85u, 0x2e1b2138u, 0x4d2c6dfcu,
+    0x53380d13u, 0x650a7354u, 0x766a0abbu, 0x81c2c92eu, 0x92722c85u, 0xa2bfe8a1u, 0xa81a664bu,
+    0xc24b8b70u, 0xc76c51a3u, 0xd192e819u, 0xd6990624u, 0xf40e3585u, 0x106aa070u, 0x19a4c116u,
+    0x1e376c08u, 0x2748774cu, 0x34b0bcb5u, 0x391c0cb3u, 0x4ed8aa4au, 0x5b9cca4fu, 0x682e6ff3u,
+    0x748f82eeu, 0x78a5636fu, 0x84c87814u, 0x8cc70208u, 0x90befffau, 0xa4506cebu, 0xbef9a3f7u,
+    0xc67178f2u};
+
+#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void sha256_block(uint32_t h[8], const unsigned char *b) {
+    uint32_t w[64];
+    for (int i = 0; i < 16; i++)
+        w[i] = (uint32_t)b[4 * i] << 24 | (uint32_t)b[4 * i + 1] << 16 |
+               (uint32_t)b[4 * i + 2] << 8 | (uint32_t)b[4 * i + 3];
+    for (int i = 16; i < 64; i++) {
+        uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
+        uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    uint32_t a = h[0], bb = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+    for (int i = 0; i < 64; i++) {
+        uint32_t t1 = hh + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + K256[i] + w[i];
+        uint32_t t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & bb) ^ (a & c) ^ (bb & c));
+        hh = g; g = f; f = e; e = d + t1; d = c; c = bb; bb = a; a = t1 + t2;
+    }
+    h[0] += a; h[1] += bb; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+}
+
+/* 64 lowercase hex digits of sha256(x || y) into `hex` */
+static void sha256_hex(const char *x, int64_t nx, const char *y, int64_t ny, char *hex) {
+    uint32_t h[8] = {0x6a09e667u, 0xbb67ae85u, 0x3c6ef372u, 0xa54ff53au,
+                     0x510e527fu, 0x9b05688cu, 0x1f83d9abu, 0x5be0cd19u};
+    unsigned char block[64];
+    int fill = 0;
+    const char *parts[2] = {x, y};
+    int64_t sizes[2] = {nx, ny};
+    for (int p = 0; p < 2; p++)
+        for (int64_t i = 0; i < sizes[p]; i++) {
+            block[fill++] = (unsigned char)parts[p][i];
+            if (fill == 64) { sha256_block(h, block); fill = 0; }
+        }
+    uint64_t bits = (uint64_t)(nx + ny) * 8;
+    block[fill++] = 0x80;
+    if (fill > 56) { while (fill < 64) block[fill++] = 0; sha256_block(h, block); fill = 0; }
+    while (fill < 56) block[fill++] = 0;
+    for (int i = 7; i >= 0; i--) block[fill++] = (unsigned char)(bits >> (8 * i));
+    sha256_block(h, block);
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 8; i++)
+        for (int j = 0; j < 8; j++) hex[8 * i + j] = digits[(h[i] >> (28 - 4 * j)) & 15];
+}
 
 static inline unsigned bucket(const char *k, int len) {
     unsigned h = (unsigned)len * 31u;
@@ -235,7 +300,7 @@ static void object(Cursor *c, int depth, uint64_t mask, int level) {
         const char *k = c->p + 1;
         string_(c); if (c->bad) return;
         int klen = (int)(c->p - k - 1);
-        if (klen == 12 && memcmp(k, "sessionToken", 12) == 0) c->flag |= FLAG_TOKEN;
+        int is_token = klen == 12 && memcmp(k, "sessionToken", 12) == 0;
         uint64_t child = (mask && level < MAX_LEVELS) ? mask & lookup(level, k, klen) : 0;
         if (child & seen) c->flag |= FLAG_REPEATED;
         seen |= child;
@@ -243,7 +308,17 @@ static void object(Cursor *c, int depth, uint64_t mask, int level) {
         if (c->p >= c->end || *c->p != ':') { c->bad = 1; return; }
         c->p++;
         record_blanks(c);
+        const char *v = c->p;
         value(c, depth + 1, child, level + 1); if (c->bad) return;
+        /* `"sessionToken":"...`: what DuckDB's redaction finds (not a token that is no string) */
+        if (is_token && *v == '"') {
+            c->flag |= FLAG_TOKEN;
+            if (c->ntok < MAX_TOKENS) {
+                c->tok_at[c->ntok] = (v + 1) - c->rec;
+                c->tok_len[c->ntok] = (int32_t)(c->p - v - 2);
+            }
+            c->ntok++;
+        }
         record_blanks(c);
         if (c->p < c->end && *c->p == ',') { c->p++; continue; }
         if (c->p < c->end && *c->p == '}') { c->p++; return; }
@@ -284,12 +359,18 @@ static void value(Cursor *c, int depth, uint64_t mask, int level) {
    records r, with their texts back to back in out[offsets[0] .. offsets[r]) (offsets[0] =
    start_at) and flags[0 .. r). Returns -1 to decline the document (DuckDB reads it), -2 when
    more than `reccap` records or `outcap` bytes of `out` in all would be needed (call again with
-   more room). With `cap_off` and `cap_len` (reccap x ntargets each), record i's field j is
-   out[cap_off[i*T+j] ..+ cap_len[i*T+j]), absent when the length is -1. */
+   more room), -3 when more than `outcap` bytes of `out` would be. With `cap_off` and `cap_len`
+   (reccap x ntargets each), record i's field j is out[cap_off[i*T+j] ..+ cap_len[i*T+j]),
+   absent when the length is -1. With `salt` (and fields noted), the session tokens of a
+   record typed from its fields are written hashed, `"sessionToken":"sha256:<hex>"`, as
+   stg_records_parsed writes them (flag FLAG_HASHED). */
 int64_t sts_split(const char *buf, int64_t n, char *out, int64_t outcap, int64_t start_at,
                   int64_t *offsets, uint8_t *flags, int64_t reccap, int64_t *cap_off,
-                  int32_t *cap_len) {
-    Cursor c = {buf, buf + n, 0, 0, NULL, 0, NULL, NULL};
+                  int32_t *cap_len, const char *salt, int64_t saltlen) {
+    Cursor c;
+    memset(&c, 0, sizeof c);
+    c.p = buf;
+    c.end = buf + n;
     uint64_t all = ntargets == 64 ? ~0ull : ((1ull << ntargets) - 1);
     int64_t r = 0, used = start_at;
     offsets[0] = start_at;
@@ -314,6 +395,7 @@ int64_t sts_split(const char *buf, int64_t n, char *out, int64_t outcap, int64_t
             if (c.p >= c.end || *c.p != '{') return -1;   /* a record that is no object */
             const char *start = c.p;
             c.flag = 0;
+            c.ntok = 0;
             if (r >= reccap) return -2;
             c.rec = start;
             c.base = used;
@@ -325,8 +407,46 @@ int64_t sts_split(const char *buf, int64_t n, char *out, int64_t outcap, int64_t
             object(&c, 1, cap_off ? all : 0, 0);
             if (c.bad) return -1;
             int64_t len = c.p - start;
-            if (r >= reccap || used + len > outcap) return -2;
-            memcpy(out + used, start, (size_t)len);
+            /* a record typed from its fields has its tokens hashed here, its text and fields
+               written with them; any other is left for DuckDB to hash */
+            int hash_here = c.ntok > 0 && c.ntok <= MAX_TOKENS && salt && c.cap_off &&
+                            !(c.flag & (FLAG_REWRITE | FLAG_REPEATED));
+            int64_t grown = 0;
+            if (hash_here)
+                for (int k = 0; k < c.ntok; k++) grown += HASHED_LEN - c.tok_len[k];
+            if (r >= reccap) return -2;
+            if (used + len + grown > outcap) return -3;
+            if (!hash_here) {
+                memcpy(out + used, start, (size_t)len);
+            } else {
+                const char *src = start;
+                int64_t o = used;
+                for (int k = 0; k < c.ntok; k++) {
+                    const char *tok = start + c.tok_at[k];
+                    memcpy(out + o, src, (size_t)(tok - src));
+                    o += tok - src;
+                    memcpy(out + o, "sha256:", 7);
+                    sha256_hex(salt, saltlen, tok, c.tok_len[k], out + o + 7);
+                    o += HASHED_LEN;
+                    src = tok + c.tok_len[k];
+                }
+                memcpy(out + o, src, (size_t)(start + len - src));
+                /* the fields after a token move, the ones around it grow */
+                for (int j = 0; j < ntargets; j++) {
+                    if (c.cap_len[j] < 0) continue;
+                    int64_t rel = c.cap_off[j] - used, shift = 0, grow = 0;
+                    for (int k = 0; k < c.ntok; k++) {
+                        int64_t delta = HASHED_LEN - c.tok_len[k];
+                        if (c.tok_at[k] + c.tok_len[k] <= rel) shift += delta;
+                        else if (c.tok_at[k] >= rel && c.tok_at[k] + c.tok_len[k] <= rel + c.cap_len[j])
+                            grow += delta;
+                    }
+                    c.cap_off[j] += shift;
+                    c.cap_len[j] += (int32_t)grow;
+                }
+                c.flag = (c.flag & ~FLAG_TOKEN) | FLAG_HASHED;
+                len += grown;
+            }
             used += len;
             flags[r] = (uint8_t)c.flag;
             offsets[++r] = used;

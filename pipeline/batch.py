@@ -98,29 +98,29 @@ def _stage(
     single = [p for p in paths if p not in multi_set]
     # delivery files the compiled splitter reads, in place of DuckDB's JSON read
     delivery = [p for p in single if _is_delivery_name(p)]
-    scanned = scan.split_files(delivery)
+    scanned = scan.split_files(delivery, salt)
     split = set(delivery) - set(scanned.left)
     single = [p for p in single if p not in split]
     con.execute("DROP TABLE IF EXISTS staged")
     create = True
-    params = {"salt": salt, "run": run_id}
-    for name, table, sql in (
-        (
-            "scanned_fields",
-            scanned.fields,
-            fields_typing_sql(queries.body("ingest/stg_scanned_records")),
-        ),
-        ("scanned_texts", scanned.texts, typing_sql("select * from scanned_texts")),
-    ):
-        if table is None:
-            continue
-        con.register(name, table)
+    if scanned.records is not None:
+        con.register("scanned_records", scanned.records)
         try:
-            verb = "CREATE TABLE staged AS " if create else "INSERT INTO staged "
-            con.execute(verb + sql, {k: v for k, v in params.items() if f"${k}" in sql})
+            for sql, params in (
+                (
+                    fields_typing_sql(queries.body("ingest/stg_scanned_records")),
+                    {"run": run_id},
+                ),
+                (
+                    typing_sql(queries.body("ingest/stg_scanned_texts")),
+                    {"salt": salt, "run": run_id},
+                ),
+            ):
+                verb = "CREATE TABLE staged AS " if create else "INSERT INTO staged "
+                con.execute(verb + sql, params)
+                create = False
         finally:
-            con.unregister(name)
-        create = False
+            con.unregister("scanned_records")
     if single or (create and not multi):
         _stage_files(con, single, None, salt, run_id, create=create)
         create = False

@@ -3,14 +3,14 @@
 
 DuckDB's JSON read and parse of a batch's delivery documents cost most of staging; this does the
 same from bytes gunzipped by zlib, on the batch's files side by side. For the files it reads,
-`split_files` gives two Arrow tables:
+`split_files` gives one Arrow table of their records, each with its text and the fields the lake
+types (`FIELDS`), as text:
 
-- `fields`: the records whose text is as DuckDB writes it, holds no session token and repeats
-  no key on a field's path, with the
-  fields the lake types (`FIELDS`) as text, for `stg_scanned_records` (then typed by the same
+- a record whose text is as DuckDB writes it, holds no session token and repeats no key on a
+  field's path (`route` 0) is typed from those fields (`stg_scanned_records`, then the same
   `stg_records_detailed` and `stg_events` as DuckDB's records);
-- `texts`: the others, in the shape of `stg_raw_records` (shape `records`, or `scanned` for a
-  text DuckDB rewrites first: blanks, escapes, numbers other than short integers), for
+- the others are read as text (`stg_scanned_texts`: shape `records`, or `scanned` for a text
+  DuckDB rewrites first: blanks, escapes, numbers other than short integers), for
   `stg_records_parsed` to redact and parse.
 
 It leaves to DuckDB any file that is not exactly `{"Records": [...]}` of valid ASCII JSON, and
@@ -43,7 +43,10 @@ _ROWS_PER_BATCH = 8192
 # shapes stg_records_parsed knows: a record's text as DuckDB wrote it, or as the file wrote it
 SHAPE_AS_DUCKDB = "records"
 SHAPE_AS_WRITTEN = "scanned"
-_FLAG_REWRITE = 1  # 2: a session token, 4: a key repeated on a field's path
+# the flag byte: 1 the text is DuckDB's to rewrite, 2 a session token DuckDB hashes, 4 a key
+# repeated on a field's path (all three: read as text), 16 its tokens hashed by the splitter
+_FLAG_REWRITE = 1
+_FLAG_HASHED = 16
 
 # The record's fields stg_events reads from `s` (stg_records_parsed's json_transform), by path,
 # and whether the field is typed JSON (its text with the quotes of a string) or VARCHAR.
@@ -135,7 +138,20 @@ def _library() -> _Library | None:
     if lib.sts_prepare(paths, bytes(int(json) for _, json in FIELDS)) != len(FIELDS):
         return None
     lib.sts_split.restype = i64
-    lib.sts_split.argtypes = [ctypes.c_char_p, i64, ptr, i64, i64, ptr, ptr, i64, ptr, ptr]
+    lib.sts_split.argtypes = [
+        ctypes.c_char_p,
+        i64,
+        ptr,
+        i64,
+        i64,
+        ptr,
+        ptr,
+        i64,
+        ptr,
+        ptr,
+        ctypes.c_char_p,
+        i64,
+    ]
     lib.sts_gather.restype = None
     lib.sts_gather.argtypes = [ptr, i64, ctypes.c_int, ptr, ptr, ptr, ptr, ptr, ptr]
     return _Library(lib.sts_split, lib.sts_gather)
@@ -185,20 +201,23 @@ class _Chunk:
         self.offsets, self.flags = offsets, flags
         self.field_offsets, self.field_lengths = field_offsets, field_lengths
 
-    def add(self, path: str, doc: bytes) -> bool:
-        """Split one delivery document into the buffers; False when DuckDB must read it."""
+    def add(self, path: str, doc: bytes, salt: bytes | None = None) -> bool:
+        """Split one delivery document into the buffers; False when DuckDB must read it. With
+        the lake's `salt`, the session tokens of the records typed from their fields are
+        written hashed (`"sessionToken":"sha256:<hex>"`, as stg_records_parsed writes them)."""
         import numpy as np
 
         lib = _library()
         assert lib is not None
-        if self.used + len(doc) > len(self.data):
-            grown = np.empty(max(len(self.data) * 3 // 2, self.used + len(doc)), dtype=np.uint8)
-            grown[: self.used] = self.data[: self.used]
-            self.data = grown
-        guess = len(doc) // _GUESS_RECORD_BYTES + 16
-        for room in (guess, len(doc) // 2 + 16):  # a record is at least `{}` and a comma
-            if self.count + room > len(self.flags):
-                self._rows(max(len(self.flags) * 3 // 2, self.count + room))
+        rows = len(doc) // _GUESS_RECORD_BYTES + 16
+        size = len(doc)
+        while True:
+            if self.used + size > len(self.data):
+                grown = np.empty(max(len(self.data) * 3 // 2, self.used + size), dtype=np.uint8)
+                grown[: self.used] = self.data[: self.used]
+                self.data = grown
+            if self.count + rows > len(self.flags):
+                self._rows(max(len(self.flags) * 3 // 2, self.count + rows))
             n = self.count
             got = int(
                 lib.split(
@@ -212,9 +231,17 @@ class _Chunk:
                     len(self.flags) - n,
                     self.field_offsets[n:].ctypes.data,
                     self.field_lengths[n:].ctypes.data,
+                    salt,
+                    len(salt) if salt else 0,
                 )
             )
-            if got == -2:
+            if got == -2 and rows < len(doc):  # more records than room was made for
+                rows *= 2
+                continue
+            # hashed tokens made the text longer (a token shorter than its hash, at most 71
+            # bytes more for each `"sessionToken":""` of 17)
+            if got == -3 and size < len(doc) * 6:
+                size *= 2
                 continue
             if got < 0:
                 return False
@@ -222,7 +249,6 @@ class _Chunk:
             self.used = int(self.offsets[self.count])
             self.files.append((path, got))
             return True
-        return False
 
 
 def _read(path: str) -> bytes | None:
@@ -241,60 +267,62 @@ def _read(path: str) -> bytes | None:
         return None
 
 
-def split_document(doc: bytes, name: str = "document") -> _Chunk | None:
+def split_document(doc: bytes, name: str = "document", salt: str | None = None) -> _Chunk | None:
     """One delivery document split on its own; None when DuckDB must read it."""
     if _library() is None:
         return None
     chunk = _Chunk()
-    return chunk if chunk.add(name, doc) else None
+    return chunk if chunk.add(name, doc, salt.encode() if salt else None) else None
 
 
-def _split_chunk(paths: Sequence[str]) -> tuple[_Chunk, list[str]]:
+def _split_chunk(paths: Sequence[str], salt: bytes | None) -> tuple[_Chunk, list[str]]:
     from pipeline.ingest import uncompressed_size_cached
 
     chunk, left = _Chunk(sum(uncompressed_size_cached(p) for p in paths)), []
     for path in paths:
         doc = _read(path)
-        if doc is None or not chunk.add(path, doc):
+        if doc is None or not chunk.add(path, doc, salt):
             left.append(path)
     return chunk, left
 
 
 @dataclass(frozen=True)
 class Scanned:
-    """What the splitter read of a batch: `fields` and `texts` tables (None when empty), and
-    the files it left to DuckDB."""
+    """What the splitter read of a batch: one Arrow table of its records (None when empty),
+    and the files it left to DuckDB."""
 
-    fields: Any
-    texts: Any
+    records: Any
     left: list[str]
 
 
-def split_files(paths: Sequence[str]) -> Scanned:
-    """Split the delivery files `paths` (see the module's docstring)."""
+def split_files(paths: Sequence[str], salt: str | None = None) -> Scanned:
+    """Split the delivery files `paths` (see the module's docstring); `salt`: the lake's, for
+    the session tokens of the records typed from their fields (without it, those records are
+    read as text, and DuckDB hashes their tokens)."""
     if not paths or _library() is None:
-        return Scanned(None, None, list(paths))
+        return Scanned(None, list(paths))
     # contiguous shares, one a thread: zlib and the splitter release the GIL
     size = -(-len(paths) // _THREADS)
     shares = [paths[i : i + size] for i in range(0, len(paths), size)]
+    key = salt.encode() if salt else None
     with ThreadPoolExecutor(max_workers=len(shares)) as pool:
-        results = list(pool.map(_split_chunk, shares))
+        results = list(pool.map(lambda share: _split_chunk(share, key), shares))
     left = [p for _, share_left in results for p in share_left]
     chunks = [c for c, _ in results if c.count]
-    if not chunks:
-        return Scanned(None, None, left)
-    fields, texts = _tables(chunks)
-    return Scanned(fields, texts, left)
+    return Scanned(_table(chunks) if chunks else None, left)
 
 
-def _tables(chunks: list[_Chunk]) -> tuple[Any, Any]:
+def _table(chunks: list[_Chunk]) -> Any:
+    """Every record of the chunks: filename, position, `route` (false: typed from its fields,
+    `stg_scanned_records`; true: read as text, `stg_scanned_texts`), `hashed` (its session
+    tokens hashed by the splitter), `shape` for the text, `raw` (the chunk's own buffer, not
+    copied) and the fields (`FIELDS`)."""
     import numpy as np
     import pyarrow as pa
 
-    names = [path for c in chunks for path, _ in c.files]
-    dictionary = pa.array(names, pa.string())
-    fields: list[Any] = []
-    texts: list[Any] = []
+    dictionary = pa.array([path for c in chunks for path, _ in c.files], pa.string())
+    shapes = pa.array([SHAPE_AS_DUCKDB, SHAPE_AS_WRITTEN])
+    tables = []
     first_file = 0
     for c in chunks:
         counts = np.array([n for _, n in c.files], dtype=np.int64)
@@ -303,73 +331,41 @@ def _tables(chunks: list[_Chunk]) -> tuple[Any, Any]:
             np.arange(first_file, first_file + len(c.files), dtype=np.int32), counts
         )
         first_file += len(c.files)
-        position = np.arange(n, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
         flags = c.flags[:n]
-        typed = flags == 0
-        for rows, out in ((np.flatnonzero(typed), fields), (np.flatnonzero(~typed), texts)):
-            if not len(rows):
-                continue
-            filename = pa.DictionaryArray.from_arrays(pa.array(file_index[rows]), dictionary)
-            raw = _gather(c, rows.astype(np.int64), raw_only=out is texts)
-            if out is fields:
-                columns = {
-                    "filename": filename,
-                    "position": pa.array(position[rows]),
-                    "raw": raw[-1],
-                    **{path: col for (path, _), col in zip(FIELDS, raw[:-1], strict=True)},
-                }
-            else:
-                columns = {
-                    "filename": filename,
-                    "doc_index": pa.nulls(len(rows), pa.int64()),
-                    "shape": pa.DictionaryArray.from_arrays(
-                        pa.array((flags[rows] & _FLAG_REWRITE).astype(np.int32)),
-                        pa.array([SHAPE_AS_DUCKDB, SHAPE_AS_WRITTEN]),
-                    ),
-                    "raw_text": raw[-1],
-                    "read_problem": pa.nulls(len(rows), pa.string()),
-                    "line": pa.nulls(len(rows), pa.int64()),
-                    "position": pa.array(position[rows]),
-                }
-            out.append(pa.table(columns))
-    # DuckDB scans an Arrow table a record batch per thread; the texts cost it the most (a
-    # full parse, a token hashed): smaller batches, so both threads share them
-    return (
-        _batched(fields, _ROWS_PER_BATCH) if fields else None,
-        _batched(texts, _ROWS_PER_BATCH // 8) if texts else None,
-    )
-
-
-def _batched(tables: list[Any], rows: int) -> Any:
-    import pyarrow as pa
-
+        columns = {
+            "filename": pa.DictionaryArray.from_arrays(pa.array(file_index), dictionary),
+            "position": pa.array(
+                np.arange(n, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+            ),
+            "route": pa.array((flags | _FLAG_HASHED) != _FLAG_HASHED),
+            "hashed": pa.array((flags & _FLAG_HASHED) != 0),
+            "shape": pa.DictionaryArray.from_arrays(
+                pa.array((flags & _FLAG_REWRITE).astype(np.int32)), shapes
+            ),
+            "raw": pa.LargeStringArray.from_buffers(
+                n, pa.py_buffer(c.offsets[: n + 1]), pa.py_buffer(c.data[: c.used])
+            ),
+        }
+        for (path, _), column in zip(FIELDS, _gather(c), strict=True):
+            columns[path] = column
+        tables.append(pa.table(columns))
+    # DuckDB scans an Arrow table a record batch per thread: one batch would type it on one
     table = pa.concat_tables(tables)
-    return pa.Table.from_batches(table.to_batches(max_chunksize=rows))
+    return pa.Table.from_batches(table.to_batches(max_chunksize=_ROWS_PER_BATCH))
 
 
-def _gather(c: _Chunk, rows: Any, *, raw_only: bool) -> list[Any]:
-    """Records `rows` of chunk `c` as Arrow large_string columns: each field (unless
-    `raw_only`), then the record's text."""
+def _gather(c: _Chunk) -> list[Any]:
+    """The fields of every record of chunk `c`, one Arrow large_string column each."""
     import numpy as np
     import pyarrow as pa
 
     lib = _library()
     assert lib is not None
-    n = len(rows)
-    # the record's text is one more field: [offsets[i], offsets[i + 1])
-    starts = c.offsets[rows]
-    lengths = (c.offsets[rows + 1] - starts).astype(np.int32)
-    if raw_only:
-        field_offsets, field_lengths = starts.reshape(n, 1), lengths.reshape(n, 1)
-    else:
-        field_offsets = np.concatenate([c.field_offsets[rows], starts.reshape(n, 1)], axis=1)
-        field_lengths = np.concatenate([c.field_lengths[rows], lengths.reshape(n, 1)], axis=1)
-    t = field_offsets.shape[1]
-    field_offsets = np.ascontiguousarray(field_offsets)
-    field_lengths = np.ascontiguousarray(field_lengths)
+    n, t = c.count, len(FIELDS)
+    field_offsets, field_lengths = c.field_offsets[:n], c.field_lengths[:n]
     sizes = np.zeros(t, dtype=np.int64)
-    args = (c.data.ctypes.data, n, t, field_offsets.ctypes.data)
-    lib.gather(*args, field_lengths.ctypes.data, sizes.ctypes.data, None, None, None)
+    args = (c.data.ctypes.data, n, t, field_offsets.ctypes.data, field_lengths.ctypes.data)
+    lib.gather(*args, sizes.ctypes.data, None, None, None)
     buffers = [np.empty(max(int(size), 1), dtype=np.uint8) for size in sizes]
     offsets = [np.empty(n + 1, dtype=np.int64) for _ in range(t)]
     validity = [np.empty((n + 7) // 8, dtype=np.uint8) for _ in range(t)]
@@ -377,14 +373,7 @@ def _gather(c: _Chunk, rows: Any, *, raw_only: bool) -> list[Any]:
     def pointers(arrays: list[Any]) -> Any:
         return (ctypes.c_void_p * t)(*(a.ctypes.data for a in arrays))
 
-    lib.gather(
-        *args,
-        field_lengths.ctypes.data,
-        sizes.ctypes.data,
-        pointers(buffers),
-        pointers(offsets),
-        pointers(validity),
-    )
+    lib.gather(*args, sizes.ctypes.data, pointers(buffers), pointers(offsets), pointers(validity))
     return [
         pa.LargeStringArray.from_buffers(
             n, pa.py_buffer(offsets[j]), pa.py_buffer(buffers[j]), pa.py_buffer(validity[j])

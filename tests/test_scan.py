@@ -257,7 +257,9 @@ _leaf = st.one_of(
     st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=8),
     st.lists(st.integers(0, 9), max_size=2),
 )
-_KEYS = sorted({part for path, _ in scan.FIELDS for part in path.split(".")} | {"other"})
+_KEYS = sorted(
+    {part for path, _ in scan.FIELDS for part in path.split(".")} | {"other", "sessionToken"}
+)
 
 
 def _object(draw: Any, depth: int) -> str:
@@ -298,23 +300,21 @@ def test_fields_are_typed_as_duckdb_types_the_text(texts: list[str]) -> None:
     from pipeline import batch, queries
 
     doc = ('{"Records":[' + ",".join(texts) + "]}").encode()
-    split = scan.split_document(doc, "f.json")
+    # with the salt, the splitter hashes the session tokens of what it types (the base record
+    # holds one, and sessionToken keys are drawn anywhere)
+    split = scan.split_document(doc, "f.json", salt="s")
     assert split is not None
-    fields, rest = scan._tables([split])
     con = duckdb.connect()
     con.execute(
         "create table batch_files as select 'f.json' as local_path, '/src/f.json' as source_uri,"
         " null::varchar as account_hint"
     )
     params = {"salt": "s", "run": "r"}
-    mine: list[Any] = []
-    if fields is not None:
-        con.register("scanned_fields", fields)
-        sql = batch.fields_typing_sql(queries.body("ingest/stg_scanned_records"))
-        mine += _staged_rows(con, sql, {"run": "r"})
-    if rest is not None:
-        con.register("scanned_texts", rest)
-        mine += _staged_rows(con, batch.typing_sql("select * from scanned_texts"), params)
+    con.register("scanned_records", scan._table([split]))
+    mine = _staged_rows(
+        con, batch.fields_typing_sql(queries.body("ingest/stg_scanned_records")), {"run": "r"}
+    )
+    mine += _staged_rows(con, batch.typing_sql(queries.body("ingest/stg_scanned_texts")), params)
     # DuckDB alone: every record's text read and typed by stg_records_parsed
     con.execute("create table doc as select cast($d as varchar) as doc", {"d": doc.decode()})
     theirs_sql = batch.typing_sql(
@@ -325,3 +325,22 @@ def test_fields_are_typed_as_duckdb_types_the_text(texts: list[str]) -> None:
         " as position from doc"
     )
     assert sorted(mine, key=repr) == _staged_rows(con, theirs_sql, params)
+
+
+def test_room_grows_for_small_records_and_for_hashed_tokens() -> None:
+    # room is made for a record per 512 bytes, then doubled; a token shorter than its hash
+    # makes the text longer than the document (a buffer exactly the document's size)
+    import hashlib
+
+    tiny = b'{"Records":[' + b",".join([b"{}"] * 5000) + b"]}"
+    chunk = scan._Chunk(0)
+    assert chunk.add("tiny", tiny)
+    assert chunk.count == 5000 and chunk.data[: chunk.used].tobytes() == b"{}" * 5000
+
+    tokens = b'{"Records":[' + b",".join([b'{"sessionToken":"a"}'] * 2000) + b"]}"
+    chunk = scan._Chunk(0)
+    assert chunk.add("tokens", tokens, b"salt")
+    hashed = '{"sessionToken":"sha256:' + hashlib.sha256(b"salta").hexdigest() + '"}'
+    assert chunk.count == 2000
+    assert chunk.data[: chunk.used].tobytes().decode() == hashed * 2000
+    assert set(chunk.flags[:2000].tolist()) == {scan._FLAG_HASHED}

@@ -1,8 +1,9 @@
 -- name: stg_scanned_records
--- grain: one row per record of the batch the compiled splitter read with its fields (table scanned_fields joined to batch_files)
--- The records of delivery files whose text is as DuckDB writes it and holds no session token
--- (pipeline/scan.py), in the columns stg_records_parsed gives: the text stored as it is, its
--- MD5 (the content's identity), and `s`, the fields the lake types, as text, built from the
+-- grain: one row per record of the batch the compiled splitter typed from its fields (table scanned_records, not route, joined to batch_files)
+-- The records of delivery files whose text is as DuckDB writes it (pipeline/scan.py), in the
+-- columns stg_records_parsed gives: the text stored as it is (its session tokens hashed by the
+-- splitter as stg_records_parsed hashes them), its MD5 with the tokens blanked (the content's
+-- identity), and `s`, the fields the lake types, as text, built from the
 -- splitter's columns (a string's contents, another value's text; JSON fields keep a string's
 -- quotes), as json_transform builds them from the text.
 -- DuckDB-only (runs at ingest, not in the portable analysis layer).
@@ -16,7 +17,13 @@ select
     b.account_hint,
     false as invalid_text,
     cast(null as varchar) as text_problem,
-    md5(f.raw) as content_md5,
+    -- the content's identity does not depend on the lake's salt: its tokens blanked
+    case
+        when f.hashed then md5(regexp_replace(
+            f.raw, '"sessionToken":"(?:[^"\\]|\\.)*"', '"sessionToken":""', 'g'
+        ))
+        else md5(f.raw)
+    end as content_md5,
     false as withheld,
     f.raw,
     struct_pack(
@@ -85,5 +92,6 @@ select
         serviceEventDetails := f."serviceEventDetails",
         resources := f."resources"
     ) as s
-from scanned_fields as f
+from scanned_records as f
 inner join batch_files as b on f.filename = b.local_path
+where not f.route
