@@ -132,3 +132,43 @@ def test_installed_wheel_ingests_from_outside_the_repo(wheel: Path, tmp_path: Pa
     summary = json.loads(done.stdout)
     assert (summary["records_read"], summary["records_stored"]) == (3, 3)
     assert list((outside / "lake" / "events").rglob("*.parquet"))
+
+
+def test_every_module_the_package_imports_is_a_declared_dependency() -> None:
+    # `make demo` installs the runtime dependencies only: numpy, which the dev tools bring
+    # along, was imported by the ingest and missing there
+    import ast
+    import importlib.metadata
+    import re
+    import tomllib
+
+    declared = {
+        re.split(r"[<>=!~\[; ]", dep, maxsplit=1)[0].lower().replace("_", "-")
+        for dep in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    }
+    distributions = importlib.metadata.packages_distributions()
+    imported: set[str] = set()
+    for path in (REPO / "pipeline").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        # what only the type checker reads (`if TYPE_CHECKING:`) is a dev dependency
+        typing_only = {
+            id(inner)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for stmt in node.body
+            for inner in ast.walk(stmt)
+        }
+        for node in ast.walk(tree):
+            if id(node) in typing_only:
+                continue
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"pipeline", "__future__"}
+    missing = {
+        module: distributions.get(module)
+        for module in sorted(third_party)
+        if not {d.lower().replace("_", "-") for d in distributions.get(module, [])} & declared
+    }
+    assert not missing, f"imported by pipeline/, not in [project] dependencies: {missing}"
