@@ -54,10 +54,14 @@ def _source_named(reason: str, path: str, local: Mapping[str, sources.SourceObje
     obj = local.get(path)
     if obj is None or obj.uri == path:
         return reason
-    shown = obj.uri.replace("\r", "\\r").replace("\n", "\\n")
     for form in sorted({path, lakefs.glob_escape(path)}, key=len, reverse=True):
-        reason = reason.replace(form.replace("\r", "\\r").replace("\n", "\\n"), shown)
+        reason = reason.replace(_breaks_escaped(form), _breaks_escaped(obj.uri))
     return reason
+
+
+def _breaks_escaped(name: str) -> str:
+    """A file name as a reason quotes it: line breaks written `\\r`, `\\n`."""
+    return name.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def _clean_error(exc: Exception, path: str | None = None) -> str:
@@ -67,7 +71,7 @@ def _clean_error(exc: Exception, path: str | None = None) -> str:
     text = str(exc)
     if path is not None:
         for form in {path, lakefs.glob_escape(path)}:
-            text = text.replace(form, form.replace("\r", "\\r").replace("\n", "\\n"))
+            text = text.replace(form, _breaks_escaped(form))
     text = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     text = re.sub(r"^[A-Za-z ]+Error:\s*", "", text)
     return text[:300]
