@@ -168,6 +168,10 @@ def ingest(
     """Ingest every new source object into the lake and return the reconciled summary.
 
     `since` leaves out a trail's day folders delivered before that day (`sources.stream`)."""
+    # a mistyped local source fails before the lake's folders are made for it
+    for spec in source_specs:
+        if not sources.is_s3_url(spec):
+            sources.local_root(spec)
     with lakewriter.lock(lake):
         return _ingest(
             source_specs,

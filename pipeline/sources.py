@@ -219,17 +219,14 @@ def _is_skipped(name: str) -> bool:
     return name.startswith((".", "_"))
 
 
-def _discover_local(
-    source: str,
-    since: dt.date | None = None,
-    on_unreadable: Unreadable | None = None,
-) -> Iterator[SourceObject]:
+def local_root(source: str) -> tuple[Path, os.stat_result]:
+    """The local source `source`, resolved, and its stat; a SourceError naming the fix when it
+    is missing or cannot be read (checked before a lake is created for it, and by the walk)."""
     if not _is_text(source):
         raise SourceError(f"{printable(source)}: {NOT_UTF8}", fix="rename it")
-    root = Path(source).expanduser()
     try:
-        root = root.resolve(strict=True)
-        st = root.stat()
+        root = Path(source).expanduser().resolve(strict=True)
+        return root, root.stat()
     except FileNotFoundError:
         raise SourceError(
             f"{source}: no such file or folder",
@@ -240,6 +237,14 @@ def _discover_local(
             f"{source}: cannot read it ({exc.strerror or exc})",
             fix="check the path and its permissions",
         ) from None
+
+
+def _discover_local(
+    source: str,
+    since: dt.date | None = None,
+    on_unreadable: Unreadable | None = None,
+) -> Iterator[SourceObject]:
+    root, st = local_root(source)
     if not root.is_dir():
         if not stat.S_ISREG(st.st_mode):
             # a pipe or a device: reading it would wait for a writer forever (a walk skips them)

@@ -38,7 +38,7 @@ from conftest import (
 from pipeline import batch as batch_mod
 from pipeline import lake as lakefs
 from pipeline import lakewriter, manifest
-from pipeline.errors import StrictIngestError
+from pipeline.errors import SourceError, StrictIngestError
 from pipeline.ingest import IngestSummary, check_strict, ingest
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
@@ -2711,3 +2711,11 @@ def test_a_reason_names_the_source_not_a_copy_of_ours(lake: Path, tmp_path: Path
     [row] = quarantine_rows(lake)
     assert row["source_uri"] == str(src)
     assert "_state" not in row["reason"] and str(src) in row["reason"], row["reason"]
+
+
+def test_a_missing_source_makes_no_lake(tmp_path: Path) -> None:
+    # a mistyped path failed with a clear error, and left an empty lake behind it
+    lake = tmp_path / "lake"
+    with pytest.raises(SourceError, match="no such file or folder"):
+        ingest([str(tmp_path / "no-such-trail")], lake)
+    assert not lake.exists()
