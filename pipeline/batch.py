@@ -10,13 +10,14 @@ connection (`pipeline.catalog`).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
 import shutil
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -544,11 +545,56 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, table: str, target: Path, **o
 
 @dataclass
 class _Staged:
-    """What one staged batch left to commit: its folder, unreadable files, per-file counts."""
+    """What one staged batch left to commit: its folder, unreadable files, per-file counts,
+    and, for a batch written in the background, the write and the rows it must write."""
 
     folder: Path
     bad: dict[str, str]
     per_file: dict[str, tuple[int, int, bool]]
+    writing: Future[int] | None = None
+    stored: int = 0
+
+
+@dataclass
+class Pending:
+    """A batch whose new rows are being written in the background (`ingest_batch`), committed
+    by `finish` once they are: the next batch is read and typed meanwhile, and finishes this
+    one before its dedupe looks at the lake."""
+
+    con: duckdb.DuckDBPyConnection
+    lake: Path
+    name: str
+    staged: _Staged
+    entries: list[manifest.ManifestEntry]
+    done: bool = False
+
+    def _wait(self) -> int:
+        self.done = True
+        try:
+            return self.staged.writing.result() if self.staged.writing is not None else 0
+        finally:
+            self.con.execute(f"DROP TABLE IF EXISTS {_WRITING}")
+            self.con.execute(f"DROP TABLE IF EXISTS {_WRITING_FRESH}")
+
+    def finish(self, summary: IngestSummary) -> None:
+        """Wait for the rows, check them, commit the batch with its manifest entries."""
+        if self.done:
+            return
+        written = self._wait()
+        if written != self.staged.stored:
+            # the summary's counts would not describe the lake: stop before it is committed
+            raise LakeError(
+                f"batch {self.name}: wrote {written} rows for {self.staged.stored} new records",
+                fix="nothing was committed; report this with the input files of the batch",
+            )
+        _commit(self.lake, self.name, self.staged.folder, self.entries, summary)
+
+    def abandon(self) -> None:
+        """After a failure elsewhere: let the write end, commit nothing (the next run's
+        recovery removes the batch's folder and reads its files again)."""
+        if not self.done:
+            with contextlib.suppress(Exception):
+                self._wait()
 
 
 def _register_files(con: duckdb.DuckDBPyConnection, local: dict[str, sources.SourceObject]) -> None:
@@ -575,10 +621,14 @@ def _stage_and_write(
     summary: IngestSummary,
     known: Mapping[str, slices.ValueLines],
     quarantine_to: Path | None = None,
+    previous: Pending | None = None,
+    background: bool = False,
 ) -> _Staged:
     """Stage `local`'s files, keep the records the lake does not hold, write them and the
     quarantine under the batch's staging folder (the quarantine under `quarantine_to` when
-    given), and count the records in `summary`."""
+    given), and count the records in `summary`. `previous`, a batch still being written, is
+    finished (committed) once this one is staged, before the dedupe reads the lake; with
+    `background`, the rows are written by a thread (`_Staged.writing`)."""
     _register_files(con, local)
     scratch = lakewriter.state_dir(lake) / "downloads" / run_id / f"mended-{name}"
     try:
@@ -592,6 +642,8 @@ def _stage_and_write(
     # rejected records an earlier run quarantined: duplicates, not rejected (and kept) again
     rejected = int(rejected or 0) - _requarantined(con, lake, bool(rejected))
     accounts = _batch_accounts(con)
+    if previous is not None:
+        previous.finish(summary)  # its rows are in the lake before this batch's dedupe
     # only the partitions the batch can touch: the dedupe looks nothing else up
     touched = (
         lakefs.partition_files(lake, min_date, max_date, accounts)
@@ -610,14 +662,6 @@ def _stage_and_write(
     stored = int(stored_row[0])
 
     staged_dir = lakewriter.staging_dir(lake, name)
-    if stored:
-        written = _write_partitions(con, staged_dir / lakefs.EVENTS_DIR, name)
-        if written != stored:
-            # the summary's counts would not describe the lake: stop before it is committed
-            raise LakeError(
-                f"batch {name}: wrote {written} rows for {stored} new records",
-                fix="nothing was committed; report this with the input files of the batch",
-            )
     # a slice that cannot be read is quarantined under the object, naming its lines; DuckDB's
     # reason names the file it read, a download or a link of ours: name the source instead
     bad = {
@@ -629,6 +673,7 @@ def _stage_and_write(
         qdir = (quarantine_to or staged_dir / lakefs.QUARANTINE_DIR) / f"ingest_run={run_id}"
         qdir.mkdir(parents=True, exist_ok=True)
         _write_parquet(con, "quarantine_out", qdir / f"part-{name}.parquet")
+    per_file = _per_file_counts(con)
 
     summary.batches += 1
     summary.records_read += int(read or 0)
@@ -637,7 +682,28 @@ def _stage_and_write(
     summary.records_stored += stored
     summary.records_duplicate += int(read or 0) - int(rejected or 0) - stored
     summary.conflicts += int(conflicts_row[0])
-    return _Staged(staged_dir, bad, _per_file_counts(con))
+
+    target = staged_dir / lakefs.EVENTS_DIR
+    if stored and background:
+        # the rows are written while the next batch is read: under other names, from a
+        # cursor of their own (the connection goes on with the next batch)
+        con.execute(f"ALTER TABLE staged RENAME TO {_WRITING}")
+        con.execute(f"ALTER TABLE fresh RENAME TO {_WRITING_FRESH}")
+        cursor = con.cursor()
+        writer = ThreadPoolExecutor(max_workers=1)
+        writing = writer.submit(_write_partitions, cursor, target, name, _WRITING)
+        writing.add_done_callback(lambda _: cursor.close())
+        writer.shutdown(wait=False)
+        return _Staged(staged_dir, bad, per_file, writing, stored)
+    if stored:
+        written = _write_partitions(con, target, name)
+        if written != stored:
+            # the summary's counts would not describe the lake: stop before it is committed
+            raise LakeError(
+                f"batch {name}: wrote {written} rows for {stored} new records",
+                fix="nothing was committed; report this with the input files of the batch",
+            )
+    return _Staged(staged_dir, bad, per_file)
 
 
 def _commit(
@@ -674,10 +740,24 @@ def ingest_batch(
     salt: str,
     run_id: str,
     summary: IngestSummary,
-) -> None:
-    """Ingest one batch of whole objects and commit it with their manifest entries."""
+    previous: Pending | None = None,
+) -> Pending:
+    """Ingest one batch of whole objects: staged and deduped here, its rows written in the
+    background; `finish` the batch returned (or pass it as the next one's `previous`) to
+    commit it with its manifest entries."""
     local = {str(local_paths[o.uri]): o for o in batch.objects}
-    staged = _stage_and_write(con, lake, batch.name, local, salt, run_id, summary, {})
+    staged = _stage_and_write(
+        con,
+        lake,
+        batch.name,
+        local,
+        salt,
+        run_id,
+        summary,
+        {},
+        previous=previous,
+        background=True,
+    )
     entries = []
     digests = 0
     for path, obj in local.items():
@@ -685,12 +765,12 @@ def ingest_batch(
         status = "quarantined" if path in staged.bad else "skipped" if digest else "ingested"
         digests += digest
         entries.append(_entry(obj, run_id, records, file_rejected, status))
-    _commit(lake, batch.name, staged.folder, entries, summary)
 
     summary.files_read += len(local) - len(staged.bad) - digests
     summary.files_skipped_digest += digests
     summary.files_quarantined += len(staged.bad)
     summary.quarantined_files += [local[p].uri for p in sorted(staged.bad)]
+    return Pending(con, lake, batch.name, staged, entries)
 
 
 def sliceable(batch: Batch, local_paths: dict[str, Path], slice_bytes: int) -> bool:
@@ -799,18 +879,24 @@ def _batch_accounts(con: duckdb.DuckDBPyConnection) -> list[str] | None:
 # The staged rows `fresh` keeps, by `staged`'s own row id: provenance alone (file, line, position)
 # does not tell apart two records of JSON documents written one after the other.
 _FRESH_ROWS = "SEMI JOIN fresh AS f ON s.rowid = f.staged_row"
+# a batch's `staged` and `fresh`, renamed while its rows are written in the background
+_WRITING, _WRITING_FRESH = "staged_w", "fresh_w"
 
 
-def _write_partitions(con: duckdb.DuckDBPyConnection, target: Path, batch_name: str) -> int:
-    """Write the batch's new rows as one Parquet file per (event_date, recipient_account_id);
-    return the number of rows written.
+def _write_partitions(
+    con: duckdb.DuckDBPyConnection, target: Path, batch_name: str, staged: str = "staged"
+) -> int:
+    """Write the batch's new rows (table `staged`, the rows `fresh` keeps; `staged_w` and
+    `fresh_w` for a batch written in the background) as one Parquet file per (event_date,
+    recipient_account_id); return the number of rows written.
 
     One single-file COPY per partition costs about half of DuckDB's PARTITION_BY writer here
     (bench/LIMITS.md). Each COPY reads `staged` itself, filtered to its partition and to the
     fresh rows: copying the fresh rows into a sorted table first cost as much as the writes.
     """
+    fresh_rows = _FRESH_ROWS.replace("fresh", _WRITING_FRESH if staged == _WRITING else "fresh")
     partitions = con.execute(
-        f"SELECT DISTINCT event_date, recipient_account_id FROM staged AS s {_FRESH_ROWS}"
+        f"SELECT DISTINCT event_date, recipient_account_id FROM {staged} AS s {fresh_rows}"
         " ORDER BY 1, 2"
     ).fetchall()
     data_columns = ", ".join(f"s.{c}" for c in EVENT_COLUMN_NAMES)
@@ -828,7 +914,7 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, target: Path, batch_name: 
         rows = 0
         for event_date, account, path in mine:
             row = cursor.execute(
-                f"COPY (SELECT {data_columns} FROM staged AS s {_FRESH_ROWS}"
+                f"COPY (SELECT {data_columns} FROM {staged} AS s {fresh_rows}"
                 " WHERE s.event_date = $event_date AND s.recipient_account_id = $account)"
                 f" TO {lakefs.sql_literal(path)} (FORMAT parquet, COMPRESSION zstd,"
                 " COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 122880)",

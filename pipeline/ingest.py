@@ -219,6 +219,7 @@ def _ingest(
         )
     con = batch_mod.connect(lake)
     download_dir = state / "downloads" / run_id
+    pending: batch_mod.Pending | None = None  # the batch being written, not yet committed
     try:
         with lakefs.memory_limit(con, catalog.MEMORY_LIMIT):
             listing = sources.stream(
@@ -244,15 +245,24 @@ def _ingest(
                     continue
             if batch_mod.sliceable(batch, local_paths, batch_bytes):
                 # one large NDJSON export: a slice of about a batch's size at a time
+                if pending is not None:
+                    pending.finish(summary)
+                    pending = None
                 path = local_paths[batch.objects[0].uri]
                 batch_mod.ingest_in_slices(
                     con, lake, batch, path, salt, run_id, summary, batch_bytes
                 )
             else:
-                batch_mod.ingest_batch(con, lake, batch, local_paths, salt, run_id, summary)
+                # its rows are written while the next batch is read, which commits it first
+                pending = batch_mod.ingest_batch(
+                    con, lake, batch, local_paths, salt, run_id, summary, pending
+                )
             shutil.rmtree(download_dir, ignore_errors=True)
             if progress:
                 progress(len(batch.objects))
+        if pending is not None:
+            pending.finish(summary)
+            pending = None
         skipped.check_some_read()  # every S3 object denied: no s3:GetObject, not a few objects
         # a gap stays reported (and --strict fails) until a run closes it; a listing with a
         # folder it could not read is not a whole listing
@@ -262,6 +272,8 @@ def _ingest(
         if len(manifest.files(state)) >= manifest.COMPACT_AT:
             _fold_manifest(con, state, run_id, summary)
     finally:
+        if pending is not None:  # a failure: the batch being written is not committed
+            pending.abandon()
         con.close()
         shutil.rmtree(download_dir, ignore_errors=True)
     summary.seconds = round(time.perf_counter() - started, 3)
