@@ -2389,12 +2389,13 @@ def test_lake_keys_hold_only_the_batch_event_ids(
     sizes: list[tuple[int, int]] = []
     real_ingest_batch = batch_mod.ingest_batch
 
-    def spy(con: duckdb.DuckDBPyConnection, *args: Any, **kwargs: Any) -> None:
-        real_ingest_batch(con, *args, **kwargs)
+    def spy(con: duckdb.DuckDBPyConnection, *args: Any, **kwargs: Any) -> Any:
+        pending = real_ingest_batch(con, *args, **kwargs)
         [(keys, scanned)] = con.execute(
             "select (select count(*) from lake_keys), (select count(*) from events)"
         ).fetchall()
         sizes.append((keys, scanned))
+        return pending  # the batch, still being written: the ingest commits it
 
     monkeypatch.setattr(batch_mod, "ingest_batch", spy)
     summary = run(lake, tmp_path / "b")
@@ -2404,6 +2405,7 @@ def test_lake_keys_hold_only_the_batch_event_ids(
     # with the batch are looked up
     assert sizes == [(2, 40)]
     assert (summary.records_stored, summary.records_duplicate, summary.conflicts) == (5, 1, 1)
+    assert len(event_keys(lake)) == 45 + 5  # the batch, written in the background, committed
 
 
 def _trail_day(src: Path, day: int, n: int = 3) -> Path:
