@@ -2703,16 +2703,21 @@ def test_a_folded_entry_of_a_year_0000_folder_is_still_read(
 
 
 def test_a_reason_names_the_source_not_a_copy_of_ours(lake: Path, tmp_path: Path) -> None:
-    # a gzip cut after its header is read through a link named for DuckDB; the reason named
-    # that link under _state/downloads, a path the user never gave
-    src = write_bytes(tmp_path / "src" / "cut.json.gz", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03")
+    # a gzip named .json is read through a link named .gz for DuckDB; the reason named that
+    # link under _state/downloads, a path the user never gave. A gzip cut after its header was
+    # not even taken for gzip: "not valid JSON"
+    cut = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"
+    named = write_bytes(tmp_path / "src" / "cut.json.gz", cut)
+    linked = write_bytes(tmp_path / "src" / "cut-too.json", gzip.compress(b'{"Records": [')[:-9])
 
-    summary = run(lake, src.parent)
+    summary = run(lake, named.parent)
 
-    assert summary.files_quarantined == 1
-    [row] = quarantine_rows(lake)
-    assert row["source_uri"] == str(src)
-    assert "_state" not in row["reason"] and str(src) in row["reason"], row["reason"]
+    assert summary.files_quarantined == 2
+    rows = {row["source_uri"]: row["reason"] for row in quarantine_rows(lake)}
+    assert set(rows) == {str(named), str(linked)}
+    for uri, reason in rows.items():
+        assert "_state" not in reason and uri in reason, reason
+        assert reason.startswith("truncated or corrupt gzip"), reason
 
 
 def test_a_missing_source_makes_no_lake(tmp_path: Path) -> None:
