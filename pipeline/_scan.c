@@ -414,7 +414,6 @@ int64_t sts_split(const char *buf, int64_t n, char *out, int64_t outcap, int64_t
             int64_t grown = 0;
             if (hash_here)
                 for (int k = 0; k < c.ntok; k++) grown += HASHED_LEN - c.tok_len[k];
-            if (r >= reccap) return -2;
             if (used + len + grown > outcap) return -3;
             if (!hash_here) {
                 memcpy(out + used, start, (size_t)len);

@@ -580,13 +580,7 @@ class Pending:
         """Wait for the rows, check them, commit the batch with its manifest entries."""
         if self.done:
             return
-        written = self._wait()
-        if written != self.staged.stored:
-            # the summary's counts would not describe the lake: stop before it is committed
-            raise LakeError(
-                f"batch {self.name}: wrote {written} rows for {self.staged.stored} new records",
-                fix="nothing was committed; report this with the input files of the batch",
-            )
+        _check_written(self.name, self._wait(), self.staged.stored)
         _commit(self.lake, self.name, self.staged.folder, self.entries, summary)
 
     def abandon(self) -> None:
@@ -691,19 +685,22 @@ def _stage_and_write(
         con.execute(f"ALTER TABLE fresh RENAME TO {_WRITING_FRESH}")
         cursor = con.cursor()
         writer = ThreadPoolExecutor(max_workers=1)
-        writing = writer.submit(_write_partitions, cursor, target, name, _WRITING)
+        writing = writer.submit(_write_partitions, cursor, target, name, _BACKGROUND)
         writing.add_done_callback(lambda _: cursor.close())
         writer.shutdown(wait=False)
         return _Staged(staged_dir, bad, per_file, writing, stored)
     if stored:
-        written = _write_partitions(con, target, name)
-        if written != stored:
-            # the summary's counts would not describe the lake: stop before it is committed
-            raise LakeError(
-                f"batch {name}: wrote {written} rows for {stored} new records",
-                fix="nothing was committed; report this with the input files of the batch",
-            )
+        _check_written(name, _write_partitions(con, target, name), stored)
     return _Staged(staged_dir, bad, per_file)
+
+
+def _check_written(name: str, written: int, stored: int) -> None:
+    """The summary's counts would not describe the lake: stop before the batch is committed."""
+    if written != stored:
+        raise LakeError(
+            f"batch {name}: wrote {written} rows for {stored} new records",
+            fix="nothing was committed; report this with the input files of the batch",
+        )
 
 
 def _commit(
@@ -876,25 +873,29 @@ def _batch_accounts(con: duckdb.DuckDBPyConnection) -> list[str] | None:
     return sorted({str(account) for account, _ in rows})
 
 
-# The staged rows `fresh` keeps, by `staged`'s own row id: provenance alone (file, line, position)
-# does not tell apart two records of JSON documents written one after the other.
-_FRESH_ROWS = "SEMI JOIN fresh AS f ON s.rowid = f.staged_row"
+_STAGING = ("staged", "fresh")
 # a batch's `staged` and `fresh`, renamed while its rows are written in the background
-_WRITING, _WRITING_FRESH = "staged_w", "fresh_w"
+_WRITING, _WRITING_FRESH = _BACKGROUND = ("staged_w", "fresh_w")
 
 
 def _write_partitions(
-    con: duckdb.DuckDBPyConnection, target: Path, batch_name: str, staged: str = "staged"
+    con: duckdb.DuckDBPyConnection,
+    target: Path,
+    batch_name: str,
+    tables: tuple[str, str] = _STAGING,
 ) -> int:
-    """Write the batch's new rows (table `staged`, the rows `fresh` keeps; `staged_w` and
-    `fresh_w` for a batch written in the background) as one Parquet file per (event_date,
-    recipient_account_id); return the number of rows written.
+    """Write the batch's new rows (`tables`: `staged`, of which the rows `fresh` keeps;
+    `staged_w` and `fresh_w` for a batch written in the background) as one Parquet file per
+    (event_date, recipient_account_id); return the number of rows written.
 
     One single-file COPY per partition costs about half of DuckDB's PARTITION_BY writer here
     (bench/LIMITS.md). Each COPY reads `staged` itself, filtered to its partition and to the
     fresh rows: copying the fresh rows into a sorted table first cost as much as the writes.
     """
-    fresh_rows = _FRESH_ROWS.replace("fresh", _WRITING_FRESH if staged == _WRITING else "fresh")
+    staged, fresh = tables
+    # the staged rows `fresh` keeps, by `staged`'s own row id: provenance alone (file, line,
+    # position) does not tell apart two records of JSON documents written one after the other
+    fresh_rows = f"SEMI JOIN {fresh} AS f ON s.rowid = f.staged_row"
     partitions = con.execute(
         f"SELECT DISTINCT event_date, recipient_account_id FROM {staged} AS s {fresh_rows}"
         " ORDER BY 1, 2"
