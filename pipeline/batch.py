@@ -11,18 +11,22 @@ connection (`pipeline.catalog`).
 from __future__ import annotations
 
 import contextlib
+import datetime
 import itertools
 import os
 import re
 import shutil
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from pipeline import lake as lakefs
 from pipeline import lakewriter, manifest, queries, scan, slices, sources
@@ -31,7 +35,6 @@ from pipeline.ingest import GZIP_MAGIC, Batch, IngestSummary, uncompressed_size_
 from pipeline.schema import EVENT_COLUMN_NAMES
 
 MIN_OBJECT_SIZE = 1024 * 1024
-WRITERS = max(1, min(2, os.cpu_count() or 1))  # partition files written side by side
 MAX_OBJECT_SIZE = 256 * 1024 * 1024
 
 
@@ -84,8 +87,12 @@ def _stage(
     salt: str,
     run_id: str,
     known: Mapping[str, slices.ValueLines],
+    rows: list[pa.Table],
+    before_typing: Callable[[], None] = lambda: None,
 ) -> None:
-    """Read and type one batch into the temp table `staged`.
+    """Read and type one batch into `rows` (what it held before is dropped): an Arrow table per
+    statement, in the order they ran (`_publish` makes them DuckDB's `staged`).
+    `before_typing` runs once the delivery files are split, before any typing.
 
     Single-document files (delivery files, arrays, LookupEvents pages) go through one parallel
     scan; multi-document files (NDJSON) through a second, which numbers each value with its
@@ -104,10 +111,10 @@ def _stage(
     # delivery files the compiled splitter reads, in place of DuckDB's JSON read
     delivery = [p for p in single if _is_delivery_name(p)]
     scanned = scan.split_files(delivery, salt)
+    before_typing()
     split = set(delivery) - set(scanned.left)
     single = [p for p in single if p not in split]
-    con.execute("DROP TABLE IF EXISTS staged")
-    create = True
+    rows.clear()
     if scanned.records is not None:
         con.register("scanned_records", scanned.records)
         try:
@@ -121,17 +128,14 @@ def _stage(
                     {"salt": salt, "run": run_id},
                 ),
             ):
-                verb = "CREATE TABLE staged AS " if create else "INSERT INTO staged "
-                con.execute(verb + sql, params)
-                create = False
+                rows.append(con.sql(sql, params=params).to_arrow_table())
         finally:
             con.unregister("scanned_records")
-    if single or (create and not multi):
-        _stage_files(con, single, None, salt, run_id, create=create)
-        create = False
+    if single or (not rows and not multi):
+        _stage_files(con, single, None, salt, run_id, rows)
     if multi:
         lines = {p: known.get(p) or slices.value_lines(Path(p)) for p in multi}
-        _stage_files(con, multi, lines, salt, run_id, create=create)
+        _stage_files(con, multi, lines, salt, run_id, rows)
 
 
 def _stage_files(
@@ -140,19 +144,15 @@ def _stage_files(
     lines: Mapping[str, slices.ValueLines] | None,
     salt: str,
     run_id: str,
-    *,
-    create: bool,
+    rows: list[pa.Table],
 ) -> None:
-    """Stage `files` in one scan: single documents when `lines` is None, else multi-document
-    files whose values are numbered by `lines` (their value lines)."""
-    # not TEMP: the partition writes read it from other cursors of this in-memory database
-    verb = "CREATE TABLE staged AS " if create else "INSERT INTO staged "
+    """Stage `files` in one scan, added to `rows`: single documents when `lines` is None, else
+    multi-document files whose values are numbered by `lines` (their value lines)."""
     params: dict[str, object] = {"salt": salt, "run": run_id}
     if not files:
         # Every file of the batch was unreadable: read_json_objects refuses an empty file
         # list, so type an empty relation instead (staged must exist, with its columns).
-        empty = typing_sql(_NO_RAW_RECORDS)
-        con.execute(verb + empty, params)
+        rows.append(con.sql(typing_sql(_NO_RAW_RECORDS), params=params).to_arrow_table())
         return
     params |= {"files": [lakefs.glob_escape(p) for p in files], "mark": slices.MARK}
     if lines is None:
@@ -170,7 +170,7 @@ def _stage_files(
         documents = queries.compose(
             "ingest/stg_documents", "read_values", "ingest/stg_document_lines"
         )
-    con.execute(verb + staging_sql(documents), params)
+    rows.append(con.sql(staging_sql(documents), params=params).to_arrow_table())
 
 
 def staging_sql(documents: str) -> str:
@@ -308,18 +308,20 @@ def _stage_isolating_bad_files(
     run_id: str,
     known: Mapping[str, slices.ValueLines],
     scratch: Path,
-) -> dict[str, str]:
-    """Stage a batch; files DuckDB cannot parse are set aside with the reason, except NDJSON
-    files whose broken lines can be set aside instead (`slices.mend`): those are staged from a
-    mended copy in `scratch`, each broken line a rejected record at its line.
+    before_typing: Callable[[], None],
+) -> tuple[dict[str, str], list[pa.Table]]:
+    """Stage a batch (its rows, as `_stage` gives them); files DuckDB cannot parse are set
+    aside with the reason, except NDJSON files whose broken lines can be set aside instead
+    (`slices.mend`): those are staged from a mended copy in `scratch`, each broken line a
+    rejected record at its line.
 
     A large file (a delivery file of tens of MB: DuckDB parses a JSON document whole, with an
     arena of several times its size; a line of several MB) can run the batch out of memory:
     then the rest of the batch is staged without the large files, and each of them on its own
     with more memory (`_stage_large`)."""
-    job = _Staging(salt, run_id, known, scratch, local)
+    job = _Staging(salt, run_id, known, scratch, local, before_typing=before_typing)
     try:
-        return _stage_checked(con, local, job)
+        return _stage_checked(con, local, job), job.rows
     except duckdb.OutOfMemoryException:
         large = {p for p in local if uncompressed_size_cached(p) >= LARGE_DOCUMENT}
         if not large:
@@ -327,20 +329,17 @@ def _stage_isolating_bad_files(
     rest = {p: obj for p, obj in local.items() if p not in large}
     if rest:
         bad = _stage_checked(con, rest, job)
-    else:  # an empty `staged`, with its columns, for the large files to join
-        con.execute("DROP TABLE IF EXISTS staged")
-        _stage_files(con, [], None, salt, run_id, create=True)
+    else:  # no rows, with their columns, for the large files to join
+        job.rows.clear()
+        _stage_files(con, [], None, salt, run_id, job.rows)
         bad = {}
     # each large file is staged (and checked: cut short, broken lines, ...) as a batch of its
     # own, then added to the batch's rows
-    con.execute("ALTER TABLE staged RENAME TO staged_batch")
-    try:
-        for path in sorted(large):
-            bad |= _stage_large(con, path, job)
-    finally:
-        con.execute("DROP TABLE IF EXISTS staged")
-        con.execute("ALTER TABLE staged_batch RENAME TO staged")
-    return bad
+    batch_rows = list(job.rows)
+    for path in sorted(large):
+        bad |= _stage_large(con, path, job)
+        batch_rows += job.rows
+    return bad, batch_rows
 
 
 LARGE_DOCUMENT = 8 * 1024 * 1024  # bytes of JSON: a file staged alone after its batch ran short
@@ -357,19 +356,22 @@ class _Staging:
     known: Mapping[str, slices.ValueLines]
     scratch: Path
     batch: dict[str, sources.SourceObject]
+    rows: list[pa.Table] = field(default_factory=list)  # what `_stage` typed last
+    # waits for the previous batch's rows to be written (`Pending.wait`)
+    before_typing: Callable[[], None] = lambda: None
 
 
 def _stage_large(con: duckdb.DuckDBPyConnection, path: str, job: _Staging) -> dict[str, str]:
     """Stage one large file alone under a memory limit sized for it (64x its JSON: a 20 MB
-    record needs 800 MB; within 80% of the machine's memory, DuckDB's default) and add its
-    rows to `staged_batch`; the reason it is set aside (too large even so, or bad)."""
+    record needs 800 MB; within 80% of the machine's memory, DuckDB's default), its rows in
+    `job.rows`; the reason it is set aside (too large even so, or bad)."""
     size = uncompressed_size_cached(path)
     limit = max(BATCH_MEMORY, min(64 * size, _machine_memory() * 4 // 5))
     try:
         with lakefs.memory_limit(con, f"{limit >> 20}MB"):
             bad = _stage_checked(con, {path: job.batch[path]}, job)
-            con.execute("INSERT INTO staged_batch SELECT * FROM staged")
     except duckdb.OutOfMemoryException:
+        job.rows.clear()
         return {
             path: f"a JSON document or line of {size >> 20} MiB, too large for this machine's "
             "memory (write it as NDJSON, one record a line, e.g. jq -c '.Records[]' or "
@@ -388,10 +390,10 @@ def _stage_checked(
     """`_stage_isolating_bad_files` for `local`, the batch's files (`job.batch`) or part of
     them, when they fit in memory. `batch_files` keeps every file of the batch (the quarantine and
     the counts read it), plus the copies staged in place of some."""
-    salt, run_id, known, scratch = job.salt, job.run_id, job.known, job.scratch
+    salt, run_id, known, scratch, rows = job.salt, job.run_id, job.known, job.scratch, job.rows
     paths = sorted(local)
     try:
-        _stage(con, paths, salt, run_id, known)
+        _stage(con, paths, salt, run_id, known, rows, job.before_typing)
         return {}
     except duckdb.Error as exc:
         if not _is_input_error(exc):
@@ -441,7 +443,7 @@ def _stage_checked(
     mended_paths = set(mended.values())
     staged = [p for p in paths if p not in bad and p not in mended_paths] + sorted(mended)
     try:
-        _stage(con, staged, salt, run_id, lines)
+        _stage(con, staged, salt, run_id, lines, rows)
     except duckdb.Error as exc:
         if not _is_input_error(exc):
             raise
@@ -450,7 +452,7 @@ def _stage_checked(
         untyped = _untyped_files(con, staged, salt, run_id, lines)
         for path, reason in untyped.items():
             bad[mended.get(path, path)] = reason
-        _stage(con, [p for p in staged if p not in untyped], salt, run_id, lines)
+        _stage(con, [p for p in staged if p not in untyped], salt, run_id, lines, rows)
     return bad
 
 
@@ -466,7 +468,7 @@ def _untyped_files(
     untyped: dict[str, str] = {}
     for path in paths:
         try:
-            _stage(con, [path], salt, run_id, lines)
+            _stage(con, [path], salt, run_id, lines, [])
         except duckdb.Error as exc:
             if not _is_input_error(exc):
                 raise
@@ -561,34 +563,35 @@ class Pending:
     by `finish` once they are: the next batch is read and typed meanwhile, and finishes this
     one before its dedupe looks at the lake."""
 
-    con: duckdb.DuckDBPyConnection
     lake: Path
     name: str
     staged: _Staged
     entries: list[manifest.ManifestEntry]
     done: bool = False
+    written: int | None = None
 
-    def _wait(self) -> int:
-        self.done = True
-        try:
-            return self.staged.writing.result() if self.staged.writing is not None else 0
-        finally:
-            self.con.execute(f"DROP TABLE IF EXISTS {_WRITING}")
-            self.con.execute(f"DROP TABLE IF EXISTS {_WRITING_FRESH}")
+    def wait(self) -> None:
+        """Wait for the rows to be written (not committed)."""
+        if self.written is None:
+            writing = self.staged.writing
+            self.written = writing.result() if writing is not None else 0
 
     def finish(self, summary: IngestSummary) -> None:
         """Wait for the rows, check them, commit the batch with its manifest entries."""
         if self.done:
             return
-        _check_written(self.name, self._wait(), self.staged.stored)
+        self.done = True
+        self.wait()
+        _check_written(self.name, self.written or 0, self.staged.stored)
         _commit(self.lake, self.name, self.staged.folder, self.entries, summary)
 
     def abandon(self) -> None:
         """After a failure elsewhere: let the write end, commit nothing (the next run's
         recovery removes the batch's folder and reads its files again)."""
         if not self.done:
+            self.done = True
             with contextlib.suppress(Exception):
-                self._wait()
+                self.wait()
 
 
 def _register_files(con: duckdb.DuckDBPyConnection, local: dict[str, sources.SourceObject]) -> None:
@@ -626,9 +629,13 @@ def _stage_and_write(
     _register_files(con, local)
     scratch = lakewriter.state_dir(lake) / "downloads" / run_id / f"mended-{name}"
     try:
-        bad = _stage_isolating_bad_files(con, local, salt, run_id, known, scratch)
+        # the previous batch's rows are on disk before this one's are typed: never two
+        # batches' rows in memory at once (its write overlaps this one's split)
+        waited = previous.wait if previous is not None else lambda: None
+        bad, rows = _stage_isolating_bad_files(con, local, salt, run_id, known, scratch, waited)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)  # `staged` holds what the copies held
+        shutil.rmtree(scratch, ignore_errors=True)  # `rows` hold what the copies held
+    table = _publish(con, rows)
     # fetchall, not fetchone: DuckDB 2 refuses con.register() while a result is unfinished
     row = queries.run(con, "ingest/stg_batch_counts").fetchall()[0]
     assert row is not None
@@ -678,20 +685,31 @@ def _stage_and_write(
     summary.conflicts += int(conflicts_row[0])
 
     target = staged_dir / lakefs.EVENTS_DIR
+    partitions = queries.run(con, "ingest/stg_partition_rows").fetchall() if stored else []
+    con.unregister("staged")  # the writes hold the rows they need
     if stored and background:
-        # the rows are written while the next batch is read: under other names, from a
-        # cursor of their own (the connection goes on with the next batch)
-        con.execute(f"ALTER TABLE staged RENAME TO {_WRITING}")
-        con.execute(f"ALTER TABLE fresh RENAME TO {_WRITING_FRESH}")
-        cursor = con.cursor()
+        # the rows are written by a thread while the next batch is read and typed
         writer = ThreadPoolExecutor(max_workers=1)
-        writing = writer.submit(_write_partitions, cursor, target, name, _BACKGROUND)
-        writing.add_done_callback(lambda _: cursor.close())
+        writing = writer.submit(_write_partitions, table, partitions, target, name)
         writer.shutdown(wait=False)
         return _Staged(staged_dir, bad, per_file, writing, stored)
     if stored:
-        _check_written(name, _write_partitions(con, target, name), stored)
+        _check_written(name, _write_partitions(table, partitions, target, name), stored)
     return _Staged(staged_dir, bad, per_file)
+
+
+def _publish(con: duckdb.DuckDBPyConnection, rows: list[pa.Table]) -> pa.Table:
+    """The batch's typed rows as one Arrow table, numbered in order (`staged_row`: JSON
+    documents written one after the other have no line, so two of their records can share
+    file, line and position), registered as DuckDB's `staged`.
+
+    An Arrow table, not a DuckDB table: copying a batch's 100 columns into one cost as much
+    as typing them, and its Parquet writes read them again (bench/LIMITS.md)."""
+    table = pa.concat_tables(rows)
+    numbers = pa.array(np.arange(table.num_rows, dtype=np.int64))
+    table = table.append_column("staged_row", numbers)
+    con.register("staged", table)
+    return table
 
 
 def _check_written(name: str, written: int, stored: int) -> None:
@@ -767,7 +785,7 @@ def ingest_batch(
     summary.files_skipped_digest += digests
     summary.files_quarantined += len(staged.bad)
     summary.quarantined_files += [local[p].uri for p in sorted(staged.bad)]
-    return Pending(con, lake, batch.name, staged, entries)
+    return Pending(lake, batch.name, staged, entries)
 
 
 def sliceable(batch: Batch, local_paths: dict[str, Path], slice_bytes: int) -> bool:
@@ -873,70 +891,61 @@ def _batch_accounts(con: duckdb.DuckDBPyConnection) -> list[str] | None:
     return sorted({str(account) for account, _ in rows})
 
 
-_STAGING = ("staged", "fresh")
-# a batch's `staged` and `fresh`, renamed while its rows are written in the background
-_WRITING, _WRITING_FRESH = _BACKGROUND = ("staged_w", "fresh_w")
+# the Parquet files' row groups, in rows (DuckDB's default, as the lake's first files had)
+ROW_GROUP_ROWS = 122880
+# a partition whose rows come in runs shorter than this on average is copied out of the
+# batch's table rather than written from a slice per run
+_SHORTEST_RUNS = 64
 
 
 def _write_partitions(
-    con: duckdb.DuckDBPyConnection,
+    table: pa.Table,
+    partitions: Sequence[tuple[datetime.date, str, Sequence[int]]],
     target: Path,
     batch_name: str,
-    tables: tuple[str, str] = _STAGING,
 ) -> int:
-    """Write the batch's new rows (`tables`: `staged`, of which the rows `fresh` keeps;
-    `staged_w` and `fresh_w` for a batch written in the background) as one Parquet file per
-    (event_date, recipient_account_id); return the number of rows written.
+    """Write the batch's new rows as one zstd Parquet file per (event_date,
+    recipient_account_id): `partitions` lists, for each, its rows of `table` (the batch's
+    typed rows, `_publish`); return the number of rows written.
 
-    One single-file COPY per partition costs about half of DuckDB's PARTITION_BY writer here
-    (bench/LIMITS.md). Each COPY reads `staged` itself, filtered to its partition and to the
-    fresh rows: copying the fresh rows into a sorted table first cost as much as the writes.
-    """
-    staged, fresh = tables
-    # the staged rows `fresh` keeps, by `staged`'s own row id: provenance alone (file, line,
-    # position) does not tell apart two records of JSON documents written one after the other
-    fresh_rows = f"SEMI JOIN {fresh} AS f ON s.rowid = f.staged_row"
-    partitions = con.execute(
-        f"SELECT DISTINCT event_date, recipient_account_id FROM {staged} AS s {fresh_rows}"
-        " ORDER BY 1, 2"
-    ).fetchall()
-    data_columns = ", ".join(f"s.{c}" for c in EVENT_COLUMN_NAMES)
-    jobs: list[tuple[object, str, str]] = []
-    for event_date, account in partitions:
+    pyarrow writes the rows straight from the Arrow table, releasing the GIL: about half the
+    CPU of a DuckDB COPY per partition from a table of the rows (bench/LIMITS.md)."""
+    data = table.select(list(EVENT_COLUMN_NAMES))
+    rows = 0
+    for event_date, account, staged_rows in partitions:
         # the account comes from the logs: stg_events already limits it to a safe token, and
         # this check keeps any other value out of the path
         if not _PARTITION_VALUE_RE.match(str(account)):
             raise AssertionError(f"unsafe partition value {account!r}")
         folder = lakefs.partition_dir(target, event_date, account)
         folder.mkdir(parents=True, exist_ok=True)
-        jobs.append((event_date, account, str(folder / f"part-{batch_name}-0.parquet")))
+        part = _rows_of(data, staged_rows)
+        pq.write_table(
+            part,
+            folder / f"part-{batch_name}-0.parquet",
+            row_group_size=ROW_GROUP_ROWS,
+            compression="zstd",
+            compression_level=1,
+        )
+        rows += part.num_rows
+    return rows
 
-    def write(cursor: duckdb.DuckDBPyConnection, mine: list[tuple[object, str, str]]) -> int:
-        rows = 0
-        for event_date, account, path in mine:
-            row = cursor.execute(
-                f"COPY (SELECT {data_columns} FROM {staged} AS s {fresh_rows}"
-                " WHERE s.event_date = $event_date AND s.recipient_account_id = $account)"
-                f" TO {lakefs.sql_literal(path)} (FORMAT parquet, COMPRESSION zstd,"
-                " COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 122880)",
-                {"event_date": event_date, "account": account},
-            ).fetchone()
-            rows += int(row[0]) if row else 0
-        return rows
 
-    # A partition of a batch is smaller than a row group, so each COPY runs on one thread:
-    # write WRITERS partitions side by side, each from its own cursor.
-    shares = [jobs[i::WRITERS] for i in range(WRITERS) if jobs[i::WRITERS]]
-    cursors = [con.cursor() for _ in shares]
-    try:
-        with ThreadPoolExecutor(max_workers=len(shares) or 1) as pool:
-            futures = [
-                pool.submit(write, c, share) for c, share in zip(cursors, shares, strict=True)
-            ]
-            return sum(done.result() for done in futures)
-    finally:
-        for cursor in cursors:
-            cursor.close()
+def _rows_of(data: pa.Table, rows: Sequence[int]) -> pa.Table:
+    """`data`'s rows `rows` (ascending), in that order: a partition's records come in runs (a
+    delivery file is one account's, of a few minutes), written from zero-copy slices of
+    `data`, one a run; rows scattered in short runs are copied out."""
+    index = np.asarray(rows, dtype=np.int64)
+    if not len(index):
+        return data.slice(0, 0)
+    breaks = np.flatnonzero(np.diff(index) != 1) + 1
+    if (len(breaks) + 1) * _SHORTEST_RUNS > len(index):
+        return data.take(pa.array(index))
+    starts = np.concatenate(([0], breaks))
+    ends = np.concatenate((breaks, [len(index)]))
+    return pa.concat_tables(
+        [data.slice(int(index[a]), int(b - a)) for a, b in zip(starts, ends, strict=True)]
+    )
 
 
 def _requarantined(con: duckdb.DuckDBPyConnection, lake: Path, any_rejected: bool) -> int:

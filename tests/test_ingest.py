@@ -34,6 +34,8 @@ from conftest import (
     write_bytes,
     write_delivery_file,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline import batch as batch_mod
 from pipeline import lake as lakefs
@@ -728,6 +730,44 @@ def test_data_files_are_portable(late_event_lake: Path) -> None:
         assert pq.ParquetFile(path).metadata.row_group(0).column(0).compression == "ZSTD"
         # partition values live in the path only
         assert "event_date" not in schema.names and "recipient_account_id" not in schema.names
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 40), st.integers(1, 300)), max_size=8),
+    st.integers(0, 40),
+    st.integers(1, 3),
+)
+def test_a_partitions_rows_are_taken_in_order_from_runs_or_copied(
+    runs: list[tuple[int, int]], tail: int, chunks: int
+) -> None:
+    # the writer takes a partition's rows from the batch's table as zero-copy slices when they
+    # come in long runs, else as a copy: either way exactly those rows, in order. `runs`: the
+    # rows skipped, then the rows kept, in turn
+    rows: list[int] = []
+    size = 0
+    for skipped, kept in runs:
+        rows += range(size + skipped, size + skipped + kept)
+        size += skipped + kept
+    size += tail
+    whole = pa.table({"n": list(range(size)), "s": [f"r{i}" for i in range(size)]})
+    table = pa.Table.from_batches(
+        whole.to_batches(max_chunksize=max(1, size // chunks)), whole.schema
+    )
+
+    taken = batch_mod._rows_of(table, rows)  # noqa: SLF001
+
+    assert taken.to_pylist() == [{"n": i, "s": f"r{i}"} for i in rows]
+
+
+def test_a_partition_of_long_runs_is_written_from_slices() -> None:
+    table = pa.table({"n": list(range(1000))})
+    rows = [*range(0, 300), *range(500, 900)]  # two runs: written from the table itself
+
+    taken = batch_mod._rows_of(table, rows)  # noqa: SLF001
+
+    assert taken.column("n").num_chunks == 2
+    assert taken.column("n").to_pylist() == rows
 
 
 def test_many_small_files_of_one_partition_make_one_data_file(lake: Path, tmp_path: Path) -> None:

@@ -86,3 +86,35 @@ def test_every_step_matches_duckdb_on_spark(spark: object, tmp_path: Path, sourc
         if only_duck[0][0] or only_spark[0][0]:
             differences[step] = (only_duck[0][0], only_spark[0][0])
     assert not differences, f"rows only in DuckDB / only in Spark: {differences}"
+
+
+def test_the_lakes_own_files_read_on_spark_as_on_duckdb(spark: object, tmp_path: Path) -> None:
+    # the data files as the ingest writes them (pyarrow), read by Spark with the partition
+    # columns typed as the lake pins them: the same rows, accounts and times as DuckDB reads
+    target = tmp_path / "lake"
+    ingest([str(SAMPLE)], target)
+    con = lake.connect(target)
+    columns = "event_id, record_hash, event_time, expiration, session_mfa_authenticated"
+    partitions = "cast(event_date as varchar) as event_date, recipient_account_id"
+    mine = tmp_path / "duckdb.parquet"
+    con.execute(f"copy (select {columns}, {partitions} from events) to '{mine}' (format parquet)")
+    out = tmp_path / "spark"
+    reader = spark.read.schema(  # type: ignore[attr-defined]
+        "event_id string, record_hash string, event_time timestamp, expiration timestamp,"
+        " session_mfa_authenticated boolean, event_date string, recipient_account_id string"
+    )
+    reader.parquet(str(target / "events")).select(
+        *columns.split(", "), "event_date", "recipient_account_id"
+    ).write.parquet(str(out))
+    check = duckdb.connect()
+    check.execute("SET TimeZone = 'UTC'")
+    text = ", ".join(
+        f"cast({c} as varchar)"
+        for c in [*columns.split(", "), "event_date", "recipient_account_id"]
+    )
+    duck, other = f"select {text} from '{mine}'", f"select {text} from '{out}/*.parquet'"
+    [(rows,)] = check.execute(f"select count(*) from ({duck})").fetchall()
+    assert rows > 1000
+    [(only_duck,)] = check.execute(f"select count(*) from ({duck} except all {other})").fetchall()
+    [(only_spark,)] = check.execute(f"select count(*) from ({other} except all {duck})").fetchall()
+    assert (only_duck, only_spark) == (0, 0)

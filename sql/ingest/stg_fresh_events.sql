@@ -1,5 +1,5 @@
 -- name: stg_fresh_events
--- grain: one row per stored-to-be record of the batch: the `staged` row (rowid) of each
+-- grain: one row per stored-to-be record of the batch: the `staged` row (staged_row) of each
 -- (event_id, record_hash) that the lake does not hold yet, first copy in source order
 -- The same event delivered twice (redelivery, org trail plus account trail, a file ingested
 -- twice) has the same eventID and the same content: keep the first copy in source order.
@@ -15,10 +15,10 @@ with candidates as (
         source_position,
         -- the row itself: JSON documents written one after the other (not one a line) have no
         -- line, so two of their records can share file, line and position
-        rowid as staged_row,
+        staged_row,
         row_number() over (
             partition by event_id, record_hash
-            order by source_uri, source_line nulls first, source_position, rowid
+            order by source_uri, source_line nulls first, source_position, staged_row
         ) as copy_rank
     from staged
     where reject_reason is null

@@ -13,7 +13,7 @@ select
 from staged
 where reject_reason is not null and reject_reason not like 'skip:%'
   -- not again what an earlier run quarantined (stg_requarantined)
-  and rowid not in (select row_id from requarantined)
+  and staged_row not in (select row_id from requarantined)
 
 union all
 

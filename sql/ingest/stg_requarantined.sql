@@ -6,7 +6,7 @@
 -- DuckDB-only (runs at ingest).
 -- reads: staged (the batch), quarantine (the lake's, pipeline.lake.attach_quarantine),
 -- batch_files
-select distinct s.rowid as row_id
+select distinct s.staged_row as row_id
 from staged as s
 inner join quarantine as q
     on q.source_uri = s.source_uri
