@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import numpy.typing as npt
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -151,7 +152,7 @@ def _stage_files(
     params: dict[str, object] = {"salt": salt, "run": run_id}
     if not files:
         # Every file of the batch was unreadable: read_json_objects refuses an empty file
-        # list, so type an empty relation instead (staged must exist, with its columns).
+        # list, so type an empty relation instead (`rows` must hold the columns).
         rows.append(con.sql(typing_sql(_NO_RAW_RECORDS), params=params).to_arrow_table())
         return
     params |= {"files": [lakefs.glob_escape(p) for p in files], "mark": slices.MARK}
@@ -323,6 +324,7 @@ def _stage_isolating_bad_files(
     try:
         return _stage_checked(con, local, job), job.rows
     except duckdb.OutOfMemoryException:
+        job.rows.clear()  # what the batch typed before it ran short
         large = {p for p in local if uncompressed_size_cached(p) >= LARGE_DOCUMENT}
         if not large:
             raise
@@ -337,7 +339,8 @@ def _stage_isolating_bad_files(
     # own, then added to the batch's rows
     batch_rows = list(job.rows)
     for path in sorted(large):
-        bad |= _stage_large(con, path, job)
+        held = sum(table.nbytes for table in batch_rows)
+        bad |= _stage_large(con, path, job, held)
         batch_rows += job.rows
     return bad, batch_rows
 
@@ -361,12 +364,15 @@ class _Staging:
     before_typing: Callable[[], None] = lambda: None
 
 
-def _stage_large(con: duckdb.DuckDBPyConnection, path: str, job: _Staging) -> dict[str, str]:
+def _stage_large(
+    con: duckdb.DuckDBPyConnection, path: str, job: _Staging, held: int
+) -> dict[str, str]:
     """Stage one large file alone under a memory limit sized for it (64x its JSON: a 20 MB
-    record needs 800 MB; within 80% of the machine's memory, DuckDB's default), its rows in
+    record needs 800 MB; within 80% of the machine's memory, DuckDB's default, less the
+    `held` bytes of the batch's rows already typed, which DuckDB does not count), its rows in
     `job.rows`; the reason it is set aside (too large even so, or bad)."""
     size = uncompressed_size_cached(path)
-    limit = max(BATCH_MEMORY, min(64 * size, _machine_memory() * 4 // 5))
+    limit = max(BATCH_MEMORY, min(64 * size, _machine_memory() * 4 // 5 - held))
     try:
         with lakefs.memory_limit(con, f"{limit >> 20}MB"):
             bad = _stage_checked(con, {path: job.batch[path]}, job)
@@ -560,8 +566,8 @@ class _Staged:
 @dataclass
 class Pending:
     """A batch whose new rows are being written in the background (`ingest_batch`), committed
-    by `finish` once they are: the next batch is read and typed meanwhile, and finishes this
-    one before its dedupe looks at the lake."""
+    by `finish` once they are: the next batch is split meanwhile, `wait`s for the write before
+    it types its rows, and finishes this one before its dedupe looks at the lake."""
 
     lake: Path
     name: str
@@ -656,7 +662,7 @@ def _stage_and_write(
         "CREATE OR REPLACE TEMP TABLE lake_keys AS " + queries.load("ingest/stg_lake_keys"),
         {"min_date": min_date, "max_date": max_date, "accounts": accounts},
     )
-    con.execute("CREATE OR REPLACE TABLE fresh AS " + queries.load("ingest/stg_fresh_events"))
+    con.execute("CREATE OR REPLACE TEMP TABLE fresh AS " + queries.load("ingest/stg_fresh_events"))
     stored_row = con.execute("SELECT count(*) FROM fresh").fetchall()[0]
     conflicts_row = queries.run(con, "ingest/stg_conflicts").fetchall()[0]
     assert stored_row is not None and conflicts_row is not None
@@ -688,7 +694,7 @@ def _stage_and_write(
     partitions = queries.run(con, "ingest/stg_partition_rows").fetchall() if stored else []
     con.unregister("staged")  # the writes hold the rows they need
     if stored and background:
-        # the rows are written by a thread while the next batch is read and typed
+        # the rows are written by a thread while the next batch's files are split
         writer = ThreadPoolExecutor(max_workers=1)
         writing = writer.submit(_write_partitions, table, partitions, target, name)
         writer.shutdown(wait=False)
@@ -909,17 +915,50 @@ def _write_partitions(
     typed rows, `_publish`); return the number of rows written.
 
     pyarrow writes the rows straight from the Arrow table, releasing the GIL: about half the
-    CPU of a DuckDB COPY per partition from a table of the rows (bench/LIMITS.md)."""
+    CPU of a DuckDB COPY per partition from a table of the rows (bench/LIMITS.md). A write
+    that fails (a full disk, a permission) is a LakeError naming the batch; the error keeps
+    none of the rows."""
+    try:
+        return _write_partition_files(table, partitions, target, batch_name)
+    except OSError as exc:
+        reason = str(exc)
+    del table  # the error outlives this call (Pending.wait): not the batch's rows
+    raise LakeError(
+        f"batch {batch_name}: writing its Parquet files under {target} failed: {reason}",
+        fix="nothing of it was committed; free space on the lake's disk or fix its "
+        "permissions, then run the same command again",
+    )
+
+
+def _write_partition_files(
+    table: pa.Table,
+    partitions: Sequence[tuple[datetime.date, str, Sequence[int]]],
+    target: Path,
+    batch_name: str,
+) -> int:
     data = table.select(list(EVENT_COLUMN_NAMES))
-    rows = 0
-    for event_date, account, staged_rows in partitions:
+    indices = [np.asarray(rows, dtype=np.int64) for _, _, rows in partitions]
+    # partitions whose rows are scattered: copied out with one take for all of them (a take
+    # joins a column's chunks first: one take a partition would copy the batch each time)
+    scattered = [i for i, index in enumerate(indices) if _scattered(index)]
+    copied = (
+        data.take(pa.array(np.concatenate([indices[i] for i in scattered]))) if scattered else None
+    )
+    # where each scattered partition's rows start in `copied` (`starts` ends with the end)
+    starts = itertools.accumulate((len(indices[i]) for i in scattered), initial=0)
+    copied_at = dict(zip(scattered, starts, strict=False))
+    written = 0
+    for i, (event_date, account, _) in enumerate(partitions):
         # the account comes from the logs: stg_events already limits it to a safe token, and
         # this check keeps any other value out of the path
         if not _PARTITION_VALUE_RE.match(str(account)):
             raise AssertionError(f"unsafe partition value {account!r}")
         folder = lakefs.partition_dir(target, event_date, account)
         folder.mkdir(parents=True, exist_ok=True)
-        part = _rows_of(data, staged_rows)
+        if copied is not None and i in copied_at:
+            part = copied.slice(copied_at[i], len(indices[i]))
+        else:
+            part = _runs_of(data, indices[i])
         pq.write_table(
             part,
             folder / f"part-{batch_name}-0.parquet",
@@ -927,20 +966,24 @@ def _write_partitions(
             compression="zstd",
             compression_level=1,
         )
-        rows += part.num_rows
-    return rows
+        written += part.num_rows
+    return written
 
 
-def _rows_of(data: pa.Table, rows: Sequence[int]) -> pa.Table:
-    """`data`'s rows `rows` (ascending), in that order: a partition's records come in runs (a
-    delivery file is one account's, of a few minutes), written from zero-copy slices of
-    `data`, one a run; rows scattered in short runs are copied out."""
-    index = np.asarray(rows, dtype=np.int64)
+def _scattered(index: npt.NDArray[np.int64]) -> bool:
+    """Rows (ascending) in runs shorter than `_SHORTEST_RUNS` on average: copied out rather
+    than written from a slice per run."""
+    runs = int(np.count_nonzero(np.diff(index) != 1)) + 1
+    return runs * _SHORTEST_RUNS > len(index)
+
+
+def _runs_of(data: pa.Table, index: npt.NDArray[np.int64]) -> pa.Table:
+    """`data`'s rows `index` (ascending), in that order, as zero-copy slices, one a run of
+    consecutive rows (a partition's records come in runs: a delivery file is one account's,
+    of a few minutes)."""
     if not len(index):
         return data.slice(0, 0)
     breaks = np.flatnonzero(np.diff(index) != 1) + 1
-    if (len(breaks) + 1) * _SHORTEST_RUNS > len(index):
-        return data.take(pa.array(index))
     starts = np.concatenate(([0], breaks))
     ends = np.concatenate((breaks, [len(index)]))
     return pa.concat_tables(

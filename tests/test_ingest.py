@@ -11,10 +11,12 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import orjson
 import polars as pl
 import pyarrow as pa
@@ -732,42 +734,73 @@ def test_data_files_are_portable(late_event_lake: Path) -> None:
         assert "event_date" not in schema.names and "recipient_account_id" not in schema.names
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
-    st.lists(st.tuples(st.integers(0, 40), st.integers(1, 300)), max_size=8),
-    st.integers(0, 40),
+    st.lists(st.tuples(st.sampled_from([None, 0, 1, 2, 3]), st.integers(1, 150)), max_size=12),
     st.integers(1, 3),
 )
-def test_a_partitions_rows_are_taken_in_order_from_runs_or_copied(
-    runs: list[tuple[int, int]], tail: int, chunks: int
+def test_each_partition_file_holds_exactly_its_rows_in_order(
+    runs: list[tuple[int | None, int]], chunks: int
 ) -> None:
-    # the writer takes a partition's rows from the batch's table as zero-copy slices when they
-    # come in long runs, else as a copy: either way exactly those rows, in order. `runs`: the
-    # rows skipped, then the rows kept, in turn
-    rows: list[int] = []
+    # the writer takes each partition's rows from the batch's table (in chunks, as the typing
+    # statements return it): zero-copy slices of runs, or one copy for the partitions whose
+    # rows are scattered. `runs`: rows in turn for a partition, or not new (None)
+    from pipeline.schema import EVENT_COLUMN_NAMES
+
+    mine: dict[int, list[int]] = {}
     size = 0
-    for skipped, kept in runs:
-        rows += range(size + skipped, size + skipped + kept)
-        size += skipped + kept
-    size += tail
-    whole = pa.table({"n": list(range(size)), "s": [f"r{i}" for i in range(size)]})
+    for partition, length in runs:
+        if partition is not None:
+            mine.setdefault(partition, []).extend(range(size, size + length))
+        size += length
+    whole = pa.table({name: list(range(size)) for name in EVENT_COLUMN_NAMES})
     table = pa.Table.from_batches(
         whole.to_batches(max_chunksize=max(1, size // chunks)), whole.schema
     )
+    day = dt.date(2026, 11, 1)
+    partitions = [(day, f"12345678901{p}", rows) for p, rows in sorted(mine.items())]
 
-    taken = batch_mod._rows_of(table, rows)  # noqa: SLF001
+    with tempfile.TemporaryDirectory() as folder:
+        written = batch_mod._write_partitions(table, partitions, Path(folder), "b1")  # noqa: SLF001
 
-    assert taken.to_pylist() == [{"n": i, "s": f"r{i}"} for i in rows]
+        assert written == sum(len(rows) for rows in mine.values())
+        for p, rows in mine.items():
+            path = lakefs.partition_dir(Path(folder), day, f"12345678901{p}") / "part-b1-0.parquet"
+            assert pq.read_table(path).column(EVENT_COLUMN_NAMES[0]).to_pylist() == rows
+
+
+def test_a_write_that_fails_names_the_batch_and_keeps_none_of_its_rows(tmp_path: Path) -> None:
+    import gc
+    import weakref
+
+    from pipeline.errors import LakeError
+    from pipeline.schema import EVENT_COLUMN_NAMES
+
+    table = pa.table({name: [1, 2] for name in EVENT_COLUMN_NAMES})
+    rows = weakref.ref(table)
+    blocked = tmp_path / "events"
+    blocked.write_text("a file where the partition folders would go")
+    partitions = [(dt.date(2026, 11, 1), ACCOUNT, [0, 1])]
+
+    with pytest.raises(LakeError, match="batch b7: writing its Parquet files") as caught:
+        batch_mod._write_partitions(table, partitions, blocked, "b7")  # noqa: SLF001
+    del table
+    gc.collect()
+
+    assert "nothing of it was committed" in caught.value.fix
+    assert rows() is None  # the error, kept until the run ends, holds no rows
 
 
 def test_a_partition_of_long_runs_is_written_from_slices() -> None:
     table = pa.table({"n": list(range(1000))})
-    rows = [*range(0, 300), *range(500, 900)]  # two runs: written from the table itself
+    rows = np.array([*range(0, 300), *range(500, 900)])  # two runs: slices of the table
 
-    taken = batch_mod._rows_of(table, rows)  # noqa: SLF001
+    assert not batch_mod._scattered(rows)  # noqa: SLF001
+    taken = batch_mod._runs_of(table, rows)  # noqa: SLF001
 
     assert taken.column("n").num_chunks == 2
-    assert taken.column("n").to_pylist() == rows
+    assert taken.column("n").to_pylist() == rows.tolist()
+    assert batch_mod._scattered(np.arange(0, 1000, 2))  # noqa: SLF001
 
 
 def test_many_small_files_of_one_partition_make_one_data_file(lake: Path, tmp_path: Path) -> None:
