@@ -170,15 +170,20 @@ def ingest(
     """Ingest every new source object into the lake and return the reconciled summary.
 
     `since` leaves out a trail's day folders delivered before that day (`sources.stream`)."""
-    # a mistyped local source fails before the lake's folders are made for it
+    # a mistyped local source, or S3 without credentials or bucket, fails before the lake's
+    # folders are made for it
+    s3 = None
     for spec in source_specs:
         if not sources.is_s3_url(spec):
             sources.local_root(spec)
+            continue
+        s3 = s3 or sources.make_s3_client(endpoint_url=endpoint_url)
+        sources.check_s3(spec, s3)
     with lakewriter.lock(lake):
         return _ingest(
             source_specs,
             lake,
-            endpoint_url=endpoint_url,
+            s3=s3,
             batch_bytes=batch_bytes,
             progress=progress,
             on_plan=on_plan,
@@ -190,7 +195,7 @@ def _ingest(
     source_specs: Sequence[str],
     lake: Path,
     *,
-    endpoint_url: str | None,
+    s3: S3Client | None,
     batch_bytes: int,
     progress: Callable[[int], None] | None,
     on_plan: Callable[[int], None] | None,
@@ -203,8 +208,6 @@ def _ingest(
     summary.recovered_batches = lakewriter.recover(lake)
     salt = lakewriter.token_salt(lake)
 
-    needs_s3 = any(s.startswith("s3://") for s in source_specs)
-    s3 = sources.make_s3_client(endpoint_url=endpoint_url) if needs_s3 else None
     from pipeline import batch as batch_mod
     from pipeline import catalog
     from pipeline import lake as lakefs

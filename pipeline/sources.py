@@ -381,6 +381,18 @@ def _discover_s3(url: str, s3: S3Client, since: dt.date | None = None) -> Iterat
     )
 
 
+def check_s3(url: str, s3: S3Client) -> None:
+    """One listing request to `url`'s bucket: the credentials, region, endpoint and bucket
+    work (a SourceError saying what to fix when they do not), before the lake is touched."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    bucket, prefix = parse_s3_url(url)
+    try:
+        s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1)
+    except (ClientError, BotoCoreError) as exc:
+        raise _s3_error(url, bucket, exc) from None
+
+
 def _under_folder_delivered_before(key: str, since: dt.date) -> bool:
     """True when any folder above `key` is a trail day, month or year folder delivered before
     `since`: a folder walk on disk does not go into it (`2026/10/01-resent/x.json`)."""

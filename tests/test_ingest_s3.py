@@ -612,3 +612,27 @@ def test_an_old_key_named_as_a_source_stays_unchanged_once_its_entry_is_folded(
     assert manifest.parts(lake / "_state")
     again = ingest([url], lake, endpoint_url=bucket, since=dt.date(2026, 11, 5))
     assert (again.files_unchanged, again.files_read) == (1, 0)
+
+
+def test_s3_without_credentials_fails_before_the_lake_is_made(
+    moto_server: MotoServer,  # noqa: F811
+    aws_isolated: None,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_REGION", "us-east-1")  # a region, no credentials
+    lake = tmp_path / "lake"
+
+    with pytest.raises(SourceError, match="no AWS credentials"):
+        ingest([f"s3://{BUCKET}/{PREFIX}"], lake, endpoint_url=moto_server.endpoint_url)
+
+    assert not lake.exists()
+
+
+def test_a_missing_bucket_fails_before_the_lake_is_made(bucket: str, tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+
+    with pytest.raises(SourceError, match="no-such-bucket does not exist"):
+        ingest(["s3://no-such-bucket/AWSLogs/"], lake, endpoint_url=bucket)
+
+    assert not lake.exists()
