@@ -449,7 +449,7 @@ def _stage_checked(
     mended_paths = set(mended.values())
     staged = [p for p in paths if p not in bad and p not in mended_paths] + sorted(mended)
     try:
-        _stage(con, staged, salt, run_id, lines, rows)
+        _stage(con, staged, salt, run_id, lines, rows, job.before_typing)
     except duckdb.Error as exc:
         if not _is_input_error(exc):
             raise
@@ -458,7 +458,8 @@ def _stage_checked(
         untyped = _untyped_files(con, staged, salt, run_id, lines)
         for path, reason in untyped.items():
             bad[mended.get(path, path)] = reason
-        _stage(con, [p for p in staged if p not in untyped], salt, run_id, lines, rows)
+        remaining = [p for p in staged if p not in untyped]
+        _stage(con, remaining, salt, run_id, lines, rows, job.before_typing)
     return bad
 
 
