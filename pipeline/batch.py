@@ -2,8 +2,9 @@
 
 `sql/ingest/` does the reading (one parallel scan of the single-document files, one of the
 NDJSON files), the typing and the token hashing; this module runs those statements for one
-batch, sets aside files DuckDB cannot read, writes one Parquet file per (event_date,
-recipient_account_id) and commits the batch atomically (`pipeline.lakewriter`).
+batch (each returns its rows as Arrow, registered together as `staged`), sets aside files
+DuckDB cannot read, writes one Parquet file per (event_date, recipient_account_id) with
+pyarrow and commits the batch atomically (`pipeline.lakewriter`).
 `pipeline.ingest` plans the batches from the run's catalog, which lives in the same
 connection (`pipeline.catalog`).
 """
