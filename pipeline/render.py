@@ -125,8 +125,11 @@ def render(
 
 
 # A text cell a spreadsheet would run as a formula starts with one of these (OWASP, CSV
-# injection): written after a `'`, which spreadsheets show as text.
-_FORMULA_START = r"^([=+\-@\t\r])"
+# injection), or with their fullwidth forms (which spreadsheets in East Asian locales take as
+# the ASCII ones), after any blanks a spreadsheet may trim: written after a `'`, which
+# spreadsheets show as text.
+_FULLWIDTH_FORMULA_START = "\uff1d\uff0b\uff0d\uff20"  # ＝ ＋ － ＠
+_FORMULA_START = r"^(\s*[=+\-@" + _FULLWIDTH_FORMULA_START + r"]|[\t\r])"
 
 
 def _csv(frame: pl.DataFrame, *, to_terminal: bool) -> str:

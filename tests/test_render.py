@@ -145,8 +145,16 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_written_as_text(
         "@SUM(1)",
         "\t=1",
         "\r=1",
+        # after blanks a spreadsheet may trim, and the fullwidth forms East Asian locales read
+        # as the ASCII ones
+        " =1+1",
+        "\u3000@SUM(1)",
+        '\uff1dHYPERLINK("https://203.0.113.5/")',
+        "\uff0b1",
+        "\uff0d1",
+        "\uff20SUM(1)",
     ]
-    plain = ["aws-cli/2.15.0", "a=b", "x-y@z"]
+    plain = ["aws-cli/2.15.0", "a=b", "x-y@z", " role", "\uff21dmin"]
     frame = pl.DataFrame(
         {
             "user_agent": hostile + plain,
