@@ -693,7 +693,7 @@ def _stage_and_write(
     summary.conflicts += int(conflicts_row[0])
 
     target = staged_dir / lakefs.EVENTS_DIR
-    partitions = queries.run(con, "ingest/stg_partition_rows").fetchall() if stored else []
+    partitions = _partition_rows(con) if stored else []
     con.unregister("staged")  # the writes hold the rows they need
     if stored and background:
         # the rows are written by a thread while the next batch's files are split
@@ -704,6 +704,25 @@ def _stage_and_write(
     if stored:
         _check_written(name, _write_partitions(table, partitions, target, name), stored)
     return _Staged(staged_dir, bad, per_file)
+
+
+def _partition_rows(
+    con: duckdb.DuckDBPyConnection,
+) -> list[tuple[datetime.date, str, npt.NDArray[np.int64]]]:
+    """`stg_partition_rows`: each partition with its rows as one int64 array, read from Arrow
+    (not a Python int for every new row of the batch)."""
+    table = con.sql(queries.load("ingest/stg_partition_rows")).to_arrow_table()
+    rows = table.column("staged_rows").combine_chunks()
+    offsets, values = rows.offsets.to_numpy(), rows.values.to_numpy()
+    keys = zip(
+        table.column("event_date").to_pylist(),
+        table.column("recipient_account_id").to_pylist(),
+        strict=True,
+    )
+    return [
+        (event_date, account, values[offsets[i] : offsets[i + 1]])
+        for i, (event_date, account) in enumerate(keys)
+    ]
 
 
 def _publish(con: duckdb.DuckDBPyConnection, rows: list[pa.Table]) -> pa.Table:
@@ -908,7 +927,7 @@ _SHORTEST_RUNS = 64
 
 def _write_partitions(
     table: pa.Table,
-    partitions: Sequence[tuple[datetime.date, str, Sequence[int]]],
+    partitions: Sequence[tuple[datetime.date, str, npt.NDArray[np.int64]]],
     target: Path,
     batch_name: str,
 ) -> int:
@@ -934,12 +953,12 @@ def _write_partitions(
 
 def _write_partition_files(
     table: pa.Table,
-    partitions: Sequence[tuple[datetime.date, str, Sequence[int]]],
+    partitions: Sequence[tuple[datetime.date, str, npt.NDArray[np.int64]]],
     target: Path,
     batch_name: str,
 ) -> int:
     data = table.select(list(EVENT_COLUMN_NAMES))
-    indices = [np.asarray(rows, dtype=np.int64) for _, _, rows in partitions]
+    indices = [rows for _, _, rows in partitions]
     # partitions whose rows are scattered: copied out with one take for all of them (a take
     # joins a column's chunks first: one take a partition would copy the batch each time)
     scattered = [i for i, index in enumerate(indices) if _scattered(index)]

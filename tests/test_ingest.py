@@ -758,7 +758,7 @@ def test_each_partition_file_holds_exactly_its_rows_in_order(
         whole.to_batches(max_chunksize=max(1, size // chunks)), whole.schema
     )
     day = dt.date(2026, 11, 1)
-    partitions = [(day, f"12345678901{p}", rows) for p, rows in sorted(mine.items())]
+    partitions = [(day, f"12345678901{p}", np.array(rows)) for p, rows in sorted(mine.items())]
 
     with tempfile.TemporaryDirectory() as folder:
         written = batch_mod._write_partitions(table, partitions, Path(folder), "b1")  # noqa: SLF001
@@ -780,7 +780,7 @@ def test_a_write_that_fails_names_the_batch_and_keeps_none_of_its_rows(tmp_path:
     rows = weakref.ref(table)
     blocked = tmp_path / "events"
     blocked.write_text("a file where the partition folders would go")
-    partitions = [(dt.date(2026, 11, 1), ACCOUNT, [0, 1])]
+    partitions = [(dt.date(2026, 11, 1), ACCOUNT, np.array([0, 1]))]
 
     with pytest.raises(LakeError, match="batch b7: writing its Parquet files") as caught:
         batch_mod._write_partitions(table, partitions, blocked, "b7")  # noqa: SLF001
