@@ -497,3 +497,201 @@ void sts_gather(const char *out, int64_t nrows, int t, const int64_t *cap_off,
         }
     }
 }
+
+/* ---- A large single document, walked a block at a time (pipeline/slices.py) ----------------
+
+   sts_walk() finds the elements of a document's record list without holding the document: the
+   root array's elements, or those of the array under the root object's "Records" or "Events"
+   key (a delivery file or a LookupEvents page such as the AWS CLI writes when it pages through
+   lookup-events: one document of every page). The caller feeds the decompressed document in
+   blocks; the Walk carries strings, escapes and the open brackets from one block to the next,
+   and the caller carries the bytes of an element a block cuts into the next block. Only the
+   structure is checked (brackets, strings, what follows the document, the root's keys): each
+   element goes to DuckDB, which reads it as it reads a record of the whole document. */
+
+#define WALK_MAX_DEPTH 256
+#define WALK_KEY 32
+
+enum { LIST_NONE = 0, LIST_RECORDS = 1, LIST_EVENTS = 2, LIST_ARRAY = 3 };
+enum { KEY_OTHER = 0, KEY_RECORDS = 1, KEY_EVENTS = 2, KEY_RECORD_FIELD = 3 };
+enum {
+    WALK_OK = 0,
+    WALK_NOT_JSON = 1,       /* a bracket that closes nothing or the wrong one, a stray comma */
+    WALK_AFTER = 2,          /* something after the document */
+    WALK_NOT_LIST = 3,       /* a root that is not an array or an object */
+    WALK_TWO_LISTS = 4,      /* a second record list (Records twice, or Records and Events) */
+    WALK_RECORD_KEY = 5,     /* a root key that makes the document one record, after its list */
+    WALK_TOO_DEEP = 6
+};
+
+typedef struct {
+    int64_t elem_start;  /* where the element being read starts in the buffer, or -1 */
+    int64_t elem_end;    /* one past its last non-blank byte so far */
+    int64_t elements;    /* elements found so far */
+    int32_t depth;       /* brackets open */
+    int32_t in_string, escape;
+    int32_t list_depth;  /* depth inside the record list while it is open, else 0 */
+    int32_t list_kind;   /* LIST_* found so far (the first) */
+    int32_t expect_key;  /* in the root object, before a key */
+    int32_t reading_key; /* in the root object, inside a key's string */
+    int32_t key_len;     /* the key's bytes so far (over WALK_KEY: some other key) */
+    int32_t key_kind;    /* KEY_* of the root key whose value comes next */
+    int32_t before_value;/* after a root key's colon, before its value */
+    int32_t record_keys; /* root keys that make the document one record (eventTime, ...) */
+    int32_t after_comma; /* in the list, after a comma, before the next element */
+    int32_t closed;      /* the root closed */
+    int32_t error;       /* WALK_* */
+    char key[WALK_KEY];
+    char open[WALK_MAX_DEPTH];
+} Walk;
+
+static int root_key(const char *k, int len) {
+    if (len == 7 && !memcmp(k, "Records", 7)) return KEY_RECORDS;
+    if (len == 6 && !memcmp(k, "Events", 6)) return KEY_EVENTS;
+    /* the keys stg_raw_records reads a root object by: with one of them, it is no list */
+    if ((len == 9 && !memcmp(k, "eventTime", 9)) || (len == 11 && !memcmp(k, "detail-type", 11)) ||
+        (len == 6 && !memcmp(k, "detail", 6)) || (len == 15 && !memcmp(k, "digestStartTime", 15)) ||
+        (len > 10 && !memcmp(k, "sts-audit:", 10)))
+        return KEY_RECORD_FIELD;
+    return KEY_OTHER;
+}
+
+/* Walk buf[from, n) (buf[0, from) is the element carried from the previous block, already
+   walked; the Walk's offsets are into buf). Each element completed is written as
+   [starts[i], ends[i]) (at most n / 2 + 1 of them); returns how many. Where the document stops
+   being one, w->error is set (the elements before it are returned) and the walk ends there.
+   w->elem_start is the element still open (-1: none), for the caller to carry. */
+int64_t sts_walk(Walk *w, const char *buf, int64_t n, int64_t from, int64_t *starts,
+                 int64_t *ends) {
+    int64_t found = 0;
+    if (w->error) return 0;
+    for (int64_t i = from; i < n; i++) {
+        char ch = buf[i];
+        if (w->in_string) {
+            if (w->reading_key) {
+                if (w->escape || ch == '\\') {
+                    w->key_len = WALK_KEY + 1; /* an escaped key: some other key */
+                } else if (ch != '"') {
+                    if (w->key_len < WALK_KEY) w->key[w->key_len] = ch;
+                    w->key_len++;
+                }
+            }
+            if (w->escape) {
+                w->escape = 0;
+            } else if (ch == '\\') {
+                w->escape = 1;
+            } else if (ch == '"') {
+                w->in_string = 0;
+                if (w->reading_key) {
+                    w->reading_key = 0;
+                    w->key_kind = w->key_len <= WALK_KEY ? root_key(w->key, w->key_len) : KEY_OTHER;
+                }
+            }
+            if (w->elem_start >= 0) w->elem_end = i + 1;
+            continue;
+        }
+        if (is_blank(ch)) continue;
+        if (w->closed) { w->error = WALK_AFTER; return found; }
+        if (w->depth == 0 && ch != '[' && ch != '{') { w->error = WALK_NOT_LIST; return found; }
+        int in_list = w->list_depth && w->depth == w->list_depth;
+        if (in_list && ch != ',' && ch != ']' && w->elem_start < 0) {
+            w->elem_start = i;
+            w->after_comma = 0;
+        }
+        if (w->depth == 1 && w->open[0] == '{') {
+            /* the root object's keys, and whether the value after one is the record list */
+            if (w->expect_key && ch == '"') {
+                w->expect_key = 0;
+                w->reading_key = 1;
+                w->key_len = 0;
+            } else if (ch == ':') {
+                w->before_value = 1;
+            } else if (ch == ',') {
+                w->expect_key = 1;
+            } else if (w->before_value) {
+                w->before_value = 0;
+                if (w->key_kind == KEY_RECORD_FIELD) {
+                    if (w->list_kind != LIST_NONE) { w->error = WALK_RECORD_KEY; return found; }
+                    w->record_keys++;
+                } else if ((w->key_kind == KEY_RECORDS || w->key_kind == KEY_EVENTS) && ch == '[') {
+                    if (w->list_kind != LIST_NONE) { w->error = WALK_TWO_LISTS; return found; }
+                    if (!w->record_keys) {
+                        w->list_kind = w->key_kind == KEY_RECORDS ? LIST_RECORDS : LIST_EVENTS;
+                        w->list_depth = 2;
+                    }
+                }
+            }
+        }
+        switch (ch) {
+        case '"':
+            w->in_string = 1;
+            break;
+        case '{':
+        case '[':
+            if (w->depth >= WALK_MAX_DEPTH) { w->error = WALK_TOO_DEEP; return found; }
+            w->open[w->depth++] = ch;
+            if (w->depth == 1) {
+                if (ch == '[') { w->list_kind = LIST_ARRAY; w->list_depth = 1; }
+                else w->expect_key = 1;
+            }
+            break;
+        case '}':
+        case ']':
+            if (w->depth == 0 || w->open[w->depth - 1] != (ch == '}' ? '{' : '[')) {
+                w->error = WALK_NOT_JSON;
+                return found;
+            }
+            if (in_list) { /* the list closes: its last element, if any */
+                if (w->after_comma && w->elem_start < 0) { w->error = WALK_NOT_JSON; return found; }
+                if (w->elem_start >= 0) {
+                    starts[found] = w->elem_start; ends[found++] = w->elem_end; w->elements++;
+                    w->elem_start = -1;
+                }
+                w->list_depth = 0;
+            }
+            if (--w->depth == 0) w->closed = 1;
+            break;
+        case ',':
+            if (in_list) {
+                if (w->elem_start < 0) { w->error = WALK_NOT_JSON; return found; }
+                starts[found] = w->elem_start; ends[found++] = w->elem_end; w->elements++;
+                w->elem_start = -1;
+                w->after_comma = 1;
+            }
+            break;
+        default:
+            break;
+        }
+        if (w->elem_start >= 0 && !(in_list && (ch == ',' || ch == ']'))) w->elem_end = i + 1;
+    }
+    return found;
+}
+
+/* The Walk is opaque to the caller: its size, a fresh one, what the caller reads of it, and its
+   offsets moved when the caller drops the bytes before the carried element. */
+int64_t sts_walk_size(void) { return (int64_t)sizeof(Walk); }
+
+void sts_walk_init(Walk *w) {
+    memset(w, 0, sizeof *w);
+    w->elem_start = -1;
+}
+
+enum { INFO_ELEM_START = 0, INFO_ERROR = 1, INFO_LIST = 2, INFO_ELEMENTS = 3, INFO_CLOSED = 4 };
+
+int64_t sts_walk_info(const Walk *w, int what) {
+    switch (what) {
+    case INFO_ELEM_START: return w->elem_start;
+    case INFO_ERROR: return w->error;
+    case INFO_LIST: return w->list_kind;
+    case INFO_ELEMENTS: return w->elements;
+    case INFO_CLOSED: return w->closed;
+    default: return -1;
+    }
+}
+
+void sts_walk_rebase(Walk *w, int64_t shift) {
+    if (w->elem_start >= 0) {
+        w->elem_start -= shift;
+        w->elem_end -= shift;
+    }
+}

@@ -120,6 +120,11 @@ def _large_buffers_from_mmap() -> None:
 class _Library:
     split: Any
     gather: Any
+    walk: Any
+    walk_size: Any
+    walk_init: Any
+    walk_info: Any
+    walk_rebase: Any
 
 
 @cache
@@ -154,7 +159,25 @@ def _library() -> _Library | None:
     ]
     lib.sts_gather.restype = None
     lib.sts_gather.argtypes = [ptr, i64, ctypes.c_int, ptr, ptr, ptr, ptr, ptr, ptr]
-    return _Library(lib.sts_split, lib.sts_gather)
+    lib.sts_walk.restype = i64
+    lib.sts_walk.argtypes = [ptr, ctypes.c_char_p, i64, i64, ptr, ptr]
+    lib.sts_walk_size.restype = i64
+    lib.sts_walk_size.argtypes = []
+    lib.sts_walk_init.restype = None
+    lib.sts_walk_init.argtypes = [ptr]
+    lib.sts_walk_info.restype = i64
+    lib.sts_walk_info.argtypes = [ptr, ctypes.c_int]
+    lib.sts_walk_rebase.restype = None
+    lib.sts_walk_rebase.argtypes = [ptr, i64]
+    return _Library(
+        lib.sts_split,
+        lib.sts_gather,
+        lib.sts_walk,
+        lib.sts_walk_size,
+        lib.sts_walk_init,
+        lib.sts_walk_info,
+        lib.sts_walk_rebase,
+    )
 
 
 def available() -> bool:
@@ -380,3 +403,84 @@ def _gather(c: _Chunk) -> list[Any]:
         )
         for j in range(t)
     ]
+
+
+# --- a large single document, walked a block at a time (_scan.c's sts_walk) ------------------
+
+# the shape of each record list sts_walk finds, as stg_raw_records names it
+_LIST_SHAPES = {1: "records", 2: "lookup_events", 3: "array"}
+_WALK_PROBLEMS = {
+    1: "not valid JSON (a bracket that closes nothing or the wrong one, or a comma with no value)",
+    2: "something follows the end of the document",
+    3: "not a JSON array or object",
+    4: "a second record list (Records or Events twice, or both)",
+    5: "a key of a record (eventTime, detail, ...) at the document's root, after its list",
+    6: "nested deeper than 256 levels",
+}
+_INFO_ELEM_START, _INFO_ERROR, _INFO_LIST, _INFO_ELEMENTS, _INFO_CLOSED = range(5)
+
+
+class WalkError(Exception):
+    """The document stopped being one (`DocumentWalk.problem`), or ended before it closed."""
+
+
+class DocumentWalk:
+    """The elements of one document's record list (its root array, or the array under its
+    root object's Records or Events key), found in blocks of the document fed in order, so
+    the document is never held whole. Only its structure is checked: DuckDB reads each
+    element as it reads a record of the whole document."""
+
+    def __init__(self) -> None:
+        lib = _library()
+        if lib is None:
+            raise WalkError("the compiled splitter is not built")
+        self._lib = lib
+        self._state = ctypes.create_string_buffer(int(lib.walk_size()))
+        lib.walk_init(self._state)
+        self._carry = b""
+
+    def feed(self, block: bytes) -> list[bytes]:
+        """The texts of the elements `block` completes, in order: those before the place
+        where the document stops being one (`problem`), and none once it has."""
+        import numpy as np
+
+        data = self._carry + block if self._carry else block
+        room = len(data) // 2 + 2
+        starts, ends = np.empty(room, dtype=np.int64), np.empty(room, dtype=np.int64)
+        got = int(
+            self._lib.walk(
+                self._state, data, len(data), len(self._carry), starts.ctypes.data, ends.ctypes.data
+            )
+        )
+        texts = [data[a:b] for a, b in zip(starts[:got].tolist(), ends[:got].tolist(), strict=True)]
+        open_at = self._info(_INFO_ELEM_START)
+        self._carry = data[open_at:] if open_at >= 0 else b""
+        if open_at > 0:
+            self._lib.walk_rebase(self._state, open_at)
+        return texts
+
+    def _info(self, what: int) -> int:
+        return int(self._lib.walk_info(self._state, what))
+
+    @property
+    def shape(self) -> str | None:
+        """The record list's shape (`records`, `lookup_events`, `array`), once it has opened."""
+        return _LIST_SHAPES.get(self._info(_INFO_LIST))
+
+    @property
+    def elements(self) -> int:
+        """The elements found so far."""
+        return self._info(_INFO_ELEMENTS)
+
+    @property
+    def problem(self) -> str | None:
+        """Where the document stopped being one, if it has."""
+        error = self._info(_INFO_ERROR)
+        return _WALK_PROBLEMS.get(error, "not valid JSON") if error else None
+
+    def finish(self) -> None:
+        """Raise WalkError unless the document closed, whole (all of it was fed)."""
+        if self.problem is not None:
+            raise WalkError(self.problem)
+        if not self._info(_INFO_CLOSED):
+            raise WalkError("the document ends before it closes (truncated)")
