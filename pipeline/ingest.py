@@ -249,7 +249,8 @@ def _ingest(
                 if not batch.objects:
                     continue
             if batch_mod.sliceable(batch, local_paths, batch_bytes):
-                # one large NDJSON export: a slice of about a batch's size at a time
+                # one large NDJSON export or JSON document: a slice of about a batch's size at
+                # a time
                 if pending is not None:
                     pending.finish(summary)
                     pending = None

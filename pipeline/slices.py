@@ -1,13 +1,15 @@
-"""Large NDJSON objects cut into slices, each ingested as a batch of its own.
+"""Large objects cut into slices, each ingested as a batch of its own.
 
 A CloudTrail Lake or CloudWatch Logs export is one NDJSON object of any size. Staged whole, its
 records, their raw text and their typed columns were all in DuckDB at once: a 780 MB export
 peaked at 0.9 GiB and a 2.3 GB one at 1.0 GiB, and a buffer the size of the file made smaller
 memory limits fail. `cut` streams the object (gunzipping it when needed) into plain NDJSON
 slices of about `slice_bytes`, one at a time, each with the object's own line numbers, so a
-quarantined record still names its line in the object. `mend` copies an NDJSON file (or slice)
-with each line that is not JSON wrapped, so DuckDB reads the rest and the line becomes one
-rejected record instead of a quarantined file.
+quarantined record still names its line in the object. `cut_document` does the same for one
+large JSON document (a LookupEvents page of every page, a `{"Records": [...]}`, an array):
+its record list's elements, one a line, numbered by their index in the list. `mend` copies an
+NDJSON file (or slice) with each line that is not JSON wrapped, so DuckDB reads the rest and the
+line becomes one rejected record instead of a quarantined file.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import io
 import re
 import secrets
 import zlib
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -34,12 +36,15 @@ class ValueLines:
 
     numbers: list[int]
     longest: int
+    # what the numbers count: an NDJSON object's lines, or a large document's records
+    # (`cut_document`: the index of each in the document's list)
+    unit: str = "lines"
 
     def describe(self) -> str:
-        """The lines these are, for a quarantine reason."""
+        """The lines (or records) these are, for a quarantine reason."""
         if not self.numbers:
-            return "no lines"
-        return f"lines {self.numbers[0]}-{self.numbers[-1]} (0-based)"
+            return f"no {self.unit}"
+        return f"{self.unit} {self.numbers[0]}-{self.numbers[-1]} (0-based)"
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,89 @@ def cut(source: Path, folder: Path, slice_bytes: int) -> Generator[Slice, None, 
     it meanwhile, so the disk holds one slice at a time. Raises SliceError where the object
     becomes unreadable, after yielding the values read before it.
     """
+    values = (
+        (number, line if line.endswith(b"\n") else line + b"\n")
+        for number, line in _lines(source)
+        if line.strip()
+    )
+    return _slices(values, folder, slice_bytes, "lines")
+
+
+def cut_document(
+    pieces: Iterable[bytes], folder: Path, slice_bytes: int
+) -> Generator[Slice, None, None]:
+    """Yield the record list of one large JSON document, read from `pieces` (its bytes, in
+    order), as NDJSON slices of about `slice_bytes` under `folder`, as `cut` does: a
+    `{"Records": [...]}` document, a LookupEvents page `{"Events": [...]}` (what the AWS CLI
+    writes when it pages through lookup-events), or a bare array. Read whole, such a document
+    held DuckDB's parse of all of it: 2.9 GB of memory for 217 MB of LookupEvents, and past
+    256 MiB it was refused.
+
+    Each element is a line of its own, wrapped with this process's mark and the document's
+    shape (`ELEMENT_SHAPE_KEY`, `ELEMENT_KEY`): stg_raw_records reads it as that document's
+    element, its position its index in the list (the numbers of `Slice.lines`), so its rows are
+    those of the document read whole. Only the structure is walked here (`scan.DocumentWalk`);
+    DuckDB reads each element. Raises SliceError where the document stops being one (cut
+    short, a bracket that closes nothing, anything after it), after yielding the records
+    before it.
+    """
+    return _slices(_document_values(pieces), folder, slice_bytes, "records")
+
+
+def _document_values(pieces: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """The wrapped lines of a document's list elements, numbered by their index in it."""
+    from pipeline import scan
+
+    walk = scan.DocumentWalk()
+    index = 0
+    head: bytes | None = None
+    try:
+        for block in blocks(pieces):
+            for text in walk.feed(block):
+                if head is None:
+                    head = orjson.dumps({MARK_KEY: MARK, ELEMENT_SHAPE_KEY: walk.shape})
+                    head = head[:-1] + b',"' + ELEMENT_KEY.encode() + b'":'
+                # a pretty-printed document's line breaks (JSON has none inside a string)
+                yield index, head + text.replace(b"\n", b" ").replace(b"\r", b" ") + b"}\n"
+                index += 1
+            if walk.problem is not None:
+                break
+        walk.finish()
+    except scan.WalkError as exc:
+        where = f"after record {index - 1} (0-based)" if index else "before its first record"
+        raise SliceError(index - 1, f"{exc}, {where}") from None
+    except (OSError, EOFError, zlib.error) as exc:
+        raise SliceError(
+            index - 1, f"truncated or corrupt gzip after record {index - 1} (0-based): {exc}"
+        ) from None
+
+
+def blocks(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """`pieces` joined into blocks of at least `_BLOCK` bytes (a UTF-8 byte order mark at the
+    start left out)."""
+    held: list[bytes] = []
+    size = 0
+    first = True
+    for piece in pieces:
+        if first:
+            piece = piece.removeprefix(UTF8_BOM)
+            first = False
+        held.append(piece)
+        size += len(piece)
+        if size >= _BLOCK:
+            yield b"".join(held)
+            held, size = [], 0
+    if held:
+        yield b"".join(held)
+
+
+_BLOCK = 4 << 20
+
+
+def _slices(
+    values: Iterator[tuple[int, bytes]], folder: Path, slice_bytes: int, unit: str
+) -> Generator[Slice, None, None]:
+    """`values` (each a number and its line) written as slices of about `slice_bytes`."""
     folder.mkdir(parents=True, exist_ok=True)
     index = 0
     numbers: list[int] = []
@@ -101,27 +189,25 @@ def cut(source: Path, folder: Path, slice_bytes: int) -> Generator[Slice, None, 
     out = (folder / f"slice-{index:05d}.ndjson").open("wb")
     try:
         try:
-            for number, line in _lines(source):
-                if not line.strip():
-                    continue
+            for number, line in values:
                 if size and size + len(line) > slice_bytes:
                     out.close()
-                    yield Slice(index, Path(out.name), ValueLines(numbers, longest))
+                    yield Slice(index, Path(out.name), ValueLines(numbers, longest, unit))
                     index += 1
                     numbers, longest, size = [], 0, 0
                     out = (folder / f"slice-{index:05d}.ndjson").open("wb")
-                out.write(line if line.endswith(b"\n") else line + b"\n")
+                out.write(line)
                 numbers.append(number)
                 longest = max(longest, len(line))
                 size += len(line)
         except SliceError:
             out.close()
             if numbers:
-                yield Slice(index, Path(out.name), ValueLines(numbers, longest))
+                yield Slice(index, Path(out.name), ValueLines(numbers, longest, unit))
             raise
         out.close()
         if numbers:
-            yield Slice(index, Path(out.name), ValueLines(numbers, longest))
+            yield Slice(index, Path(out.name), ValueLines(numbers, longest, unit))
     finally:
         out.close()
 
@@ -153,6 +239,9 @@ UTF8_BOM: Final = b"\xef\xbb\xbf"
 UNREADABLE_KEY: Final = "sts-audit:unreadable-line"
 WHY_KEY: Final = "sts-audit:why"
 MARK_KEY: Final = "sts-audit:mark"
+# the wrapper of an element of a large document's list (`cut_document`)
+ELEMENT_SHAPE_KEY: Final = "sts-audit:shape"
+ELEMENT_KEY: Final = "sts-audit:value"
 # Random per process: only a line this process wrapped carries it, so an input line that holds
 # the same keys cannot pass for an unreadable line (and choose its reject reason)
 MARK: Final = secrets.token_hex(16)

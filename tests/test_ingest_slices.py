@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import event_keys, quarantine_rows, records
+from conftest import ACCOUNT, delivery_key, event_keys, quarantine_rows, records
 
 from pipeline import batch as batch_mod
 from pipeline.ingest import IngestSummary, ingest
@@ -232,10 +232,14 @@ def test_a_broken_document_is_quarantined_whole_not_line_by_line(tmp_path: Path)
     assert row["source_position"] is None and row["reason"].startswith("not valid JSON")
 
 
+@pytest.mark.parametrize("kind", ["ndjson", "document"])
 def test_no_staging_holds_more_than_a_slice(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
-    source, _ = _export(tmp_path / "export.ndjson", gz=False)
+    if kind == "ndjson":
+        source, _ = _export(tmp_path / "export.ndjson", gz=False)
+    else:
+        source = _document(tmp_path / "doc.json", "records", gz=False, pretty=True)
     staged_sizes: list[int] = []
     real_stage = batch_mod._stage  # noqa: SLF001
 
@@ -308,19 +312,159 @@ def test_a_run_stopped_between_slices_is_completed_by_the_next_without_duplicate
     assert _quarantine(lake) == _quarantine(tmp_path / "clean")
 
 
-def test_a_document_larger_than_the_buffer_is_quarantined_with_the_way_out(
+def test_a_value_larger_than_the_buffer_is_quarantined_with_the_way_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # one JSON document cannot be sliced: past the buffer's cap it is quarantined, and the
-    # reason says how to make it readable
+    # one JSON value with no record list cannot be sliced: past the buffer's cap it is
+    # quarantined, and the reason says how to make it readable
     monkeypatch.setattr(batch_mod, "MAX_OBJECT_SIZE", 1 << 20)
     monkeypatch.setattr(batch_mod, "MIN_OBJECT_SIZE", 1 << 16)
     source = tmp_path / "huge.json"
     # DuckDB reads documents up to its own buffer's size (tens of MB) whatever the option says
-    source.write_bytes(orjson.dumps({"Records": records(1)} | {"pad": "x" * (80 << 20)}))
+    source.write_bytes(orjson.dumps(records(1)[0] | {"pad": "x" * (80 << 20)}))
 
     summary = ingest([str(source)], tmp_path / "lake")
 
     assert summary.reconciles and summary.files_quarantined == 1 and summary.records_read == 0
     [row] = quarantine_rows(tmp_path / "lake")
     assert row["reason"].startswith("a JSON value larger than 1 MiB (write it as NDJSON")
+
+
+def test_a_document_larger_than_the_buffer_is_read_by_its_record_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the same cap, on a document whose Records list opens: read a slice at a time, the
+    # record is stored (it was quarantined with the document)
+    monkeypatch.setattr(batch_mod, "MAX_OBJECT_SIZE", 1 << 20)
+    monkeypatch.setattr(batch_mod, "MIN_OBJECT_SIZE", 1 << 16)
+    source = tmp_path / "huge.json"
+    source.write_bytes(orjson.dumps({"Records": records(1)} | {"pad": "x" * (80 << 20)}))
+
+    summary = ingest([str(source)], tmp_path / "lake")
+
+    assert summary.reconciles and summary.files_quarantined == 0
+    assert (summary.files_read, summary.records_read, summary.records_stored) == (1, 1, 1)
+
+
+def _document(path: Path, shape: str, *, gz: bool, pretty: bool) -> Path:
+    """One JSON document of 1,200 records as `shape` lists them, with a record delivered twice
+    far apart, a same-eventID conflict and an element that is JSON but not a record (at 1000)."""
+    recs: list[Any] = list(records(1200))
+    recs.append(recs[3])
+    recs.insert(900, dict(recs[10], sourceIPAddress="198.51.100.7"))
+    recs.insert(1000, {"eventVersion": "1.08", "eventSource": "sts.amazonaws.com"})
+    doc: Any
+    if shape == "records":
+        doc = {"Records": recs}
+    elif shape == "array":
+        doc = recs
+    else:  # the AWS CLI's lookup-events output: its pages in one document
+        doc = {
+            "NextToken": "a,]}[{",
+            "Events": [
+                {"EventId": r.get("eventID"), "CloudTrailEvent": orjson.dumps(r).decode()}
+                for r in recs
+            ],
+        }
+    data = orjson.dumps(doc, option=orjson.OPT_INDENT_2 if pretty else 0)
+    path.write_bytes(gzip.compress(data, mtime=0) if gz else data)
+    return path
+
+
+def _provenance(lake: Path) -> list[tuple[Any, ...]]:
+    return event_keys(
+        lake, "event_id", "record_hash", "source_line", "source_position", "event_time", "user_arn"
+    )
+
+
+@pytest.mark.parametrize(
+    ("shape", "gz", "pretty"),
+    [
+        ("records", False, False),
+        ("records", True, True),
+        ("array", False, True),
+        ("lookup_events", False, True),
+        ("lookup_events", True, False),
+    ],
+)
+def test_a_large_document_ingests_exactly_as_when_staged_whole(
+    tmp_path: Path, shape: str, gz: bool, pretty: bool
+) -> None:
+    # a document larger than a batch is read a slice of its list at a time: the same rows,
+    # positions and quarantine as the document read whole
+    source = _document(tmp_path / ("doc.json" + (".gz" if gz else "")), shape, gz=gz, pretty=pretty)
+    whole = ingest([str(source)], tmp_path / "whole", batch_bytes=WHOLE)
+    sliced = ingest([str(source)], tmp_path / "sliced", batch_bytes=SLICE_BYTES)
+
+    assert whole.batches == 1 and sliced.batches > 20  # it was cut
+    assert sliced.reconciles
+    assert _counts(sliced) == _counts(whole)
+    assert sliced.records_duplicate == 1 and sliced.conflicts == 1 and sliced.records_rejected == 1
+    assert _provenance(tmp_path / "sliced") == _provenance(tmp_path / "whole")
+    lines = {row[2] for row in _provenance(tmp_path / "sliced")}
+    assert lines == {None}  # one document: no lines, a position in its list
+    assert _quarantine(tmp_path / "sliced") == _quarantine(tmp_path / "whole")
+    assert [row[1] for row in _quarantine(tmp_path / "sliced")] == [1000]
+    assert not list((tmp_path / "sliced" / "_state").glob("downloads/*/slices-*"))
+    again = ingest([str(source)], tmp_path / "sliced", batch_bytes=SLICE_BYTES)
+    assert again.files_unchanged == 1 and again.records_read == 0
+
+
+def test_a_large_delivery_file_is_read_by_its_list_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # CloudTrail's own file, larger than a batch and than DELIVERY_SLICED_FROM (128 MB, here
+    # lowered): read a slice of its Records at a time, with the rows the compiled splitter
+    # gives it whole
+    monkeypatch.setattr(batch_mod, "DELIVERY_SLICED_FROM", 0)
+    source = tmp_path / "src" / delivery_key(ACCOUNT)
+    source.parent.mkdir(parents=True)
+    _document(source, "records", gz=True, pretty=False)
+    whole = ingest([str(source)], tmp_path / "whole", batch_bytes=WHOLE)
+    sliced = ingest([str(source)], tmp_path / "sliced", batch_bytes=SLICE_BYTES)
+
+    assert whole.batches == 1 and sliced.batches > 20
+    assert _counts(sliced) == _counts(whole)
+    assert _provenance(tmp_path / "sliced") == _provenance(tmp_path / "whole")
+    assert _quarantine(tmp_path / "sliced") == _quarantine(tmp_path / "whole")
+
+
+@pytest.mark.parametrize(
+    ("cut", "reason"),
+    [
+        ("cut", "the document ends before it closes (truncated), after record "),
+        ("gzip cut", "the document ends before it closes (truncated), after record "),
+        ("trailing", "something follows the end of the document, after record 1199 (0-based)"),
+    ],
+)
+def test_a_large_document_that_stops_being_one_keeps_the_records_before(
+    tmp_path: Path, cut: str, reason: str
+) -> None:
+    # read whole, DuckDB quarantined all of it; read by its list, the records before the
+    # break are stored and the document is quarantined with where it broke
+    recs = records(1200)
+    data = orjson.dumps({"Records": recs}, option=orjson.OPT_INDENT_2)
+    source = tmp_path / ("doc.json.gz" if cut == "gzip cut" else "doc.json")
+    if cut == "cut":
+        source.write_bytes(data[:-300])
+    elif cut == "gzip cut":
+        packed = gzip.compress(data, mtime=0)
+        source.write_bytes(packed[: len(packed) * 2 // 3])
+    else:
+        source.write_bytes(data + b"\n{}\n")
+
+    summary = ingest([str(source)], tmp_path / "lake", batch_bytes=SLICE_BYTES)
+
+    assert summary.reconciles
+    assert summary.files_quarantined == 1 and summary.files_read == 0
+    if cut == "cut":
+        assert summary.records_read == 1199  # cut inside the last record
+    elif cut == "gzip cut":
+        assert 500 < summary.records_read < 1200
+    else:
+        assert summary.records_read == 1200
+    assert summary.records_stored == summary.records_read
+    [row] = quarantine_rows(tmp_path / "lake")
+    assert row["source_uri"] == str(source) and reason in row["reason"]
+    again = ingest([str(source)], tmp_path / "lake", batch_bytes=SLICE_BYTES)
+    assert again.files_unchanged == 1 and again.records_read == 0

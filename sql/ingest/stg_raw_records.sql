@@ -4,7 +4,10 @@
 -- {"Records": [...]}, a bare JSON array, NDJSON (CloudWatch Logs / CloudTrail Lake exports),
 -- LookupEvents output {"Events": [{"CloudTrailEvent": "<record as a string>"}]} and EventBridge
 -- envelopes {"detail-type": ..., "detail": {record}}. Digest bodies found outside a
--- CloudTrail-Digest path are flagged, not read as records.
+-- CloudTrail-Digest path are flagged, not read as records. A document too large to read whole
+-- comes as NDJSON slices of its list's elements, one a line, each wrapped with this process's
+-- mark and the document's shape (pipeline/slices.py cut_document): read as that document's
+-- record, at its index in the list.
 -- DuckDB-only (runs at ingest, not in the portable analysis layer).
 -- reads: documents (stg_documents for single-document files, stg_document_lines for NDJSON)
 -- params: $mark (slices.MARK)
@@ -32,7 +35,7 @@ parts as (
             when opener = '{' then json_extract(doc, [
                 '$.Records', '$.Events', '$.eventTime', '$."detail-type"', '$.detail',
                 '$.digestStartTime', '$."sts-audit:mark"', '$."sts-audit:unreadable-line"',
-                '$."sts-audit:why"'
+                '$."sts-audit:why"', '$."sts-audit:shape"', '$."sts-audit:value"'
             ])
         end as p
     from opened
@@ -40,14 +43,17 @@ parts as (
 
 shaped as (
     -- p: 1 Records, 2 Events, 3 eventTime, 4 detail-type, 5 detail, 6 digestStartTime,
-    -- 7 the unreadable-line wrapper's mark, 8 its line, 9 its reason (JSON text, or NULL for a
-    -- path that is absent; an extracted value is minified, so its first character is its type)
+    -- 7 the wrappers' mark, 8 the unreadable line, 9 its reason, 10 the shape of the document
+    -- an element wrapper's value is of, 11 that value (JSON text, or NULL for a path that is
+    -- absent; an extracted value is minified, so its first character is its type)
     select
         filename,
         doc_index,
         doc,
         p,
+        element_of,
         case
+            when element_of is not null then element_of
             when opener = '[' then 'array'
             when opener <> '{' then 'scalar'
             -- a document whose Records or Events is not a list, or that has an eventTime of
@@ -66,7 +72,15 @@ shaped as (
             when json_extract_string(p[7], '$') = $mark then 'unreadable'
             else 'record'
         end as shape
-    from parts
+    from (
+        -- the element wrapper carries this process's random $mark too
+        select
+            *,
+            case when json_extract_string(p[7], '$') = $mark
+                and json_extract_string(p[10], '$') in ('records', 'array', 'lookup_events')
+                then json_extract_string(p[10], '$') end as element_of
+        from parts
+    )
 ),
 
 items as (
@@ -74,18 +88,25 @@ items as (
         filename,
         doc_index,
         shape,
-        case shape
-            when 'array' then cast(json_extract(doc, '$[*]') as varchar[])
-            when 'records' then cast(json_extract(p[1], '$[*]') as varchar[])
+        element_of,
+        case
+            -- an element of a large document's list, alone on its line: the value that list
+            -- gives
+            when element_of = 'lookup_events' then [coalesce(
+                json_extract_string(p[11], '$.CloudTrailEvent'), cast(p[11] as varchar)
+            )]
+            when element_of is not null then [cast(p[11] as varchar)]
+            when shape = 'array' then cast(json_extract(doc, '$[*]') as varchar[])
+            when shape = 'records' then cast(json_extract(p[1], '$[*]') as varchar[])
             -- each entry's CloudTrailEvent; an entry without one is kept as it is (a value
             -- that is not a record, rejected at its position instead of skipped)
-            when 'lookup_events' then list_transform(
+            when shape = 'lookup_events' then list_transform(
                 cast(json_extract(p[2], '$[*]') as varchar[]),
                 lambda e: coalesce(json_extract_string(e, '$.CloudTrailEvent'), e)
             )
-            when 'eventbridge' then [cast(p[5] as varchar)]
-            when 'digest' then [cast(null as varchar)]
-            when 'unreadable' then [json_extract_string(p[8], '$')]
+            when shape = 'eventbridge' then [cast(p[5] as varchar)]
+            when shape = 'digest' then [cast(null as varchar)]
+            when shape = 'unreadable' then [json_extract_string(p[8], '$')]
             else [cast(doc as varchar)]
         end as values_in_doc,
         -- why a wrapped line could not be read (its reject reason)
@@ -100,12 +121,14 @@ select
     unnest(values_in_doc) as raw_text,
     read_problem,
     -- the 0-based line of a multi-document (NDJSON) file the value's document is on; NULL for a
-    -- file read as one document
-    doc_index as line,
+    -- file read as one document, as for an element of a document read in slices
+    case when element_of is null then doc_index end as line,
     -- the value's 0-based index in its document (Records, a bare array, LookupEvents); for a
     -- document that is itself the record, its line (0 for a file that is one record). Several
     -- records on one line (delivery documents concatenated into NDJSON) share the line
     case
+        -- the slices number an element by its index in the document's list
+        when element_of is not null then doc_index
         when shape in ('records', 'array', 'lookup_events') then generate_subscripts(values_in_doc, 1) - 1
         else coalesce(doc_index, 0)
     end as position
