@@ -46,3 +46,4 @@ bench-files: install-dev
 
 bench-export: install-dev
 	$(BIN)/python -m bench.big_export --records 1000000,2000000
+	$(BIN)/python -m bench.big_export --records 1000000 --shapes lookup-events,records
