@@ -502,42 +502,54 @@ void sts_gather(const char *out, int64_t nrows, int t, const int64_t *cap_off,
 
    sts_walk() finds the elements of a document's record list without holding the document: the
    root array's elements, or those of the array under the root object's "Records" or "Events"
-   key (a delivery file or a LookupEvents page such as the AWS CLI writes when it pages through
+   key (a delivery file, or a LookupEvents page such as the AWS CLI writes when it pages through
    lookup-events: one document of every page). The caller feeds the decompressed document in
    blocks; the Walk carries strings, escapes and the open brackets from one block to the next,
-   and the caller carries the bytes of an element a block cuts into the next block. Only the
-   structure is checked (brackets, strings, what follows the document, the root's keys): each
-   element goes to DuckDB, which reads it as it reads a record of the whole document. */
+   and the caller carries the bytes of the value a block cuts into the next block.
 
-#define WALK_MAX_DEPTH 256
+   The ingest reads a document this way only when the walk finds nothing DuckDB's read of the
+   whole document could judge otherwise (pipeline/batch.py walks it once first): each element
+   and every other value at the root is checked as strict JSON (RFC 8259, valid UTF-8, no lone
+   surrogate escape) by valid_value(), the root's own grammar is checked, and a root key that
+   makes the document something else (eventTime, ..., an escaped key, Records or Events twice)
+   or a second document after the first stops the walk. Whatever stops it is read whole, by
+   DuckDB, as before; only a document cut short is read by its list up to the cut. */
+
+#define WALK_MAX_DEPTH 1024
 #define WALK_KEY 32
 
 enum { LIST_NONE = 0, LIST_RECORDS = 1, LIST_EVENTS = 2, LIST_ARRAY = 3 };
 enum { KEY_OTHER = 0, KEY_RECORDS = 1, KEY_EVENTS = 2, KEY_RECORD_FIELD = 3 };
 enum {
     WALK_OK = 0,
-    WALK_NOT_JSON = 1,       /* a bracket that closes nothing or the wrong one, a stray comma */
-    WALK_AFTER = 2,          /* something after the document */
-    WALK_NOT_LIST = 3,       /* a root that is not an array or an object */
-    WALK_TWO_LISTS = 4,      /* a second record list (Records twice, or Records and Events) */
-    WALK_RECORD_KEY = 5,     /* a root key that makes the document one record, after its list */
-    WALK_TOO_DEEP = 6
+    WALK_NOT_JSON = 1,     /* bad grammar at the root or in the list, or a value not valid JSON */
+    WALK_AFTER = 2,        /* something after the document */
+    WALK_NOT_LIST = 3,     /* a root that is not an array or an object */
+    WALK_TWO_LISTS = 4,    /* Records or Events twice, or both */
+    WALK_RECORD_KEY = 5,   /* a root key that makes the document one record (eventTime, ...) */
+    WALK_TOO_DEEP = 6,
+    WALK_ESCAPED_KEY = 7,  /* a root key with an escape or a byte outside ASCII */
+    WALK_MORE = 8,         /* a second document after the first */
+    WALK_TOO_LARGE = 9     /* a value larger than the caller's limit (sts_walk_limit) */
 };
+/* the root object's grammar, between its values */
+enum { R_KEY_OR_END = 0, R_KEY = 1, R_COLON = 2, R_VALUE = 3, R_IN_VALUE = 4, R_COMMA_OR_END = 5 };
 
 typedef struct {
-    int64_t elem_start;  /* where the element being read starts in the buffer, or -1 */
-    int64_t elem_end;    /* one past its last non-blank byte so far */
+    int64_t seg_start;   /* where the value being read starts in the buffer, or -1 */
+    int64_t seg_end;     /* one past its last non-blank byte so far */
     int64_t elements;    /* elements found so far */
+    int64_t limit;       /* the largest value the caller carries (0: no limit) */
+    int32_t seg_emit;    /* the value is a list element (else a root value, only checked) */
     int32_t depth;       /* brackets open */
     int32_t in_string, escape;
     int32_t list_depth;  /* depth inside the record list while it is open, else 0 */
-    int32_t list_kind;   /* LIST_* found so far (the first) */
-    int32_t expect_key;  /* in the root object, before a key */
-    int32_t reading_key; /* in the root object, inside a key's string */
-    int32_t key_len;     /* the key's bytes so far (over WALK_KEY: some other key) */
+    int32_t list_kind;   /* LIST_* found (the first) */
+    int32_t root;        /* R_* while in the root object */
+    int32_t reading_key; /* inside a root key's string */
+    int32_t key_len;     /* the key's bytes so far, counted to WALK_KEY + 1 */
     int32_t key_kind;    /* KEY_* of the root key whose value comes next */
-    int32_t before_value;/* after a root key's colon, before its value */
-    int32_t record_keys; /* root keys that make the document one record (eventTime, ...) */
+    int32_t lists;       /* Records or Events keys seen */
     int32_t after_comma; /* in the list, after a comma, before the next element */
     int32_t closed;      /* the root closed */
     int32_t error;       /* WALK_* */
@@ -545,142 +557,341 @@ typedef struct {
     char open[WALK_MAX_DEPTH];
 } Walk;
 
+/* -- strict JSON, one value: what any reader of RFC 8259 JSON reads alike --------------------- */
+
+static const char *v_value(const char *p, const char *e, int depth);
+
+static const char *v_blanks(const char *p, const char *e) {
+    while (p < e && is_blank(*p)) p++;
+    return p;
+}
+
+/* one UTF-8 sequence of two to four bytes at p (RFC 3629: no overlong form, no surrogate, at
+   most U+10FFFF) */
+static const char *v_utf8(const char *p, const char *e) {
+    const unsigned char *u = (const unsigned char *)p;
+    int64_t left = e - p;
+    unsigned char lo = 0x80, hi = 0xBF;
+    int n;
+    if (u[0] >= 0xC2 && u[0] <= 0xDF) n = 1;
+    else if (u[0] >= 0xE0 && u[0] <= 0xEF) {
+        n = 2;
+        if (u[0] == 0xE0) lo = 0xA0;
+        if (u[0] == 0xED) hi = 0x9F;
+    } else if (u[0] >= 0xF0 && u[0] <= 0xF4) {
+        n = 3;
+        if (u[0] == 0xF0) lo = 0x90;
+        if (u[0] == 0xF4) hi = 0x8F;
+    } else return NULL;
+    if (left <= n) return NULL;
+    if (u[1] < lo || u[1] > hi) return NULL;
+    for (int i = 2; i <= n; i++)
+        if (u[i] < 0x80 || u[i] > 0xBF) return NULL;
+    return p + n + 1;
+}
+
+static int v_hex4(const char *p, const char *e, unsigned *code) {
+    if (e - p < 4) return 0;
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char x = p[i];
+        v <<= 4;
+        if (x >= '0' && x <= '9') v |= (unsigned)(x - '0');
+        else if (x >= 'a' && x <= 'f') v |= (unsigned)(x - 'a' + 10);
+        else if (x >= 'A' && x <= 'F') v |= (unsigned)(x - 'A' + 10);
+        else return 0;
+    }
+    *code = v;
+    return 1;
+}
+
+static const char *v_string(const char *p, const char *e) {
+    p++; /* the opening quote */
+    while (p < e) {
+        unsigned char u = (unsigned char)*p;
+        if (u == '"') return p + 1;
+        if (u < 0x20) return NULL;
+        if (u >= 0x80) {
+            if (!(p = v_utf8(p, e))) return NULL;
+            continue;
+        }
+        if (u != '\\') { p++; continue; }
+        if (p + 1 >= e) return NULL;
+        char x = p[1];
+        if (x != 'u') {
+            if (!strchr("\"\\/bfnrt", x) || x == 0) return NULL;
+            p += 2;
+            continue;
+        }
+        unsigned code;
+        if (!v_hex4(p + 2, e, &code)) return NULL;
+        p += 6;
+        if (code >= 0xDC00 && code <= 0xDFFF) return NULL; /* a low surrogate alone */
+        if (code >= 0xD800 && code <= 0xDBFF) {            /* a high one: its low one next */
+            unsigned low;
+            if (e - p < 6 || p[0] != '\\' || p[1] != 'u' || !v_hex4(p + 2, e, &low) ||
+                low < 0xDC00 || low > 0xDFFF)
+                return NULL;
+            p += 6;
+        }
+    }
+    return NULL;
+}
+
+static const char *v_number(const char *p, const char *e) {
+    if (p < e && *p == '-') p++;
+    if (p >= e) return NULL;
+    if (*p == '0') p++;
+    else if (*p >= '1' && *p <= '9') { while (p < e && *p >= '0' && *p <= '9') p++; }
+    else return NULL;
+    if (p < e && *p == '.') {
+        const char *f = ++p;
+        while (p < e && *p >= '0' && *p <= '9') p++;
+        if (p == f) return NULL;
+    }
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < e && (*p == '+' || *p == '-')) p++;
+        const char *x = p;
+        while (p < e && *p >= '0' && *p <= '9') p++;
+        if (p == x) return NULL;
+    }
+    return p;
+}
+
+static const char *v_word(const char *p, const char *e, const char *word, int64_t len) {
+    return (e - p >= len && memcmp(p, word, (size_t)len) == 0) ? p + len : NULL;
+}
+
+static const char *v_value(const char *p, const char *e, int depth) {
+    if (p >= e || depth > WALK_MAX_DEPTH) return NULL;
+    switch (*p) {
+    case '{':
+        p = v_blanks(p + 1, e);
+        if (p < e && *p == '}') return p + 1;
+        for (;;) {
+            if (p >= e || *p != '"' || !(p = v_string(p, e))) return NULL;
+            p = v_blanks(p, e);
+            if (p >= e || *p != ':') return NULL;
+            if (!(p = v_value(v_blanks(p + 1, e), e, depth + 1))) return NULL;
+            p = v_blanks(p, e);
+            if (p < e && *p == ',') { p = v_blanks(p + 1, e); continue; }
+            return (p < e && *p == '}') ? p + 1 : NULL;
+        }
+    case '[':
+        p = v_blanks(p + 1, e);
+        if (p < e && *p == ']') return p + 1;
+        for (;;) {
+            if (!(p = v_value(p, e, depth + 1))) return NULL;
+            p = v_blanks(p, e);
+            if (p < e && *p == ',') { p = v_blanks(p + 1, e); continue; }
+            return (p < e && *p == ']') ? p + 1 : NULL;
+        }
+    case '"': return v_string(p, e);
+    case 't': return v_word(p, e, "true", 4);
+    case 'f': return v_word(p, e, "false", 5);
+    case 'n': return v_word(p, e, "null", 4);
+    default: return v_number(p, e);
+    }
+}
+
+/* [s, e) is exactly one strict JSON value, blanks around it allowed */
+static int valid_value(const char *s, const char *e, int depth) {
+    const char *p = v_value(v_blanks(s, e), e, depth);
+    return p != NULL && v_blanks(p, e) == e;
+}
+
+/* -- the walk ------------------------------------------------------------------------------- */
+
 static int root_key(const char *k, int len) {
     if (len == 7 && !memcmp(k, "Records", 7)) return KEY_RECORDS;
     if (len == 6 && !memcmp(k, "Events", 6)) return KEY_EVENTS;
-    /* the keys stg_raw_records reads a root object by: with one of them, it is no list */
+    /* the keys stg_raw_records reads a root object by: with one, it is something else */
     if ((len == 9 && !memcmp(k, "eventTime", 9)) || (len == 11 && !memcmp(k, "detail-type", 11)) ||
         (len == 6 && !memcmp(k, "detail", 6)) || (len == 15 && !memcmp(k, "digestStartTime", 15)) ||
-        (len > 10 && !memcmp(k, "sts-audit:", 10)))
+        (len >= 10 && !memcmp(k, "sts-audit:", 10)))
         return KEY_RECORD_FIELD;
     return KEY_OTHER;
 }
 
-/* Walk buf[from, n) (buf[0, from) is the element carried from the previous block, already
+static inline int64_t fail(Walk *w, int error, int64_t found) {
+    w->error = error;
+    return found;
+}
+
+/* The value being read ends: an element is written to starts/ends, a root value only checked. */
+static inline int end_segment(Walk *w, const char *buf, int64_t *starts, int64_t *ends,
+                              int64_t *found) {
+    if (!valid_value(buf + w->seg_start, buf + w->seg_end, w->depth)) return 0;
+    if (w->seg_emit) {
+        starts[*found] = w->seg_start;
+        ends[*found] = w->seg_end;
+        (*found)++;
+        w->elements++;
+    }
+    w->seg_start = -1;
+    return 1;
+}
+
+/* Walk buf[from, n) (buf[0, from) is the value carried from the previous block, already
    walked; the Walk's offsets are into buf). Each element completed is written as
-   [starts[i], ends[i]) (at most n / 2 + 1 of them); returns how many. Where the document stops
-   being one, w->error is set (the elements before it are returned) and the walk ends there.
-   w->elem_start is the element still open (-1: none), for the caller to carry. */
+   [starts[i], ends[i]); an element needs a separator in the new bytes and one byte of its own
+   before it, so there are at most (n - from) / 2 + 2 of them. Returns how many. Where the
+   document stops being one that can be read by its list, w->error is set (the elements before
+   are returned) and the walk ends there. w->seg_start is the value still open (-1: none), for
+   the caller to carry. */
 int64_t sts_walk(Walk *w, const char *buf, int64_t n, int64_t from, int64_t *starts,
                  int64_t *ends) {
     int64_t found = 0;
     if (w->error) return 0;
     for (int64_t i = from; i < n; i++) {
         char ch = buf[i];
+        unsigned char u = (unsigned char)ch;
         if (w->in_string) {
             if (w->reading_key) {
-                if (w->escape || ch == '\\') {
-                    w->key_len = WALK_KEY + 1; /* an escaped key: some other key */
-                } else if (ch != '"') {
+                if (w->escape || ch == '\\' || u >= 0x80) return fail(w, WALK_ESCAPED_KEY, found);
+                if (u < 0x20) return fail(w, WALK_NOT_JSON, found);
+                if (ch != '"') {
                     if (w->key_len < WALK_KEY) w->key[w->key_len] = ch;
-                    w->key_len++;
+                    if (w->key_len <= WALK_KEY) w->key_len++;
                 }
             }
-            if (w->escape) {
-                w->escape = 0;
-            } else if (ch == '\\') {
-                w->escape = 1;
-            } else if (ch == '"') {
+            if (w->escape) w->escape = 0;
+            else if (ch == '\\') w->escape = 1;
+            else if (ch == '"') {
                 w->in_string = 0;
                 if (w->reading_key) {
                     w->reading_key = 0;
                     w->key_kind = w->key_len <= WALK_KEY ? root_key(w->key, w->key_len) : KEY_OTHER;
+                    w->root = R_COLON;
                 }
             }
-            if (w->elem_start >= 0) w->elem_end = i + 1;
-            continue;
+            if (w->seg_start >= 0) w->seg_end = i + 1;
+            goto next;
         }
-        if (is_blank(ch)) continue;
-        if (w->closed) { w->error = WALK_AFTER; return found; }
-        if (w->depth == 0 && ch != '[' && ch != '{') { w->error = WALK_NOT_LIST; return found; }
-        int in_list = w->list_depth && w->depth == w->list_depth;
-        if (in_list && ch != ',' && ch != ']' && w->elem_start < 0) {
-            w->elem_start = i;
-            w->after_comma = 0;
-        }
-        if (w->depth == 1 && w->open[0] == '{') {
-            /* the root object's keys, and whether the value after one is the record list */
-            if (w->expect_key && ch == '"') {
-                w->expect_key = 0;
+        if (is_blank(ch)) goto next;
+        if (w->closed) return fail(w, (ch == '{' || ch == '[') ? WALK_MORE : WALK_AFTER, found);
+        if (w->depth == 0 && ch != '[' && ch != '{') return fail(w, WALK_NOT_LIST, found);
+
+        if (w->list_depth && w->depth == w->list_depth) {
+            /* in the record list, between its elements */
+            if (ch == ',' || ch == ']') {
+                if (w->seg_start < 0) {
+                    if (ch == ',' || w->after_comma) return fail(w, WALK_NOT_JSON, found);
+                } else if (!end_segment(w, buf, starts, ends, &found)) {
+                    return fail(w, WALK_NOT_JSON, found);
+                }
+                w->after_comma = ch == ',';
+                if (ch == ']') {
+                    w->list_depth = 0;
+                    if (--w->depth == 0) w->closed = 1;
+                    else w->root = R_COMMA_OR_END;
+                }
+                goto next;
+            }
+            if (w->seg_start < 0) {
+                w->seg_start = i;
+                w->seg_emit = 1;
+                w->after_comma = 0;
+            }
+        } else if (w->depth == 1 && w->open[0] == '{') {
+            /* the root object's grammar */
+            switch (w->root) {
+            case R_KEY_OR_END:
+            case R_KEY:
+                if (ch == '}' && w->root == R_KEY_OR_END) break;
+                if (ch != '"') return fail(w, WALK_NOT_JSON, found);
                 w->reading_key = 1;
                 w->key_len = 0;
-            } else if (ch == ':') {
-                w->before_value = 1;
-            } else if (ch == ',') {
-                w->expect_key = 1;
-            } else if (w->before_value) {
-                w->before_value = 0;
-                if (w->key_kind == KEY_RECORD_FIELD) {
-                    if (w->list_kind != LIST_NONE) { w->error = WALK_RECORD_KEY; return found; }
-                    w->record_keys++;
-                } else if ((w->key_kind == KEY_RECORDS || w->key_kind == KEY_EVENTS) && ch == '[') {
-                    if (w->list_kind != LIST_NONE) { w->error = WALK_TWO_LISTS; return found; }
-                    if (!w->record_keys) {
-                        w->list_kind = w->key_kind == KEY_RECORDS ? LIST_RECORDS : LIST_EVENTS;
-                        w->list_depth = 2;
-                    }
+                w->in_string = 1;
+                goto next;
+            case R_COLON:
+                if (ch != ':') return fail(w, WALK_NOT_JSON, found);
+                w->root = R_VALUE;
+                goto next;
+            case R_VALUE:
+                if (ch == ',' || ch == '}' || ch == ':' || ch == ']')
+                    return fail(w, WALK_NOT_JSON, found);
+                if (w->key_kind == KEY_RECORD_FIELD) return fail(w, WALK_RECORD_KEY, found);
+                if (w->key_kind == KEY_RECORDS || w->key_kind == KEY_EVENTS) {
+                    if (w->lists++) return fail(w, WALK_TWO_LISTS, found);
+                    if (ch != '[') return fail(w, WALK_NOT_LIST, found);
+                    w->list_kind = w->key_kind == KEY_RECORDS ? LIST_RECORDS : LIST_EVENTS;
+                    w->list_depth = 2;
+                    w->after_comma = 0;
+                    w->root = R_IN_VALUE;
+                    break; /* the bracket opens below */
                 }
+                w->seg_start = i; /* another root value: checked, not written */
+                w->seg_emit = 0;
+                w->root = R_IN_VALUE;
+                break;
+            case R_IN_VALUE:
+                if (ch == ',' || ch == '}') {
+                    if (w->seg_start >= 0 && !end_segment(w, buf, starts, ends, &found))
+                        return fail(w, WALK_NOT_JSON, found);
+                    w->root = ch == ',' ? R_KEY : R_COMMA_OR_END;
+                    if (ch == ',') goto next;
+                }
+                break;
+            case R_COMMA_OR_END:
+                if (ch == ',') { w->root = R_KEY; goto next; }
+                if (ch != '}') return fail(w, WALK_NOT_JSON, found);
+                break;
+            default:
+                break;
             }
         }
+
         switch (ch) {
         case '"':
             w->in_string = 1;
             break;
         case '{':
         case '[':
-            if (w->depth >= WALK_MAX_DEPTH) { w->error = WALK_TOO_DEEP; return found; }
+            if (w->depth >= WALK_MAX_DEPTH) return fail(w, WALK_TOO_DEEP, found);
             w->open[w->depth++] = ch;
             if (w->depth == 1) {
-                if (ch == '[') { w->list_kind = LIST_ARRAY; w->list_depth = 1; }
-                else w->expect_key = 1;
+                if (ch == '[') {
+                    w->list_kind = LIST_ARRAY;
+                    w->list_depth = 1;
+                } else {
+                    w->root = R_KEY_OR_END;
+                }
             }
             break;
         case '}':
         case ']':
-            if (w->depth == 0 || w->open[w->depth - 1] != (ch == '}' ? '{' : '[')) {
-                w->error = WALK_NOT_JSON;
-                return found;
-            }
-            if (in_list) { /* the list closes: its last element, if any */
-                if (w->after_comma && w->elem_start < 0) { w->error = WALK_NOT_JSON; return found; }
-                if (w->elem_start >= 0) {
-                    starts[found] = w->elem_start; ends[found++] = w->elem_end; w->elements++;
-                    w->elem_start = -1;
-                }
-                w->list_depth = 0;
-            }
+            if (w->depth == 0 || w->open[w->depth - 1] != (ch == '}' ? '{' : '['))
+                return fail(w, WALK_NOT_JSON, found);
             if (--w->depth == 0) w->closed = 1;
-            break;
-        case ',':
-            if (in_list) {
-                if (w->elem_start < 0) { w->error = WALK_NOT_JSON; return found; }
-                starts[found] = w->elem_start; ends[found++] = w->elem_end; w->elements++;
-                w->elem_start = -1;
-                w->after_comma = 1;
-            }
             break;
         default:
             break;
         }
-        if (w->elem_start >= 0 && !(in_list && (ch == ',' || ch == ']'))) w->elem_end = i + 1;
+        if (w->seg_start >= 0) w->seg_end = i + 1;
+    next:
+        if (w->limit && w->seg_start >= 0 && i + 1 - w->seg_start > w->limit)
+            return fail(w, WALK_TOO_LARGE, found);
     }
     return found;
 }
 
 /* The Walk is opaque to the caller: its size, a fresh one, what the caller reads of it, and its
-   offsets moved when the caller drops the bytes before the carried element. */
+   offsets moved when the caller drops the bytes before the carried value. */
 int64_t sts_walk_size(void) { return (int64_t)sizeof(Walk); }
 
-void sts_walk_init(Walk *w) {
+void sts_walk_init(Walk *w, int64_t limit) {
     memset(w, 0, sizeof *w);
-    w->elem_start = -1;
+    w->seg_start = -1;
+    w->limit = limit;
 }
 
-enum { INFO_ELEM_START = 0, INFO_ERROR = 1, INFO_LIST = 2, INFO_ELEMENTS = 3, INFO_CLOSED = 4 };
+enum { INFO_SEG_START = 0, INFO_ERROR = 1, INFO_LIST = 2, INFO_ELEMENTS = 3, INFO_CLOSED = 4 };
 
 int64_t sts_walk_info(const Walk *w, int what) {
     switch (what) {
-    case INFO_ELEM_START: return w->elem_start;
+    case INFO_SEG_START: return w->seg_start;
     case INFO_ERROR: return w->error;
     case INFO_LIST: return w->list_kind;
     case INFO_ELEMENTS: return w->elements;
@@ -690,8 +901,8 @@ int64_t sts_walk_info(const Walk *w, int what) {
 }
 
 void sts_walk_rebase(Walk *w, int64_t shift) {
-    if (w->elem_start >= 0) {
-        w->elem_start -= shift;
-        w->elem_end -= shift;
+    if (w->seg_start >= 0) {
+        w->seg_start -= shift;
+        w->seg_end -= shift;
     }
 }

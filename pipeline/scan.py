@@ -164,7 +164,7 @@ def _library() -> _Library | None:
     lib.sts_walk_size.restype = i64
     lib.sts_walk_size.argtypes = []
     lib.sts_walk_init.restype = None
-    lib.sts_walk_init.argtypes = [ptr]
+    lib.sts_walk_init.argtypes = [ptr, i64]
     lib.sts_walk_info.restype = i64
     lib.sts_walk_info.argtypes = [ptr, ctypes.c_int]
     lib.sts_walk_rebase.restype = None
@@ -410,54 +410,65 @@ def _gather(c: _Chunk) -> list[Any]:
 # the shape of each record list sts_walk finds, as stg_raw_records names it
 _LIST_SHAPES = {1: "records", 2: "lookup_events", 3: "array"}
 _WALK_PROBLEMS = {
-    1: "not valid JSON (a bracket that closes nothing or the wrong one, or a comma with no value)",
+    1: "not valid JSON",
     2: "something follows the end of the document",
-    3: "not a JSON array or object",
+    3: "not a JSON array or object, or its Records or Events is not a list",
     4: "a second record list (Records or Events twice, or both)",
-    5: "a key of a record (eventTime, detail, ...) at the document's root, after its list",
-    6: "nested deeper than 256 levels",
+    5: "a key of a record (eventTime, detail, ...) at the document's root",
+    6: "nested deeper than 1024 levels",
+    7: "a key with an escape or a byte outside ASCII at the document's root",
+    8: "a second document after the first",
+    9: "a value larger than the largest DuckDB reads",
 }
-_INFO_ELEM_START, _INFO_ERROR, _INFO_LIST, _INFO_ELEMENTS, _INFO_CLOSED = range(5)
+_INFO_SEG_START, _INFO_ERROR, _INFO_LIST, _INFO_ELEMENTS, _INFO_CLOSED = range(5)
 
 
 class WalkError(Exception):
-    """The document stopped being one (`DocumentWalk.problem`), or ended before it closed."""
+    """The document stopped being one to read by its list (`DocumentWalk.problem`), or ended
+    before it closed."""
 
 
 class DocumentWalk:
     """The elements of one document's record list (its root array, or the array under its
     root object's Records or Events key), found in blocks of the document fed in order, so
-    the document is never held whole. Only its structure is checked: DuckDB reads each
-    element as it reads a record of the whole document."""
+    the document is never held whole. Each element, and every other value at the root, is
+    checked as strict JSON; anything DuckDB's read of the whole document might judge otherwise
+    stops the walk (`problem`): the ingest then reads that document whole
+    (`_scan.c`'s sts_walk). `limit`: the largest value carried from block to block."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = 0) -> None:
         lib = _library()
         if lib is None:
             raise WalkError("the compiled splitter is not built")
         self._lib = lib
         self._state = ctypes.create_string_buffer(int(lib.walk_size()))
-        lib.walk_init(self._state)
+        lib.walk_init(self._state, limit)
         self._carry = b""
 
-    def feed(self, block: bytes) -> list[bytes]:
-        """The texts of the elements `block` completes, in order: those before the place
-        where the document stops being one (`problem`), and none once it has."""
+    def feed(self, block: bytes, *, texts: bool = True) -> list[bytes]:
+        """The texts of the elements `block` completes, in order (none with `texts=False`):
+        those before the place where the document stops being one (`problem`), and none once
+        it has."""
         import numpy as np
 
         data = self._carry + block if self._carry else block
-        room = len(data) // 2 + 2
+        room = len(block) // 2 + 2  # sts_walk's bound: a separator and a byte of each
         starts, ends = np.empty(room, dtype=np.int64), np.empty(room, dtype=np.int64)
         got = int(
             self._lib.walk(
                 self._state, data, len(data), len(self._carry), starts.ctypes.data, ends.ctypes.data
             )
         )
-        texts = [data[a:b] for a, b in zip(starts[:got].tolist(), ends[:got].tolist(), strict=True)]
-        open_at = self._info(_INFO_ELEM_START)
+        found = (
+            [data[a:b] for a, b in zip(starts[:got].tolist(), ends[:got].tolist(), strict=True)]
+            if texts
+            else []
+        )
+        open_at = self._info(_INFO_SEG_START)
         self._carry = data[open_at:] if open_at >= 0 else b""
         if open_at > 0:
             self._lib.walk_rebase(self._state, open_at)
-        return texts
+        return found
 
     def _info(self, what: int) -> int:
         return int(self._lib.walk_info(self._state, what))
@@ -474,13 +485,18 @@ class DocumentWalk:
 
     @property
     def problem(self) -> str | None:
-        """Where the document stopped being one, if it has."""
+        """Where the document stopped being one to read by its list, if it has."""
         error = self._info(_INFO_ERROR)
         return _WALK_PROBLEMS.get(error, "not valid JSON") if error else None
+
+    @property
+    def closed(self) -> bool:
+        """Whether the document's root has closed."""
+        return bool(self._info(_INFO_CLOSED))
 
     def finish(self) -> None:
         """Raise WalkError unless the document closed, whole (all of it was fed)."""
         if self.problem is not None:
             raise WalkError(self.problem)
-        if not self._info(_INFO_CLOSED):
+        if not self.closed:
             raise WalkError("the document ends before it closes (truncated)")
