@@ -437,7 +437,9 @@ def _stage_checked(
         if path in known:
             # a slice: its lines are numbered as in the object it was cut from
             value_lines = slices.ValueLines(
-                [known[path].numbers[n] for n in value_lines.numbers], value_lines.longest
+                [known[path].numbers[n] for n in value_lines.numbers],
+                value_lines.longest,
+                known[path].unit,
             )
         mended[str(copy)] = path
         lines[str(copy)] = value_lines
@@ -838,20 +840,21 @@ DELIVERY_SLICED_FROM = 128 * 1024 * 1024  # bytes of JSON: a delivery file large
 
 
 def _has_record_list(path: Path) -> bool:
-    """Whether `path` is one JSON document whose record list (the Records or Events array of
-    its root object, or its root array) opens: read until it does, or to the end."""
+    """Whether `path` is one JSON document to read by its record list (the Records or Events
+    array of its root object, or its root array): walked whole first, it must hold nothing
+    DuckDB's read of the whole document might judge otherwise (`scan.DocumentWalk`), and may
+    only be cut short (its records before the cut are read, and it is quarantined). Anything
+    else is read whole, as any document."""
     if not scan.available():
         return False
-    walk = scan.DocumentWalk()
+    walk = scan.DocumentWalk(limit=MAX_OBJECT_SIZE)
     try:
         for block in slices.blocks(_pieces(path)):
-            walk.feed(block)
-            # a document broken after its list opened is read by it too: the records before
-            # the break are kept
-            if walk.shape is not None or walk.problem is not None:
-                break
+            walk.feed(block, texts=False)
+            if walk.problem is not None:
+                return False
     except zlib.error:
-        pass
+        return False
     return walk.shape is not None
 
 
@@ -888,7 +891,7 @@ def ingest_in_slices(
     if not _is_delivery_name(str(local_path)) and is_multi_document(local_path):
         pieces = slices.cut(local_path, folder, slice_bytes)
     else:  # one document (sliceable): its record list, an element a line
-        pieces = slices.cut_document(_pieces(local_path), folder, slice_bytes)
+        pieces = slices.cut_document(_pieces(local_path), folder, slice_bytes, MAX_OBJECT_SIZE)
     try:
         for piece in pieces:
             part = f"{batch.name}-s{piece.index:05d}"

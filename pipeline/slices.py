@@ -107,31 +107,31 @@ def cut(source: Path, folder: Path, slice_bytes: int) -> Generator[Slice, None, 
 
 
 def cut_document(
-    pieces: Iterable[bytes], folder: Path, slice_bytes: int
+    pieces: Iterable[bytes], folder: Path, slice_bytes: int, largest: int
 ) -> Generator[Slice, None, None]:
     """Yield the record list of one large JSON document, read from `pieces` (its bytes, in
     order), as NDJSON slices of about `slice_bytes` under `folder`, as `cut` does: a
     `{"Records": [...]}` document, a LookupEvents page `{"Events": [...]}` (what the AWS CLI
     writes when it pages through lookup-events), or a bare array. Read whole, such a document
-    held DuckDB's parse of all of it: 2.9 GB of memory for 217 MB of LookupEvents, and past
+    held DuckDB's parse of all of it: 2.8 GiB of memory for 217 MB of LookupEvents, and past
     256 MiB it was refused.
 
     Each element is a line of its own, wrapped with this process's mark and the document's
     shape (`ELEMENT_SHAPE_KEY`, `ELEMENT_KEY`): stg_raw_records reads it as that document's
     element, its position its index in the list (the numbers of `Slice.lines`), so its rows are
-    those of the document read whole. Only the structure is walked here (`scan.DocumentWalk`);
-    DuckDB reads each element. Raises SliceError where the document stops being one (cut
-    short, a bracket that closes nothing, anything after it), after yielding the records
-    before it.
+    those of the document read whole. The caller walks the document first
+    (`batch._has_record_list`): one that is more than cut short is read whole instead. Raises
+    SliceError where the document stops (cut short), after yielding the records before it.
+    `largest`: the largest element, in bytes (DuckDB's own limit).
     """
-    return _slices(_document_values(pieces), folder, slice_bytes, "records")
+    return _slices(_document_values(pieces, largest), folder, slice_bytes, "records")
 
 
-def _document_values(pieces: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+def _document_values(pieces: Iterable[bytes], largest: int) -> Iterator[tuple[int, bytes]]:
     """The wrapped lines of a document's list elements, numbered by their index in it."""
     from pipeline import scan
 
-    walk = scan.DocumentWalk()
+    walk = scan.DocumentWalk(limit=largest)
     index = 0
     head: bytes | None = None
     try:
@@ -140,7 +140,8 @@ def _document_values(pieces: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
                 if head is None:
                     head = orjson.dumps({MARK_KEY: MARK, ELEMENT_SHAPE_KEY: walk.shape})
                     head = head[:-1] + b',"' + ELEMENT_KEY.encode() + b'":'
-                # a pretty-printed document's line breaks (JSON has none inside a string)
+                # an indented document's line breaks: blanks (an element is strict JSON, with
+                # none inside a string)
                 yield index, head + text.replace(b"\n", b" ").replace(b"\r", b" ") + b"}\n"
                 index += 1
             if walk.problem is not None:
