@@ -7,8 +7,8 @@ CloudTrail Lake and CloudWatch Logs exports are single NDJSON files of any size;
 ingest's memory followed the file (a 780 MB export stopped with DuckDB's out-of-memory error).
 The AWS CLI's `aws cloudtrail lookup-events`, paging through an account's 90 days, writes one
 JSON document of every page (`{"Events": [...]}`, indented); a `{"Records": [...]}` document
-of any size is what concatenating delivery files gives. Read whole, a 217 MB LookupEvents
-document took 2.9 GB, and a 313 MB Records document was refused past DuckDB's 256 MiB value.
+of any size is what merging delivery files gives. Read whole, a 217 MB LookupEvents
+document took 2.8 GiB, and a 313 MB Records document was refused past DuckDB's 256 MiB value.
 For each shape and count this writes one object of that many records (the records of the
 seed-7 simulated corpus of that size, built once and cached like `bench.run`'s), created once
 under `bench/.cache/big-export/`, then times `sts-audit ingest` of it into a fresh lake.
