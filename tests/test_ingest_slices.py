@@ -66,6 +66,18 @@ def _quarantine(lake: Path) -> list[tuple[Any, ...]]:
 @pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
 def test_sliced_export_ingests_exactly_as_when_staged_whole(tmp_path: Path, gz: bool) -> None:
     source, bad_line = _export(tmp_path / ("export.ndjson" + (".gz" if gz else "")), gz=gz)
+
+    _ingest_whole_and_sliced(source, tmp_path)
+
+    assert event_keys(tmp_path / "sliced") == event_keys(tmp_path / "whole")
+    # the rejected record names its line in the export, not in a slice
+    assert [row[1] for row in _quarantine(tmp_path / "sliced")] == [bad_line]
+
+
+def _ingest_whole_and_sliced(source: Path, tmp_path: Path) -> None:
+    """Ingest `source` whole (lake `whole`) and cut (lake `sliced`): the same counts and
+    quarantine, its one duplicate, conflict and rejected record; no scratch left, and the
+    object in the manifest (a rerun reads nothing)."""
     whole = ingest([str(source)], tmp_path / "whole", batch_bytes=WHOLE)
     sliced = ingest([str(source)], tmp_path / "sliced", batch_bytes=SLICE_BYTES)
 
@@ -73,11 +85,7 @@ def test_sliced_export_ingests_exactly_as_when_staged_whole(tmp_path: Path, gz: 
     assert sliced.reconciles
     assert _counts(sliced) == _counts(whole)
     assert sliced.records_duplicate == 1 and sliced.conflicts == 1 and sliced.records_rejected == 1
-    assert event_keys(tmp_path / "sliced") == event_keys(tmp_path / "whole")
-    # the rejected record names its line in the export, not in a slice
     assert _quarantine(tmp_path / "sliced") == _quarantine(tmp_path / "whole")
-    assert [row[1] for row in _quarantine(tmp_path / "sliced")] == [bad_line]
-    # no scratch left, and the object is in the manifest: a rerun reads nothing
     assert not list((tmp_path / "sliced" / "_state").glob("downloads/*/slices-*"))
     again = ingest([str(source)], tmp_path / "sliced", batch_bytes=SLICE_BYTES)
     assert again.files_unchanged == 1 and again.records_read == 0
@@ -312,13 +320,17 @@ def test_a_run_stopped_between_slices_is_completed_by_the_next_without_duplicate
     assert _quarantine(lake) == _quarantine(tmp_path / "clean")
 
 
-def test_a_value_larger_than_the_buffer_is_quarantined_with_the_way_out(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # one JSON value with no record list cannot be sliced: past the buffer's cap it is
-    # quarantined, and the reason says how to make it readable
+@pytest.fixture
+def cap_at_1_mib(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB's JSON buffer capped at 1 MiB (256 MiB in the ingest)."""
     monkeypatch.setattr(batch_mod, "MAX_OBJECT_SIZE", 1 << 20)
     monkeypatch.setattr(batch_mod, "MIN_OBJECT_SIZE", 1 << 16)
+
+
+@pytest.mark.usefixtures("cap_at_1_mib")
+def test_a_value_larger_than_the_buffer_is_quarantined_with_the_way_out(tmp_path: Path) -> None:
+    # one JSON value with no record list cannot be sliced: past the buffer's cap it is
+    # quarantined, and the reason says how to make it readable
     source = tmp_path / "huge.json"
     # DuckDB reads documents up to its own buffer's size (tens of MB) whatever the option says
     source.write_bytes(orjson.dumps(records(1)[0] | {"pad": "x" * (80 << 20)}))
@@ -330,13 +342,10 @@ def test_a_value_larger_than_the_buffer_is_quarantined_with_the_way_out(
     assert row["reason"].startswith("a JSON value larger than 1 MiB (write it as NDJSON")
 
 
-def test_a_document_larger_than_the_buffer_is_read_by_its_record_list(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("cap_at_1_mib")
+def test_a_document_larger_than_the_buffer_is_read_by_its_record_list(tmp_path: Path) -> None:
     # the same cap, on a document whose Records list opens: read a slice at a time, the
     # record is stored (it was quarantined with the document)
-    monkeypatch.setattr(batch_mod, "MAX_OBJECT_SIZE", 1 << 20)
-    monkeypatch.setattr(batch_mod, "MIN_OBJECT_SIZE", 1 << 16)
     source = tmp_path / "huge.json"
     # 80 MB of other keys, each value well under the cap
     pad = {f"pad{i}": "x" * 1000 for i in range(80_000)}
@@ -395,21 +404,13 @@ def test_a_large_document_ingests_exactly_as_when_staged_whole(
     # a document larger than a batch is read a slice of its list at a time: the same rows,
     # positions and quarantine as the document read whole
     source = _document(tmp_path / ("doc.json" + (".gz" if gz else "")), shape, gz=gz, pretty=pretty)
-    whole = ingest([str(source)], tmp_path / "whole", batch_bytes=WHOLE)
-    sliced = ingest([str(source)], tmp_path / "sliced", batch_bytes=SLICE_BYTES)
 
-    assert whole.batches == 1 and sliced.batches > 20  # it was cut
-    assert sliced.reconciles
-    assert _counts(sliced) == _counts(whole)
-    assert sliced.records_duplicate == 1 and sliced.conflicts == 1 and sliced.records_rejected == 1
+    _ingest_whole_and_sliced(source, tmp_path)
+
     assert _provenance(tmp_path / "sliced") == _provenance(tmp_path / "whole")
     lines = {row[2] for row in _provenance(tmp_path / "sliced")}
     assert lines == {None}  # one document: no lines, a position in its list
-    assert _quarantine(tmp_path / "sliced") == _quarantine(tmp_path / "whole")
     assert [row[1] for row in _quarantine(tmp_path / "sliced")] == [1000]
-    assert not list((tmp_path / "sliced" / "_state").glob("downloads/*/slices-*"))
-    again = ingest([str(source)], tmp_path / "sliced", batch_bytes=SLICE_BYTES)
-    assert again.files_unchanged == 1 and again.records_read == 0
 
 
 def test_a_large_delivery_file_is_read_by_its_list_too(
@@ -422,13 +423,10 @@ def test_a_large_delivery_file_is_read_by_its_list_too(
     source = tmp_path / "src" / delivery_key(ACCOUNT)
     source.parent.mkdir(parents=True)
     _document(source, "records", gz=True, pretty=False)
-    whole = ingest([str(source)], tmp_path / "whole", batch_bytes=WHOLE)
-    sliced = ingest([str(source)], tmp_path / "sliced", batch_bytes=SLICE_BYTES)
 
-    assert whole.batches == 1 and sliced.batches > 20
-    assert _counts(sliced) == _counts(whole)
+    _ingest_whole_and_sliced(source, tmp_path)
+
     assert _provenance(tmp_path / "sliced") == _provenance(tmp_path / "whole")
-    assert _quarantine(tmp_path / "sliced") == _quarantine(tmp_path / "whole")
 
 
 @pytest.mark.parametrize("cut", ["cut", "gzip cut"])
