@@ -512,7 +512,9 @@ void sts_gather(const char *out, int64_t nrows, int t, const int64_t *cap_off,
    and every other value at the root is checked as strict JSON (RFC 8259, valid UTF-8, no lone
    surrogate escape) by valid_value(), the root's own grammar is checked, and a root key that
    makes the document something else (eventTime, ..., an escaped key, Records or Events twice)
-   or a second document after the first stops the walk. Whatever stops it is read whole, by
+   stops the walk. Documents one after the other (a `cat` of delivery files) are walked one
+   after the other, each element numbered within its own document, as DuckDB reads them; one
+   of them without a record list stops the walk. Whatever stops it is read whole, by
    DuckDB, as before; only a document cut short is read by its list up to the cut. */
 
 #define WALK_MAX_DEPTH 1024
@@ -529,7 +531,7 @@ enum {
     WALK_RECORD_KEY = 5,   /* a root key that makes the document one record (eventTime, ...) */
     WALK_TOO_DEEP = 6,
     WALK_ESCAPED_KEY = 7,  /* a root key with an escape or a byte outside ASCII */
-    WALK_MORE = 8,         /* a second document after the first */
+    WALK_MORE = 8,         /* a document without a record list among several */
     WALK_TOO_LARGE = 9     /* a value larger than the caller's limit (sts_walk_limit) */
 };
 /* the root object's grammar, between its values */
@@ -539,12 +541,15 @@ typedef struct {
     int64_t seg_start;   /* where the value being read starts in the buffer, or -1 */
     int64_t seg_end;     /* one past its last non-blank byte so far */
     int64_t elements;    /* elements found so far */
+    int64_t doc_elements;/* of them, in the current document */
     int64_t limit;       /* the largest value the caller carries (0: no limit) */
     int32_t seg_emit;    /* the value is a list element (else a root value, only checked) */
     int32_t depth;       /* brackets open */
     int32_t in_string, escape;
     int32_t list_depth;  /* depth inside the record list while it is open, else 0 */
-    int32_t list_kind;   /* LIST_* found (the first) */
+    int32_t list_kind;   /* LIST_* of the current document's list */
+    int32_t first_list;  /* LIST_* of the first document's */
+    int32_t documents;   /* documents begun */
     int32_t root;        /* R_* while in the root object */
     int32_t reading_key; /* inside a root key's string */
     int32_t key_len;     /* the key's bytes so far, counted to WALK_KEY + 1 */
@@ -720,12 +725,17 @@ static inline int64_t fail(Walk *w, int error, int64_t found) {
 }
 
 /* The value being read ends: an element is written to starts/ends, a root value only checked. */
-static inline int end_segment(Walk *w, const char *buf, int64_t *starts, int64_t *ends,
-                              int64_t *found) {
+typedef struct {
+    int64_t *starts, *ends, *numbers, *kinds;
+} Found;
+
+static inline int end_segment(Walk *w, const char *buf, const Found *out, int64_t *found) {
     if (!valid_value(buf + w->seg_start, buf + w->seg_end, w->depth)) return 0;
     if (w->seg_emit) {
-        starts[*found] = w->seg_start;
-        ends[*found] = w->seg_end;
+        out->starts[*found] = w->seg_start;
+        out->ends[*found] = w->seg_end;
+        out->numbers[*found] = w->doc_elements++;
+        out->kinds[*found] = w->list_kind;
         (*found)++;
         w->elements++;
     }
@@ -735,14 +745,16 @@ static inline int end_segment(Walk *w, const char *buf, int64_t *starts, int64_t
 
 /* Walk buf[from, n) (buf[0, from) is the value carried from the previous block, already
    walked; the Walk's offsets are into buf). Each element completed is written as
-   [starts[i], ends[i]); an element needs a separator in the new bytes and one byte of its own
+   [starts[i], ends[i]), with its index in its document (numbers[i]) and its list's LIST_*
+   (kinds[i]); an element needs a separator in the new bytes and one byte of its own
    before it, so there are at most (n - from) / 2 + 2 of them. Returns how many. Where the
    document stops being one that can be read by its list, w->error is set (the elements before
    are returned) and the walk ends there. w->seg_start is the value still open (-1: none), for
    the caller to carry. */
 int64_t sts_walk(Walk *w, const char *buf, int64_t n, int64_t from, int64_t *starts,
-                 int64_t *ends) {
+                 int64_t *ends, int64_t *numbers, int64_t *kinds) {
     int64_t found = 0;
+    const Found out = {starts, ends, numbers, kinds};
     if (w->error) return 0;
     for (int64_t i = from; i < n; i++) {
         char ch = buf[i];
@@ -770,7 +782,15 @@ int64_t sts_walk(Walk *w, const char *buf, int64_t n, int64_t from, int64_t *sta
             goto next;
         }
         if (is_blank(ch)) goto next;
-        if (w->closed) return fail(w, (ch == '{' || ch == '[') ? WALK_MORE : WALK_AFTER, found);
+        if (w->closed) {
+            if (ch != '{' && ch != '[') return fail(w, WALK_AFTER, found);
+            if (w->list_kind == LIST_NONE) return fail(w, WALK_MORE, found);
+            /* the next document: walked as the first was */
+            w->closed = 0;
+            w->list_kind = LIST_NONE;
+            w->lists = 0;
+            w->doc_elements = 0;
+        }
         if (w->depth == 0 && ch != '[' && ch != '{') return fail(w, WALK_NOT_LIST, found);
 
         if (w->list_depth && w->depth == w->list_depth) {
@@ -778,7 +798,7 @@ int64_t sts_walk(Walk *w, const char *buf, int64_t n, int64_t from, int64_t *sta
             if (ch == ',' || ch == ']') {
                 if (w->seg_start < 0) {
                     if (ch == ',' || w->after_comma) return fail(w, WALK_NOT_JSON, found);
-                } else if (!end_segment(w, buf, starts, ends, &found)) {
+                } else if (!end_segment(w, buf, &out, &found)) {
                     return fail(w, WALK_NOT_JSON, found);
                 }
                 w->after_comma = ch == ',';
@@ -817,6 +837,7 @@ int64_t sts_walk(Walk *w, const char *buf, int64_t n, int64_t from, int64_t *sta
                     if (w->lists++) return fail(w, WALK_TWO_LISTS, found);
                     if (ch != '[') return fail(w, WALK_NOT_LIST, found);
                     w->list_kind = w->key_kind == KEY_RECORDS ? LIST_RECORDS : LIST_EVENTS;
+                    if (w->documents == 1) w->first_list = w->list_kind;
                     w->list_depth = 2;
                     w->after_comma = 0;
                     w->root = R_IN_VALUE;
@@ -828,7 +849,7 @@ int64_t sts_walk(Walk *w, const char *buf, int64_t n, int64_t from, int64_t *sta
                 break;
             case R_IN_VALUE:
                 if (ch == ',' || ch == '}') {
-                    if (w->seg_start >= 0 && !end_segment(w, buf, starts, ends, &found))
+                    if (w->seg_start >= 0 && !end_segment(w, buf, &out, &found))
                         return fail(w, WALK_NOT_JSON, found);
                     w->root = ch == ',' ? R_KEY : R_COMMA_OR_END;
                     if (ch == ',') goto next;
@@ -852,8 +873,10 @@ int64_t sts_walk(Walk *w, const char *buf, int64_t n, int64_t from, int64_t *sta
             if (w->depth >= WALK_MAX_DEPTH) return fail(w, WALK_TOO_DEEP, found);
             w->open[w->depth++] = ch;
             if (w->depth == 1) {
+                w->documents++;
                 if (ch == '[') {
                     w->list_kind = LIST_ARRAY;
+                    if (w->documents == 1) w->first_list = LIST_ARRAY;
                     w->list_depth = 1;
                 } else {
                     w->root = R_KEY_OR_END;
@@ -864,7 +887,11 @@ int64_t sts_walk(Walk *w, const char *buf, int64_t n, int64_t from, int64_t *sta
         case ']':
             if (w->depth == 0 || w->open[w->depth - 1] != (ch == '}' ? '{' : '['))
                 return fail(w, WALK_NOT_JSON, found);
-            if (--w->depth == 0) w->closed = 1;
+            if (--w->depth == 0) {
+                w->closed = 1;
+                /* one of several documents, without a record list */
+                if (w->documents > 1 && w->list_kind == LIST_NONE) return fail(w, WALK_MORE, found);
+            }
             break;
         default:
             break;
@@ -893,7 +920,7 @@ int64_t sts_walk_info(const Walk *w, int what) {
     switch (what) {
     case INFO_SEG_START: return w->seg_start;
     case INFO_ERROR: return w->error;
-    case INFO_LIST: return w->list_kind;
+    case INFO_LIST: return w->first_list;
     case INFO_ELEMENTS: return w->elements;
     case INFO_CLOSED: return w->closed;
     default: return -1;

@@ -160,7 +160,7 @@ def _library() -> _Library | None:
     lib.sts_gather.restype = None
     lib.sts_gather.argtypes = [ptr, i64, ctypes.c_int, ptr, ptr, ptr, ptr, ptr, ptr]
     lib.sts_walk.restype = i64
-    lib.sts_walk.argtypes = [ptr, ctypes.c_char_p, i64, i64, ptr, ptr]
+    lib.sts_walk.argtypes = [ptr, ctypes.c_char_p, i64, i64, ptr, ptr, ptr, ptr]
     lib.sts_walk_size.restype = i64
     lib.sts_walk_size.argtypes = []
     lib.sts_walk_init.restype = None
@@ -417,7 +417,7 @@ _WALK_PROBLEMS = {
     5: "a key of a record (eventTime, detail, ...) at the document's root",
     6: "nested deeper than 1024 levels",
     7: "a key with an escape or a byte outside ASCII at the document's root",
-    8: "a second document after the first",
+    8: "a document without a record list among several",
     9: "a value larger than the largest DuckDB reads",
 }
 _INFO_SEG_START, _INFO_ERROR, _INFO_LIST, _INFO_ELEMENTS, _INFO_CLOSED = range(5)
@@ -449,18 +449,39 @@ class DocumentWalk:
         """The texts of the elements `block` completes, in order (none with `texts=False`):
         those before the place where the document stops being one (`problem`), and none once
         it has."""
+        return [text for _, _, text in self.feed_numbered(block, texts=texts)]
+
+    def feed_numbered(self, block: bytes, *, texts: bool = True) -> list[tuple[int, str, bytes]]:
+        """`feed`, each element with its index in its own document and its list's shape
+        (documents one after the other are walked one after the other)."""
         import numpy as np
 
         data = self._carry + block if self._carry else block
         room = len(block) // 2 + 2  # sts_walk's bound: a separator and a byte of each
-        starts, ends = np.empty(room, dtype=np.int64), np.empty(room, dtype=np.int64)
+        starts, ends, numbers, kinds = (np.empty(room, dtype=np.int64) for _ in range(4))
         got = int(
             self._lib.walk(
-                self._state, data, len(data), len(self._carry), starts.ctypes.data, ends.ctypes.data
+                self._state,
+                data,
+                len(data),
+                len(self._carry),
+                starts.ctypes.data,
+                ends.ctypes.data,
+                numbers.ctypes.data,
+                kinds.ctypes.data,
             )
         )
         found = (
-            [data[a:b] for a, b in zip(starts[:got].tolist(), ends[:got].tolist(), strict=True)]
+            [
+                (number, _LIST_SHAPES[kind], data[a:b])
+                for a, b, number, kind in zip(
+                    starts[:got].tolist(),
+                    ends[:got].tolist(),
+                    numbers[:got].tolist(),
+                    kinds[:got].tolist(),
+                    strict=True,
+                )
+            ]
             if texts
             else []
         )
@@ -475,7 +496,8 @@ class DocumentWalk:
 
     @property
     def shape(self) -> str | None:
-        """The record list's shape (`records`, `lookup_events`, `array`), once it has opened."""
+        """The (first) document's record list's shape (`records`, `lookup_events`, `array`),
+        once it has opened."""
         return _LIST_SHAPES.get(self._info(_INFO_LIST))
 
     @property

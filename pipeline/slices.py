@@ -132,27 +132,26 @@ def _document_values(pieces: Iterable[bytes], largest: int) -> Iterator[tuple[in
     from pipeline import scan
 
     walk = scan.DocumentWalk(limit=largest)
-    index = 0
-    head: bytes | None = None
+    heads: dict[str, bytes] = {}
+    index = -1  # the last element's, in its own document (documents one after the other)
     try:
         for block in blocks(pieces):
-            for text in walk.feed(block):
-                if head is None:
-                    head = orjson.dumps({MARK_KEY: MARK, ELEMENT_SHAPE_KEY: walk.shape})
-                    head = head[:-1] + b',"' + ELEMENT_KEY.encode() + b'":'
+            for index, shape, text in walk.feed_numbered(block):
+                if (head := heads.get(shape)) is None:
+                    head = orjson.dumps({MARK_KEY: MARK, ELEMENT_SHAPE_KEY: shape})
+                    head = heads[shape] = head[:-1] + b',"' + ELEMENT_KEY.encode() + b'":'
                 # an indented document's line breaks: blanks (an element is strict JSON, with
                 # none inside a string)
                 yield index, head + text.replace(b"\n", b" ").replace(b"\r", b" ") + b"}\n"
-                index += 1
             if walk.problem is not None:
                 break
         walk.finish()
     except scan.WalkError as exc:
-        where = f"after record {index - 1} (0-based)" if index else "before its first record"
-        raise SliceError(index - 1, f"{exc}, {where}") from None
+        where = f"after record {index} (0-based)" if index >= 0 else "before its first record"
+        raise SliceError(index, f"{exc}, {where}") from None
     except (OSError, EOFError, zlib.error) as exc:
         raise SliceError(
-            index - 1, f"truncated or corrupt gzip after record {index - 1} (0-based): {exc}"
+            index, f"truncated or corrupt gzip after record {index} (0-based): {exc}"
         ) from None
 
 

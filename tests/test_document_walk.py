@@ -110,8 +110,8 @@ def test_the_walk_finds_the_lists_elements_in_any_blocks(
             "not valid JSON",
         ),
         (b'{"Records":[1,2]}x', [b"1", b"2"], "something follows the end of the document"),
-        (b"[1] [2]", [b"1"], "a second document after the first"),
-        (b'{"Records":[1]}{"Records":[2]}', [b"1"], "a second document after the first"),
+        (b'{"Records":[1]}{"a":1}', [b"1"], "a document without a record list among"),
+        (b'{"a":1} {"Records":[1]}', [], "a document without a record list among"),
         (b'{"Records":[1],"Events":[2]}', [b"1"], "a second record list"),
         (b'{"Records":[1],"Records":[2]}', [b"1"], "a second record list"),
         (b'{"Records":5,"Records":[1]}', [], "not a JSON array or object, or its Records"),
@@ -138,6 +138,26 @@ def test_where_a_document_stops_being_one_to_read_by_its_list_is_named(
     with pytest.raises(scan.WalkError, match=problem.split(",")[0]):
         walk.finish()
     assert walk.feed(b"[1]") == []  # the walk ends where the document stopped being one
+
+
+def test_documents_one_after_the_other_are_walked_one_after_the_other() -> None:
+    # a `cat` of delivery files: DuckDB reads each document, and numbers each one's records
+    text = (
+        b'{"Records":[1,2]}\n[3] {"NextToken":"x","Events":[{"CloudTrailEvent":"{}"}]}'
+        b'{"Records":[]}'
+    )
+    walk = scan.DocumentWalk()
+    found = []
+    for i in range(0, len(text), 4):
+        found += walk.feed_numbered(text[i : i + 4])
+    walk.finish()
+    assert walk.shape == "records"  # the first document's
+    assert found == [
+        (0, "records", b"1"),
+        (1, "records", b"2"),
+        (0, "array", b"3"),
+        (0, "lookup_events", b'{"CloudTrailEvent":"{}"}'),
+    ]
 
 
 @pytest.mark.parametrize("text", [b'{"records":[1]}', b'{"a":{"Records":[1]}}', b"{}", b" {} "])

@@ -429,6 +429,28 @@ def test_a_large_delivery_file_is_read_by_its_list_too(
     assert _provenance(tmp_path / "sliced") == _provenance(tmp_path / "whole")
 
 
+def test_large_documents_one_after_the_other_are_read_by_their_lists(tmp_path: Path) -> None:
+    # a `cat` of delivery files (no line breaks between them: not NDJSON), read whole at
+    # 2.2 GiB for 400 MB: each document's list a slice at a time, each record at its index in
+    # its own document, as DuckDB reads them
+    docs = [
+        {"Records": records(500)},
+        records(400),
+        {"Events": [{"CloudTrailEvent": orjson.dumps(r).decode()} for r in records(300)]},
+    ]
+    source = tmp_path / "cat.json"
+    source.write_bytes(b"".join(orjson.dumps(d) for d in docs))
+    whole = ingest([str(source)], tmp_path / "whole", batch_bytes=WHOLE)
+    sliced = ingest([str(source)], tmp_path / "sliced", batch_bytes=SLICE_BYTES)
+
+    assert whole.batches == 1 and sliced.batches > 20
+    assert _counts(sliced) == _counts(whole)
+    assert sliced.records_read == 1200 and sliced.reconciles
+    assert _provenance(tmp_path / "sliced") == _provenance(tmp_path / "whole")
+    positions = sorted(row[3] for row in _provenance(tmp_path / "whole"))
+    assert positions[-1] < 500  # numbered within each document
+
+
 @pytest.mark.parametrize("cut", ["cut", "gzip cut"])
 def test_a_large_document_cut_short_keeps_the_records_before(tmp_path: Path, cut: str) -> None:
     # read whole, DuckDB quarantined all of it; read by its list, the records before the cut
@@ -467,8 +489,8 @@ def _records_text(n: int) -> bytes:
 @pytest.mark.parametrize(
     "body",
     [
-        # documents one after the other (a `cat` of delivery files): DuckDB reads each
-        b'{"Records":[' + _records_text(600) + b"]}" + b'{"Records":[' + _records_text(600) + b"]}",
+        # a document without a record list after one with
+        b'{"Records":[' + _records_text(1200) + b"]}" + orjson.dumps(records(1)[0]),
         b'{"Records":[' + _records_text(1200) + b"]} x",
         b'{"Records":[' + _records_text(1200) + b",]}",  # a trailing comma
         b'{"Records":[' + _records_text(1200) + b'],"eventTime":"2026-11-01T10:00:00Z"}',
