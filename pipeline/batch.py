@@ -817,23 +817,26 @@ def ingest_batch(
     return Pending(lake, batch.name, staged, entries)
 
 
-def sliceable(batch: Batch, local_paths: dict[str, Path], slice_bytes: int) -> bool:
-    """True for a batch of one object larger than a slice (plan_batches gives an object
-    larger than a batch a batch of its own) that can be read a slice at a time: NDJSON, or one
-    document whose record list opens (`_has_record_list`), a delivery file's too."""
+def slicing(batch: Batch, local_paths: dict[str, Path], slice_bytes: int) -> str | None:
+    """How a batch of one object larger than a slice (plan_batches gives an object larger
+    than a batch a batch of its own) is read a slice at a time: by its `lines` (NDJSON), by the
+    `records` of its record list (one JSON document, `_has_record_list`, a delivery file's
+    too), or None: whole, as any batch."""
     if len(batch.objects) != 1:
-        return False
+        return None
     path = local_paths[batch.objects[0].uri]
     # a gzip trailer's size is modulo 4 GiB: the compressed size bounds it from below
     size = max(uncompressed_size_cached(str(path)), path.stat().st_size)
     if size <= slice_bytes:
-        return False
+        return None
     if _is_delivery_name(str(path)):
         # CloudTrail's own file, one document: the compiled splitter reads it whole in about
         # 4x its size, faster than slices (85 MB: 2.2 s at 669 MiB whole, 2.9 s at 528 MiB
         # sliced), so only one that would pass 1 GiB is cut
-        return size > DELIVERY_SLICED_FROM and _has_record_list(path)
-    return is_multi_document(path) or _has_record_list(path)
+        return "records" if size > DELIVERY_SLICED_FROM and _has_record_list(path) else None
+    if is_multi_document(path):
+        return "lines"
+    return "records" if _has_record_list(path) else None
 
 
 DELIVERY_SLICED_FROM = 128 * 1024 * 1024  # bytes of JSON: a delivery file larger is cut too
@@ -867,9 +870,10 @@ def ingest_in_slices(
     run_id: str,
     summary: IngestSummary,
     slice_bytes: int,
+    unit: str,
 ) -> None:
     """Ingest one large NDJSON object, or one large document's record list, a slice at a time
-    (`pipeline.slices`).
+    (`pipeline.slices`), as `slicing` said (`unit`: lines or records).
 
     Each slice is a batch of its own, committed without a manifest entry; the object's entry,
     with its whole counts, is committed after the last slice. A run killed in between leaves
@@ -888,9 +892,9 @@ def ingest_in_slices(
     cut_short: str | None = None  # where the gzip stopped being readable
     # scratch space that ingest and lakewriter.recover clear: never the source's own folder
     folder = lakewriter.state_dir(lake) / "downloads" / run_id / f"slices-{batch.name}"
-    if not _is_delivery_name(str(local_path)) and is_multi_document(local_path):
+    if unit == "lines":
         pieces = slices.cut(local_path, folder, slice_bytes)
-    else:  # one document (sliceable): its record list, an element a line
+    else:  # one document: its record list, an element a line
         pieces = slices.cut_document(_pieces(local_path), folder, slice_bytes, MAX_OBJECT_SIZE)
     try:
         for piece in pieces:

@@ -248,7 +248,7 @@ def _ingest(
                 batch = Batch(batch.name, [o for o in batch.objects if o.uri in local_paths])
                 if not batch.objects:
                     continue
-            if batch_mod.sliceable(batch, local_paths, batch_bytes):
+            if (unit := batch_mod.slicing(batch, local_paths, batch_bytes)) is not None:
                 # one large NDJSON export or JSON document: a slice of about a batch's size at
                 # a time
                 if pending is not None:
@@ -256,7 +256,7 @@ def _ingest(
                     pending = None
                 path = local_paths[batch.objects[0].uri]
                 batch_mod.ingest_in_slices(
-                    con, lake, batch, path, salt, run_id, summary, batch_bytes
+                    con, lake, batch, path, salt, run_id, summary, batch_bytes, unit
                 )
             else:
                 # its rows are written while the next batch is read, which commits it first
