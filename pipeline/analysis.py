@@ -99,10 +99,11 @@ class Settings:
 
 
 def _connect(lake: Path, settings: Settings, *, attach: bool = True) -> duckdb.DuckDBPyConnection:
-    """A lake connection whose DuckDB memory stays under the configured limit: past it, the
-    hash tables and intermediate tables spill to LAKE/_state/tmp (5M events: 3.4 GiB peak
-    without a limit, 2.1 GiB under 2GB, same time; bench/LIMITS.md). `attach`: bind `events`
-    over the whole lake."""
+    """A lake connection whose DuckDB memory stays under the configured limit (by default
+    half the machine's, `config.default_analysis_memory`): past it, the hash tables and
+    intermediate tables spill to LAKE/_state/tmp (5M events: 3.7 GiB peak without a limit;
+    under 2GB, 2.2 GiB and 40% slower; bench/LIMITS.md). `attach`: bind `events` over the
+    whole lake."""
     con = lake_mod.connect(lake, attach=attach)
     try:
         con.execute(f"SET memory_limit = {lake_mod.sql_literal(settings.memory_limit)}")

@@ -610,6 +610,17 @@ def test_analysis_memory_limit_comes_from_the_config_file(
     assert analysis.is_current(lake, analysis.Settings())
 
 
+def test_the_default_memory_limit_is_half_the_machine_at_least_2gb() -> None:
+    from pipeline import config
+
+    assert config.default_analysis_memory(16 * 10**9) == "8000MB"
+    assert config.default_analysis_memory(3 * 10**9) == "2000MB"
+    assert config.default_analysis_memory(0) == "2000MB"
+    # the analysis and the config file share it
+    assert analysis.Settings().memory_limit == config.DEFAULT_ANALYSIS_MEMORY
+    assert config.Config().analysis_memory_limit == config.DEFAULT_ANALYSIS_MEMORY
+
+
 @pytest.mark.parametrize("value", ["lots", "2", "0GB", "20000000TB", "1PB"])
 def test_a_memory_limit_that_is_not_a_size_is_a_config_error(
     lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
