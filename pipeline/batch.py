@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import itertools
-import os
 import re
 import shutil
 import zlib
@@ -30,8 +29,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline import config, lakewriter, manifest, queries, scan, slices, sources
 from pipeline import lake as lakefs
-from pipeline import lakewriter, manifest, queries, scan, slices, sources
 from pipeline.errors import LakeError
 from pipeline.ingest import GZIP_MAGIC, Batch, IngestSummary, uncompressed_size_cached
 from pipeline.schema import EVENT_COLUMN_NAMES
@@ -387,8 +386,7 @@ def _stage_large(
     return bad
 
 
-def _machine_memory() -> int:
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+_machine_memory = config.machine_memory  # a module name of its own: tests set a smaller machine
 
 
 def _stage_checked(

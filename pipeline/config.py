@@ -24,15 +24,20 @@ MEMORY_UNITS = {
 MEMORY_RANGE = (10**6, 2**50)  # 1 MB (enough to run out, which a test does) to 1 PiB
 
 
+def machine_memory() -> int:
+    """This machine's physical memory in bytes; 0 where the system does not say (Windows)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return 0
+
+
 def default_analysis_memory(machine: int | None = None) -> str:
     """Half of the machine's memory (`machine` bytes, else this one's), at least 2GB: the
     analysis of a 5M-event lake peaks at 3.7 GiB, and under a fixed 2GB it spilled 3.3 GB to
     disk and took 40% longer on a machine with 23 GiB free (bench/LIMITS.md)."""
     if machine is None:
-        try:
-            machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        except (AttributeError, ValueError, OSError):  # no sysconf (Windows): the floor
-            machine = 0
+        machine = machine_memory()
     return f"{max(2000, machine // 2 // 10**6)}MB"
 
 
