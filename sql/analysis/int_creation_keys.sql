@@ -15,6 +15,8 @@
 -- same second, would otherwise count as that user, and the console and address tie-breaks
 -- of int_session_links would hand it the user's session's calls or lend it its own. Seen only
 -- through the role owner's AWSAccount copy, such a caller is not known at all.
+-- `console_signins`: every session of the second is a console or SwitchRole sign-in (whose
+-- calls are signed with console credentials, int_session_links).
 -- Plain aggregates: a count of distinct callers per group did not spill and cost the 5M-event
 -- analysis its 2GB memory limit (bench/LIMITS.md).
 -- Not ordered: an intermediate table.
@@ -24,6 +26,7 @@ with callers as (
         creation_time,
         session_id,
         issued_key,
+        kind,
         case
             -- only the role owner's AWSAccount copy (§4.3): a role or federated session's
             -- principalId (`AROA...:name`, `ACCOUNT:name`) names no session, so not a known caller
@@ -45,6 +48,8 @@ select
     count(*) as sessions,
     max(session_id) as session_id,
     max(issued_key) as issued_key,
-    count(caller) = count(*) and min(caller) = max(caller) as one_caller
+    count(caller) = count(*) and min(caller) = max(caller) as one_caller,
+    min(case when kind in ('ConsoleLogin', 'SwitchRole') then 1 else 0 end) = 1
+        as console_signins
 from callers
 group by principal_arn, creation_time

@@ -11,6 +11,10 @@
 -- lake accounts for (int_sessions_seen; a view's column costs nothing where it is not read).
 -- `console_call`: the record was signed with console credentials (int_session_links tells a
 -- console session from an API session of the same ARN and creation second by it).
+-- `sdk_call`: the record's user agent is the AWS CLI's or an AWS SDK's (not a console page's,
+-- `[S3Console/0.4, aws-internal/3 aws-sdk-java/...]`): a call the console did not make (int_session_links lowers its
+-- confidence when its only session is a console sign-in). The user agent is the caller's to
+-- choose: it only weighs one link's confidence, never which session a call goes to.
 -- `org_trail` is true when the record came from an organization-trail object key
 -- (`AWSLogs/o-ORGID/ACCOUNT/...`, §1.1): its recipient account is then in the organization.
 -- Not ordered: one row per record.
@@ -41,6 +45,7 @@ select
     user_agent as call_user_agent,
     session_mfa_authenticated as call_mfa_authenticated,
     console_call,
+    sdk_call,
     req_role_arn,
     req_role_session_name,
     req_duration_seconds,
@@ -102,6 +107,12 @@ from (
         or coalesce(user_agent = 'console.amazonaws.com', false)
         or coalesce(user_invoked_by is null and user_agent like '%Console%aws-internal/%', false)
             as console_call,
+        -- by prefix (a console page's agent starts `[`): prefix tests cost little per call
+        coalesce(
+            user_agent like 'aws-cli/%' or user_agent like 'Boto3/%'
+            or user_agent like 'Botocore/%' or user_agent like 'aws-sdk-%',
+            false
+        ) as sdk_call,
         aws_region,
         user_agent,
         user_principal_id,

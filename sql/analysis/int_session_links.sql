@@ -29,9 +29,12 @@
 -- second, take that user's calls or lend them its own (and its chain, through int_sessions'
 -- parents), so the call is not attributed. `confidence` is high when the ARN agrees, medium
 -- when the session's ARN is unknown (Cognito GetCredentialsForIdentity does not log it) and
--- only key + window matched, or one caller's sessions shared the creation second and the
--- console flag did not decide, or decided for an STS session a federated sign-in was paired
--- with (which of the second's sessions signed in, the sign-in does not say).
+-- only key + window matched, when a CLI or SDK call not signed with console credentials
+-- matched only a console or SwitchRole sign-in (the lake may lack the issuance of the session
+-- that made it: an IAM user's GetSessionToken in the second of a console sign-in), or one
+-- caller's sessions shared the creation second and the console flag did not decide, or
+-- decided for an STS session a federated sign-in was paired with (which of the second's
+-- sessions signed in, the sign-in does not say).
 -- Carries what int_sessions counts (source, API, account, IP, error, onBehalfOf), and for the
 -- records of credential-issuing services their record_hash (which of a conflict's records
 -- int_sessions takes the parent from); the caller's ARN and key stay in the lake, one join on
@@ -57,6 +60,7 @@ with activity as (
         e.user_access_key_id as match_key,
         e.session_creation_date as match_creation_date,
         e.console_call as match_console,
+        e.sdk_call as match_sdk,
         0 as is_copy
     from int_events as e
     -- not a record its UPDATED_DATA correction replaces (int_corrections, §4.4); an outer
@@ -74,7 +78,8 @@ twins as (
         min(e.user_arn) as user_arn,
         min(e.user_access_key_id) as user_access_key_id,
         min(e.session_creation_date) as session_creation_date,
-        max(case when e.console_call then 1 else 0 end) = 1 as console_call
+        max(case when e.console_call then 1 else 0 end) = 1 as console_call,
+        max(case when e.sdk_call then 1 else 0 end) = 1 as sdk_call
     from int_events as e
     left join int_corrections as r on r.event_id = e.event_id
     where e.shared_event_id is not null
@@ -99,6 +104,7 @@ copies as (
         t.user_access_key_id as match_key,
         t.session_creation_date as match_creation_date,
         t.console_call as match_console,
+        t.sdk_call as match_sdk,
         1 as is_copy
     from int_events as c
     inner join twins as t on t.shared_event_id = c.shared_event_id
@@ -113,13 +119,13 @@ calls as (
     select
         event_id, shared_event_id, event_time, event_source, event_name, recipient_account_id,
         source_ip_address, error_code, on_behalf_of_user_id, record_hash,
-        match_arn, match_key, match_creation_date, match_console, is_copy
+        match_arn, match_key, match_creation_date, match_console, match_sdk, is_copy
     from activity
     union all
     select
         event_id, shared_event_id, event_time, event_source, event_name, recipient_account_id,
         source_ip_address, error_code, on_behalf_of_user_id, record_hash,
-        match_arn, match_key, match_creation_date, match_console, is_copy
+        match_arn, match_key, match_creation_date, match_console, match_sdk, is_copy
     from copies
 ),
 
@@ -206,6 +212,7 @@ by_creation as (
         a.is_copy,
         case when c.sessions = 1 then c.session_id end as creation_session_id,
         case when c.sessions = 1 then c.issued_key end as creation_issued_key,
+        c.sessions = 1 and c.console_signins as creation_signin,
         case when a.match_console then o.session_id end as console_session_id,
         o.own_signin as console_own_signin,
         case when p.sessions = 1 then p.session_id end as address_session_id,
@@ -218,6 +225,8 @@ by_creation as (
         a.match_arn,
         a.match_key,
         a.match_creation_date,
+        a.match_console,
+        a.match_sdk,
         a.event_time,
         a.event_source,
         a.event_name,
@@ -261,6 +270,13 @@ linked as (
             else 'creation_date'
         end as link_rule,
         case
+            -- a console or SwitchRole sign-in, the only session of its ARN and second, and a
+            -- call of the CLI or an SDK not signed with console credentials: what the calls of
+            -- a session whose issuance the lake lacks look like (an IAM user's GetSessionToken
+            -- in the second of a console sign-in). A browser's own calls carry no console
+            -- flag on real records, and stay high
+            when b.creation_session_id is not null and b.creation_signin
+                and b.match_sdk and not b.match_console then 'medium'
             when b.creation_session_id is not null then 'high'
             when k.session_id is not null and b.match_arn = k.principal_arn then 'high'
             -- the one console session of the second, for a call signed with console
