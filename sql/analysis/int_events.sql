@@ -12,8 +12,7 @@
 -- `console_call`: the record was signed with console credentials (int_session_links tells a
 -- console session from an API session of the same ARN and creation second by it).
 -- `sdk_call`: the record's user agent is the AWS CLI's or an AWS SDK's (not a console page's,
--- `[S3Console/0.4, aws-internal/3 aws-sdk-java/...]`; not CloudShell's CLI): a call the console
--- did not make (int_session_links lowers its
+-- not CloudShell's CLI): a call the console did not make (int_session_links lowers its
 -- confidence when its only session is a console sign-in). The user agent is the caller's to
 -- choose: it only weighs one link's confidence, never which session a call goes to.
 -- `org_trail` is true when the record came from an organization-trail object key
@@ -108,11 +107,16 @@ from (
         or coalesce(user_agent = 'console.amazonaws.com', false)
         or coalesce(user_invoked_by is null and user_agent like '%Console%aws-internal/%', false)
             as console_call,
-        -- by prefix (a console page's agent starts `[`): prefix tests cost little per call.
-        -- CloudShell's CLI signs with the console session's credentials (§4.1 item 3)
+        -- anywhere in the agent: S3 records bracket it (`[aws-cli/1.11.10 ...]`), Terraform's
+        -- names its SDK last (`[APN/1.0 HashiCorp/1.0 Terraform/... aws-sdk-go/...]`). Not a
+        -- console page's backend (`[S3Console/0.4, aws-internal/3 aws-sdk-java/...]`,
+        -- `EC2ConsoleBackend, aws-sdk-java/...`), nor CloudShell's CLI, which signs with the
+        -- console session's credentials (§4.1 item 3)
         coalesce(
-            (user_agent like 'aws-cli/%' or user_agent like 'Boto3/%'
-                or user_agent like 'Botocore/%' or user_agent like 'aws-sdk-%')
+            (user_agent like '%aws-cli/%' or user_agent like '%Boto3/%'
+                or user_agent like '%Botocore/%' or user_agent like '%aws-sdk-%')
+            and user_agent not like '%aws-internal/%'
+            and user_agent not like '%Console%'
             and user_agent not like '%exec-env/CloudShell%',
             false
         ) as sdk_call,

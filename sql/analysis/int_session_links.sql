@@ -273,10 +273,12 @@ linked as (
             -- a console or SwitchRole sign-in, the only session of its ARN and second, and a
             -- call of the CLI or an SDK not signed with console credentials: what the calls of
             -- a session whose issuance the lake lacks look like (an IAM user's GetSessionToken
-            -- in the second of a console sign-in). A browser's own calls carry no console
-            -- flag on real records, and stay high
+            -- in the second of a console sign-in), unless it used the session's issued key
+            -- (a SwitchRole's). A browser's own calls carry no console flag on real records,
+            -- and stay high
             when b.creation_session_id is not null and b.creation_signin
-                and b.match_sdk and not b.match_console then 'medium'
+                and b.match_sdk and not b.match_console
+                and coalesce(b.match_key <> b.creation_issued_key, true) then 'medium'
             when b.creation_session_id is not null then 'high'
             when k.session_id is not null and b.match_arn = k.principal_arn then 'high'
             -- the one console session of the second, for a call signed with console
