@@ -22,6 +22,7 @@ MEMORY_UNITS = {
     **{unit: 1024 ** (i + 1) for i, unit in enumerate(("kib", "mib", "gib", "tib"))},
 }
 MEMORY_RANGE = (10**6, 2**50)  # 1 MB (enough to run out, which a test does) to 1 PiB
+WINDOW_MAX = 36_600  # analysis.window_days: up to a century
 
 
 def machine_memory() -> int:
@@ -63,6 +64,7 @@ class Config:
     org_accounts: tuple[str, ...] = ()
     max_chain_depth: int = 10
     analysis_memory_limit: str = DEFAULT_ANALYSIS_MEMORY
+    analysis_window_days: int | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -142,12 +144,23 @@ def load_config(explicit: Path | None = None) -> Config:
             fix='write a size with its unit, e.g. "4GB" or "512MB" '
             f'(default "{DEFAULT_ANALYSIS_MEMORY}")',
         )
+    window = analysis.get("window_days")
+    if window is not None and (
+        not isinstance(window, int) or isinstance(window, bool) or not 1 <= window <= WINDOW_MAX
+    ):
+        raise ConfigError(
+            f"{path}: analysis.window_days={window!r} is not a number of days from 1 to "
+            f"{WINDOW_MAX}",
+            fix="write a whole number of days without quotes, e.g. window_days = 90, or drop "
+            "the key to analyze the whole lake",
+        )
     return Config(
         lake=lake if lake.is_absolute() else base / lake,
         org_id=org_id,
         org_accounts=accounts,
         max_chain_depth=depth,
         analysis_memory_limit=memory,
+        analysis_window_days=window,
         extra={k: v for k, v in data.items() if k not in {"lake", "organization", "analysis"}},
     )
 
@@ -155,7 +168,7 @@ def load_config(explicit: Path | None = None) -> Config:
 KNOWN_KEYS: Final[dict[str, frozenset[str]]] = {
     "": frozenset({"lake", "organization", "analysis"}),
     "organization": frozenset({"id", "accounts"}),
-    "analysis": frozenset({"max_chain_depth", "memory_limit"}),
+    "analysis": frozenset({"max_chain_depth", "memory_limit", "window_days"}),
 }
 
 

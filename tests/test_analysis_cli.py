@@ -641,6 +641,10 @@ def test_a_memory_limit_that_is_not_a_size_is_a_config_error(
         (b"[organization]\naccounts = 123456789012\n", "organization.accounts=123456789012 is"),
         (b'[organization]\naccounts = "123456789012"\n', "is not a list"),
         (b'[organization]\nid = "123456789012"\n', "is not an AWS Organizations ID"),
+        (b'[analysis]\nwindow_days = "90"\n', "analysis.window_days='90' is not a number of days"),
+        (b"[analysis]\nwindow_days = 0\n", "analysis.window_days=0 is not a number of days"),
+        (b"[analysis]\nwindow_days = true\n", "analysis.window_days=True is not a number of"),
+        (b"[analysis]\nwindow_days = 1.5\n", "analysis.window_days=1.5 is not a number of"),
     ],
 )
 def test_a_config_value_of_the_wrong_kind_is_one_line(
@@ -1093,3 +1097,119 @@ def test_seen_lists_who_used_credentials_the_lake_holds_no_issuance_for(tmp_path
     counts = ("calls_temporary", "calls_attributed", "calls_unattributed", "sessions_seen")
     assert [payload[k] for k in counts] == [2, 0, 2, 1]
     assert payload["tables"]["sessions_seen"] == 1
+
+
+# --- analysis.window_days: the lake's last days only ------------------------------------------
+
+
+def _touch_partition(lake: Path, day: str, *, name: str = "part-0.parquet") -> Path:
+    path = lake / "events" / f"event_date={day}" / "recipient_account_id=123456789012" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"")
+    return path
+
+
+def test_the_window_counts_back_from_the_latest_day_not_after_tomorrow(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    for day in ("2024-01-10", "2024-01-12", "2999-01-01"):
+        _touch_partition(lake, day)
+    settings = analysis.Settings(window_days=2)
+    today = dt.date(2024, 1, 12)
+    # a record dated in the far future does not move the window off the data
+    assert analysis.windowed(lake, settings, today).window_start == dt.date(2024, 1, 11)
+    assert analysis.windowed(lake, replace_days(settings, 3), today).window_start == dt.date(
+        2024, 1, 10
+    )
+    # tomorrow counts (a day ahead of UTC is a time zone, not an error)
+    assert analysis.windowed(lake, settings, dt.date(2024, 1, 11)).window_start == dt.date(
+        2024, 1, 11
+    )
+    # a clock behind every date: the latest date there is
+    assert analysis.windowed(lake, settings, dt.date(2020, 1, 1)).window_start == dt.date(
+        2998, 12, 31
+    )
+    assert analysis.windowed(lake, analysis.Settings(), today).window_start is None
+
+
+def replace_days(settings: analysis.Settings, days: int) -> analysis.Settings:
+    import dataclasses
+
+    return dataclasses.replace(settings, window_days=days)
+
+
+def test_the_window_ignores_a_day_whose_files_are_not_committed(tmp_path: Path) -> None:
+    from pipeline import lakewriter
+    from pipeline.lake import JOURNAL_DIR
+
+    lake = tmp_path / "lake"
+    _touch_partition(lake, "2024-01-10")
+    late = _touch_partition(lake, "2024-01-12")
+    # a batch killed between its moves and its manifest file: its files are not the lake's
+    journal = lakewriter.state_dir(lake) / JOURNAL_DIR / "batch-1.json"
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    journal.write_text(json.dumps({"relative": [late.relative_to(lake).as_posix()]}))
+    assert analysis.windowed(
+        lake, analysis.Settings(window_days=1), dt.date(2024, 1, 12)
+    ).window_start == dt.date(2024, 1, 10)
+
+
+@pytest.fixture(scope="module")
+def windowed_lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """sample_data/ ingested (four days, 2026-11-01 to 04) and a config of window_days = 2."""
+    sample = Path(__file__).resolve().parents[1] / "sample_data" / "AWSLogs"
+    folder = tmp_path_factory.mktemp("window")
+    target = folder / "lake"
+    ingest([str(sample)], target)
+    config = folder / "sts-audit.toml"
+    config.write_text("[analysis]\nwindow_days = 2\n")
+    return target, config
+
+
+def test_analyze_under_a_window_reads_only_its_days_and_says_so(
+    windowed_lake: tuple[Path, Path],
+) -> None:
+    lake, config = windowed_lake
+    proc = _main("analyze", "--lake", str(lake), "--json", config=config)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["window_start"] == "2026-11-03"
+    start = dt.datetime(2026, 11, 3, tzinfo=dt.UTC)
+    sessions = pq.read_table(lake / "analysis" / "sessions.parquet").to_pylist()
+    assert sessions and all(s["issue_time"] >= start for s in sessions)
+    links = pq.read_table(lake / "analysis" / "session_links.parquet").to_pylist()
+    assert links and all(r["event_time"] >= start for r in links)
+    # the sessions issued before the window and used in it are seen, and say why
+    seen = pq.read_table(lake / "analysis" / "sessions_seen.parquet").to_pylist()
+    assert seen and all(s["first_use"] >= start for s in seen)
+    before = [s for s in seen if s["creation_time"] is not None and s["creation_time"] < start]
+    assert before and all(
+        s["why"] == "issued before its account's first record in the analysis window "
+        "(from 2026-11-03, analysis.window_days)"
+        for s in before
+    )
+    # the whole lake has sessions before the window, and attributes every call
+    whole = _main("analyze", "--lake", str(lake), "--json")
+    assert whole.returncode == 0, whole.stderr
+    assert json.loads(whole.stdout)["window_start"] is None
+    assert json.loads(whole.stdout)["sessions_seen"] == 0
+    everything = pq.read_table(lake / "analysis" / "sessions.parquet").to_pylist()
+    assert min(s["issue_time"] for s in everything) < start
+    assert {s["session_id"] for s in sessions} < {s["session_id"] for s in everything}
+
+
+def test_the_tables_of_a_window_are_reused_only_under_the_same_window(
+    windowed_lake: tuple[Path, Path],
+) -> None:
+    lake, config = windowed_lake
+    proc = _main("analyze", "--lake", str(lake), config=config)
+    assert proc.returncode == 0, proc.stderr
+    assert "analyzed the lake's events from 2026-11-03 on (analysis.window_days)" in proc.stderr
+    assert analysis.is_current(lake, analysis.Settings(window_days=2))
+    assert not analysis.is_current(lake, analysis.Settings())
+    assert not analysis.is_current(lake, analysis.Settings(window_days=3))
+    reused = _main("sessions", "--lake", str(lake), "--format", "csv", config=config)
+    assert reused.returncode == 0 and "note:" not in reused.stderr, reused.stderr
+    rebuilt = _main("sessions", "--lake", str(lake), "--format", "csv")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "building them for this command" in rebuilt.stderr
+    assert len(rebuilt.stdout.splitlines()) > len(reused.stdout.splitlines())

@@ -3,7 +3,8 @@ builds the analysis tables and compares the query's table with the expected rows
 
 Case keys:
 - name: a sentence; inputs.events: rows (omitted columns are NULL);
-- config (optional): org_accounts, org_id, max_chain_depth;
+- config (optional): org_accounts, org_id, max_chain_depth, window_start (the first day an
+  analysis.window_days reads, a date);
 - where (optional): a column -> value filter on the table;
 - sort_by (optional): columns to sort by, for the unordered intermediate tables;
 - warns (optional): the UserWarning building the tables must raise (a regex);
@@ -54,6 +55,7 @@ def test_sql_case(query: str, case: dict[str, Any]) -> None:
         org_accounts=tuple(str(a) for a in config.get("org_accounts", [])),
         org_id=config.get("org_id"),
         max_chain_depth=int(config.get("max_chain_depth", 10)),
+        window_start=config.get("window_start"),
     )
     if case.get("warns"):  # a truncated chain must be reported loudly, not only flagged
         with pytest.warns(UserWarning, match=case["warns"]):

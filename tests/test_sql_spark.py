@@ -66,6 +66,9 @@ def test_every_step_matches_duckdb_on_spark(spark: object, tmp_path: Path, sourc
     spark.sql(  # type: ignore[attr-defined]
         "select cast(null as string) as org_id where false"
     ).createOrReplaceTempView("cfg_org")
+    spark.sql(  # type: ignore[attr-defined]
+        "select cast(null as date) as first_day where false"
+    ).createOrReplaceTempView("cfg_window")
     check = duckdb.connect()
     check.execute("SET TimeZone = 'UTC'")
     differences = {}

@@ -11,7 +11,8 @@
 -- first record, or in an account whose trail is not collected, used with stolen credentials
 -- (an instance's role credentials used from outside) as well as by its owner; or a contested
 -- one (int_creation_keys: several callers started a session of that ARN in that second, and no
--- key tells which one made the call). `why` says which, as far as the lake can tell.
+-- key tells which one made the call). `why` says which, as far as the lake can tell; under
+-- analysis.window_days (cfg_window), the lake's first record is the window's.
 -- Activity counts like int_sessions': `events` counts logical calls (copies of a call that both
 -- carry the identity collapse on sharedEventID), `records` the stored records. Each distinct
 -- count is a plain count over its own grouping (a distinct aggregate per group does not spill,
@@ -351,7 +352,12 @@ select
         -- CloudTrail's times are whole seconds: an issuance in the lake's first second of the
         -- account, not in the lake, is as likely to lie before it
         when s.creation_time <= la.first_event_time
-            then 'issued before the lake''s first record of its account'
+            then coalesce(
+                'issued before its account''s first record in the analysis window (from '
+                || cast((select max(w.first_day) from cfg_window as w) as varchar)
+                || ', analysis.window_days)',
+                'issued before the lake''s first record of its account'
+            )
         else 'issuing call not in the lake, though its account''s trail is '
             || '(a day or region not collected?)'
     end as why
