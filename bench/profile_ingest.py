@@ -62,8 +62,30 @@ class _TimedConnection:
             TIMES[_label(sql)].append(time.perf_counter() - started)
             CPU[_label(sql)].append(_cpu() - cpu)
 
+    def sql(self, sql: str, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        return _TimedRelation(self._con.sql(sql, *args, **kwargs), _label(sql))
+
     def __getattr__(self, name: str):  # noqa: ANN204
         return getattr(self._con, name)
+
+
+class _TimedRelation:
+    """A relation whose `to_arrow_table` (where the typing statements run) is timed."""
+
+    def __init__(self, rel: duckdb.DuckDBPyRelation, label: str) -> None:
+        self._rel = rel
+        self._label = label
+
+    def to_arrow_table(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        started, cpu = time.perf_counter(), _cpu()
+        try:
+            return self._rel.to_arrow_table(*args, **kwargs)
+        finally:
+            TIMES[self._label].append(time.perf_counter() - started)
+            CPU[self._label].append(_cpu() - cpu)
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self._rel, name)
 
 
 def _connect(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
