@@ -23,6 +23,7 @@ import duckdb
 
 TIMES: dict[str, list[float]] = defaultdict(list)
 CPU: dict[str, list[float]] = defaultdict(list)
+PHASES: dict[str, list[float]] = defaultdict(list)
 EXTRA_SETTINGS: list[str] = []
 _real_connect = duckdb.connect
 
@@ -88,6 +89,19 @@ class _TimedRelation:
         return getattr(self._rel, name)
 
 
+def _timed(label: str, fn):  # noqa: ANN001, ANN202
+    """`fn`, its wall time added under `label` (CPU is the process's: not kept for phases)."""
+
+    def timed(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        started = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            PHASES[label].append(time.perf_counter() - started)
+
+    return timed
+
+
 def _connect(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
     return _TimedConnection(_real_connect(*args, **kwargs))
 
@@ -101,7 +115,16 @@ def main() -> None:
     args = ap.parse_args()
     EXTRA_SETTINGS.extend(s.replace("=", " = ", 1) for s in args.set)
     duckdb.connect = _connect  # type: ignore[assignment]
+    from pipeline import batch, scan
     from pipeline import ingest as ingest_mod
+
+    # the Python phases around the statements: the split (two threads; the main thread waits),
+    # the wait for the previous batch's write before typing, and the writes (in their thread)
+    scan.split_files = _timed("phase: split delivery files (main thread waits)", scan.split_files)
+    batch.Pending.wait = _timed("phase: wait for the previous batch's write", batch.Pending.wait)
+    batch._write_partitions = _timed(
+        "phase: write partitions (a thread, beside the next batch)", batch._write_partitions
+    )
 
     lake = Path(args.lake) if args.lake else Path(tempfile.mkdtemp(prefix="prof-lake-"))
     shutil.rmtree(lake, ignore_errors=True)
@@ -127,6 +150,8 @@ def main() -> None:
                     f"{'':18}first third {sum(times[:third]):.2f} s, "
                     f"last third {sum(times[-third:]):.2f} s"
                 )
+    for label, times in PHASES.items():
+        print(f"{sum(times):8.2f} s {'':13}{len(times):4d}x  {label}")
     outside = f"{total - in_sql:8.2f} s {total_cpu - in_sql_cpu:8.2f} s CPU"
     print(f"{outside}  Python outside DuckDB (discover, manifest, commit, ...)")
     if not args.lake:
