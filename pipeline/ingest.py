@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline import lakewriter, listings, manifest, sources, unreadable
+from pipeline import lakewriter, layout, listings, manifest, sources, unreadable
 from pipeline.errors import LakeError, SourceObjectUnreadable, StrictIngestError
 
 if TYPE_CHECKING:
@@ -57,6 +57,8 @@ class IngestSummary:
     records_duplicate: int = 0
     records_rejected: int = 0
     records_skipped_insight: int = 0
+    # CloudWatch Logs subscription keep-alives (CONTROL_MESSAGE): no record in them
+    records_skipped_control: int = 0
     conflicts: int = 0
     batches: int = 0
     data_files_written: int = 0
@@ -93,10 +95,11 @@ def new_run_id() -> str:
 
 
 def _estimated_bytes(obj: sources.SourceObject) -> int:
-    """Uncompressed size: exact from the gzip trailer for local files, estimated for S3."""
+    """Uncompressed size: exact from the gzip trailer for local files, estimated for S3 and
+    for Firehose's objects (gzip members one after the other: the trailer sizes the last)."""
     if not obj.compressed:
         return obj.size
-    if obj.uri.startswith("s3://"):
+    if obj.uri.startswith("s3://") or layout.is_firehose_name(obj.uri):
         return obj.size * GZIP_RATIO
     return uncompressed_size_cached(obj.uri)
 

@@ -22,6 +22,12 @@ ACCOUNT_RE = re.compile(r"[0-9]{12}\Z")
 ORG_ID_RE = re.compile(r"o-[a-z0-9]{10,32}\Z")
 # Delivery file names start with the account: ACCOUNT_CloudTrail[-Digest|-Insight]_REGION_...
 FILE_ACCOUNT_RE = re.compile(r"([0-9]{12})_CloudTrail(?:-Digest|-Insight)?_")
+# The objects Amazon Data Firehose writes (a trail's CloudWatch Logs log group through a
+# subscription filter): STREAM[-VERSION]-YYYY-MM-DD-HH-MM-SS-UUID, no suffix, gzip inside
+FIREHOSE_NAME_RE = re.compile(
+    r".-[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}-"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z"
+)
 
 
 class SourceObject(NamedTuple):
@@ -50,9 +56,15 @@ def classify(path: str, *, named: bool = False) -> str:
         return "digest"
     if "/CloudTrail-Insight/" in path or "_CloudTrail-Insight_" in path:
         return "insight"
-    if named or path.lower().endswith(EVENT_SUFFIXES):
+    if named or path.lower().endswith(EVENT_SUFFIXES) or is_firehose_name(path):
         return "events"
     return "other"
+
+
+def is_firehose_name(path: str) -> bool:
+    """Whether a path or key ends in the name Amazon Data Firehose gives its objects: their
+    content is gzip (CloudWatch Logs subscription payloads), whatever the name says."""
+    return FIREHOSE_NAME_RE.search(path) is not None
 
 
 def path_hints(path: str) -> tuple[str | None, str | None]:
@@ -113,7 +125,7 @@ class Folder:
             kind = "digest"
         elif self.insight or "_CloudTrail-Insight_" in name:
             kind = "insight"
-        elif lower.endswith(EVENT_SUFFIXES):
+        elif lower.endswith(EVENT_SUFFIXES) or is_firehose_name(name):
             kind = "events"
         else:
             kind = "other"
@@ -121,7 +133,8 @@ class Folder:
         if account is None:
             match = FILE_ACCOUNT_RE.match(name)
             account = match.group(1) if match else None
-        return SourceObject(uri, size, version, kind, account, self.org_id, lower.endswith(".gz"))
+        compressed = lower.endswith(".gz") or (kind == "events" and is_firehose_name(name))
+        return SourceObject(uri, size, version, kind, account, self.org_id, compressed)
 
 
 def make_object(
@@ -139,7 +152,7 @@ def make_object(
         kind=classify(layout_path, named=named),
         account_hint=account,
         org_id_hint=org_id,
-        compressed=layout_path.lower().endswith(".gz"),
+        compressed=layout_path.lower().endswith(".gz") or is_firehose_name(layout_path),
     )
 
 

@@ -112,6 +112,43 @@ SHAPES = {
             indent=2,
         ).encode(),
     ),
+    # a trail's log group through a subscription filter and Firehose: gzip, named without a
+    # suffix, one log event a record, each record a string
+    "cloudwatch-logs via firehose": (
+        "trail-stream-1-2026-11-01-10-00-00-a188030a-62d2-49e6-b7c2-b11f1a7ba250",
+        lambda r: gzip.compress(json.dumps(_cloudwatch_payload(r)).encode()),
+    ),
+}
+
+
+def _cloudwatch_payload(recs: list[dict[str, Any]], first_id: int = 0) -> dict[str, Any]:
+    """A CloudWatch Logs subscription payload (DATA_MESSAGE) with one log event a record."""
+    return {
+        "messageType": "DATA_MESSAGE",
+        "owner": ACCOUNT,
+        "logGroup": "aws-cloudtrail-logs-123456789012",
+        "logStream": f"{ACCOUNT}_CloudTrail_us-east-1",
+        "subscriptionFilters": ["to-firehose"],
+        "logEvents": [
+            {"id": str(first_id + i), "timestamp": 1793527200000 + i, "message": json.dumps(r)}
+            for i, r in enumerate(recs)
+        ],
+    }
+
+
+_CONTROL_MESSAGE = {
+    "messageType": "CONTROL_MESSAGE",
+    "owner": "CloudwatchLogs",
+    "logGroup": "",
+    "logStream": "",
+    "subscriptionFilters": [],
+    "logEvents": [
+        {
+            "id": "",
+            "timestamp": 1793527200000,
+            "message": "CWL CONTROL MESSAGE: Checking health of destination Firehose.",
+        }
+    ],
 }
 
 
@@ -135,6 +172,65 @@ def test_every_input_shape_stores_each_record_with_its_position(
         expected = copy.deepcopy(rec)
         del expected["responseElements"]["credentials"]["sessionToken"]
         assert stored == expected
+
+
+def test_a_firehose_object_of_cloudwatch_logs_payloads_stores_every_log_event(
+    lake: Path, tmp_path: Path
+) -> None:
+    # Firehose writes each subscription payload as its own gzip member, one after the other,
+    # under a name without a suffix; CloudWatch Logs adds keep-alive CONTROL_MESSAGEs. The
+    # payloads were quarantined whole as "not a CloudTrail record", and a folder walk skipped
+    # the objects as "other" files.
+    recs = records(5)
+    broken = records(1, eventName="AssumeRole")[0]
+    broken_token = broken["responseElements"]["credentials"]["sessionToken"]
+    second = _cloudwatch_payload(recs[3:], first_id=3)
+    second["logEvents"].append(
+        {"id": "9", "timestamp": 1793527200009, "message": json.dumps(broken)[:-30]}
+    )
+    data = b"".join(
+        gzip.compress(json.dumps(doc).encode())
+        for doc in (_CONTROL_MESSAGE, _cloudwatch_payload(recs[:3]), second)
+    )
+    name = "trail-stream-1-2026-11-01-10-00-00-a188030a-62d2-49e6-b7c2-b11f1a7ba250"
+    src = write_bytes(tmp_path / "src" / "2026" / "11" / "01" / "10" / name, data)
+
+    summary = run(lake, tmp_path / "src")
+
+    assert (summary.files_read, summary.files_skipped_other) == (1, 0)
+    assert (summary.records_read, summary.records_stored, summary.records_rejected) == (6, 5, 1)
+    assert summary.records_skipped_control == 1
+    got = rows(lake, "select event_id, source_uri, source_position from events")
+    positions = [0, 1, 2, 0, 1]  # each log event at its index in its payload
+    assert sorted(got) == sorted(
+        (r["eventID"], str(src), p) for r, p in zip(recs, positions, strict=True)
+    )
+    for rec in recs:
+        stored = stored_raw(lake)[rec["eventID"]]
+        assert stored["responseElements"]["credentials"].pop("sessionToken").startswith("sha256:")
+        expected = copy.deepcopy(rec)
+        del expected["responseElements"]["credentials"]["sessionToken"]
+        assert stored == expected
+    [rejected] = quarantine_rows(lake)
+    assert (rejected["source_position"], rejected["reason"]) == (2, "not valid JSON")
+    assert broken_token not in _all_text(lake)
+    # the same object again: nothing read twice
+    assert run(lake, tmp_path / "src").records_read == 0
+
+
+def test_the_summary_counts_cloudwatch_control_messages_apart(tmp_path: Path) -> None:
+    name = "s-2026-11-01-10-00-00-a188030a-62d2-49e6-b7c2-b11f1a7ba250"
+    src = write_bytes(tmp_path / name, gzip.compress(json.dumps(_CONTROL_MESSAGE).encode()))
+    proc = subprocess.run(
+        [*cli(), "ingest", str(src), "--lake", str(tmp_path / "lake"), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert (summary["records_read"], summary["records_skipped_control"]) == (0, 1)
+    assert summary["reconciles"]
 
 
 def test_eventbridge_envelopes_store_the_detail_record(lake: Path, tmp_path: Path) -> None:

@@ -636,3 +636,41 @@ def test_a_missing_bucket_fails_before_the_lake_is_made(bucket: str, tmp_path: P
         ingest(["s3://no-such-bucket/AWSLogs/"], lake, endpoint_url=bucket)
 
     assert not lake.exists()
+
+
+def test_a_firehose_object_in_a_bucket_ingests_like_the_same_file_on_disk(
+    moto_endpoint: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # CloudTrail through CloudWatch Logs, a subscription filter and Firehose: gzip payloads one
+    # after the other in an object named without a suffix, found by listing the prefix
+    recs = records(4, eventTime="2026-11-01T10:00:00Z")
+    payloads = [
+        {
+            "messageType": "DATA_MESSAGE",
+            "owner": ACCOUNT,
+            "logGroup": "aws-cloudtrail-logs",
+            "logStream": f"{ACCOUNT}_CloudTrail_us-east-1",
+            "subscriptionFilters": ["to-firehose"],
+            "logEvents": [
+                {"id": str(i), "timestamp": 1793527200000, "message": json.dumps(r)}
+                for i, r in enumerate(part)
+            ],
+        }
+        for part in (recs[:1], recs[1:])
+    ]
+    body = b"".join(gzip.compress(json.dumps(p).encode()) for p in payloads)
+    key = "firehose/2026/11/01/10/trail-1-2026-11-01-10-05-00-a188030a-62d2-49e6-b7c2-b11f1a7ba250"
+    s3 = make_s3_client(endpoint_url=moto_endpoint)
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+    local = tmp_path / "copy" / key
+    local.parent.mkdir(parents=True)
+    local.write_bytes(body)
+
+    remote = ingest([f"s3://{BUCKET}/firehose/"], tmp_path / "s3-lake", endpoint_url=moto_endpoint)
+    on_disk = ingest([str(tmp_path / "copy")], tmp_path / "local-lake")
+
+    assert (remote.files_read, remote.records_read, remote.records_stored) == (1, 4, 4)
+    assert (on_disk.files_read, on_disk.records_stored) == (1, 4)
+    assert event_keys(tmp_path / "s3-lake", *KEYS) == event_keys(tmp_path / "local-lake", *KEYS)

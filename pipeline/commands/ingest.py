@@ -127,6 +127,11 @@ def render_summary(s: ingest_lib.IngestSummary) -> str:
         lines.append("  no files under the sources given: is that the trail's folder or prefix?")
     if s.records_skipped_insight:
         lines.append(f"  insight records skipped: {s.records_skipped_insight}")
+    if s.records_skipped_control:
+        lines.append(
+            f"  CloudWatch Logs control messages skipped (no record in them): "
+            f"{s.records_skipped_control}"
+        )
     if s.conflicts:
         lines.append(f"  eventID conflicts (same id, different content; both kept): {s.conflicts}")
     if s.recovered_batches:

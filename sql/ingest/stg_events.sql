@@ -156,6 +156,7 @@ select
     nullif(s.recipientAccountId, '') is null as recipient_guessed,
     case
         when shape = 'digest' then 'skip:digest'
+        when shape = 'cloudwatch_control' then 'skip:control'
         when s.eventType = 'AwsCloudTrailInsight' or s.eventCategory = 'Insight' then 'skip:insight'
         when text_problem is not null then
             case text_problem

@@ -2,8 +2,10 @@
 -- grain: one row per JSON value that may be a CloudTrail record, in one batch of input files
 -- Splits the documents of every shape sts-audit accepts into values: CloudTrail delivery files
 -- {"Records": [...]}, a bare JSON array, NDJSON (CloudWatch Logs / CloudTrail Lake exports),
--- LookupEvents output {"Events": [{"CloudTrailEvent": "<record as a string>"}]} and EventBridge
--- envelopes {"detail-type": ..., "detail": {record}}. Digest bodies found outside a
+-- LookupEvents output {"Events": [{"CloudTrailEvent": "<record as a string>"}]}, EventBridge
+-- envelopes {"detail-type": ..., "detail": {record}} and CloudWatch Logs subscription payloads
+-- (a trail's log group through Firehose to S3) {"messageType": "DATA_MESSAGE", "logEvents":
+-- [{"message": "<record as a string>"}]}, whose CONTROL_MESSAGE keep-alives are skipped. Digest bodies found outside a
 -- CloudTrail-Digest path are flagged, not read as records. A document too large to read whole
 -- comes as NDJSON slices of its list's elements, one a line, each wrapped with this process's
 -- mark and the document's shape (pipeline/slices.py cut_document): read as that document's
@@ -35,7 +37,8 @@ parts as (
             when opener = '{' then json_extract(doc, [
                 '$.Records', '$.Events', '$.eventTime', '$."detail-type"', '$.detail',
                 '$.digestStartTime', '$."sts-audit:mark"', '$."sts-audit:unreadable-line"',
-                '$."sts-audit:why"', '$."sts-audit:shape"', '$."sts-audit:value"'
+                '$."sts-audit:why"', '$."sts-audit:shape"', '$."sts-audit:value"',
+                '$.messageType', '$.logEvents'
             ])
         end as p
     from opened
@@ -45,7 +48,8 @@ shaped as (
     -- p: 1 Records, 2 Events, 3 eventTime, 4 detail-type, 5 detail, 6 digestStartTime,
     -- 7 the wrappers' mark, 8 the unreadable line, 9 its reason, 10 the shape of the document
     -- an element wrapper's value is of, 11 that value (JSON text, or NULL for a path that is
-    -- absent; an extracted value is minified, so its first character is its type)
+    -- absent; an extracted value is minified, so its first character is its type),
+    -- 12 messageType, 13 logEvents (a CloudWatch Logs subscription payload)
     select
         filename,
         doc_index,
@@ -62,6 +66,11 @@ shaped as (
             when left(p[1], 1) = '[' and p[3] is null then 'records'
             when left(p[2], 1) = '[' and p[3] is null then 'lookup_events'
             when p[4] is not null and p[5] is not null then 'eventbridge'
+            when json_extract_string(p[12], '$') = 'DATA_MESSAGE' and left(p[13], 1) = '['
+                and p[3] is null then 'cloudwatch_logs'
+            -- the keep-alive CloudWatch Logs sends a subscription's destination: no record
+            when json_extract_string(p[12], '$') = 'CONTROL_MESSAGE' and p[3] is null
+                then 'cloudwatch_control'
             -- a digest body is a file of its own; a line of an NDJSON file shaped like one is
             -- a value that is not a record
             when doc_index is null and p[6] is not null and p[3] is null then 'digest'
@@ -105,7 +114,12 @@ items as (
                 lambda e: coalesce(json_extract_string(e, '$.CloudTrailEvent'), e)
             )
             when shape = 'eventbridge' then [cast(p[5] as varchar)]
-            when shape = 'digest' then [cast(null as varchar)]
+            -- each log event's message; an event without one is kept as it is (rejected)
+            when shape = 'cloudwatch_logs' then list_transform(
+                cast(json_extract(p[13], '$[*]') as varchar[]),
+                lambda e: coalesce(json_extract_string(e, '$.message'), e)
+            )
+            when shape in ('digest', 'cloudwatch_control') then [cast(null as varchar)]
             when shape = 'unreadable' then [json_extract_string(p[8], '$')]
             else [cast(doc as varchar)]
         end as values_in_doc,
@@ -123,13 +137,15 @@ select
     -- the 0-based line of a multi-document (NDJSON) file the value's document is on; NULL for a
     -- file read as one document, as for an element of a document read in slices
     case when element_of is null then doc_index end as line,
-    -- the value's 0-based index in its document (Records, a bare array, LookupEvents); for a
+    -- the value's 0-based index in its document (Records, a bare array, LookupEvents, a
+    -- CloudWatch Logs payload's logEvents); for a
     -- document that is itself the record, its line (0 for a file that is one record). Several
     -- records on one line (delivery documents concatenated into NDJSON) share the line
     case
         -- the slices number an element by its index in the document's list
         when element_of is not null then doc_index
-        when shape in ('records', 'array', 'lookup_events') then generate_subscripts(values_in_doc, 1) - 1
+        when shape in ('records', 'array', 'lookup_events', 'cloudwatch_logs')
+            then generate_subscripts(values_in_doc, 1) - 1
         else coalesce(doc_index, 0)
     end as position
 from items

@@ -24,7 +24,7 @@ with sources as (
 normalized as (
     -- delivery-file, array and EventBridge values come out of json_extract already minified;
     -- whole documents (NDJSON lines, single-record files) keep their spacing, LookupEvents
-    -- CloudTrailEvent strings are text, and the compiled splitter (pipeline/scan.py) leaves as
+    -- CloudTrailEvent strings and CloudWatch Logs messages are text, and the compiled splitter (pipeline/scan.py) leaves as
     -- written a record with blanks, escapes or numbers DuckDB may write otherwise (`scanned`):
     -- minify those here, or `"sessionToken": "..."` with a space escapes the redaction below
     -- and the same event hashes differently per shape. A document that is a JSON string
@@ -34,10 +34,12 @@ normalized as (
         * exclude (raw_text),
         case
             when shape = 'unreadable' then null
-            when shape not in ('lookup_events', 'record', 'scanned', 'scalar') then raw_text
+            when shape not in ('lookup_events', 'cloudwatch_logs', 'record', 'scanned', 'scalar')
+                then raw_text
             when json_valid(raw_text) then cast(json(raw_text) as varchar)
         end as raw_text,
-        shape = 'unreadable' or (shape = 'lookup_events' and not json_valid(raw_text))
+        shape = 'unreadable'
+            or (shape in ('lookup_events', 'cloudwatch_logs') and not json_valid(raw_text))
             as invalid_text,
         raw_text as original_text
     from sources
@@ -47,7 +49,7 @@ valid as (
     select
         *,
         case
-            when shape = 'digest' then null
+            when shape in ('digest', 'cloudwatch_control') then null
             when invalid_text then 'invalid'
             when left(raw_text, 1) <> '{' then 'not_object'
         end as text_problem
