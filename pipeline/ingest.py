@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline import lakewriter, layout, listings, manifest, sources, unreadable
+from pipeline import firehose, lakewriter, layout, listings, manifest, sources, unreadable
 from pipeline.errors import LakeError, SourceObjectUnreadable, StrictIngestError
 
 if TYPE_CHECKING:
@@ -411,6 +411,13 @@ def _fetch(
     for index, (obj, path) in enumerate(fetched):
         if sources.is_s3_url(obj.uri):
             skipped.done()
+        if layout.is_firehose_name(obj.uri):
+            # payloads one after the other: one a line, so a large object is read in slices
+            dest.mkdir(parents=True, exist_ok=True)
+            lines = dest / f"firehose-{index:07d}-{sources.safe_file_name(path.name)}.ndjson"
+            if firehose.as_lines(path, lines):
+                yield obj.uri, lines
+                continue
         yield obj.uri, readable_by_duckdb(path, dest, index)
 
 

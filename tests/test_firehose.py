@@ -1,0 +1,88 @@
+"""Firehose objects of CloudWatch Logs subscription payloads, rewritten one payload a line."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import records
+
+from pipeline import firehose
+from pipeline.ingest import ingest
+
+NAME = "trail-1-2026-11-01-10-00-00-a188030a-62d2-49e6-b7c2-b11f1a7ba250"
+
+
+def _payload(recs: list[dict[str, Any]], *, indent: int | None = None) -> bytes:
+    doc = {
+        "messageType": "DATA_MESSAGE",
+        "owner": "123456789012",
+        "logGroup": "aws-cloudtrail-logs",
+        "logStream": "123456789012_CloudTrail_us-east-1",
+        "subscriptionFilters": ["to-firehose"],
+        "logEvents": [
+            {"id": str(i), "timestamp": 1793527200000, "message": json.dumps(r)}
+            for i, r in enumerate(recs)
+        ],
+    }
+    return json.dumps(doc, indent=indent).encode()
+
+
+def test_each_gzip_member_becomes_one_line(tmp_path: Path) -> None:
+    payloads = [_payload(records(2)), _payload(records(1)), _payload(records(3))]
+    src = tmp_path / NAME
+    src.write_bytes(b"".join(gzip.compress(p) for p in payloads))
+    out = tmp_path / "out.ndjson"
+    assert firehose.as_lines(src, out)
+    assert out.read_bytes() == b"".join(p + b"\n" for p in payloads)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(_payload(records(1)), id="not gzip"),
+        pytest.param(gzip.compress(_payload(records(2), indent=2)), id="a payload on many lines"),
+        pytest.param(gzip.compress(_payload(records(2)))[:-12], id="cut short in a member"),
+        pytest.param(gzip.compress(_payload(records(1))) + b"\0" * 64, id="zero padding"),
+        pytest.param(gzip.compress(_payload(records(1))) + b"{}", id="text after a member"),
+    ],
+)
+def test_anything_else_is_left_as_it_is(tmp_path: Path, body: bytes) -> None:
+    src = tmp_path / NAME
+    src.write_bytes(body)
+    out = tmp_path / "out.ndjson"
+    assert not firehose.as_lines(src, out)
+    assert not out.exists()
+
+
+def test_a_firehose_object_larger_than_a_batch_is_read_in_slices_of_payloads(
+    tmp_path: Path,
+) -> None:
+    # read whole, an object of many payloads held them all at once: a 157 MB one ran the
+    # ingest out of memory; one payload a line, it is cut into slices like an NDJSON export
+    recs = records(60)
+    chunks = [recs[i : i + 6] for i in range(0, 60, 6)]
+    src = tmp_path / "src" / NAME
+    src.parent.mkdir()
+    src.write_bytes(b"".join(gzip.compress(_payload(c)) for c in chunks))
+    lake = tmp_path / "lake"
+
+    summary = ingest([str(tmp_path / "src")], lake, batch_bytes=16 * 1024)
+
+    assert summary.reconciles and (summary.records_read, summary.records_stored) == (60, 60)
+    assert summary.batches > 1  # slices, each a batch of its own
+    import duckdb
+
+    got = duckdb.sql(
+        "select event_id, source_line, source_position from read_parquet($files)",
+        params={"files": [str(p) for p in (lake / "events").rglob("*.parquet")]},
+    ).fetchall()
+    expected = {
+        (r["eventID"], line, position)
+        for line, chunk in enumerate(chunks)
+        for position, r in enumerate(chunk)
+    }
+    assert set(got) == expected
