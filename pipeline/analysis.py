@@ -105,16 +105,24 @@ class Settings:
 
 
 def windowed(lake: Path, settings: Settings, today: dt.date | None = None) -> Settings:
-    """`settings` with `window_start`: the first of the last `window_days` days of the lake,
-    counted back from its latest event date not after tomorrow (UTC), or from its latest one
-    when every date is later; None without a window or without data. Every partition from
-    that day on is read, later-dated ones included."""
+    """`settings` with `window_start` (set here only: a value given is replaced): the first of
+    the last `window_days` days of the lake, counted back from its latest event date not after
+    tomorrow (UTC). Every partition from that day on is read, later-dated ones included.
+    None, the whole lake, without a window, when the window reaches back to the lake's first
+    day (a new lake under `window_days = 90`), or when every date is after tomorrow (this
+    machine's clock is behind the data's: no day to count back from)."""
     if settings.window_days is None:
         return replace(settings, window_start=None)
+    days = lake_mod.committed_days(lake)
     tomorrow = (today or dt.datetime.now(dt.UTC).date()) + dt.timedelta(days=1)
-    latest = lake_mod.latest_day(lake, tomorrow) or lake_mod.latest_day(lake, dt.date.max)
-    start = latest - dt.timedelta(days=settings.window_days - 1) if latest else None
-    return replace(settings, window_start=start)
+    latest = max((d for d in days if d <= tomorrow), default=None)
+    if latest is None:
+        return replace(settings, window_start=None)
+    try:
+        start = latest - dt.timedelta(days=settings.window_days - 1)
+    except OverflowError:  # a record dated in the first years: the window holds the lake
+        return replace(settings, window_start=None)
+    return replace(settings, window_start=start if start > days[0] else None)
 
 
 def _connect(lake: Path, settings: Settings, *, attach: bool = True) -> duckdb.DuckDBPyConnection:
@@ -156,10 +164,29 @@ def _bind_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     con.execute("create or replace table cfg_org (org_id varchar)")
     if settings.org_id is not None:
         con.execute("insert into cfg_org values ($id)", {"id": settings.org_id})
-    # the first day analyzed, when analysis.window_days leaves the lake's earlier days out
+    _bind_window(con, settings)
+
+
+def _bind_window(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """`cfg_window`: the first day analyzed, when analysis.window_days leaves the lake's
+    earlier days out (no row otherwise)."""
     con.execute("create or replace table cfg_window (first_day date)")
     if settings.window_start is not None:
         con.execute("insert into cfg_window values ($day)", {"day": settings.window_start})
+
+
+def window_note(con: duckdb.DuckDBPyConnection) -> str:
+    """` (... analysis.window_days)` naming the window's first day when the connection's
+    tables were built under one; empty otherwise. Said wherever nothing was found: the lake
+    may hold it before the window."""
+    try:
+        rows = con.execute("select max(first_day) from cfg_window").fetchall()
+    except duckdb.CatalogException:
+        return ""
+    day = rows[0][0] if rows else None
+    if day is None:
+        return ""
+    return f" (the analysis reads the lake's days from {day.isoformat()} on: analysis.window_days)"
 
 
 # Intermediate tables no later step reads once the given step is built; dropped then unless
@@ -420,6 +447,7 @@ def open_analysis(
     current = is_current(lake, settings)
     con = _connect(lake, settings, attach=events or not current)
     if current:
+        _bind_window(con, settings)
         folder = analysis_dir(lake)
         for table, step in TABLES.items():
             path = lake_mod.sql_literal(lake_mod.glob_escape(str(folder / f"{table}.parquet")))
@@ -543,9 +571,11 @@ def resolve_sessions(
     rows = queries.run(con, "analysis/sel_resolve_session", {"needle": session_or_key}).fetchall()
     if not rows:
         _raise_if_seen(con, session_or_key)
+        window = window_note(con)
         raise NotFound(
-            f"no session, issuing event or issued key {session_or_key!r} in the lake",
-            fix="list sessions with `sts-audit sessions` and pass a session_id or issued_key",
+            f"no session, issuing event or issued key {session_or_key!r} in the lake{window}",
+            fix="list sessions with `sts-audit sessions` and pass a session_id or issued_key"
+            + (", or widen analysis.window_days" if window else ""),
         )
     return [(str(session_id), issued) for session_id, issued in rows]
 
@@ -641,12 +671,17 @@ def _day(moment: dt.datetime, shift: int) -> dt.date:
         return dt.date.max if shift > 0 else dt.date.min
 
 
-def require_rows(frame: pl.DataFrame, what: str) -> pl.DataFrame:
-    """Raise NoEventsFound when a listing is empty (the CLI prints the fix)."""
+def require_rows(
+    frame: pl.DataFrame, what: str, con: duckdb.DuckDBPyConnection | None = None
+) -> pl.DataFrame:
+    """Raise NoEventsFound when a listing is empty (the CLI prints the fix); `con`, the
+    connection it was read from, names the analysis window if there is one."""
     if frame.is_empty():
+        window = window_note(con) if con is not None else ""
         raise NoEventsFound(
-            f"no {what} match the filters",
-            fix="widen --since/--until, drop --account/--principal, or ingest more logs",
+            f"no {what} match the filters{window}",
+            fix="widen --since/--until, drop --account/--principal, or ingest more logs"
+            + (", or widen analysis.window_days" if window else ""),
         )
     return frame
 

@@ -179,10 +179,9 @@ def partition_files(
     return files
 
 
-def latest_day(lake: Path, not_after: dt.date) -> dt.date | None:
-    """The latest event date of a committed data file in the lake, of those not after
-    `not_after` (a record dated in the far future, a clock gone wrong or a forged export,
-    must not move an analysis window away from the data); None when there is none."""
+def committed_days(lake: Path) -> list[dt.date]:
+    """The event dates of the lake's partitions that hold a committed data file, in order
+    (one listing of the date folders; no data file is opened)."""
     root = lake / EVENTS_DIR
     pending = uncommitted_files(lake)
     days = []
@@ -191,13 +190,10 @@ def latest_day(lake: Path, not_after: dt.date) -> dt.date | None:
             day = dt.date.fromisoformat(day_dir.name.partition("=")[2])
         except ValueError:
             continue
-        if day <= not_after:
-            days.append((day, day_dir))
-    for day, day_dir in sorted(days, reverse=True):
-        for f in day_dir.glob("recipient_account_id=*/*.parquet"):
-            if f.relative_to(lake).as_posix() not in pending:
-                return day
-    return None
+        files = day_dir.glob("recipient_account_id=*/*.parquet")
+        if any(f.relative_to(lake).as_posix() not in pending for f in files):
+            days.append(day)
+    return sorted(days)
 
 
 def attach_events(

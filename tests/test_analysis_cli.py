@@ -1117,24 +1117,25 @@ def test_the_window_counts_back_from_the_latest_day_not_after_tomorrow(tmp_path:
     today = dt.date(2024, 1, 12)
     # a record dated in the far future does not move the window off the data
     assert analysis.windowed(lake, settings, today).window_start == dt.date(2024, 1, 11)
-    assert analysis.windowed(lake, replace_days(settings, 3), today).window_start == dt.date(
-        2024, 1, 10
-    )
     # tomorrow counts (a day ahead of UTC is a time zone, not an error)
     assert analysis.windowed(lake, settings, dt.date(2024, 1, 11)).window_start == dt.date(
         2024, 1, 11
     )
-    # a clock behind every date: the latest date there is
-    assert analysis.windowed(lake, settings, dt.date(2020, 1, 1)).window_start == dt.date(
-        2998, 12, 31
-    )
+    # a window that reaches the lake's first day is the whole lake: no start to name
+    for days in (3, 90, 36_600):
+        wide = analysis.Settings(window_days=days)
+        assert analysis.windowed(lake, wide, today).window_start is None
+    # a clock behind every date: no day to count back from, the whole lake
+    assert analysis.windowed(lake, settings, dt.date(2020, 1, 1)).window_start is None
     assert analysis.windowed(lake, analysis.Settings(), today).window_start is None
 
 
-def replace_days(settings: analysis.Settings, days: int) -> analysis.Settings:
-    import dataclasses
-
-    return dataclasses.replace(settings, window_days=days)
+def test_a_window_from_a_record_of_the_first_years_is_the_whole_lake(tmp_path: Path) -> None:
+    # counting back from the year 1 overflowed the date: a traceback
+    lake = tmp_path / "lake"
+    _touch_partition(lake, "0001-01-05")
+    settings = analysis.Settings(window_days=30)
+    assert analysis.windowed(lake, settings, dt.date(2026, 1, 1)).window_start is None
 
 
 def test_the_window_ignores_a_day_whose_files_are_not_committed(tmp_path: Path) -> None:
@@ -1142,6 +1143,7 @@ def test_the_window_ignores_a_day_whose_files_are_not_committed(tmp_path: Path) 
     from pipeline.lake import JOURNAL_DIR
 
     lake = tmp_path / "lake"
+    _touch_partition(lake, "2024-01-09")
     _touch_partition(lake, "2024-01-10")
     late = _touch_partition(lake, "2024-01-12")
     # a batch killed between its moves and its manifest file: its files are not the lake's
@@ -1213,3 +1215,36 @@ def test_the_tables_of_a_window_are_reused_only_under_the_same_window(
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "building them for this command" in rebuilt.stderr
     assert len(rebuilt.stdout.splitlines()) > len(reused.stdout.splitlines())
+
+
+def test_a_query_command_built_in_memory_reads_only_the_window(
+    windowed_lake: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # without materialized tables, the command builds them itself: from the window's days too
+    lake, config = windowed_lake
+    import shutil
+
+    shutil.rmtree(lake / "analysis", ignore_errors=True)
+    proc = _main("sessions", "--lake", str(lake), "--format", "json", config=config)
+    assert proc.returncode == 0, proc.stderr
+    assert "building them for this command" in proc.stderr
+    issued = [str(r["issue_time"]) for r in _json_lines(proc.stdout)]
+    assert issued and min(issued) >= "2026-11-03"
+
+
+def test_nothing_found_under_a_window_names_it(windowed_lake: tuple[Path, Path]) -> None:
+    lake, config = windowed_lake
+    # the lake holds these days, the window does not
+    empty = _main("sessions", "--lake", str(lake), "--until", "2026-11-02", config=config)
+    assert empty.returncode == 1, empty.stderr
+    assert (
+        "no sessions match the filters (the analysis reads the lake's days from 2026-11-03 on"
+        in (empty.stderr)
+    )
+    assert "widen analysis.window_days" in empty.stderr
+    whole = _main("sessions", "--lake", str(lake), "--until", "2026-11-02", "-f", "csv")
+    assert whole.returncode == 0, whole.stderr
+    first = whole.stdout.splitlines()[1].split(",")[0]  # a session of 2026-11-01 or 02
+    missing = _main("explain", first, "--lake", str(lake), config=config)
+    assert missing.returncode == 1, missing.stderr
+    assert "from 2026-11-03 on: analysis.window_days" in missing.stderr

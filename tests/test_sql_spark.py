@@ -10,6 +10,7 @@ text, so INT vs BIGINT and timestamp flavours do not count as differences.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -55,9 +56,14 @@ def test_every_step_matches_duckdb_on_spark(spark: object, tmp_path: Path, sourc
     con = lake.connect(target)
     events = tmp_path / "events.parquet"
     con.execute(f"copy (select * from events) to '{events}' (format parquet)")
-    analysis.build(con)
+    # on the real samples, under a window's first day too (analysis.window_days), so the `why`
+    # that names it is compared (the events are the same: the window is only named)
+    window = dt.date(2000, 1, 1) if source == REAL else None
+    analysis.build(con, analysis.Settings(window_start=window))
     if source == REAL:  # what this case is for: the rows Spark must reproduce
         assert con.execute("select count(*) from int_sessions_seen").fetchall()[0][0] > 100
+        named = "select count(*) from int_sessions_seen where why like '%analysis window%'"
+        assert con.execute(named).fetchall()[0][0] > 0
 
     spark.read.parquet(str(events)).createOrReplaceTempView("events")  # type: ignore[attr-defined]
     spark.sql(  # type: ignore[attr-defined]
@@ -67,7 +73,9 @@ def test_every_step_matches_duckdb_on_spark(spark: object, tmp_path: Path, sourc
         "select cast(null as string) as org_id where false"
     ).createOrReplaceTempView("cfg_org")
     spark.sql(  # type: ignore[attr-defined]
-        "select cast(null as date) as first_day where false"
+        f"select cast('{window}' as date) as first_day"
+        if window
+        else "select cast(null as date) as first_day where false"
     ).createOrReplaceTempView("cfg_window")
     check = duckdb.connect()
     check.execute("SET TimeZone = 'UTC'")

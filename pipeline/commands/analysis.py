@@ -125,7 +125,7 @@ def _list(
     # the names are checked against the result's columns before it is found empty: a typo is
     # a usage error whatever the filters match
     frame = shown(frame, fmt, view, wanted)
-    render(analysis.require_rows(frame, what), fmt, output=output, title=view)
+    render(analysis.require_rows(frame, what, con), fmt, output=output, title=view)
 
 
 def sessions_command(
@@ -340,7 +340,7 @@ def accounts_command(
     wanted = parse_columns(columns)
     con, _ = _connect(lake, config)
     frame = shown(analysis.account_graph(con, account=account), fmt, "accounts", wanted)
-    render(analysis.require_rows(frame, "account hops"), fmt, output=output, title="accounts")
+    render(analysis.require_rows(frame, "account hops", con), fmt, output=output, title="accounts")
 
 
 def explain_command(
