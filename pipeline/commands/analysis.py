@@ -468,6 +468,9 @@ def analyze_command(
 ) -> None:
     """Build every analysis table and write them to LAKE/analysis/*.parquet.
 
+    With `window_days` under [analysis] in the config file, only the lake's last days are
+    analyzed (README: Configuration).
+
     Example:
 
         sts-audit analyze --lake lake
