@@ -58,8 +58,8 @@ def _copy_members(read: Callable[[int], bytes], write: Callable[[bytes], object]
                 return False  # cut short inside a member
         if wrote:
             write(b"\n")
-        if not pending:
-            pending = read(_CHUNK)
+        if len(pending) < len(GZIP_MAGIC):  # the next header may straddle a read
+            pending += read(_CHUNK)
         if pending and not pending.startswith(GZIP_MAGIC):
             return False  # something else follows a member (zero padding, text, ...)
     return True

@@ -99,8 +99,10 @@ def _estimated_bytes(obj: sources.SourceObject) -> int:
     for Firehose's objects (gzip members one after the other: the trailer sizes the last)."""
     if not obj.compressed:
         return obj.size
-    if obj.uri.startswith("s3://") or layout.is_firehose_name(obj.uri):
+    if obj.uri.startswith("s3://"):
         return obj.size * GZIP_RATIO
+    if layout.is_firehose_name(obj.uri):
+        return obj.size * GZIP_RATIO if is_gzip_cached(obj.uri) else obj.size
     return uncompressed_size_cached(obj.uri)
 
 

@@ -23,10 +23,11 @@ ORG_ID_RE = re.compile(r"o-[a-z0-9]{10,32}\Z")
 # Delivery file names start with the account: ACCOUNT_CloudTrail[-Digest|-Insight]_REGION_...
 FILE_ACCOUNT_RE = re.compile(r"([0-9]{12})_CloudTrail(?:-Digest|-Insight)?_")
 # The objects Amazon Data Firehose writes (a trail's CloudWatch Logs log group through a
-# subscription filter): STREAM[-VERSION]-YYYY-MM-DD-HH-MM-SS-UUID, no suffix, gzip inside
+# subscription filter): STREAM[-VERSION]-YYYY-MM-DD-HH-MM-SS-UUID, then the stream's file
+# extension if it has one (`.gz`, `.json.gz`, ...); gzip inside, whatever the name says
 FIREHOSE_NAME_RE = re.compile(
     r".-[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}-"
-    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?:\.[A-Za-z0-9]{1,8}){0,2}\Z"
 )
 
 

@@ -86,3 +86,36 @@ def test_a_firehose_object_larger_than_a_batch_is_read_in_slices_of_payloads(
         for position, r in enumerate(chunk)
     }
     assert set(got) == expected
+
+
+def test_a_gzip_header_split_across_two_reads_is_still_a_member(tmp_path: Path) -> None:
+    # a member ending one byte before a read's end left b"\x1f" pending: the object was read
+    # whole (a large one ran DuckDB out of memory)
+    payload = _payload(records(2))
+    second = gzip.compress(payload)
+    padding = b"x" * 10_000
+    first = gzip.compress(padding, compresslevel=0)
+    while len(first) < firehose._CHUNK - 1:  # noqa: SLF001
+        padding += b"x" * min(10_000, firehose._CHUNK - 1 - len(first))  # noqa: SLF001
+        first = gzip.compress(padding, compresslevel=0)
+    assert len(first) == firehose._CHUNK - 1  # noqa: SLF001
+    src = tmp_path / NAME
+    src.write_bytes(first + second)
+    out = tmp_path / "out.ndjson"
+    assert firehose.as_lines(src, out)
+    assert out.read_bytes() == padding + b"\n" + payload + b"\n"
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".json.gz"])
+def test_a_firehose_object_with_a_file_extension_is_read_in_slices_too(
+    tmp_path: Path, suffix: str
+) -> None:
+    # Firehose appends the stream's extension; such objects were sized by the last member's
+    # gzip trailer and read whole
+    recs = records(30)
+    src = tmp_path / "src" / (NAME + suffix)
+    src.parent.mkdir()
+    src.write_bytes(b"".join(gzip.compress(_payload(recs[i : i + 5])) for i in range(0, 30, 5)))
+    summary = ingest([str(tmp_path / "src")], tmp_path / "lake", batch_bytes=8 * 1024)
+    assert summary.reconciles and summary.records_stored == 30
+    assert summary.batches > 1

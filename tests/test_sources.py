@@ -244,7 +244,10 @@ def test_fetch_of_local_files_yields_their_own_path(org_tree: Path, tmp_path: Pa
         # Firehose's objects: STREAM[-VERSION]-YYYY-MM-DD-HH-MM-SS-UUID, gzip without a suffix
         ("fh/2026/11/01/10/t-1-2026-11-01-10-00-00-a188030a-62d2-49e6-b7c2-b11f1a7ba250", "events"),
         ("fh/s-2015-10-29-00-01-21-a188030a-62d2-49e6-b7c2-b11f1a7ba250", "events"),
-        ("fh/s-2015-10-29-00-01-21-a188030a-62d2-49e6-b7c2-b11f1a7ba250.tmp", "other"),
+        # with the stream's file extension (its own compression on, or a custom one)
+        ("fh/s-2015-10-29-00-01-21-a188030a-62d2-49e6-b7c2-b11f1a7ba250.log", "events"),
+        ("fh/s-2015-10-29-00-01-21-a188030a-62d2-49e6-b7c2-b11f1a7ba250.json.gz", "events"),
+        ("fh/s-2015-10-29-00-01-21-a188030a-62d2-49e6-b7c2-b11f1a7ba250-copy", "other"),
         ("fh/s-2015-10-29-00-01-21-not-a-uuid", "other"),
     ],
 )

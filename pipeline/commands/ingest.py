@@ -64,7 +64,8 @@ def ingest_command(
     since: SinceOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Ingest CloudTrail logs (delivery files, arrays, NDJSON, LookupEvents, EventBridge).
+    """Ingest CloudTrail logs (delivery files, arrays, NDJSON, LookupEvents, EventBridge,
+    CloudWatch Logs payloads from Firehose).
 
     Example:
 
