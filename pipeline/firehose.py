@@ -16,7 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 _CHUNK = 1 << 20
-GZIP_MAGIC = b"\x1f\x8b"
 
 
 def as_lines(path: Path, target: Path) -> bool:
@@ -37,6 +36,8 @@ def as_lines(path: Path, target: Path) -> bool:
 def _copy_members(read: Callable[[int], bytes], write: Callable[[bytes], object]) -> bool:
     """Copy each gzip member's content from `read` to `write`, a newline after each; False on
     the first thing that is not a whole member, or content with a newline of its own."""
+    from pipeline.ingest import GZIP_MAGIC  # ingest imports this module
+
     pending = read(_CHUNK)
     if not pending.startswith(GZIP_MAGIC):
         return False
