@@ -5,11 +5,11 @@
 -- LookupEvents output {"Events": [{"CloudTrailEvent": "<record as a string>"}]}, EventBridge
 -- envelopes {"detail-type": ..., "detail": {record}} and CloudWatch Logs subscription payloads
 -- (a trail's log group through Firehose to S3) {"messageType": "DATA_MESSAGE", "logEvents":
--- [{"message": "<record as a string>"}]}, whose CONTROL_MESSAGE keep-alives are skipped. Digest bodies found outside a
--- CloudTrail-Digest path are flagged, not read as records. A document too large to read whole
--- comes as NDJSON slices of its list's elements, one a line, each wrapped with this process's
--- mark and the document's shape (pipeline/slices.py cut_document): read as that document's
--- record, at its index in the list.
+-- [{"message": "<record as a string>"}]}, whose CONTROL_MESSAGE keep-alives are skipped.
+-- Digest bodies found outside a CloudTrail-Digest path are flagged, not read as records. A
+-- document too large to read whole comes as NDJSON slices of its list's elements, one a line,
+-- each wrapped with this process's mark and the document's shape (pipeline/slices.py
+-- cut_document): read as that document's record, at its index in the list.
 -- DuckDB-only (runs at ingest, not in the portable analysis layer).
 -- reads: documents (stg_documents for single-document files, stg_document_lines for NDJSON)
 -- params: $mark (slices.MARK)
@@ -138,9 +138,9 @@ select
     -- file read as one document, as for an element of a document read in slices
     case when element_of is null then doc_index end as line,
     -- the value's 0-based index in its document (Records, a bare array, LookupEvents, a
-    -- CloudWatch Logs payload's logEvents); for a
-    -- document that is itself the record, its line (0 for a file that is one record). Several
-    -- records on one line (delivery documents concatenated into NDJSON) share the line
+    -- CloudWatch Logs payload's logEvents); for a document that is itself the record, its line
+    -- (0 for a file that is one record). Several records on one line (delivery documents
+    -- concatenated into NDJSON) share the line
     case
         -- the slices number an element by its index in the document's list
         when element_of is not null then doc_index

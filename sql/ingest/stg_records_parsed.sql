@@ -24,8 +24,9 @@ with sources as (
 normalized as (
     -- delivery-file, array and EventBridge values come out of json_extract already minified;
     -- whole documents (NDJSON lines, single-record files) keep their spacing, LookupEvents
-    -- CloudTrailEvent strings and CloudWatch Logs messages are text, and the compiled splitter (pipeline/scan.py) leaves as
-    -- written a record with blanks, escapes or numbers DuckDB may write otherwise (`scanned`):
+    -- CloudTrailEvent strings and CloudWatch Logs messages are text, and the compiled splitter
+    -- (pipeline/scan.py) leaves as written a record with blanks, escapes or numbers DuckDB may
+    -- write otherwise (`scanned`):
     -- minify those here, or `"sessionToken": "..."` with a space escapes the redaction below
     -- and the same event hashes differently per shape. A document that is a JSON string
     -- (`scalar`: rejected, not an object) is rewritten too: `\u0022` becomes `\"`, the form
