@@ -319,15 +319,18 @@ def _stage_isolating_bad_files(
     A large file (a delivery file of tens of MB: DuckDB parses a JSON document whole, with an
     arena of several times its size; a line of several MB) can run the batch out of memory:
     then the rest of the batch is staged without the large files, and each of them on its own
-    with more memory (`_stage_large`)."""
+    with more memory (`_stage_large`). A batch of several files none of which is large that
+    runs short has each file staged on its own that way."""
     job = _Staging(salt, run_id, known, scratch, local, before_typing=before_typing)
     try:
         return _stage_checked(con, local, job), job.rows
     except duckdb.OutOfMemoryException:
         job.rows.clear()  # what the batch typed before it ran short
+        # the large files, else every file: many medium files can run a batch short too
         large = {p for p in local if uncompressed_size_cached(p) >= LARGE_DOCUMENT}
-        if not large:
+        if not large and len(local) == 1:
             raise
+        large = large or set(local)
     rest = {p: obj for p, obj in local.items() if p not in large}
     if rest:
         bad = _stage_checked(con, rest, job)

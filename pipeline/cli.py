@@ -43,13 +43,20 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+# the command being run (`ingest`, `sessions`, ...), for advice that depends on it
+_invoked: list[str] = []
+
+
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
     """Audit AWS STS temporary credentials from CloudTrail."""
+    if ctx.invoked_subcommand:
+        _invoked[:] = [ctx.invoked_subcommand]
 
 
 register_all(app)
@@ -114,13 +121,26 @@ def main() -> None:
             raise
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "out of memory"
         print(
-            f"error: DuckDB ran out of memory ({detail}) (fix: for analyze, run and the "
-            "commands that read the analysis (sessions, seen, chains, logins, accounts, "
-            "explain) raise `memory_limit` under [analysis] in the config file (--config, "
-            "$STS_AUDIT_CONFIG, else ./sts-audit.toml); otherwise free memory on this machine)",
+            terminal_safe(f"error: DuckDB ran out of memory ({detail}) (fix: {_memory_fix()})"),
             file=sys.stderr,
         )
         sys.exit(1)
+
+
+def _memory_fix() -> str:
+    """What to do when DuckDB runs out of memory, for the command that was running: ingest
+    works under limits of its own, which no setting changes; the analysis under
+    `[analysis] memory_limit`."""
+    if _invoked == ["ingest"]:
+        return (
+            "free memory on this machine, or ingest the sources a part at a time (a folder, "
+            "an S3 prefix); ingest stages a batch of files in 640 MB and a file that does not "
+            "fit on its own"
+        )
+    return (
+        "raise `memory_limit` under [analysis] in the config file (--config, "
+        "$STS_AUDIT_CONFIG, else ./sts-audit.toml), or free memory on this machine"
+    )
 
 
 def _is_damaged_file(exc: Exception) -> bool:

@@ -1644,6 +1644,62 @@ def test_a_large_delivery_file_is_staged_alone_with_more_memory(
     assert all(positions[r["eventID"]] == n for n, r in enumerate(recs))
 
 
+def test_a_batch_of_medium_files_that_runs_short_stages_each_file_alone(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # no file is large, but together they run the batch out of memory: the run stopped with
+    # DuckDB's error, and so did every rerun. Each file is staged alone instead
+    monkeypatch.setattr(batch_mod, "DUCKDB_MEMORY", "64MB")
+    src = tmp_path / "src"
+    recs = records(24_000)
+    for n in range(4):
+        part = {"Records": recs[n * 6_000 : (n + 1) * 6_000]}
+        write_bytes(src / f"part{n}.json.gz", gzip.compress(orjson.dumps(part)))
+    assert all(
+        len(gzip.decompress(f.read_bytes())) < batch_mod.LARGE_DOCUMENT
+        for f in src.glob("*.json.gz")
+    )
+    staged_alone: list[str] = []
+    stage_large = batch_mod._stage_large
+
+    def spy(con: duckdb.DuckDBPyConnection, path: str, *args: Any) -> dict[str, str]:
+        staged_alone.append(Path(path).name)
+        return stage_large(con, path, *args)
+
+    monkeypatch.setattr(batch_mod, "_stage_large", spy)
+
+    summary = run(lake, src, batch_bytes=1 << 30)
+
+    assert sorted(staged_alone) == [f"part{n}.json.gz" for n in range(4)]
+    assert (summary.files_quarantined, summary.records_stored) == (0, 24_000)
+    assert summary.reconciles
+
+
+def test_ingest_out_of_memory_is_one_line_with_ingest_advice(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the advice was the analysis' `[analysis] memory_limit`, which ingest does not read
+    from pipeline import cli
+    from pipeline import ingest as ingest_lib
+
+    def short(*args: Any, **kwargs: Any) -> IngestSummary:
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+
+    monkeypatch.setattr(ingest_lib, "ingest", short)
+    write_delivery_file(tmp_path / "src" / "a.json", records(1))
+    argv = ["sts-audit", "ingest", str(tmp_path / "src"), "--lake", str(lake)]
+    monkeypatch.setattr(sys, "argv", argv)
+
+    with pytest.raises(SystemExit) as done:
+        cli.main()
+
+    assert done.value.code == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: DuckDB ran out of memory ("), lines
+    assert "ingest the sources a part at a time" in lines[0]
+    assert "[analysis]" not in lines[0]
+
+
 def test_an_export_with_a_very_long_line_is_staged_alone_with_its_lines(
     lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
