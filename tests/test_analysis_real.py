@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -150,16 +151,27 @@ def test_explain_lists_records_that_share_an_event_id_in_a_fixed_order(
 ) -> None:
     # the real samples hold the issuing event of this session seven times (copies and
     # conflicting deliveries of one eventID, same time): explain lists them in one order,
-    # run after run, each record told by its hash
+    # run after run, in the order they were read, each record told by its hash and by where
+    # it was read (`source`, a column of the terminal table: the other columns shown look alike)
     result = analysis.explain(real, "dEXAMPLE-ac7f-466c-a608-4ac8dEXAMPLE")
     evidence = result.evidence.select(
-        "event_time", "role", "event_id", "recipient_account_id", "record_hash"
+        "event_time",
+        "role",
+        "event_id",
+        "recipient_account_id",
+        "source_uri",
+        "source_position",
+        "record_hash",
     ).rows()
     assert len(evidence) == 7
     assert len({row[-1] for row in evidence}) == 7  # seven distinct records
+    sources = result.evidence["source"].to_list()
+    assert len(set(sources)) == 7
+    assert sources == [f"{Path(row[4]).name} #{row[5]}" for row in evidence]
 
-    def key(row: tuple[object, ...]) -> tuple[tuple[bool, str], ...]:
-        return tuple((value is None, str(value)) for value in row)
+    def key(row: tuple[Any, ...]) -> tuple[tuple[bool, Any], ...]:
+        # NULLs last, each column compared as its own type (positions as numbers)
+        return tuple((value is None, "" if value is None else value) for value in row)
 
     assert evidence == sorted(evidence, key=key)
 

@@ -110,6 +110,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
         "user_arn",
         "user_access_key_id",
         "session_creation_date",
+        "source",
     ),
     "activity": (
         "event_time",

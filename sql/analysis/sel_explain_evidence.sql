@@ -65,7 +65,14 @@ select
     e.source_ip_address,
     e.issued_access_key_id,
     e.shared_event_id,
-    e.record_hash
+    e.record_hash,
+    -- where the record was read: copies that share an event id (a conflicting delivery, the AWS
+    -- documentation's examples) look alike in the other columns shown
+    regexp_extract(e.source_uri, '([^/]+)$', 1) || ' #' || cast(e.source_position as varchar)
+        as source,
+    e.source_uri,
+    e.source_position,
+    e.source_line
 from wanted as w
 inner join events as e on e.event_id = w.event_id
 where e.event_date between $first_day and $last_day
@@ -83,4 +90,6 @@ where e.event_date between $first_day and $last_day
       or e.issued_access_key_id = w.expected_key
   )
 -- records that share an event id (copies, conflicting deliveries) in a fixed order
-order by e.event_time, w.role, e.event_id, e.recipient_account_id, e.record_hash
+order by
+    e.event_time, w.role, e.event_id, e.recipient_account_id, e.source_uri, e.source_position,
+    e.record_hash
