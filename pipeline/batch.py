@@ -650,7 +650,7 @@ def _stage_and_write(
     # fetchall, not fetchone: DuckDB 2 refuses con.register() while a result is unfinished
     row = queries.run(con, "ingest/stg_batch_counts").fetchall()[0]
     assert row is not None
-    read, rejected, insight, control, min_date, max_date = row
+    read, rejected, insight, control, other_stream, min_date, max_date = row
     # rejected records an earlier run quarantined: duplicates, not rejected (and kept) again
     rejected = int(rejected or 0) - _requarantined(con, lake, bool(rejected))
     accounts = _batch_accounts(con)
@@ -692,6 +692,7 @@ def _stage_and_write(
     summary.records_rejected += int(rejected or 0)
     summary.records_skipped_insight += int(insight or 0)
     summary.records_skipped_control += int(control or 0)
+    summary.records_skipped_other_stream += int(other_stream or 0)
     summary.records_stored += stored
     summary.records_duplicate += int(read or 0) - int(rejected or 0) - stored
     summary.conflicts += int(conflicts_row[0])

@@ -59,6 +59,8 @@ class IngestSummary:
     records_skipped_insight: int = 0
     # CloudWatch Logs subscription keep-alives (CONTROL_MESSAGE): no record in them
     records_skipped_control: int = 0
+    # log events of CloudWatch Logs payloads from a log stream that is no trail's
+    records_skipped_other_stream: int = 0
     conflicts: int = 0
     batches: int = 0
     data_files_written: int = 0

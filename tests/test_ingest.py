@@ -42,6 +42,7 @@ from hypothesis import strategies as st
 from pipeline import batch as batch_mod
 from pipeline import lake as lakefs
 from pipeline import lakewriter, manifest
+from pipeline.commands.ingest import render_summary
 from pipeline.errors import SourceError, StrictIngestError
 from pipeline.ingest import IngestSummary, check_strict, ingest
 
@@ -216,6 +217,53 @@ def test_a_firehose_object_of_cloudwatch_logs_payloads_stores_every_log_event(
     assert broken_token not in _all_text(lake)
     # the same object again: nothing read twice
     assert run(lake, tmp_path / "src").records_read == 0
+
+
+def test_log_events_of_other_log_streams_are_skipped_and_counted(
+    lake: Path, tmp_path: Path
+) -> None:
+    # VPC flow logs sent through CloudWatch Logs to the trail's Firehose stream: each of their
+    # log events was quarantined as not a CloudTrail record, filling the quarantine and failing
+    # --strict. A trail's stream is ACCOUNT_CloudTrail_REGION (o-ORGID_ first for an org
+    # trail's); a payload that names no stream is still read
+    recs = records(4)
+    flow = _cloudwatch_payload([], first_id=0) | {
+        "logGroup": "vpc-flow-logs",
+        "logStream": "eni-0123456789abcdef0-all",
+        "logEvents": [
+            {"id": str(i), "timestamp": 1793527200000 + i, "message": message}
+            for i, message in enumerate(
+                [
+                    "2 123456789012 eni-0123456789abcdef0 203.0.113.12 203.0.113.7 443 49152 6 "
+                    "10 840 1793527200 1793527260 ACCEPT OK",
+                    '{"eventVersion": "1.08", "note": "a JSON log line of another stream"}',
+                    "not json at all",
+                ]
+            )
+        ],
+    }
+    org = _cloudwatch_payload(recs[1:3], first_id=1)
+    org["logStream"] = f"o-exampleorgid_{ACCOUNT}_CloudTrail_eu-west-1_2"
+    unnamed = _cloudwatch_payload(recs[3:], first_id=3)
+    del unnamed["logStream"]
+    data = b"".join(
+        gzip.compress(json.dumps(doc).encode())
+        for doc in (_cloudwatch_payload(recs[:1]), flow, org, unnamed)
+    )
+    name = "trail-stream-1-2026-11-01-10-00-00-a188030a-62d2-49e6-b7c2-b11f1a7ba250"
+    write_bytes(tmp_path / "src" / name, data)
+
+    summary = run(lake, tmp_path / "src")
+
+    assert (summary.records_read, summary.records_stored, summary.records_rejected) == (4, 4, 0)
+    assert summary.records_skipped_other_stream == 3
+    assert (summary.files_read, summary.files_quarantined, summary.reconciles) == (1, 0, True)
+    assert sorted(r[0] for r in rows(lake, "select event_id from events")) == sorted(
+        r["eventID"] for r in recs
+    )
+    assert quarantine_rows(lake) == []
+    check_strict(summary)  # nothing quarantined: --strict passes
+    assert "other log streams skipped" in render_summary(summary)
 
 
 def test_the_summary_counts_cloudwatch_control_messages_apart(tmp_path: Path) -> None:
@@ -1898,8 +1946,6 @@ def test_ndjson_that_starts_with_a_byte_order_mark_keeps_its_lines(
 def test_the_commands_a_summary_suggests_quote_the_lake_for_the_shell(tmp_path: Path) -> None:
     # `--lake sp ace'q` was printed as it is: pasted, the command named another folder
     import shlex
-
-    from pipeline.commands.ingest import render_summary
 
     lake = tmp_path / "sp ace'q"
     src = write_bytes(tmp_path / "src" / "bad.json", b"not json")

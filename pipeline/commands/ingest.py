@@ -133,6 +133,11 @@ def render_summary(s: ingest_lib.IngestSummary) -> str:
             f"  CloudWatch Logs control messages skipped (no record in them): "
             f"{s.records_skipped_control}"
         )
+    if s.records_skipped_other_stream:
+        lines.append(
+            "  CloudWatch Logs events of other log streams skipped (a trail's stream is "
+            f"ACCOUNT_CloudTrail_REGION): {s.records_skipped_other_stream}"
+        )
     if s.conflicts:
         lines.append(f"  eventID conflicts (same id, different content; both kept): {s.conflicts}")
     if s.recovered_batches:

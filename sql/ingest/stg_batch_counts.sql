@@ -7,6 +7,7 @@ select
         as records_rejected,
     count(*) filter (where reject_reason = 'skip:insight') as insight_records,
     count(*) filter (where reject_reason = 'skip:control') as control_messages,
+    count(*) filter (where reject_reason = 'skip:other_stream') as other_stream_events,
     -- the days the stored-to-be records fall on (a rejected record's time may be no day at all)
     min(event_date) filter (where reject_reason is null) as min_date,
     max(event_date) filter (where reject_reason is null) as max_date

@@ -157,6 +157,7 @@ select
     case
         when shape = 'digest' then 'skip:digest'
         when shape = 'cloudwatch_control' then 'skip:control'
+        when shape = 'cloudwatch_other' then 'skip:other_stream'
         when s.eventType = 'AwsCloudTrailInsight' or s.eventCategory = 'Insight' then 'skip:insight'
         when text_problem is not null then
             case text_problem

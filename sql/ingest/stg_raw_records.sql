@@ -5,7 +5,10 @@
 -- LookupEvents output {"Events": [{"CloudTrailEvent": "<record as a string>"}]}, EventBridge
 -- envelopes {"detail-type": ..., "detail": {record}} and CloudWatch Logs subscription payloads
 -- (a trail's log group through Firehose to S3) {"messageType": "DATA_MESSAGE", "logEvents":
--- [{"message": "<record as a string>"}]}, whose CONTROL_MESSAGE keep-alives are skipped.
+-- [{"message": "<record as a string>"}]}, whose CONTROL_MESSAGE keep-alives are skipped, as
+-- are the log events of a payload from a log stream that is no trail's (a trail's is
+-- `[o-ORGID_]ACCOUNT_CloudTrail_REGION[_n]`: VPC flow logs or a Lambda's log group sent to the
+-- same Firehose stream), one skipped value per log event.
 -- Digest bodies found outside a CloudTrail-Digest path are flagged, not read as records. A
 -- document too large to read whole comes as NDJSON slices of its list's elements, one a line,
 -- each wrapped with this process's mark and the document's shape (pipeline/slices.py
@@ -38,7 +41,7 @@ parts as (
                 '$.Records', '$.Events', '$.eventTime', '$."detail-type"', '$.detail',
                 '$.digestStartTime', '$."sts-audit:mark"', '$."sts-audit:unreadable-line"',
                 '$."sts-audit:why"', '$."sts-audit:shape"', '$."sts-audit:value"',
-                '$.messageType', '$.logEvents'
+                '$.messageType', '$.logEvents', '$.logStream'
             ])
         end as p
     from opened
@@ -49,7 +52,7 @@ shaped as (
     -- 7 the wrappers' mark, 8 the unreadable line, 9 its reason, 10 the shape of the document
     -- an element wrapper's value is of, 11 that value (JSON text, or NULL for a path that is
     -- absent; an extracted value is minified, so its first character is its type),
-    -- 12 messageType, 13 logEvents (a CloudWatch Logs subscription payload)
+    -- 12 messageType, 13 logEvents, 14 logStream (a CloudWatch Logs subscription payload)
     select
         filename,
         doc_index,
@@ -67,7 +70,13 @@ shaped as (
             when left(p[2], 1) = '[' and p[3] is null then 'lookup_events'
             when p[4] is not null and p[5] is not null then 'eventbridge'
             when json_extract_string(p[12], '$') = 'DATA_MESSAGE' and left(p[13], 1) = '['
-                and p[3] is null then 'cloudwatch_logs'
+                and p[3] is null then
+                    -- a payload that names no stream is read, so nothing is left out unseen
+                    case
+                        when contains(json_extract_string(p[14], '$'), '_CloudTrail_') is false
+                            then 'cloudwatch_other'
+                        else 'cloudwatch_logs'
+                    end
             -- the keep-alive CloudWatch Logs sends a subscription's destination: no record
             when json_extract_string(p[12], '$') = 'CONTROL_MESSAGE' and p[3] is null
                 then 'cloudwatch_control'
@@ -119,6 +128,9 @@ items as (
                 cast(json_extract(p[13], '$[*]') as varchar[]),
                 lambda e: coalesce(json_extract_string(e, '$.message'), e)
             )
+            when shape = 'cloudwatch_other' then list_transform(
+                cast(json_extract(p[13], '$[*]') as varchar[]), lambda e: cast(null as varchar)
+            )
             when shape in ('digest', 'cloudwatch_control') then [cast(null as varchar)]
             when shape = 'unreadable' then [json_extract_string(p[8], '$')]
             else [cast(doc as varchar)]
@@ -144,7 +156,7 @@ select
     case
         -- the slices number an element by its index in the document's list
         when element_of is not null then doc_index
-        when shape in ('records', 'array', 'lookup_events', 'cloudwatch_logs')
+        when shape in ('records', 'array', 'lookup_events', 'cloudwatch_logs', 'cloudwatch_other')
             then generate_subscripts(values_in_doc, 1) - 1
         else coalesce(doc_index, 0)
     end as position

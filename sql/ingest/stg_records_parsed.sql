@@ -50,7 +50,7 @@ valid as (
     select
         *,
         case
-            when shape in ('digest', 'cloudwatch_control') then null
+            when shape in ('digest', 'cloudwatch_control', 'cloudwatch_other') then null
             when invalid_text then 'invalid'
             when left(raw_text, 1) <> '{' then 'not_object'
         end as text_problem
