@@ -6,7 +6,9 @@ payload its own gzip member, one after the other, with no separator. Read as one
 the payloads are JSON documents back to back: DuckDB reads such a file whole (Firehose's
 buffer allows objects of 128 MiB of gzip, over 1 GB of JSON). Written out one payload a line,
 the object is an NDJSON file, which the ingest reads a slice of lines at a time when it is
-large, each record at its payload's line and its index in the payload's `logEvents`.
+large, each record at its payload's line and its index in the payload's `logEvents`. A stream
+with Firehose's own GZIP compression on wraps those members in one more gzip: it is taken off
+as the object is read.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ def as_lines(path: Path, target: Path) -> bool:
     caller then reads it as it is, and DuckDB names what is wrong with it)."""
     try:
         with path.open("rb") as src, target.open("wb") as out:
-            if not _copy_members(src.read, out.write):
+            read = _Gunzipped(src.read) if _wraps_gzip(src.read) else src.read
+            src.seek(0)
+            if not _copy_members(read, out.write):
                 target.unlink()
                 return False
     except (OSError, zlib.error):
@@ -64,3 +68,51 @@ def _copy_members(read: Callable[[int], bytes], write: Callable[[bytes], object]
         if pending and not pending.startswith(GZIP_MAGIC):
             return False  # something else follows a member (zero padding, text, ...)
     return True
+
+
+def _wraps_gzip(read: Callable[[int], bytes]) -> bool:
+    """The object is gzip whose content is gzip again: Firehose compressed the members
+    CloudWatch Logs had compressed."""
+    from pipeline.ingest import GZIP_MAGIC
+
+    head = read(_CHUNK)
+    if not head.startswith(GZIP_MAGIC):
+        return False
+    try:
+        first = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, len(GZIP_MAGIC))
+    except zlib.error:
+        return False
+    return first == GZIP_MAGIC
+
+
+class _Gunzipped:
+    """A `read` of the content of the gzip members the `read` given gives, one after the
+    other; empty at their end. Raises zlib.error on a member cut short, or on anything after a
+    member that is not another one. (The content of the outer gzip of a Firehose object is
+    itself compressed: a chunk of it comes out about its own size.)"""
+
+    def __init__(self, read: Callable[[int], bytes]) -> None:
+        self._read = read
+        self._member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+
+    def __call__(self, size: int) -> bytes:
+        from pipeline.ingest import GZIP_MAGIC
+
+        while True:
+            member = self._member
+            if member.eof:
+                data = member.unused_data
+                if len(data) < len(GZIP_MAGIC):
+                    data += self._read(size)
+                if not data:
+                    return b""
+                if not data.startswith(GZIP_MAGIC):
+                    raise zlib.error("not a gzip member after the last one")
+                self._member = member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            else:
+                data = self._read(size)
+                if not data:
+                    raise zlib.error("cut short inside a gzip member")
+            content = member.decompress(data)
+            if content:
+                return content

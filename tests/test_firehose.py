@@ -119,3 +119,54 @@ def test_a_firehose_object_with_a_file_extension_is_read_in_slices_too(
     summary = ingest([str(tmp_path / "src")], tmp_path / "lake", batch_bytes=8 * 1024)
     assert summary.reconciles and summary.records_stored == 30
     assert summary.batches > 1
+
+
+def _members(payloads: list[bytes]) -> bytes:
+    return b"".join(gzip.compress(p) for p in payloads)
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        pytest.param(gzip.compress, id="one outer member"),
+        pytest.param(
+            lambda inner: gzip.compress(inner[:100]) + gzip.compress(inner[100:]),
+            id="two outer members, cut inside an inner one",
+        ),
+    ],
+)
+def test_firehose_gzip_around_the_members_is_taken_off(tmp_path: Path, wrap: Any) -> None:
+    # a stream with Firehose's own GZIP compression on compresses the members CloudWatch Logs
+    # had compressed: such an object was quarantined whole as not valid JSON
+    payloads = [_payload(records(2)), _payload(records(3))]
+    src = tmp_path / NAME
+    src.write_bytes(wrap(_members(payloads)))
+    out = tmp_path / "out.ndjson"
+    assert firehose.as_lines(src, out)
+    assert out.read_bytes() == b"".join(p + b"\n" for p in payloads)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(lambda inner: gzip.compress(inner)[:-20], id="outer cut short"),
+        pytest.param(lambda inner: gzip.compress(inner[:-20]), id="inner cut short"),
+        pytest.param(lambda inner: gzip.compress(inner) + b"\0" * 8, id="padding after outer"),
+    ],
+)
+def test_a_damaged_double_gzip_is_left_as_it_is(tmp_path: Path, body: Any) -> None:
+    src = tmp_path / NAME
+    src.write_bytes(body(_members([_payload(records(2)), _payload(records(1))])))
+    out = tmp_path / "out.ndjson"
+    assert not firehose.as_lines(src, out)
+    assert not out.exists()
+
+
+def test_a_double_gzip_firehose_object_ingests_every_record(tmp_path: Path) -> None:
+    recs = records(7)
+    src = tmp_path / "src" / (NAME + ".gz")
+    src.parent.mkdir()
+    src.write_bytes(gzip.compress(_members([_payload(recs[:4]), _payload(recs[4:])])))
+    summary = ingest([str(tmp_path / "src")], tmp_path / "lake")
+    assert summary.reconciles and (summary.records_read, summary.records_stored) == (7, 7)
+    assert (summary.files_quarantined, summary.records_rejected) == (0, 0)
