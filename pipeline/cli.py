@@ -78,7 +78,7 @@ def main() -> None:
     """Console-script entry point: run the app, translate known errors to one line."""
     warnings.showwarning = _show_warning
     try:
-        app()
+        _run_app()
     except StsAuditError as exc:
         message = f"error: {exc}"
         if exc.fix:
@@ -125,6 +125,28 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(1)
+
+
+def _run_app() -> None:
+    """Run the app. A usage error (an unknown option, a value an option refuses) is one line
+    naming the command's help, exit 2, instead of three; `--help`, `--version` and a command
+    exit with their own code."""
+    try:
+        code = app(prog_name="sts-audit", standalone_mode=False)
+    except typer.Abort:
+        raise KeyboardInterrupt from None
+    except typer.TyperException as exc:
+        show = getattr(exc, "show", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and show is not None:
+            show()  # `sts-audit` alone: the help itself
+            sys.exit(exc.exit_code)
+        message = exc.format_message().replace("Value error, ", "")
+        ctx = getattr(exc, "ctx", None)
+        if ctx is not None:  # a usage error: the command's help says what it takes
+            message += f" (fix: see `{ctx.command_path} -h`)"
+        print(terminal_safe(f"error: {message}"), file=sys.stderr)
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def _memory_fix() -> str:

@@ -15,17 +15,17 @@ from pipeline.errors import ConfigError
 def simulate_command(
     *,
     out: Annotated[Path, typer.Option("--out", help="Folder to write AWSLogs/ and truth/ into.")],
-    days: Annotated[int, typer.Option("--days", help="Number of simulated days.")] = 3,
+    days: Annotated[int, typer.Option("--days", min=1, help="Number of simulated days.")] = 3,
     seed: Annotated[
         int, typer.Option("--seed", help="RNG seed; the same seed gives the same bytes.")
     ] = 42,
     events: Annotated[
-        int, typer.Option("--events", help="About how many CloudTrail records to write.")
+        int, typer.Option("--events", min=0, help="About how many CloudTrail records to write.")
     ] = 10_000,
     start_date: Annotated[
         str | None, typer.Option("--start-date", help="First simulated day, YYYY-MM-DD (UTC).")
     ] = None,
-    workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 2,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 2,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace OUT/AWSLogs and OUT/truth if present.")
     ] = False,

@@ -1,0 +1,56 @@
+"""How the `sts-audit` entry point ends: a usage error is one line on stderr with exit 2, help and
+version exit 0, as a user at a shell sees them (the real entry point, in a subprocess)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ENTRY = [sys.executable, "-c", "from pipeline.cli import main; main()"]
+
+
+def _main(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*ENTRY, *args], capture_output=True, text=True, check=False)
+
+
+@pytest.mark.parametrize(
+    ("args", "says", "command"),
+    [
+        (["sessions", "--format", "xml"], "'xml' is not one of 'table', 'json'", "sessions"),
+        (["sessions", "--bogus"], "No such option: --bogus", "sessions"),
+        (["sessions", "--account", "12345"], "'12345' is not an AWS account ID", "sessions"),
+        (["quarantine", "--limit", "0"], "'--limit'", "quarantine"),
+        (["simulate", "--out", "x", "--days", "0"], "'--days'", "simulate"),
+        (["simulate", "--out", "x", "--events", "-5"], "'--events'", "simulate"),
+        (["ingest"], "Missing argument 'SOURCE'", "ingest"),
+        (["nosuch"], "No such command 'nosuch'", None),
+    ],
+)
+def test_a_usage_error_is_one_line_naming_the_commands_help(
+    tmp_path: Path, args: list[str], says: str, command: str | None
+) -> None:
+    # click printed three lines (Usage, Try, Error), some with a validator's "Value error, "
+    done = subprocess.run(
+        [*ENTRY, *args], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("error: ") and says in lines[0]
+    where = f"sts-audit {command}" if command else "sts-audit"
+    assert lines[0].endswith(f"(fix: see `{where} -h`)")
+    assert "Value error" not in lines[0] and "Traceback" not in done.stderr
+    assert done.stdout == ""
+    assert not (tmp_path / "x").exists()  # nothing was run
+
+
+def test_help_and_version_exit_0_and_no_arguments_shows_the_help() -> None:
+    helped = _main("sessions", "-h")
+    assert helped.returncode == 0 and "Usage: sts-audit sessions" in helped.stdout
+    version = _main("--version")
+    assert version.returncode == 0 and version.stdout.startswith("sts-audit ")
+    bare = _main()
+    assert bare.returncode == 2 and "Commands:" in bare.stdout + bare.stderr
