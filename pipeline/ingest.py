@@ -65,6 +65,8 @@ class IngestSummary:
     batches: int = 0
     data_files_written: int = 0
     recovered_batches: int = 0
+    # --since: the first delivery day listed (ISO date)
+    since: str | None = None
     # the day a source was last listed, when --since starts after it (files may be left out)
     since_gap_from: str | None = None
     seconds: float = 0.0
@@ -210,7 +212,9 @@ def _ingest(
 ) -> IngestSummary:
     started = time.perf_counter()
     run_id = new_run_id()
-    summary = IngestSummary(run_id=run_id, lake=str(lake))
+    summary = IngestSummary(
+        run_id=run_id, lake=str(lake), since=since.isoformat() if since is not None else None
+    )
     lakewriter.init_lake(lake)
     summary.recovered_batches = lakewriter.recover(lake)
     salt = lakewriter.token_salt(lake)
