@@ -1263,6 +1263,60 @@ def test_clear_session_tokens_are_nowhere_whatever_the_shape(lake: Path, tmp_pat
     assert len(hashed) == 8 and all(h.startswith("sha256:") for h in hashed)
 
 
+def _realistic_token(seed: int) -> str:
+    """A session token as STS issues them: `IQoJb3JpZ2luX2Vj` and some 700 base64 characters."""
+    import base64
+    import random
+
+    body = random.Random(seed).randbytes(540)
+    return "IQoJb3JpZ2luX2VjE" + base64.b64encode(body).decode()
+
+
+def test_a_token_no_key_names_in_a_rejected_text_is_not_kept(lake: Path, tmp_path: Path) -> None:
+    # a log shipper that cuts long lines (16 KB) can cut an NDJSON record at its token: the rest
+    # of the line, the token without its key, went to the quarantine (and `sts-audit
+    # quarantine`) in clear; so did a token whose key has an escape no rule knew
+    good = records(4)
+    cut_at_key, cut_in_token, escaped_key, in_lookup = records(4)
+    tokens = [_realistic_token(n) for n in range(4)]
+    for rec, token in zip((cut_at_key, cut_in_token, escaped_key, in_lookup), tokens, strict=True):
+        rec["responseElements"]["credentials"]["sessionToken"] = token
+    lines = [json.dumps(good[0])]
+    text = json.dumps(cut_at_key)
+    at = text.index('"sessionToken": "') + len('"sessionToken": "')
+    lines += [text[:at], text[at:]]
+    text = json.dumps(cut_in_token).replace("/", "\\/")  # a writer that escapes slashes
+    at = text.index(tokens[1][:20]) + 300
+    lines += [text[:at], text[at:], json.dumps(good[1])]
+    text = json.dumps(escaped_key).replace('"sessionToken"', '"\\u0073essionToken"')
+    lines += [text[: len(text) - 40], json.dumps(good[2])]
+    src = tmp_path / "src"
+    write_bytes(src / "cut.ndjson", ("\n".join(lines) + "\n").encode())
+    lookup_text = json.dumps(in_lookup).replace('"sessionToken"', '"sessio\\u006eToken"')
+    events = [{"EventId": "1", "CloudTrailEvent": lookup_text[:-25]}]
+    events.append({"EventId": "2", "CloudTrailEvent": json.dumps(good[3])})
+    write_bytes(src / "lookup.json", json.dumps({"Events": events}).encode())
+
+    summary = run(lake, src)
+
+    assert summary.reconciles and summary.records_stored == 4
+    assert summary.records_rejected == 6  # the five pieces of cut lines, the cut event
+    everything = _all_text(lake)
+    for token in tokens:
+        pieces = [token[i : i + 40] for i in range(0, len(token) - 40, 20)]
+        assert not any(piece in everything for piece in pieces), token[:20]
+    rejected = quarantine_rows(lake)
+    assert sum("REDACTED" in (r["raw"] or "") for r in rejected) >= 4
+    # the texts keep what finds the record: the file, the line, the event id
+    assert any(cut_at_key["eventID"] in (r["raw"] or "") for r in rejected)
+    # read again (touched), the rejected texts are recognised: not quarantined twice
+    for path in src.iterdir():
+        os.utime(path, (1_900_000_000, 1_900_000_000))
+    again = run(lake, src)
+    assert again.records_read == 10 and again.records_rejected == 0
+    assert len(quarantine_rows(lake)) == len(rejected)
+
+
 def test_a_token_with_an_escaped_quote_is_hashed_whole(lake: Path, tmp_path: Path) -> None:
     # the redaction ended the token at its first quote, escaped or not: a valid record whose
     # token holds `\"` became invalid JSON and stopped the whole run with a traceback, and a
