@@ -73,7 +73,7 @@ def find_config_file(explicit: Path | None = None) -> Path | None:
     if explicit is not None:
         if not explicit.is_file():
             raise ConfigError(
-                f"config file {explicit} does not exist",
+                f"config file {explicit} {_not_a_file(explicit)}",
                 fix="pass an existing file to --config, or drop the option",
             )
         return explicit
@@ -82,12 +82,17 @@ def find_config_file(explicit: Path | None = None) -> Path | None:
         path = Path(env)
         if not path.is_file():
             raise ConfigError(
-                f"${CONFIG_ENV} points at {path}, which does not exist",
+                f"${CONFIG_ENV} points at {path}, which {_not_a_file(path)}",
                 fix=f"unset {CONFIG_ENV} or point it at a config file",
             )
         return path
     local = Path.cwd() / CONFIG_NAME
     return local if local.is_file() else None
+
+
+def _not_a_file(path: Path) -> str:
+    """Why `path` cannot be read as a config file."""
+    return "is a folder, not a file" if path.is_dir() else "does not exist"
 
 
 def load_config(explicit: Path | None = None) -> Config:

@@ -557,6 +557,36 @@ def test_parquet_needs_an_output_file(lake: Path, tmp_path: Path) -> None:
     assert target.stat().st_size > 0
 
 
+@pytest.mark.parametrize("command", ["sessions", "accounts"])
+def test_an_output_file_without_format_is_written_as_its_name_says(
+    lake: Path, tmp_path: Path, command: str
+) -> None:
+    # `--output sessions.csv` wrote the terminal's box-drawing table into the file
+    import polars as pl
+
+    written = {}
+    for suffix in (".csv", ".json", ".parquet", ".txt"):
+        target = tmp_path / f"{command}{suffix}"
+        result = runner.invoke(app, [command, "--lake", str(lake), "--output", str(target)])
+        assert result.exit_code == 0, result.output
+        written[suffix] = target
+    csv = pl.read_csv(written[".csv"], infer_schema=False)
+    lines = written[".json"].read_text().splitlines()
+    parquet = pl.read_parquet(written[".parquet"])
+    assert len(csv) == len(lines) == len(parquet) > 0
+    assert [json.loads(line) for line in lines][0].keys() == set(csv.columns)
+    assert "┃" in written[".txt"].read_text()  # a name no format has: the table
+
+
+def test_a_config_path_that_is_a_folder_says_so(tmp_path: Path) -> None:
+    # it said the folder "does not exist"
+    proc = _main("sessions", "--lake", str(tmp_path), config=tmp_path)
+    assert proc.returncode == 1
+    assert f"points at {tmp_path}, which is a folder, not a file" in proc.stderr
+    proc = _main("sessions", "--lake", str(tmp_path), "--config", str(tmp_path))
+    assert f"config file {tmp_path} is a folder, not a file" in proc.stderr
+
+
 def test_analyze_materializes_and_later_commands_reuse_it(lake: Path) -> None:
     result = runner.invoke(app, ["analyze", "--lake", str(lake)])
     assert result.exit_code == 0, result.output

@@ -7,7 +7,7 @@ import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 
@@ -118,7 +118,7 @@ def _list(
             f"--since {since} is after --until {until}: no day can match; swap them",
             param_hint="'--since' / '--until'",
         )
-    _check_output(fmt, output)
+    fmt = _check_output(fmt, output)
     wanted = parse_columns(columns)
     con, _ = _connect(lake, config)
     frame = query(con, account=account, since=since, until=until, principal=principal)
@@ -307,12 +307,27 @@ def logins_command(
     )
 
 
-def _check_output(fmt: Format, output: Path | None) -> None:
-    """A usage error before any work: Parquet is a file, so it needs --output."""
+# what a file's name says it holds, for --output without --format
+_SUFFIX_FORMATS: Final = {
+    ".csv": Format.csv,
+    ".json": Format.json,
+    ".jsonl": Format.json,
+    ".ndjson": Format.json,
+    ".parquet": Format.parquet,
+}
+
+
+def _check_output(fmt: Format, output: Path | None) -> Format:
+    """The format to write, checked before any work: Parquet is a file, so it needs --output;
+    a table (the default) written to `x.csv`, `x.json` or `x.parquet` is written as its name
+    says instead of as the terminal's box drawing."""
     if fmt is Format.parquet and output is None:
         raise typer.BadParameter(
             "parquet is written to a file: add --output FILE.parquet", param_hint="'--format'"
         )
+    if fmt is Format.table and output is not None:
+        return _SUFFIX_FORMATS.get(output.suffix.lower(), fmt)
+    return fmt
 
 
 def accounts_command(
@@ -336,7 +351,7 @@ def accounts_command(
     """
     from pipeline import analysis
 
-    _check_output(fmt, output)
+    fmt = _check_output(fmt, output)
     wanted = parse_columns(columns)
     con, _ = _connect(lake, config)
     frame = shown(analysis.account_graph(con, account=account), fmt, "accounts", wanted)
