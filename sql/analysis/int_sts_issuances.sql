@@ -21,6 +21,13 @@ with issuing as (
         e.event_id,
         coalesce(shared_event_id, e.event_id) as logical_event_id,
         case when user_type = 'AWSAccount' then 1 else 0 end as owner_copy,
+        -- an expiration no STS call can give (none, before the call, or past 36 hours, the
+        -- longest lifetime STS issues): of a conflict's records, one that has not is picked
+        case
+            when expiration >= event_time
+                and date_diff('second', event_time, expiration) <= 129600 then 0
+            else 1
+        end as implausible,
         coalesce(record_hash, '') as record_hash,
         shared_event_id,
         event_time,
@@ -92,13 +99,14 @@ copy_picks as (
 -- a record redelivered with other content keeps its eventID (a conflict): one record per
 -- eventID, a caller-side record before the role owner's AWSAccount one (documentation samples
 -- give both copies of a call one eventID: the owner's would make the caller an account), then
--- the least record_hash. The pick is one string, the owner flag before the hash, so a plain
--- min() makes it. Only eventIDs with several records are kept, so the join below builds on a
+-- one whose expiration an STS call can give (a documentation sample's typo made a nine-year
+-- session), then the least record_hash. The pick is one string, the flags before the hash, so
+-- a plain min() makes it. Only eventIDs with several records are kept, so the join below builds on a
 -- handful of rows instead of every issuance.
 conflicts as (
     select
         event_id,
-        min(cast(owner_copy as varchar) || record_hash) as pick
+        min(cast(owner_copy as varchar) || cast(implausible as varchar) || record_hash) as pick
     from issuing
     group by event_id
     having count(*) > 1
@@ -169,7 +177,8 @@ primary_copy as (
     -- a join key: as one, DuckDB planned the join otherwise (5M events: 1.9 -> 2.6 s)
     where r.event_id is null
        or (
-           r.pick = cast(i.owner_copy as varchar) || i.record_hash
+           r.pick = cast(i.owner_copy as varchar) || cast(i.implausible as varchar)
+               || i.record_hash
            and c.logical_event_id = i.logical_event_id
        )
 ),
