@@ -140,7 +140,8 @@ EVENT_COLUMNS: Final[tuple[tuple[str, str, str], ...]] = (
     (
         "source_line",
         "INTEGER",
-        "0-based line of an NDJSON file the record is on; NULL for a one-document file",
+        "0-based line of an NDJSON file the record is on; NULL for a one-document file "
+        "(a one-line NDJSON file included)",
     ),
     ("ingest_run", "VARCHAR", "id of the ingest run that stored the record"),
 )
