@@ -107,7 +107,13 @@ def load_config(explicit: Path | None = None) -> Config:
             f"cannot read config file {path}: {exc}", fix="write it as UTF-8 TOML"
         ) from None
     base = path.parent
-    lake = Path(str(data.get("lake", "lake")))
+    lake_value = data.get("lake", "lake")
+    if not isinstance(lake_value, str) or not lake_value.strip():
+        raise ConfigError(
+            f"{path}: lake={lake_value!r} is not a folder path",
+            fix='write it as a quoted path, e.g. lake = "/data/sts-audit-lake"',
+        )
+    lake = Path(lake_value)
     org = data.get("organization", {})
     analysis = data.get("analysis", {})
     if not isinstance(org, dict) or not isinstance(analysis, dict):

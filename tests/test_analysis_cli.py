@@ -675,6 +675,9 @@ def test_a_memory_limit_that_is_not_a_size_is_a_config_error(
         (b"[analysis]\nwindow_days = 0\n", "analysis.window_days=0 is not a number of days"),
         (b"[analysis]\nwindow_days = true\n", "analysis.window_days=True is not a number of"),
         (b"[analysis]\nwindow_days = 1.5\n", "analysis.window_days=1.5 is not a number of"),
+        # a number was taken as the folder ./5
+        (b"lake = 5\n", "lake=5 is not a folder path"),
+        (b'lake = ""\n', "lake='' is not a folder path"),
     ],
 )
 def test_a_config_value_of_the_wrong_kind_is_one_line(
