@@ -256,10 +256,16 @@ def connect(
     binding it reads every data file's footer, a cost that grows with the lake, and a caller
     that reads only a few days binds those with `attach_events(files=partition_files(...))`)."""
     if require_events and not has_events(lake):
+        quoted = shlex.quote(str(lake))
+        if (lake / STATE_DIR).is_dir():  # ingested into, and nothing stored
+            raise LakeError(
+                f"no events in lake {lake}: its ingest runs stored no CloudTrail record",
+                fix=f"see what they rejected with `sts-audit quarantine --lake {quoted}`; "
+                "digest and insight files hold no records: ingest the trail's folder or prefix",
+            )
         raise LakeError(
             f"no events in lake {lake}",
-            fix=f"run `sts-audit ingest SOURCE --lake {shlex.quote(str(lake))}` first, or pass "
-            "the right --lake",
+            fix=f"run `sts-audit ingest SOURCE --lake {quoted}` first, or pass the right --lake",
         )
     import duckdb
 

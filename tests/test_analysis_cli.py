@@ -971,6 +971,27 @@ def test_a_second_analyze_of_one_lake_fails_at_once_naming_the_first(
     assert not missing.exists()
 
 
+def test_a_lake_ingested_into_with_nothing_stored_does_not_say_to_ingest_first(
+    tmp_path: Path,
+) -> None:
+    # ingesting a folder of digest files, then `sessions`, said to run ingest first
+    import gzip
+
+    digest = {"awsAccountId": "123456789012", "digestStartTime": "2026-11-01T00:00:00Z"}
+    folder = tmp_path / "AWSLogs" / "123456789012" / "CloudTrail-Digest" / "us-east-1"
+    folder = folder / "2026" / "11" / "01"
+    folder.mkdir(parents=True)
+    name = "123456789012_CloudTrail-Digest_us-east-1_trail_us-east-1_20261101T000000Z.json.gz"
+    (folder / name).write_bytes(gzip.compress(json.dumps(digest).encode()))
+    lake = tmp_path / "lake"
+    assert _main("ingest", str(tmp_path / "AWSLogs"), "--lake", str(lake)).returncode == 0
+    proc = _main("sessions", "--lake", str(lake))
+    assert proc.returncode == 1
+    assert "its ingest runs stored no CloudTrail record" in proc.stderr
+    assert f"sts-audit quarantine --lake {lake}" in proc.stderr
+    assert "first" not in proc.stderr
+
+
 def test_quarantine_of_a_folder_that_is_not_a_lake_is_an_error(lake: Path, tmp_path: Path) -> None:
     # a mistyped --lake printed "nothing quarantined" and exit 0: a monitoring job looked clean
     for target in (tmp_path / "no-such-lake", tmp_path):
