@@ -18,7 +18,7 @@ import typer
 
 from pipeline import __version__
 from pipeline.commands import register_all
-from pipeline.errors import StsAuditError
+from pipeline.errors import INGEST_OUT_OF_MEMORY, StsAuditError
 from pipeline.render import terminal_safe
 
 app = typer.Typer(
@@ -43,20 +43,13 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-# the command being run (`ingest`, `sessions`, ...), for advice that depends on it
-_invoked: list[str] = []
-
-
 @app.callback()
 def _root(
-    ctx: typer.Context,
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
     """Audit AWS STS temporary credentials from CloudTrail."""
-    if ctx.invoked_subcommand:
-        _invoked[:] = [ctx.invoked_subcommand]
 
 
 register_all(app)
@@ -121,7 +114,7 @@ def main() -> None:
             raise
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "out of memory"
         print(
-            terminal_safe(f"error: DuckDB ran out of memory ({detail}) (fix: {_memory_fix()})"),
+            terminal_safe(f"error: DuckDB ran out of memory ({detail}) (fix: {_memory_fix(exc)})"),
             file=sys.stderr,
         )
         sys.exit(1)
@@ -149,11 +142,11 @@ def _run_app() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _memory_fix() -> str:
-    """What to do when DuckDB runs out of memory, for the command that was running: ingest
-    works under limits of its own, which no setting changes; the analysis under
+def _memory_fix(exc: Exception) -> str:
+    """What to do when DuckDB runs out of memory, by where it did: ingest (`ingest`, or `run`'s
+    ingest step) works under limits of its own, which no setting changes; the analysis under
     `[analysis] memory_limit`."""
-    if _invoked == ["ingest"]:
+    if INGEST_OUT_OF_MEMORY in getattr(exc, "__notes__", ()):
         return (
             "free memory on this machine, or ingest the sources a part at a time (a folder, "
             "an S3 prefix); ingest stages a batch of files in 640 MB and a file that does not "

@@ -1,5 +1,10 @@
 """The errors sts-audit raises; the CLI prints them as one line with their fix."""
 
+from typing import Final
+
+# the note ingest adds to DuckDB's out-of-memory error, so the CLI gives ingest's advice
+INGEST_OUT_OF_MEMORY: Final = "sts-audit: out of memory while ingesting"
+
 
 class StsAuditError(Exception):
     """Base class: a problem the user can fix. `fix` says how."""

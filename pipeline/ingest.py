@@ -23,7 +23,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import firehose, lakewriter, layout, listings, manifest, sources, unreadable
-from pipeline.errors import LakeError, SourceObjectUnreadable, StrictIngestError
+from pipeline.errors import (
+    INGEST_OUT_OF_MEMORY,
+    LakeError,
+    SourceObjectUnreadable,
+    StrictIngestError,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -188,16 +193,24 @@ def ingest(
             continue
         s3 = s3 or sources.make_s3_client(endpoint_url=endpoint_url)
         sources.check_s3(spec, s3)
-    with lakewriter.lock(lake):
-        return _ingest(
-            source_specs,
-            lake,
-            s3=s3,
-            batch_bytes=batch_bytes,
-            progress=progress,
-            on_plan=on_plan,
-            since=since,
-        )
+    import duckdb
+
+    try:
+        with lakewriter.lock(lake):
+            return _ingest(
+                source_specs,
+                lake,
+                s3=s3,
+                batch_bytes=batch_bytes,
+                progress=progress,
+                on_plan=on_plan,
+                since=since,
+            )
+    except duckdb.OutOfMemoryException as exc:
+        # the CLI's advice depends on where memory ran out (`ingest` or `run`'s ingest step):
+        # ingest works under limits of its own, which no setting changes
+        exc.add_note(INGEST_OUT_OF_MEMORY)
+        raise
 
 
 def _ingest(

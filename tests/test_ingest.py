@@ -1777,19 +1777,25 @@ def test_a_batch_of_medium_files_that_runs_short_stages_each_file_alone(
     assert summary.reconciles
 
 
+@pytest.mark.parametrize("command", ["ingest", "run"])
 def test_ingest_out_of_memory_is_one_line_with_ingest_advice(
-    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    lake: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
 ) -> None:
-    # the advice was the analysis' `[analysis] memory_limit`, which ingest does not read
+    # the advice was the analysis' `[analysis] memory_limit`, which ingest does not read, in
+    # `ingest` and in the nightly `run`'s ingest step alike
     from pipeline import cli
     from pipeline import ingest as ingest_lib
 
     def short(*args: Any, **kwargs: Any) -> IngestSummary:
         raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
 
-    monkeypatch.setattr(ingest_lib, "ingest", short)
+    monkeypatch.setattr(ingest_lib, "_ingest", short)
     write_delivery_file(tmp_path / "src" / "a.json", records(1))
-    argv = ["sts-audit", "ingest", str(tmp_path / "src"), "--lake", str(lake)]
+    argv = ["sts-audit", command, str(tmp_path / "src"), "--lake", str(lake)]
     monkeypatch.setattr(sys, "argv", argv)
 
     with pytest.raises(SystemExit) as done:
