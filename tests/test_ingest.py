@@ -2749,7 +2749,7 @@ def _trail_day(src: Path, day: int, n: int = 3) -> Path:
     return write_delivery_file(src / key, records(n, eventTime=when))
 
 
-def test_a_since_after_every_day_folder_says_so_not_that_the_path_is_wrong(
+def test_a_since_after_every_day_folder_is_named_beside_the_path_hint(
     tmp_path: Path,
 ) -> None:
     # the summary asked "is that the trail's folder or prefix?" of the right folder
@@ -2758,11 +2758,13 @@ def test_a_since_after_every_day_folder_says_so_not_that_the_path_is_wrong(
     summary = run(tmp_path / "lake", src, since=dt.date(2026, 11, 5))
     assert (summary.files_seen, summary.since) == (0, "2026-11-05")
     text = render_summary(summary)
-    assert "from 2026-11-05 on (--since leaves out the day folders before it)" in text
-    assert "is that the trail's folder" not in text
+    # both causes: the folder may be wrong too (an empty prefix under a nightly --since 2d)
+    assert "is that the trail's folder or prefix?\n  (--since leaves out the day folders " in text
+    assert "before 2026-11-05)" in text
     (tmp_path / "empty").mkdir()
     wrong = run(tmp_path / "lake2", tmp_path / "empty")
     assert "is that the trail's folder or prefix?" in render_summary(wrong)
+    assert "--since" not in render_summary(wrong)
 
 
 def test_a_since_that_skips_past_the_last_listing_warns_until_a_run_closes_the_gap(

@@ -125,15 +125,9 @@ def render_summary(s: ingest_lib.IngestSummary) -> str:
         f" duplicate + {s.records_rejected} rejected [{check}]",
     ]
     if s.files_seen == 0 and not (s.files_unreadable or s.folders_unreadable):
+        lines.append("  no files under the sources given: is that the trail's folder or prefix?")
         if s.since is not None:
-            lines.append(
-                f"  no files under the sources given from {s.since} on (--since leaves out the "
-                "day folders before it)"
-            )
-        else:
-            lines.append(
-                "  no files under the sources given: is that the trail's folder or prefix?"
-            )
+            lines.append(f"  (--since leaves out the day folders before {s.since})")
     if s.records_skipped_insight:
         lines.append(f"  insight records skipped: {s.records_skipped_insight}")
     if s.records_skipped_control:
