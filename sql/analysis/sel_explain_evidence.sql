@@ -67,9 +67,15 @@ select
     e.shared_event_id,
     e.record_hash,
     -- where the record was read: copies that share an event id (a conflicting delivery, the AWS
-    -- documentation's examples) look alike in the other columns shown
-    regexp_extract(e.source_uri, '([^/]+)$', 1) || ' #' || cast(e.source_position as varchar)
-        as source,
+    -- documentation's examples) look alike in the other columns shown. The line too where the
+    -- position is an index on it (a Firehose object's payload, documents on one line)
+    regexp_extract(e.source_uri, '([^/]+)$', 1)
+        || case
+            when e.source_line is not null and e.source_line <> e.source_position
+                then ' line ' || cast(e.source_line as varchar)
+            else ''
+        end
+        || ' #' || cast(e.source_position as varchar) as source,
     e.source_uri,
     e.source_position,
     e.source_line
@@ -91,5 +97,5 @@ where e.event_date between $first_day and $last_day
   )
 -- records that share an event id (copies, conflicting deliveries) in a fixed order
 order by
-    e.event_time, w.role, e.event_id, e.recipient_account_id, e.source_uri, e.source_position,
-    e.record_hash
+    e.event_time, w.role, e.event_id, e.recipient_account_id, e.source_uri,
+    e.source_line nulls first, e.source_position, e.record_hash
