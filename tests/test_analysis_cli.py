@@ -576,6 +576,13 @@ def test_an_output_file_without_format_is_written_as_its_name_says(
     assert len(csv) == len(lines) == len(parquet) > 0
     assert [json.loads(line) for line in lines][0].keys() == set(csv.columns)
     assert "┃" in written[".txt"].read_text()  # a name no format has: the table
+    # an explicit --format wins over the name
+    table = tmp_path / f"{command}-table.csv"
+    result = runner.invoke(
+        app, [command, "--lake", str(lake), "--format", "table", "--output", str(table)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "┃" in table.read_text()
 
 
 def test_a_config_path_that_is_a_folder_says_so(tmp_path: Path) -> None:

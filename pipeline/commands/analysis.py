@@ -59,7 +59,14 @@ PrincipalOption = Annotated[
     ),
 ]
 FormatOption = Annotated[
-    Format, typer.Option("--format", "-f", help="table, json (lines), csv or parquet.")
+    Format | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table, json (lines), csv or parquet. Default: table, or with --output what the "
+        "file's name says (.csv, .json, .jsonl, .ndjson, .parquet).",
+        show_default=False,
+    ),
 ]
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file (needed for parquet).")
@@ -103,7 +110,7 @@ def _list(
     since: dt.date | None,
     until: dt.date | None,
     principal: str | None,
-    fmt: Format,
+    fmt: Format | None,
     output: Path | None,
     config: Path | None,
     *,
@@ -135,7 +142,7 @@ def sessions_command(
     since: SinceOption = None,
     until: UntilOption = None,
     principal: PrincipalOption = None,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = None,
     output: OutputOption = None,
     columns: ColumnsOption = None,
     config: ConfigOption = None,
@@ -190,7 +197,7 @@ def seen_command(
             "keys, a console session's rotating ones included).",
         ),
     ] = None,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = None,
     output: OutputOption = None,
     columns: ColumnsOption = None,
     config: ConfigOption = None,
@@ -234,7 +241,7 @@ def chains_command(
     since: SinceOption = None,
     until: UntilOption = None,
     principal: PrincipalOption = None,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = None,
     output: OutputOption = None,
     columns: ColumnsOption = None,
     config: ConfigOption = None,
@@ -274,7 +281,7 @@ def logins_command(
     since: SinceOption = None,
     until: UntilOption = None,
     principal: PrincipalOption = None,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = None,
     output: OutputOption = None,
     columns: ColumnsOption = None,
     config: ConfigOption = None,
@@ -317,16 +324,17 @@ _SUFFIX_FORMATS: Final = {
 }
 
 
-def _check_output(fmt: Format, output: Path | None) -> Format:
+def _check_output(fmt: Format | None, output: Path | None) -> Format:
     """The format to write, checked before any work: Parquet is a file, so it needs --output;
-    a table (the default) written to `x.csv`, `x.json` or `x.parquet` is written as its name
-    says instead of as the terminal's box drawing."""
+    without --format, `x.csv`, `x.json` or `x.parquet` is written as its name says instead of
+    as the terminal's box drawing, and anything else as the table."""
     if fmt is Format.parquet and output is None:
         raise typer.BadParameter(
             "parquet is written to a file: add --output FILE.parquet", param_hint="'--format'"
         )
-    if fmt is Format.table and output is not None:
-        return _SUFFIX_FORMATS.get(output.suffix.lower(), fmt)
+    if fmt is None:
+        suffix = output.suffix.lower() if output is not None else ""
+        return _SUFFIX_FORMATS.get(suffix, Format.table)
     return fmt
 
 
@@ -334,7 +342,7 @@ def accounts_command(
     *,
     lake: LakeOption = None,
     account: AccountOption = None,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = None,
     output: OutputOption = None,
     columns: ColumnsOption = None,
     config: ConfigOption = None,
