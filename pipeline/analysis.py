@@ -561,6 +561,9 @@ class Explanation:
     # the session seen only through its calls (sessions_seen) that issued the origin: its
     # issuance is not in the lake, and `why` says why; None when the origin's caller is not one
     seen_caller: pl.DataFrame | None = None
+    # sessions seen only through their calls that the same key (or ARN, name) names too: a
+    # recycled key id whose other session was issued before the lake, or outside it
+    seen_also: pl.DataFrame | None = None
 
 
 def resolve_sessions(
@@ -658,6 +661,7 @@ def explain(
         ),
         others=tuple(named[1:]),
         seen_caller=seen_caller,
+        seen_also=sessions_seen(con, principal=session_or_key),
     )
 
 

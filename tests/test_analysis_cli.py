@@ -999,6 +999,75 @@ def test_a_lake_ingested_into_with_nothing_stored_does_not_say_to_ingest_first(
     assert "first" not in proc.stderr
 
 
+def test_explain_of_a_key_names_a_seen_session_that_used_it_too(tmp_path: Path) -> None:
+    # an instance's role key (issued before the lake) used from outside, then the same key id
+    # issued to someone else: explain showed only the issued session, without a word of the
+    # calls an analyst tracing the key is after
+    key = "ASIAPRELAKEEXAMPLE1"
+    instance = "arn:aws:sts::111122223333:assumed-role/WebInstance/i-0123456789abcdef0"
+    used = {
+        "eventVersion": "1.08",
+        "eventTime": "2026-11-01T00:10:00Z",
+        "eventSource": "s3.amazonaws.com",
+        "eventName": "GetObject",
+        "sourceIPAddress": "198.51.100.7",
+        "eventID": "00000000-0000-4000-8000-000000000011",
+        "recipientAccountId": "111122223333",
+        "userIdentity": {
+            "type": "AssumedRole",
+            "principalId": "AROAWEBEXAMPLE:i-0123456789abcdef0",
+            "arn": instance,
+            "accountId": "111122223333",
+            "accessKeyId": key,
+            "sessionContext": {
+                "sessionIssuer": {
+                    "type": "Role",
+                    "arn": "arn:aws:iam::111122223333:role/WebInstance",
+                    "accountId": "111122223333",
+                },
+                "attributes": {"creationDate": "2026-10-31T20:00:00Z", "mfaAuthenticated": "false"},
+                "ec2RoleDelivery": "2.0",
+            },
+        },
+    }
+    issued = {
+        "eventVersion": "1.08",
+        "eventTime": "2026-11-03T12:00:00Z",
+        "eventSource": "sts.amazonaws.com",
+        "eventName": "AssumeRole",
+        "sourceIPAddress": "203.0.113.10",
+        "eventID": "00000000-0000-4000-8000-000000000012",
+        "recipientAccountId": "111122223333",
+        "userIdentity": {
+            "type": "IAMUser",
+            "principalId": "AIDACKCEVSQ6C2EXAMPLE",
+            "arn": "arn:aws:iam::111122223333:user/jane",
+            "accountId": "111122223333",
+            "accessKeyId": "AKIAIOSFODNN7EXAMPLE",
+        },
+        "requestParameters": {"roleArn": "arn:aws:iam::111122223333:role/Reports"},
+        "responseElements": {
+            "credentials": {"accessKeyId": key, "expiration": "Nov 3, 2026, 1:00:00 PM"},
+            "assumedRoleUser": {"arn": "arn:aws:sts::111122223333:assumed-role/Reports/jane"},
+        },
+    }
+    src = tmp_path / "src" / "a.json"
+    src.parent.mkdir()
+    src.write_text(json.dumps({"Records": [used, issued]}))
+    lake = tmp_path / "lake"
+    assert _main("run", str(src.parent), "--lake", str(lake), "--quiet").returncode == 0
+
+    table = _main("explain", key, "--lake", str(lake))
+    assert table.returncode == 0, table.stderr
+    assert f"note: {key} also names 1 session(s) the lake sees only through their calls: " in (
+        table.stderr
+    )
+    assert f"1 call(s) of {instance} from 2026-11-01T00:10:00Z" in table.stderr
+    assert f"`sts-audit seen --principal {key}`" in table.stderr
+    lines = _main("explain", key, "--lake", str(lake), "--format", "csv").stdout.splitlines()
+    assert sum(line.startswith("seen_also,") for line in lines) == 1
+
+
 def test_quarantine_of_a_folder_that_is_not_a_lake_is_an_error(lake: Path, tmp_path: Path) -> None:
     # a mistyped --lake printed "nothing quarantined" and exit 0: a monitoring job looked clean
     for target in (tmp_path / "no-such-lake", tmp_path):

@@ -411,6 +411,22 @@ def explain_command(
             ),
             file=sys.stderr,
         )
+    seen_also = result.seen_also
+    if seen_also is not None and not seen_also.is_empty():
+        # the same key id used by a session whose issuance the lake lacks (an instance's role
+        # credentials before the lake, another account's session): its calls are not this
+        # session's, and an analyst tracing the key must not miss them
+        seen = seen_also.row(0, named=True)
+        print(
+            terminal_safe(
+                f"note: {session_or_key} also names {seen_also.height} session(s) the lake sees "
+                f"only through their calls: {seen['events']} call(s) of "
+                f"{seen['principal_arn'] or 'an unknown ARN'} from {_utc(seen['first_use'])} "
+                f"({seen['why']}) (list them with `sts-audit seen --principal "
+                f"{shlex.quote(session_or_key)}`)"
+            ),
+            file=sys.stderr,
+        )
     sections = [
         result.chain.with_columns(pl.lit("chain").alias("section")),
         result.evidence.with_columns(pl.lit("evidence").alias("section")),
@@ -421,6 +437,8 @@ def explain_command(
         # the origin's issuer, a session the lake sees only through its calls
         sections.append(seen_caller.with_columns(pl.lit("seen_caller").alias("section")))
         _note_seen_caller(result.chain.row(0, named=True), seen_caller.row(0, named=True))
+    if seen_also is not None and not seen_also.is_empty():
+        sections.append(seen_also.with_columns(pl.lit("seen_also").alias("section")))
     if fmt is Format.json:
         for section in sections:
             render(section, fmt)
