@@ -135,6 +135,8 @@ activity as (
         session_id,
         min(event_time) as first_use,
         max(event_time) as last_use,
+        -- the last call AWS accepted (one refused for an expired token is no use)
+        max(case when error_code is null then event_time end) as last_success,
         max(on_behalf_of_user_id) as on_behalf_of_user_id
     from int_session_links
     group by session_id
@@ -255,6 +257,7 @@ joined as (
         s.aws_region,
         a.first_use,
         a.last_use,
+        a.last_success,
         coalesce(ac.events, 0) as events,
         coalesce(aa.distinct_apis, 0) as distinct_apis,
         coalesce(ad.distinct_accounts, 0) as distinct_accounts,
@@ -366,6 +369,7 @@ classified as (
         aws_region,
         first_use,
         last_use,
+        last_success,
         events,
         distinct_apis,
         distinct_accounts,
@@ -466,5 +470,10 @@ select
     contested_creation,
     target_logged,
     caller_seen,
+    -- a call AWS accepted after the credentials expired (beyond 5 s of clock skew), linked by
+    -- the session's ARN and creationDate: a console session opened with them (GetSigninToken,
+    -- CloudShell) outlives them by up to 12 hours (cloudtrail-semantics.md §4.1); otherwise the
+    -- record times, or the records, are suspect
+    coalesce(last_success > expiration + interval '5' second, false) as used_after_expiration,
     coalesce(expiration > last_event_time, false) as active_at_end
 from classified

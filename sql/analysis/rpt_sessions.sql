@@ -67,6 +67,7 @@ select
     s.contested_creation,
     s.target_logged,
     s.caller_seen,
+    s.used_after_expiration,
     s.active_at_end
 from int_sessions as s
 inner join int_chains as c on c.session_id = s.session_id
