@@ -93,6 +93,9 @@ def main() -> None:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:
+        if _is_interrupt(exc):
+            print("interrupted", file=sys.stderr)
+            sys.exit(130)
         if _is_damaged_file(exc):
             print(terminal_safe(_damaged_file_message(exc)), file=sys.stderr)
             sys.exit(1)
@@ -139,6 +142,8 @@ def _run_app() -> None:
             message += f" (fix: see `{ctx.command_path} -h`)"
         print(terminal_safe(f"error: {message}"), file=sys.stderr)
         sys.exit(exc.exit_code)
+    if code == 130:  # typer's answer to a KeyboardInterrupt (Ctrl-C) outside DuckDB
+        raise KeyboardInterrupt
     sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -155,6 +160,14 @@ def _memory_fix(exc: Exception) -> str:
     return (
         "raise `memory_limit` under [analysis] in the config file (--config, "
         "$STS_AUDIT_CONFIG, else ./sts-audit.toml), or free memory on this machine"
+    )
+
+
+def _is_interrupt(exc: Exception) -> bool:
+    """Ctrl-C while DuckDB ran a query: it stops the query and raises its own error (an
+    InterruptException, or a RuntimeError 'Query interrupted'), not a KeyboardInterrupt."""
+    return _is_duckdb(exc, "InterruptException") or (
+        type(exc) is RuntimeError and str(exc).startswith("Query interrupted")
     )
 
 

@@ -54,3 +54,31 @@ def test_help_and_version_exit_0_and_no_arguments_shows_the_help() -> None:
     assert version.returncode == 0 and version.stdout.startswith("sts-audit ")
     bare = _main()
     assert bare.returncode == 2 and "Commands:" in bare.stdout + bare.stderr
+
+
+@pytest.mark.parametrize(
+    "raised",
+    [
+        pytest.param(RuntimeError("Query interrupted"), id="DuckDB stopped a query"),
+        pytest.param(KeyboardInterrupt(), id="between queries"),
+    ],
+)
+def test_ctrl_c_is_one_line_and_exit_130(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    raised: BaseException,
+) -> None:
+    # Ctrl-C inside a DuckDB query printed a traceback ending in "RuntimeError: Query
+    # interrupted" (exit 1); between queries typer turned it into a silent exit 130
+    from pipeline import analysis, cli
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise raised
+
+    monkeypatch.setattr(analysis, "analyze", stopped)
+    monkeypatch.setattr(sys, "argv", ["sts-audit", "analyze", "--lake", str(tmp_path)])
+    with pytest.raises(SystemExit) as done:
+        cli.main()
+    assert done.value.code == 130
+    assert capsys.readouterr().err == "interrupted\n"
