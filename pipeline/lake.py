@@ -257,6 +257,13 @@ def connect(
     that reads only a few days binds those with `attach_events(files=partition_files(...))`)."""
     if require_events and not has_events(lake):
         quoted = shlex.quote(str(lake))
+        from pipeline import lakewriter  # it imports this module
+
+        if lakewriter.is_locked(lake):  # a first ingest that has not committed a batch yet
+            raise LakeError(
+                f"no events in lake {lake} yet: an ingest is writing its first batches",
+                fix="run this again when it has committed one, or when it ends",
+            )
         if (lake / STATE_DIR).is_dir():  # ingested into, and nothing stored
             raise LakeError(
                 f"no events in lake {lake}: its ingest runs stored no CloudTrail record",

@@ -67,6 +67,22 @@ def lock(lake: Path, name: str = LOCK_FILE, holder: str = "ingest") -> Iterator[
         os.close(fd)
 
 
+def is_locked(lake: Path, name: str = LOCK_FILE) -> bool:
+    """Whether a process holds the writer lock `name` of `lake` now (an ingest running)."""
+    path = state_dir(lake) / name
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing releases a lock taken here
+    return False
+
+
 def token_salt(lake: Path) -> str:
     """The lake's secret salt for session-token hashes, created on first use."""
     path = state_dir(lake) / SALT_FILE

@@ -999,6 +999,20 @@ def test_a_lake_ingested_into_with_nothing_stored_does_not_say_to_ingest_first(
     assert "first" not in proc.stderr
 
 
+def test_a_query_during_a_first_ingest_says_the_ingest_is_running(tmp_path: Path) -> None:
+    # it said the ingest runs had stored nothing, and to look at the quarantine
+    from pipeline import lake as lake_mod
+    from pipeline import lakewriter
+
+    lake = tmp_path / "lake"
+    lakewriter.init_lake(lake)
+    with lakewriter.lock(lake), pytest.raises(LakeError, match="an ingest is writing its first"):
+        lake_mod.connect(lake)
+    with pytest.raises(LakeError, match="its ingest runs stored no CloudTrail record"):
+        lake_mod.connect(lake)
+    assert not lakewriter.is_locked(lake)
+
+
 def test_explain_of_a_key_names_a_seen_session_that_used_it_too(tmp_path: Path) -> None:
     # an instance's role key (issued before the lake) used from outside, then the same key id
     # issued to someone else: explain showed only the issued session, without a word of the
