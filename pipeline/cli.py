@@ -154,8 +154,8 @@ def _memory_fix(exc: Exception) -> str:
     if INGEST_OUT_OF_MEMORY in getattr(exc, "__notes__", ()):
         return (
             "free memory on this machine, or ingest the sources a part at a time (a folder, "
-            "an S3 prefix); ingest stages a batch of files in 640 MB and a file that does not "
-            "fit on its own"
+            "an S3 prefix): ingest works under memory limits of its own, which no setting "
+            "changes"
         )
     return (
         "raise `memory_limit` under [analysis] in the config file (--config, "

@@ -101,8 +101,8 @@ copy_picks as (
 -- give both copies of a call one eventID: the owner's would make the caller an account), then
 -- one whose expiration an STS call can give (a documentation sample's typo made a nine-year
 -- session), then the least record_hash. The pick is one string, the flags before the hash, so
--- a plain min() makes it. Only eventIDs with several records are kept, so the join below builds on a
--- handful of rows instead of every issuance.
+-- a plain min() makes it. Only eventIDs with several records are kept, so the join below
+-- builds on a handful of rows instead of every issuance.
 conflicts as (
     select
         event_id,
