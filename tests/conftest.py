@@ -159,6 +159,21 @@ def event_keys(lake: Path, *columns: str) -> list[tuple[Any, ...]]:
         con.close()
 
 
+def main_in_process(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int | str | None, str]:
+    """Run the `sts-audit` entry point (`cli.main`, where errors are translated) in this
+    process with `args`, so a test can patch the library under it; its exit code and stderr."""
+    import sys
+
+    from pipeline import cli
+
+    monkeypatch.setattr(sys, "argv", ["sts-audit", *args])
+    with pytest.raises(SystemExit) as done:
+        cli.main()
+    return done.value.code, capsys.readouterr().err
+
+
 def quarantine_rows(lake: Path) -> list[dict[str, Any]]:
     """Every quarantine row of the lake, as dicts."""
     import pyarrow.parquet as pq

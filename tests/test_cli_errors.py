@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import main_in_process
 
 ENTRY = [sys.executable, "-c", "from pipeline.cli import main; main()"]
 
@@ -71,14 +72,11 @@ def test_ctrl_c_is_one_line_and_exit_130(
 ) -> None:
     # Ctrl-C inside a DuckDB query printed a traceback ending in "RuntimeError: Query
     # interrupted" (exit 1); between queries typer turned it into a silent exit 130
-    from pipeline import analysis, cli
+    from pipeline import analysis
 
     def stopped(*args: object, **kwargs: object) -> None:
         raise raised
 
     monkeypatch.setattr(analysis, "analyze", stopped)
-    monkeypatch.setattr(sys, "argv", ["sts-audit", "analyze", "--lake", str(tmp_path)])
-    with pytest.raises(SystemExit) as done:
-        cli.main()
-    assert done.value.code == 130
-    assert capsys.readouterr().err == "interrupted\n"
+    code, err = main_in_process(monkeypatch, capsys, "analyze", "--lake", str(tmp_path))
+    assert (code, err) == (130, "interrupted\n")

@@ -30,6 +30,7 @@ from conftest import (
     delivery_key,
     event_keys,
     lake_files,
+    main_in_process,
     quarantine_rows,
     record,
     records,
@@ -1787,7 +1788,6 @@ def test_ingest_out_of_memory_is_one_line_with_ingest_advice(
 ) -> None:
     # the advice was the analysis' `[analysis] memory_limit`, which ingest does not read, in
     # `ingest` and in the nightly `run`'s ingest step alike
-    from pipeline import cli
     from pipeline import ingest as ingest_lib
 
     def short(*args: Any, **kwargs: Any) -> IngestSummary:
@@ -1795,14 +1795,13 @@ def test_ingest_out_of_memory_is_one_line_with_ingest_advice(
 
     monkeypatch.setattr(ingest_lib, "_ingest", short)
     write_delivery_file(tmp_path / "src" / "a.json", records(1))
-    argv = ["sts-audit", command, str(tmp_path / "src"), "--lake", str(lake)]
-    monkeypatch.setattr(sys, "argv", argv)
 
-    with pytest.raises(SystemExit) as done:
-        cli.main()
+    code, err = main_in_process(
+        monkeypatch, capsys, command, str(tmp_path / "src"), "--lake", str(lake)
+    )
 
-    assert done.value.code == 1
-    lines = capsys.readouterr().err.splitlines()
+    assert code == 1
+    lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: DuckDB ran out of memory ("), lines
     assert "ingest the sources a part at a time" in lines[0]
     assert "[analysis]" not in lines[0]
