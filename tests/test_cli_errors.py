@@ -27,6 +27,9 @@ def _main(*args: str) -> subprocess.CompletedProcess[str]:
         (["simulate", "--out", "x", "--days", "0"], "'--days'", "simulate"),
         (["simulate", "--out", "x", "--events", "-5"], "'--events'", "simulate"),
         (["ingest"], "Missing argument 'SOURCE'", "ingest"),
+        # an unset shell variable: the lake would have been the current folder
+        (["ingest", "x", "--lake", ""], "the lake path is empty", "ingest"),
+        (["sessions", "--lake", " "], "the lake path is empty", "sessions"),
         (["nosuch"], "No such command 'nosuch'", None),
     ],
 )
@@ -45,7 +48,7 @@ def test_a_usage_error_is_one_line_naming_the_commands_help(
     assert lines[0].endswith(f"(fix: see `{where} -h`)")
     assert "Value error" not in lines[0] and "Traceback" not in done.stderr
     assert done.stdout == ""
-    assert not (tmp_path / "x").exists()  # nothing was run
+    assert list(tmp_path.iterdir()) == []  # nothing was run, nothing was written
 
 
 def test_help_and_version_exit_0_and_no_arguments_shows_the_help() -> None:
@@ -80,3 +83,4 @@ def test_ctrl_c_is_one_line_and_exit_130(
     monkeypatch.setattr(analysis, "analyze", stopped)
     code, err = main_in_process(monkeypatch, capsys, "analyze", "--lake", str(tmp_path))
     assert (code, err) == (130, "interrupted\n")
+

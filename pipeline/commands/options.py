@@ -12,10 +12,22 @@ from pipeline.config import check_account_id
 from pipeline.days import NotADay, parse_day
 from pipeline.errors import ConfigError
 
+
+def lake_option(text: str) -> Path:
+    """`--lake` values: a folder; an empty one (`--lake ""`, an unset shell variable) would be
+    the current folder, so it is a usage error."""
+    if not text.strip():
+        raise typer.BadParameter("the lake path is empty (give a folder, e.g. --lake ./lake)")
+    return Path(text)
+
+
 LakeOption = Annotated[
     Path | None,
     typer.Option(
-        "--lake", help="The lake folder (default: the config file's `lake`, else ./lake)."
+        "--lake",
+        parser=lake_option,
+        metavar="DIR",
+        help="The lake folder (default: the config file's `lake`, else ./lake).",
     ),
 ]
 
