@@ -84,3 +84,21 @@ def test_ctrl_c_is_one_line_and_exit_130(
     code, err = main_in_process(monkeypatch, capsys, "analyze", "--lake", str(tmp_path))
     assert (code, err) == (130, "interrupted\n")
 
+
+def test_ctrl_c_while_the_command_line_loads_is_one_line_and_exit_130() -> None:
+    # a Ctrl-C in the first tenth of a second, while Typer loads, printed the import's
+    # traceback: the console script's entry point loads the command line itself
+    script = (
+        "import sys\n"
+        "class Stop:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'typer':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Stop())\n"
+        "from pipeline import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, "sessions"], capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stderr, done.stdout) == (130, "interrupted\n", "")
