@@ -248,11 +248,22 @@ def test_every_call_no_session_accounts_for_is_in_a_seen_session(
     temporary, attributed, unattributed, seen = real.execute(
         queries.load("analysis/sel_attribution")
     ).fetchall()[0]
-    assert temporary == attributed + unattributed
+    # the one exception sel_attribution names: records that share a linked record's eventID
+    # (a conflict; here, data sets that number their records "1", "2", ...) are the same call
+    # to int_sessions_seen. Every other call is linked or seen, exactly once.
+    (hidden,) = real.execute(
+        "with records as (select event_id, count(*) as n from int_events "
+        "where user_access_key_id like 'ASIA%' or session_creation_date is not null "
+        "group by event_id), "
+        "links as (select event_id, count(*) as n from int_session_links "
+        "where link_rule <> 'shared_event_id' group by event_id) "
+        "select coalesce(sum(r.n - l.n), 0) from records as r join links as l using (event_id)"
+    ).fetchone() or (0,)
+    assert temporary == attributed + unattributed + hidden
     assert (unattributed, seen) == real.execute(
         "select sum(records), count(*) from int_sessions_seen"
     ).fetchall()[0]
-    assert unattributed == temporary - attributed > 0 and seen > 0
+    assert unattributed == temporary - attributed - hidden > 0 and seen > 0
     stolen = real.execute(
         "select access_key, keys, source_ip, events, distinct_ips, why from int_sessions_seen "
         "where principal_arn like '%/i-786a3A8B5C0d92eF4'"

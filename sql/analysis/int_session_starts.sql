@@ -38,9 +38,18 @@ with signin_rows as (
         saml_provider_arn,
         switch_from,
         -- records that share an eventID (a conflict: same id, other content) make one session:
-        -- the earliest, and among equal times the least record_hash, so every run picks the same
+        -- the earliest, and among equal times the least record_hash, so every run picks the same.
+        -- Picked among the records of its part only: a federated sign-in (a sign-in event of
+        -- an STS session) picked over an IAM user's or root's sign-in (a session of its own)
+        -- left that session out (data sets that number their records "1", "2", ...)
         row_number() over (
-            partition by event_id order by event_time, record_hash
+            partition by
+                event_id,
+                case
+                    when event_name = 'SwitchRole' or user_type in ('IAMUser', 'Root') then 1
+                    else 0
+                end
+            order by event_time, record_hash
         ) as duplicate_rank
     from int_events as e
     where event_source = 'signin.amazonaws.com'

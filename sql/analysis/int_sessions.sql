@@ -42,6 +42,12 @@ issue_link_rows as (
     from int_session_starts as s
     inner join int_session_links as l on l.event_id = s.issue_event_id
     where l.session_id <> s.session_id
+      -- a record of the issuing API: another call that shares the eventID (data sets that
+      -- number their records "1", "2", ...) says nothing of who made the issuing call
+      and l.event_name in (
+          'AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity', 'GetSessionToken',
+          'GetFederationToken', 'AssumeRoot'
+      )
       -- Cognito credentials belong to the identity, not to a session that signed the call
       -- (developer-authenticated identities): the identity is the origin
       and s.kind <> 'GetCredentialsForIdentity'
