@@ -35,7 +35,8 @@
 -- caller's sessions shared the creation second and the console flag did not decide, or
 -- decided for an STS session a federated sign-in was paired with (which of the second's
 -- sessions signed in, the sign-in does not say).
--- Carries what int_sessions counts (source, API, account, IP, error, onBehalfOf), and for the
+-- Carries what int_sessions counts (source, API, account, IP, error, onBehalfOf, the call's
+-- sessionContext mfaAuthenticated), and for the
 -- records of credential-issuing services their record_hash (which of a conflict's records
 -- int_sessions takes the parent from); the caller's ARN and key stay in the lake, one join on
 -- event_id away. Records an UPDATED_DATA correction replaces (int_corrections) neither link
@@ -61,6 +62,7 @@ with activity as (
         e.session_creation_date as match_creation_date,
         e.console_call as match_console,
         e.sdk_call as match_sdk,
+        e.call_mfa_authenticated as mfa_authenticated,
         0 as is_copy
     from int_events as e
     -- not a record its UPDATED_DATA correction replaces (int_corrections, §4.4); an outer
@@ -105,6 +107,7 @@ copies as (
         t.session_creation_date as match_creation_date,
         t.console_call as match_console,
         t.sdk_call as match_sdk,
+        cast(null as boolean) as mfa_authenticated,
         1 as is_copy
     from int_events as c
     inner join twins as t on t.shared_event_id = c.shared_event_id
@@ -119,13 +122,15 @@ calls as (
     select
         event_id, shared_event_id, event_time, event_source, event_name, recipient_account_id,
         source_ip_address, error_code, on_behalf_of_user_id, record_hash,
-        match_arn, match_key, match_creation_date, match_console, match_sdk, is_copy
+        match_arn, match_key, match_creation_date, match_console, match_sdk,
+        mfa_authenticated, is_copy
     from activity
     union all
     select
         event_id, shared_event_id, event_time, event_source, event_name, recipient_account_id,
         source_ip_address, error_code, on_behalf_of_user_id, record_hash,
-        match_arn, match_key, match_creation_date, match_console, match_sdk, is_copy
+        match_arn, match_key, match_creation_date, match_console, match_sdk,
+        mfa_authenticated, is_copy
     from copies
 ),
 
@@ -234,6 +239,7 @@ by_creation as (
         a.source_ip_address,
         a.error_code,
         a.on_behalf_of_user_id,
+        a.mfa_authenticated,
         a.record_hash
     from calls as a
     left join int_creation_keys as c
@@ -297,6 +303,7 @@ linked as (
         b.source_ip_address,
         b.error_code,
         b.on_behalf_of_user_id,
+        b.mfa_authenticated,
         b.record_hash
     from by_creation as b
     left join int_session_starts as k
@@ -323,5 +330,6 @@ select
     source_ip_address,
     error_code,
     on_behalf_of_user_id,
+    mfa_authenticated,
     record_hash
 from linked

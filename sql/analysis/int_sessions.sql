@@ -167,7 +167,12 @@ activity as (
         max(event_time) as last_use,
         -- the last call AWS accepted (one refused for an expired token is no use)
         max(case when error_code is null then event_time end) as last_success,
-        max(on_behalf_of_user_id) as on_behalf_of_user_id
+        max(on_behalf_of_user_id) as on_behalf_of_user_id,
+        -- a call linked by its own identity that says the session was created with MFA
+        -- (§4.6): what an origin known only by its principal shows of its MFA
+        max(
+            case when mfa_authenticated and confidence = 'high' then 1 else 0 end
+        ) as calls_mfa
     from int_session_links
     group by session_id
 ),
@@ -290,6 +295,7 @@ joined as (
         a.first_use,
         a.last_use,
         a.last_success,
+        coalesce(a.calls_mfa, 0) as calls_mfa,
         coalesce(ac.events, 0) as events,
         coalesce(aa.distinct_apis, 0) as distinct_apis,
         coalesce(ad.distinct_accounts, 0) as distinct_accounts,
@@ -404,6 +410,7 @@ classified as (
         first_use,
         last_use,
         last_success,
+        calls_mfa,
         events,
         distinct_apis,
         distinct_accounts,
@@ -455,6 +462,9 @@ select
         when own_origin_type in ('IAMUser', 'Root') and caller_mfa_authenticated then 'mfa'
         when own_origin_type in ('IAMUser', 'Root') then 'no_mfa'
         when own_origin_type = 'Unresolved' and caller_mfa_authenticated then 'mfa'
+        -- an origin known only by its principal: its own calls say it was created with MFA
+        -- (an AWSAccount copy or a caller not in the lake shows nothing of the caller's MFA)
+        when own_origin_type in ('Unresolved', 'AWSAccount') and calls_mfa = 1 then 'mfa'
         else 'unknown'
     end as own_mfa,
     issue_time,
