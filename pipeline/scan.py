@@ -274,7 +274,11 @@ class _Chunk:
             return True
 
 
-def _read(path: str) -> bytes | None:
+def _read(path: str, size: int) -> bytes | None:
+    """The file's JSON; None when DuckDB must read it. `size`: what the batch planned for it
+    (the gzip trailer's ISIZE). A gzip file that holds more never grows past that here: ISIZE
+    is the size modulo 4 GiB, so a few MB of deflated blanks could plan as small and be
+    gunzipped whole into memory; DuckDB's read of it is bounded and names the problem."""
     raw = Path(path).read_bytes()
     if not path.endswith(".gz"):
         return raw
@@ -282,8 +286,8 @@ def _read(path: str) -> bytes | None:
         # 16 + MAX_WBITS: gzip; a file of several gzip members, a truncated or corrupt one:
         # DuckDB's read decides what becomes of it
         d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        out = d.decompress(raw)
-        if not d.eof or d.unused_data:
+        out = d.decompress(raw, size + 1)
+        if len(out) > size or not d.eof or d.unused_data:
             return None
         return out
     except zlib.error:
@@ -303,7 +307,7 @@ def _split_chunk(paths: Sequence[str], salt: bytes | None) -> tuple[_Chunk, list
 
     chunk, left = _Chunk(sum(uncompressed_size_cached(p) for p in paths)), []
     for path in paths:
-        doc = _read(path)
+        doc = _read(path, uncompressed_size_cached(path))
         if doc is None or not chunk.add(path, doc, salt):
             left.append(path)
     return chunk, left

@@ -344,3 +344,24 @@ def test_room_grows_for_small_records_and_for_hashed_tokens() -> None:
     assert chunk.count == 2000
     assert chunk.data[: chunk.used].tobytes().decode() == hashed * 2000
     assert set(chunk.flags[:2000].tolist()) == {scan._FLAG_HASHED}
+
+
+def test_a_gzip_file_holding_more_than_planned_goes_to_duckdb_not_into_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the gzip trailer's ISIZE is the size modulo 4 GiB: a few MB of deflated blanks inside
+    # Records planned as a small file and was gunzipped whole (8.6 GB of memory for 4 GiB, a
+    # MemoryError traceback under a container's limit, every night again)
+    recs = [record(), record()]
+    path = write_delivery_file(tmp_path / "src" / delivery_key(ACCOUNT), recs)
+    gunzipped = len(scan._read(str(path), 1 << 20) or b"")
+    assert gunzipped > 100
+    assert scan._read(str(path), gunzipped) is not None
+    assert scan._read(str(path), gunzipped - 1) is None  # never past what was planned
+
+    # planned as a wrapped ISIZE would plan it: DuckDB reads the file, nothing is lost
+    import pipeline.ingest as ingest_mod
+
+    monkeypatch.setattr(ingest_mod, "uncompressed_size_cached", lambda p: 64)
+    summary = ingest([str(tmp_path / "src")], tmp_path / "lake")
+    assert (summary.records_read, summary.records_stored) == (2, 2)
