@@ -92,6 +92,10 @@ def main() -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
+    except MemoryError as exc:
+        # Python's own: an allocation the machine (or a container's limit) refused
+        print(f"error: this machine ran out of memory (fix: {_memory_fix(exc)})", file=sys.stderr)
+        sys.exit(1)
     except Exception as exc:
         if _is_interrupt(exc):
             print("interrupted", file=sys.stderr)
@@ -147,7 +151,7 @@ def _run_app() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _memory_fix(exc: Exception) -> str:
+def _memory_fix(exc: BaseException) -> str:
     """What to do when DuckDB runs out of memory, by where it did: ingest (`ingest`, or `run`'s
     ingest step) works under limits of its own, which no setting changes; the analysis under
     `[analysis] memory_limit`."""

@@ -206,9 +206,10 @@ def ingest(
                 on_plan=on_plan,
                 since=since,
             )
-    except duckdb.OutOfMemoryException as exc:
+    except (duckdb.OutOfMemoryException, MemoryError) as exc:
         # the CLI's advice depends on where memory ran out (`ingest` or `run`'s ingest step):
-        # ingest works under limits of its own, which no setting changes
+        # ingest works under limits of its own, which no setting changes. Python's own
+        # MemoryError too (a container's limit reached outside DuckDB)
         exc.add_note(INGEST_OUT_OF_MEMORY)
         raise
 

@@ -1807,6 +1807,35 @@ def test_ingest_out_of_memory_is_one_line_with_ingest_advice(
     assert "[analysis]" not in lines[0]
 
 
+@pytest.mark.parametrize("command", ["ingest", "run"])
+def test_python_out_of_memory_while_ingesting_is_one_line_with_ingest_advice(
+    lake: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+) -> None:
+    # a container's memory limit reached outside DuckDB (a gunzip's buffer) printed a
+    # MemoryError traceback
+    from pipeline import ingest as ingest_lib
+
+    def short(*args: Any, **kwargs: Any) -> IngestSummary:
+        raise MemoryError("Unable to allocate output buffer")
+
+    monkeypatch.setattr(ingest_lib, "_ingest", short)
+    write_delivery_file(tmp_path / "src" / "a.json", records(1))
+
+    code, err = main_in_process(
+        monkeypatch, capsys, command, str(tmp_path / "src"), "--lake", str(lake)
+    )
+
+    assert code == 1
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: this machine ran out of memory"), lines
+    assert "ingest the sources a part at a time" in lines[0]
+    assert "Traceback" not in err
+
+
 def test_an_export_with_a_very_long_line_is_staged_alone_with_its_lines(
     lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
