@@ -42,11 +42,22 @@ class TerminalFormat(enum.StrEnum):
 # Zp). Log fields (user agent, SAML and OIDC subjects, error messages, S3 keys) are
 # attacker-controlled, so a terminal shows these as escapes.
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+# letters and marks that draw nothing: the Hangul fillers (a name ending in U+3164 reads as a
+# name ending in a space), the Braille blank, variation selectors and the Mongolian free
+# variation selectors
+_INVISIBLE = frozenset(
+    {0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800, *range(0x180B, 0x1810), *range(0xFE00, 0xFE10)}
+    | set(range(0xE0100, 0xE01F0))
+)
+
+
+def _unsafe(char: str) -> bool:
+    return unicodedata.category(char) in _UNSAFE_CATEGORIES or ord(char) in _INVISIBLE
 
 
 def _escape(char: str) -> str:
     code = ord(char)
-    if unicodedata.category(char) not in _UNSAFE_CATEGORIES:
+    if not _unsafe(char):
         return char
     if code <= 0xFF:
         return f"\\x{code:02x}"
@@ -74,10 +85,7 @@ def json_safe(text: str) -> str:
     are left alone: JSON writers escape them inside strings, so a raw one separates values."""
     if text.isascii() and "\x7f" not in text:
         return text  # orjson escapes the ASCII controls (but DEL) already
-    return "".join(
-        _json_escape(c) if c != "\n" and unicodedata.category(c) in _UNSAFE_CATEGORIES else c
-        for c in text
-    )
+    return "".join(_json_escape(c) if c != "\n" and _unsafe(c) else c for c in text)
 
 
 def json_line(value: Any, *, indent: bool = False) -> str:

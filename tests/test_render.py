@@ -36,6 +36,9 @@ CASES = [
     ("a\u2028b\u2029c", "a\\u2028b\\u2029c"),  # line and paragraph separators
     ("ad\u00admin", "ad\\xadmin"),  # soft hyphen
     ("x\U000e0041y", "x\\U000e0041y"),  # a tag character
+    ("alice\u3164", "alice\\u3164"),  # a Hangul filler: draws nothing, reads as a blank
+    ("a\u2800b\ufe0fc", "a\\u2800b\\ufe0fc"),  # the Braille blank, a variation selector
+    ("한글 ᄀ", "한글 ᄀ"),  # Hangul text itself is left alone
     ("plain café 203.0.113.7", "plain café 203.0.113.7"),  # printable text is left alone
     ("tab\there", "tab\\x09here"),
 ]
