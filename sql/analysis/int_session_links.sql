@@ -209,6 +209,44 @@ switch_addresses as (
       and source_ip <> 'AWS Internal'
 ),
 
+-- the sessions a call's key can name: AWS never hands out one key id to two sessions at
+-- once (a recycled id is another session's only after the first expired, §2.2), so sessions
+-- of one key whose windows (5 s of skew each side) overlap are records no key decides between
+-- (forged, or a set of test records): their calls are not attributed by key, rather than to
+-- all of them (each call then counted once per session, and the links growing with the
+-- square of the sessions: 4,000 forged issuances of one key took 57 s and 6 GB)
+key_windows as (
+    select
+        session_id,
+        issued_key,
+        creation_time,
+        expiration,
+        principal_arn,
+        max(expiration) over (
+            partition by issued_key
+            order by creation_time, session_id
+            rows between unbounded preceding and 1 preceding
+        ) as earlier_end,
+        lead(creation_time) over (
+            partition by issued_key
+            order by creation_time, session_id
+        ) as next_start
+    from int_session_starts
+    where issued_key is not null
+),
+
+key_sessions as (
+    select
+        session_id,
+        issued_key,
+        creation_time,
+        expiration,
+        principal_arn
+    from key_windows
+    where (earlier_end is null or earlier_end + interval '10' second < creation_time)
+      and (next_start is null or expiration + interval '10' second < next_start)
+),
+
 -- the creationDate rule first; the key is tried only for calls it did not attribute
 by_creation as (
     select
@@ -306,7 +344,7 @@ linked as (
         b.mfa_authenticated,
         b.record_hash
     from by_creation as b
-    left join int_session_starts as k
+    left join key_sessions as k
         on k.issued_key = b.fallback_key
         and b.event_time >= k.creation_time - interval '5' second
         and b.event_time <= k.expiration + interval '5' second
