@@ -18,6 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 _CHUNK = 1 << 20
+# the most a gunzip returns at once: deflate expands up to 1032:1, so a chunk of deflated
+# blanks would otherwise come out a gigabyte at a time
+_OUT = 8 << 20
 
 
 def as_lines(path: Path, target: Path) -> bool:
@@ -49,7 +52,7 @@ def _copy_members(read: Callable[[int], bytes], write: Callable[[bytes], object]
         member = zlib.decompressobj(16 + zlib.MAX_WBITS)
         wrote = False
         while True:
-            data = member.decompress(pending)
+            data = member.decompress(pending, _OUT)
             if b"\n" in data:
                 return False  # not one payload a line: read as it is
             if data:
@@ -58,6 +61,9 @@ def _copy_members(read: Callable[[int], bytes], write: Callable[[bytes], object]
             if member.eof:
                 pending = member.unused_data
                 break
+            if member.unconsumed_tail or len(data) == _OUT:
+                pending = member.unconsumed_tail  # more output of the input already read
+                continue
             pending = read(_CHUNK)
             if not pending:
                 return False  # cut short inside a member
@@ -94,6 +100,7 @@ class _Gunzipped:
     def __init__(self, read: Callable[[int], bytes]) -> None:
         self._read = read
         self._member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._more = False  # the member holds output of input already read (`_OUT`)
 
     def __call__(self, size: int) -> bytes:
         from pipeline.ingest import GZIP_MAGIC
@@ -109,10 +116,13 @@ class _Gunzipped:
                 if not data.startswith(GZIP_MAGIC):
                     raise zlib.error("not a gzip member after the last one")
                 self._member = member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            elif self._more:
+                data = member.unconsumed_tail
             else:
                 data = self._read(size)
                 if not data:
                     raise zlib.error("cut short inside a gzip member")
-            content = member.decompress(data)
+            content = member.decompress(data, _OUT)
+            self._more = not member.eof and (bool(member.unconsumed_tail) or len(content) == _OUT)
             if content:
                 return content

@@ -192,3 +192,36 @@ def test_explain_tells_apart_records_of_one_event_id_in_two_payloads(tmp_path: P
     rows = evidence.select("source", "source_line", "source_position").rows()
     # the line is named where it is not the position itself (an NDJSON record is its line)
     assert rows == [(f"{NAME} #0", 0, 0), (f"{NAME} line 1 #0", 1, 0)]
+
+
+def test_a_member_of_deflated_blanks_comes_out_a_bounded_piece_at_a_time() -> None:
+    # deflate expands up to 1032:1: a 1 MiB chunk of blanks came out as a gigabyte in one
+    # piece, in the plain object and inside Firehose's own gzip alike
+    import io
+
+    content = b"{" + b" " * (3 * firehose._OUT + 5) + b"}"
+    member = gzip.compress(content)
+    pieces: list[int] = []
+    assert firehose._copy_members(io.BytesIO(member).read, lambda d: pieces.append(len(d)))
+    assert sum(pieces) == len(content) + 1  # and its newline
+    assert max(pieces) <= firehose._OUT and len(pieces) > 3
+
+    outer = firehose._Gunzipped(io.BytesIO(gzip.compress(member * 2)).read)
+    inner = []
+    while piece := outer(firehose._CHUNK):
+        inner.append(piece)
+    assert b"".join(inner) == member * 2
+    assert max(len(p) for p in inner) <= firehose._OUT
+
+
+def test_a_member_of_blanks_inside_firehose_gzip_is_read_whole(tmp_path: Path) -> None:
+    # each piece bounded, nothing lost: the payload still reads as its records
+    payload = _payload(records(2)).replace(
+        b'"logEvents"', b" " * (2 * firehose._OUT) + b'"logEvents"'
+    )
+    src = tmp_path / "src" / NAME
+    src.parent.mkdir(parents=True)
+    src.write_bytes(gzip.compress(gzip.compress(payload)))
+    target = tmp_path / "lines.ndjson"
+    assert firehose.as_lines(src, target)
+    assert json.loads(target.read_bytes()) == json.loads(payload)
