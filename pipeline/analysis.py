@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 import duckdb
 
 from pipeline import lake as lake_mod
-from pipeline import queries
+from pipeline import manifest, queries
 from pipeline.chainsql import DEFAULT_DEPTH, chain_sql
 from pipeline.config import DEFAULT_ANALYSIS_MEMORY, Config, check_account_id
 from pipeline.errors import ConfigError, NoEventsFound, NotFound
@@ -33,8 +33,8 @@ from pipeline.errors import ConfigError, NoEventsFound, NotFound
 if TYPE_CHECKING:
     import polars as pl
 
-# Build order: each step reads only `events`, `cfg_org_accounts`, `cfg_org`, `cfg_window` and
-# earlier steps.
+# Build order: each step reads only `events`, `cfg_org_accounts`, `cfg_org`, `cfg_org_folders`,
+# `cfg_window` and earlier steps.
 STEPS: Final[tuple[str, ...]] = (
     "int_corrections",
     "int_events",
@@ -91,6 +91,10 @@ class Settings:
     # the first of them, is resolved from the lake (`windowed`) by every entry point
     window_days: int | None = None
     window_start: dt.date | None = None
+    # the (org_id, account_id) folders of organization trails the lake's objects sat in,
+    # resolved from the manifest (`with_org_folders`) by the entry points that build; the
+    # stamp follows them through the manifest's files (`lake_state`)
+    org_folders: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_config(cls, config: Config) -> Settings:
@@ -164,6 +168,9 @@ def _bind_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     con.execute("create or replace table cfg_org (org_id varchar)")
     if settings.org_id is not None:
         con.execute("insert into cfg_org values ($id)", {"id": settings.org_id})
+    con.execute("create or replace table cfg_org_folders (org_id varchar, account_id varchar)")
+    if settings.org_folders:
+        con.executemany("insert into cfg_org_folders values (?, ?)", list(settings.org_folders))
     _bind_window(con, settings)
 
 
@@ -311,12 +318,31 @@ class Analyzed:
 
 
 def lake_state(lake: Path) -> str:
-    """A digest of the lake's data files (path, size, mtime): changes whenever ingest writes."""
+    """A digest of the lake's data files and manifest files (path, size, mtime): changes
+    whenever ingest writes, even a run whose records were all duplicates (its objects can
+    vouch for an organization's member: `with_org_folders`)."""
     digest = hashlib.sha256()
-    for path in lake_mod.committed_files(lake, lake_mod.EVENTS_DIR, "*/*/*.parquet"):
-        stat = path.stat()
+    state = lake / lake_mod.STATE_DIR
+    paths = [
+        *lake_mod.committed_files(lake, lake_mod.EVENTS_DIR, "*/*/*.parquet"),
+        *manifest.files(state),
+        *manifest.parts(state),
+    ]
+    for path in paths:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:  # a manifest file folded into a part meanwhile
+            continue
         digest.update(f"{path.relative_to(lake)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
+
+
+def with_org_folders(con: duckdb.DuckDBPyConnection, lake: Path, settings: Settings) -> Settings:
+    """`settings` with the organization-trail folders the lake's manifest names."""
+    from pipeline import catalog  # polars and the ingest's SQL: only where a build needs them
+
+    folders = catalog.org_folders(con, lake / lake_mod.STATE_DIR)
+    return replace(settings, org_folders=folders)
 
 
 def _stamp(lake: Path, settings: Settings) -> dict[str, Any]:
@@ -395,7 +421,11 @@ def _analyze(lake: Path, settings: Settings) -> Analyzed:
                 futures[table] = pool.submit(_write_table, cur, folder, table, step)
 
         truncated = build(
-            con, settings, keep_intermediate=False, on_step=write_when_built, warn=False
+            con,
+            with_org_folders(con, lake, settings),
+            keep_intermediate=False,
+            on_step=write_when_built,
+            warn=False,
         )
         # beside the last writes: what the sessions cover of the calls, for the summary
         attribution = con.execute(queries.load("analysis/sel_attribution")).fetchall()[0]
@@ -455,7 +485,7 @@ def open_analysis(
     else:
         if on_build is not None:
             on_build(any((analysis_dir(lake) / f"{t}.parquet").is_file() for t in TABLES))
-        build(con, settings, keep_intermediate=False)
+        build(con, with_org_folders(con, lake, settings), keep_intermediate=False)
     return con
 
 

@@ -142,6 +142,17 @@ def load_committed(
         ) from None
 
 
+def org_folders(con: duckdb.DuckDBPyConnection, state_dir: Path) -> tuple[tuple[str, str], ...]:
+    """The (org_id, account_id) of every organization-trail folder an ingested object sat in
+    (`sql/ingest/cat_org_folders.sql`): the analysis's evidence of membership."""
+    load_committed(con, state_dir)
+    try:
+        rows = con.execute(queries.load("ingest/cat_org_folders")).fetchall()
+    finally:
+        con.execute("DROP TABLE IF EXISTS committed")
+    return tuple((str(org), str(account)) for org, account in rows)
+
+
 def _define_delivery_day(con: duckdb.DuckDBPyConnection) -> None:
     """The `delivery_day(uri)` macro of the connection (`sql/ingest/cat_delivery_day.sql`)."""
     con.execute(queries.load("ingest/cat_delivery_day"))

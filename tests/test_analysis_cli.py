@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
@@ -414,6 +415,50 @@ def test_explain_chains_an_owner_copy_to_the_session_its_principal_id_names(
     assert chain[-1]["origin_id"] == "arn:aws:iam::123456789012:user/example-user"
     roles = [r["role"] for r in rows if r["section"] == "evidence"]
     assert "its principalId AROAPARTNEREXAMPLE:alice is the parent's" in roles[-1], roles
+
+
+def test_a_member_its_own_trail_delivers_too_is_in_the_organization_night_after_night(
+    tmp_path: Path,
+) -> None:
+    # the organization trail and the account's own trail deliver the same records: dedupe
+    # keeps the copy read first, and membership came from the kept copies' folders, so the
+    # one-shot lake put the member outside the organization, and the nightly lake did or did
+    # not depending on which trail delivered first
+    from conftest import ACCOUNT, ORG, delivery_key, record, write_delivery_file
+
+    recs = [record(eventTime="2026-11-01T10:00:00Z")]
+    org_key = delivery_key(ACCOUNT)
+    own_key = org_key.replace(f"AWSLogs/{ORG}/", "AWSLogs/")
+    write_delivery_file(tmp_path / "night1" / own_key, recs)
+    lake = tmp_path / "lake"
+    ingest([str(tmp_path / "night1")], lake)
+    analysis.analyze(lake)
+
+    def left_org() -> list[Any]:
+        chains = str(lake / "analysis" / "chains.parquet")
+        return duckdb.execute("select left_org from read_parquet($p)", {"p": chains}).fetchall()
+
+    assert left_org() == [(None,)]  # no organization known yet
+
+    # the next night the organization trail's copy arrives: every record a duplicate
+    write_delivery_file(tmp_path / "night2" / org_key, recs)
+    summary = ingest([str(tmp_path / "night2")], lake)
+    assert (summary.records_stored, summary.records_duplicate) == (0, 1)
+    assert not analysis.is_current(lake, analysis.Settings())  # the manifest changed
+    analysis.analyze(lake)
+    assert left_org() == [(False,)]
+
+    # one run over both folders: the account trail's copy is kept, the same answer
+    one_shot = tmp_path / "one-shot"
+    ingest([str(tmp_path / "night1"), str(tmp_path / "night2")], one_shot)
+    sources = duckdb.execute(
+        "select source_uri from read_parquet($p)",
+        {"p": str(one_shot / "events" / "*" / "*" / "*.parquet")},
+    ).fetchall()
+    assert [f"AWSLogs/{ORG}/" in uri for (uri,) in sources] == [False]
+    analysis.analyze(one_shot)
+    lake = one_shot
+    assert left_org() == [(False,)]
 
 
 def test_explain_names_the_seen_session_that_issued_the_origin(tmp_path: Path) -> None:

@@ -4,7 +4,8 @@ builds the analysis tables and compares the query's table with the expected rows
 Case keys:
 - name: a sentence; inputs.events: rows (omitted columns are NULL);
 - config (optional): org_accounts, org_id, max_chain_depth, window_start (the first day an
-  analysis.window_days reads, a date);
+  analysis.window_days reads, a date), org_folders (the manifest's organization-trail folders,
+  `{org_id, account_id}` each);
 - where (optional): a column -> value filter on the table;
 - sort_by (optional): columns to sort by, for the unordered intermediate tables;
 - warns (optional): the UserWarning building the tables must raise (a regex);
@@ -56,6 +57,9 @@ def test_sql_case(query: str, case: dict[str, Any]) -> None:
         org_id=config.get("org_id"),
         max_chain_depth=int(config.get("max_chain_depth", 10)),
         window_start=config.get("window_start"),
+        org_folders=tuple(
+            (str(f["org_id"]), str(f["account_id"])) for f in config.get("org_folders", [])
+        ),
     )
     if case.get("warns"):  # a truncated chain must be reported loudly, not only flagged
         with pytest.warns(UserWarning, match=case["warns"]):

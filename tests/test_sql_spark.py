@@ -73,6 +73,9 @@ def test_every_step_matches_duckdb_on_spark(spark: object, tmp_path: Path, sourc
         "select cast(null as string) as org_id where false"
     ).createOrReplaceTempView("cfg_org")
     spark.sql(  # type: ignore[attr-defined]
+        "select cast(null as string) as org_id, cast(null as string) as account_id where false"
+    ).createOrReplaceTempView("cfg_org_folders")
+    spark.sql(  # type: ignore[attr-defined]
         f"select cast('{window}' as date) as first_day"
         if window
         else "select cast(null as date) as first_day where false"

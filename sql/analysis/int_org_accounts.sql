@@ -4,7 +4,10 @@
 -- the runner from `[organization] accounts`) and the lake itself, where an organization trail
 -- delivers each member's records under `AWSLogs/o-ORGID/ACCOUNT/` (cloudtrail-semantics.md §1.1):
 -- any organization's folder, or only the configured organization's (`cfg_org`, bound from
--- `[organization] id`) when the lake also holds another organization's trail.
+-- `[organization] id`) when the lake also holds another organization's trail. The folders are
+-- those of the objects ingested (`cfg_org_folders`, bound from the manifest), and those of the
+-- stored records: a member whose records both its own trail and the organization's delivered
+-- keeps one copy of each, often the account trail's.
 with from_config as (
     select account_id, 'config' as source
     from cfg_org_accounts
@@ -21,10 +24,22 @@ from_layout as (
       )
 ),
 
+from_folders as (
+    select distinct account_id, 'org_trail' as source
+    from cfg_org_folders
+    where account_id is not null
+      and (
+          not exists (select 1 from cfg_org)
+          or org_id in (select org_id from cfg_org)
+      )
+),
+
 both_sources as (
     select account_id, source from from_config
     union all
     select account_id, source from from_layout
+    union all
+    select account_id, source from from_folders
 )
 
 select
