@@ -1088,11 +1088,15 @@ def _per_file_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int
 
 
 def quarantined(lake: Path, *, limit: int = 50) -> list[dict[str, object]]:
-    """The quarantined files and records, newest run first."""
+    """The quarantined files and records, newest run first; a file quarantined whole that a
+    later run read (a new version: an upload completed, a file rewritten) is left out."""
+    from pipeline import catalog
+
     con = duckdb.connect()
     lakefs.configure(con)
     if not lakefs.attach_quarantine(con, lake):
         return []
+    catalog.load_runs(con, lake / lakefs.STATE_DIR)
     cursor = queries.run(con, "ingest/rpt_quarantine")
     names = [d[0] for d in cursor.description or []]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchmany(limit)]

@@ -142,6 +142,25 @@ def load_committed(
         ) from None
 
 
+def load_runs(con: duckdb.DuckDBPyConnection, state_dir: Path) -> None:
+    """Table `manifest_runs`: the (uri, run, status) of every manifest entry, which version of
+    an object each run read and what became of it."""
+    con.execute("CREATE OR REPLACE TABLE manifest_runs (uri VARCHAR, run VARCHAR, status VARCHAR)")
+    files = [lakefs.glob_escape(str(p)) for p in manifest.files(state_dir)]
+    parts = [lakefs.glob_escape(str(p)) for p in manifest.parts(state_dir)]
+    if files:
+        con.execute(
+            "INSERT INTO manifest_runs SELECT uri, run, status "
+            "FROM read_json($files, format = 'array', columns = $columns)",
+            {"files": files, "columns": _MANIFEST_ENTRY_COLUMNS},
+        )
+    if parts:
+        con.execute(
+            "INSERT INTO manifest_runs SELECT uri, run, status FROM read_parquet($parts)",
+            {"parts": parts},
+        )
+
+
 def org_folders(con: duckdb.DuckDBPyConnection, state_dir: Path) -> tuple[tuple[str, str], ...]:
     """The (org_id, account_id) of every organization-trail folder an ingested object sat in
     (`sql/ingest/cat_org_folders.sql`): the analysis's evidence of membership."""

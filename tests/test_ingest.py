@@ -2074,6 +2074,38 @@ def test_a_file_read_again_does_not_quarantine_its_rejected_records_again(
     assert sorted(r["source_line"] for r in quarantine_rows(lake)) == [1, 4]
 
 
+def test_a_file_quarantined_half_uploaded_and_read_whole_later_leaves_the_listing(
+    lake: Path, tmp_path: Path
+) -> None:
+    # the nightly job listed a delivery file while its upload was half done; the next night
+    # read the whole file, yet `sts-audit quarantine` listed it for ever (a run over the files
+    # as they are lists nothing)
+    import gzip
+    import os
+
+    from pipeline.batch import quarantined
+
+    src = tmp_path / "src"
+    whole = gzip.compress(orjson.dumps({"Records": records(2)}))
+    path = write_bytes(src / delivery_key(ACCOUNT), whole[: len(whole) // 2])
+    first = run(lake, src)
+    assert first.files_quarantined == 1
+    [listed] = quarantined(lake)
+    assert listed["source_uri"] == str(path) and listed["source_position"] is None
+
+    # a record rejected in another file stays listed: a file read again never quarantines
+    # the records it already holds
+    write_bytes(src / "export.ndjson", orjson.dumps(records(1)[0]) + b"\n{oops\n")
+    path.write_bytes(whole)
+    os.utime(path, ns=(1, 1))  # another version: size and mtime
+    second = run(lake, src)
+    assert (second.files_quarantined, second.records_stored) == (0, 3)
+    assert [(r["source_uri"], r["source_line"]) for r in quarantined(lake)] == [
+        (str(src / "export.ndjson"), 1)
+    ]
+    assert len(quarantine_rows(lake)) == 2  # the lake keeps the history
+
+
 def _container_cases() -> list[tuple[str, str, int, list[int]]]:
     """(name, file text, records stored, positions rejected): containers that are not lists,
     LookupEvents entries without their event, records that carry a container's key."""
@@ -3107,3 +3139,36 @@ def test_a_missing_source_makes_no_lake(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="no such file or folder"):
         ingest([str(tmp_path / "no-such-trail")], lake)
     assert not lake.exists()
+
+
+def test_run_ids_sort_in_the_order_of_the_runs_within_a_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the quarantine listing compares runs: two runs in one second sorted by their random part
+    import datetime as dt
+
+    import pipeline.ingest as ingest_mod
+
+    times = iter(
+        [
+            dt.datetime(2026, 11, 1, 10, 0, 0, 900_000, tzinfo=dt.UTC),
+            dt.datetime(2026, 11, 1, 10, 0, 0, 900_001, tzinfo=dt.UTC),
+            dt.datetime(2026, 11, 1, 10, 0, 1, tzinfo=dt.UTC),
+        ]
+    )
+
+    class Clock(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:  # type: ignore[override]
+            return next(times)
+
+    monkeypatch.setattr(ingest_mod, "datetime", Clock)
+    ids = [ingest_mod.new_run_id() for _ in range(3)]
+    # an id of an earlier version (seconds only) of the same second or of the next one
+    assert sorted([*ids, "20261101T100000-ffffff", "20261101T100001-000000"]) == [
+        "20261101T100000-ffffff",
+        ids[0],
+        ids[1],
+        "20261101T100001-000000",
+        ids[2],
+    ]
