@@ -945,7 +945,7 @@ def ingest_in_slices(
         summary.files_read += 1
 
 
-_PARTITION_VALUE_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_PARTITION_VALUE_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _batch_accounts(con: duckdb.DuckDBPyConnection) -> list[str] | None:
@@ -1015,7 +1015,7 @@ def _write_partition_files(
     for i, (event_date, account, _) in enumerate(partitions):
         # the account comes from the logs: stg_events already limits it to a safe token, and
         # this check keeps any other value out of the path
-        if not _PARTITION_VALUE_RE.match(str(account)):
+        if not _PARTITION_VALUE_RE.fullmatch(str(account)):  # not `$`: it takes a final newline
             raise AssertionError(f"unsafe partition value {account!r}")
         folder = lakefs.partition_dir(target, event_date, account)
         folder.mkdir(parents=True, exist_ok=True)
