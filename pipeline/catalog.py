@@ -134,6 +134,8 @@ def load_committed(
                 "INSERT INTO committed " + queries.load("ingest/cat_committed_parts"),
                 {"parts": parts, "since": since},
             )
+    except duckdb.OutOfMemoryException:
+        raise  # the machine's memory, not the manifest: the CLI gives its own advice
     except duckdb.Error as exc:
         folder = state_dir / manifest.MANIFEST_DIR
         raise LakeError(
