@@ -6,9 +6,10 @@
 -- attribution (identity, key, creationDate, what and where) are kept for all records; the
 -- caller details read only from STS, sign-in, Identity Center and Cognito identity-pool records
 -- are kept for those records alone (NULL elsewhere), and the STS request/response columns are
--- NULL elsewhere already. `call_user_agent` and `call_mfa_authenticated` are the user agent and
--- sessionContext mfaAuthenticated of every record, read only for the calls no session in the
--- lake accounts for (int_sessions_seen; a view's column costs nothing where it is not read).
+-- NULL elsewhere already. `call_user_agent`, `call_mfa_authenticated` and `call_invoked_by` are
+-- the user agent, sessionContext mfaAuthenticated and invokedBy of every record, read for the
+-- calls the links carry or no session in the lake accounts for (int_session_links,
+-- int_sessions_seen; a view's column costs nothing where it is not read).
 -- `console_call`: the record was signed with console credentials (int_session_links tells a
 -- console session from an API session of the same ARN and creation second by it).
 -- `sdk_call`: the record's user agent is the AWS CLI's or an AWS SDK's (not a console page's,
@@ -44,6 +45,7 @@ select
     case when issuing_source then record_hash end as record_hash,
     user_agent as call_user_agent,
     session_mfa_authenticated as call_mfa_authenticated,
+    user_invoked_by as call_invoked_by,
     console_call,
     sdk_call,
     req_role_arn,

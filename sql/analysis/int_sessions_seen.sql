@@ -65,7 +65,8 @@ unattributed as (
         date_trunc('second', e.session_creation_date) as creation_time,
         e.session_issuer_arn,
         e.call_user_agent,
-        e.call_mfa_authenticated
+        e.call_mfa_authenticated,
+        e.call_invoked_by
     from int_events as e
     where (e.user_access_key_id like 'ASIA%' or e.session_creation_date is not null)
       and e.event_id in (select event_id from unattributed_ids)
@@ -93,7 +94,8 @@ identified as (
         creation_time,
         session_issuer_arn,
         call_user_agent,
-        call_mfa_authenticated
+        call_mfa_authenticated,
+        call_invoked_by
     from unattributed
 ),
 
@@ -164,7 +166,8 @@ calls as (
         i.creation_time,
         i.session_issuer_arn,
         i.call_user_agent,
-        i.call_mfa_authenticated
+        i.call_mfa_authenticated,
+        i.call_invoked_by
     from identified as i
     left join keyless_segments as k
         on k.event_id = i.event_id
@@ -186,7 +189,10 @@ seen as (
         count(*) as records,
         max(
             case when call_mfa_authenticated then 1 when not call_mfa_authenticated then 0 end
-        ) as mfa_flag
+        ) as mfa_flag,
+        -- every call made by an AWS service on the principal's behalf (invokedBy)
+        count(call_invoked_by) = count(*) as service_invoked,
+        min(call_invoked_by) as invoked_by
     from calls
     group by seen_key
 ),
@@ -343,6 +349,13 @@ select
     case
         when s.principal_arn is null then 'no ARN in its calls: its account is unknown'
         when x.principal_arn is not null then 'contested: no key tells the sessions apart'
+        -- a service acting for the principal (forward access: Secrets Manager decrypting
+        -- with KMS for the user who called it) signs with credentials of its own, which no
+        -- call the lake can hold issued
+        when s.service_invoked
+            then 'calls an AWS service made on its principal''s behalf (invokedBy '
+                || s.invoked_by || '): their credentials are the service''s, issued by no call '
+                || 'a trail logs'
         when s.creation_time is null
             then 'no creationDate, and no issuance the lake holds matches its key, ARN and time'
         -- the issuance is logged in the session's own account (for a role session, the role
