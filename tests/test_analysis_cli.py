@@ -373,50 +373,6 @@ def test_explain_of_a_recycled_key_names_every_session_it_names(tmp_path: Path) 
     assert proc.returncode == 0 and "recycled key id" not in proc.stderr, proc.stderr
 
 
-def test_explain_chains_an_owner_copy_to_the_session_its_principal_id_names(
-    tmp_path: Path,
-) -> None:
-    # the lake holds a partner role session's issuance (from a collected account) and, of the
-    # AssumeRole that session made, only the role owner's AWSAccount copy: the chain began at
-    # "account:444455556666|AROA..." and left out who was behind it
-    from conftest import record, write_delivery_file
-
-    partner = record(eventTime="2026-11-01T10:00:00Z")
-    partner["requestParameters"]["roleArn"] = "arn:aws:iam::444455556666:role/Partner"
-    partner["responseElements"]["assumedRoleUser"] = {
-        "assumedRoleId": "AROAPARTNEREXAMPLE:alice",
-        "arn": "arn:aws:sts::444455556666:assumed-role/Partner/alice",
-    }
-    owner_copy = record(
-        eventTime="2026-11-01T10:20:00Z",
-        recipientAccountId="123456789012",
-        userIdentity={
-            "type": "AWSAccount",
-            "principalId": "AROAPARTNEREXAMPLE:alice",
-            "accountId": "444455556666",
-        },
-    )
-    owner_copy["requestParameters"]["roleArn"] = "arn:aws:iam::123456789012:role/Deploy"
-    owner_copy["responseElements"]["credentials"].update(
-        accessKeyId="ASIADEPLOYEXAMPLE1", expiration="Nov 1, 2026, 11:20:00 AM"
-    )
-    write_delivery_file(tmp_path / "src" / "a.json", [partner, owner_copy], gz=False)
-    lake = tmp_path / "lake"
-    ingest([str(tmp_path / "src")], lake)
-
-    proc = _main("explain", "ASIADEPLOYEXAMPLE1", "--lake", str(lake), "--format", "json")
-    assert proc.returncode == 0, proc.stderr
-    rows = _json_lines(proc.stdout)
-    chain = [r for r in rows if r["section"] == "chain"]
-    assert [(r["session_id"], r["depth"], r["parent_link_rule"]) for r in chain] == [
-        (partner["eventID"], 1, None),
-        (owner_copy["eventID"], 2, "owner_copy_principal_id"),
-    ]
-    assert chain[-1]["origin_id"] == "arn:aws:iam::123456789012:user/example-user"
-    roles = [r["role"] for r in rows if r["section"] == "evidence"]
-    assert "its principalId AROAPARTNEREXAMPLE:alice is the parent's" in roles[-1], roles
-
-
 def test_a_member_its_own_trail_delivers_too_is_in_the_organization_night_after_night(
     tmp_path: Path,
 ) -> None:

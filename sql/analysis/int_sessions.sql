@@ -8,8 +8,7 @@
 -- the switch (12 hours). A session with no parent is an origin: a long-term principal (IAM
 -- user, root), a federated identity (SAML, OIDC, Cognito, Identity Center) or an AWS service
 -- (a Cognito GetCredentialsForIdentity is always one, even when a session signed the call),
--- a foreign principal seen only through the role owner's AWSAccount copy (`AWSAccount`; a
--- role or federated session whose own issuance the lake holds is the parent instead), or,
+-- a foreign principal seen only through the role owner's AWSAccount copy (`AWSAccount`), or,
 -- for a caller whose own issuance is not in the lake (issued before the data starts, or in an
 -- account whose trail is not collected; a SwitchRole seen only through the role owner's
 -- copy), `Unresolved`, known by its ARN; `own_mfa` is its MFA state (§4.6), and for a child
@@ -113,29 +112,6 @@ switch_fallback as (
         and p.expiration >= l.issue_time
     where l.session_id is not null
     group by l.session_id
-),
-
--- an issuing call of which only the role owner's AWSAccount copy was collected (§4.3), made
--- by a role or federated session: its principalId (`AROA...:name`, `ACCOUNT:name`) is that
--- session's assumedRoleId or federatedUserId, and its accountId the session's account. When
--- the lake holds the issuance of exactly one such session valid at the call (issued from an
--- account whose trail is collected, into one whose trail is not), it is the parent. With two
--- or more (a session name anyone who may assume the role can pick), none is.
-owner_copy_parent as (
-    select
-        s.session_id,
-        min(p.session_id) as fallback_parent_id
-    from int_session_starts as s
-    inner join int_session_starts as p
-        on p.principal_id = s.caller_principal_id
-        and p.target_account = s.caller_account
-        and p.issue_time <= s.issue_time
-        and p.expiration >= s.issue_time - interval '5' second
-    where s.caller_type = 'AWSAccount' and s.caller_arn is null
-      and s.caller_principal_id like '%:%'
-      and p.session_id <> s.session_id
-    group by s.session_id
-    having count(*) = 1
 ),
 
 -- what was done with each session. Calls are counted from one row per (session, logical call),
@@ -251,12 +227,10 @@ joined as (
         s.owner_copy_event_id,
         s.signin_event_id,
         s.grant_event_id,
-        coalesce(il.linked_parent_id, sf.fallback_parent_id, op.fallback_parent_id)
-            as parent_session_id,
+        coalesce(il.linked_parent_id, sf.fallback_parent_id) as parent_session_id,
         case
             when il.linked_parent_id is not null then il.parent_link_rule
             when sf.fallback_parent_id is not null then 'switch_from'
-            when op.fallback_parent_id is not null then 'owner_copy_principal_id'
         end as parent_link_rule,
         s.issue_time,
         s.creation_time,
@@ -309,8 +283,7 @@ joined as (
         -- the issuing call, made with the issued key, is linked to its parent
         (sc.principal_arn is not null or sk.principal_arn is not null)
             and il.linked_parent_id is null
-            and sf.fallback_parent_id is null
-            and op.fallback_parent_id is null as caller_seen,
+            and sf.fallback_parent_id is null as caller_seen,
         d.last_event_time
     from int_session_starts as s
     cross join data_end as d
@@ -332,7 +305,6 @@ joined as (
         and s.issue_time <= sk.last_use
     left join issue_links as il on il.session_id = s.session_id
     left join switch_fallback as sf on sf.session_id = s.session_id
-    left join owner_copy_parent as op on op.session_id = s.session_id
     left join activity as a on a.session_id = s.session_id
     left join activity_calls as ac on ac.session_id = s.session_id
     left join activity_apis as aa on aa.session_id = s.session_id

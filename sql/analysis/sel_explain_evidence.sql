@@ -17,11 +17,6 @@ with wanted as (
                 then 'issuing call (the console''s AssumeRole for the switch; no shared id: '
                     || 'paired by session ARN and time within 10 s, of two switches in one '
                     || 'second by the address the caller signed in from)'
-            -- no key or ARN in the copy: say what tied it to its parent (int_sessions)
-            when parent_link_rule = 'owner_copy_principal_id'
-                then 'issuing call (only the role owner''s AWSAccount copy: its principalId '
-                    || caller_principal_id || ' is the parent''s (its assumedRoleId or federatedUserId), the only '
-                    || 'session of that id in the lake valid at the call)'
             else 'issuing call'
         end as role,
         'issue' as part,
