@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 import duckdb
 
 from pipeline import lake as lake_mod
-from pipeline import manifest, queries
+from pipeline import queries
 from pipeline.chainsql import DEFAULT_DEPTH, chain_sql
 from pipeline.config import DEFAULT_ANALYSIS_MEMORY, Config, check_account_id
 from pipeline.errors import ConfigError, NoEventsFound, NotFound
@@ -91,9 +91,9 @@ class Settings:
     # the first of them, is resolved from the lake (`windowed`) by every entry point
     window_days: int | None = None
     window_start: dt.date | None = None
-    # the (org_id, account_id) folders of organization trails the lake's objects sat in,
-    # resolved from the manifest (`with_org_folders`) by the entry points that build; the
-    # stamp follows them through the manifest's files (`lake_state`)
+    # the (org_id, account_id) folders of organization trails ingest listed, resolved from the
+    # lake (`with_org_folders`) by the entry points that build; the stamp follows their file
+    # (`lake_state`)
     org_folders: tuple[tuple[str, str], ...] = ()
 
     @classmethod
@@ -318,31 +318,30 @@ class Analyzed:
 
 
 def lake_state(lake: Path) -> str:
-    """A digest of the lake's data files and manifest files (path, size, mtime): changes
-    whenever ingest writes, even a run whose records were all duplicates (its objects can
-    vouch for an organization's member: `with_org_folders`)."""
+    """A digest of the lake's data files and of the organization-trail folders ingest listed
+    (path, size, mtime): changes whenever ingest writes, and when a run whose records were all
+    duplicates listed a new member's folder (`with_org_folders`)."""
+    from pipeline import catalog
+
     digest = hashlib.sha256()
-    state = lake / lake_mod.STATE_DIR
     paths = [
         *lake_mod.committed_files(lake, lake_mod.EVENTS_DIR, "*/*/*.parquet"),
-        *manifest.files(state),
-        *manifest.parts(state),
+        lake / lake_mod.STATE_DIR / catalog.ORG_FOLDERS_FILE,
     ]
     for path in paths:
         try:
             stat = path.stat()
-        except FileNotFoundError:  # a manifest file folded into a part meanwhile
+        except FileNotFoundError:  # no organization folder listed yet
             continue
         digest.update(f"{path.relative_to(lake)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 
-def with_org_folders(con: duckdb.DuckDBPyConnection, lake: Path, settings: Settings) -> Settings:
-    """`settings` with the organization-trail folders the lake's manifest names."""
-    from pipeline import catalog  # polars and the ingest's SQL: only where a build needs them
+def with_org_folders(lake: Path, settings: Settings) -> Settings:
+    """`settings` with the organization-trail folders ingest listed into the lake."""
+    from pipeline import catalog
 
-    folders = catalog.org_folders(con, lake / lake_mod.STATE_DIR)
-    return replace(settings, org_folders=folders)
+    return replace(settings, org_folders=catalog.org_folders(lake / lake_mod.STATE_DIR))
 
 
 def _stamp(lake: Path, settings: Settings) -> dict[str, Any]:
@@ -422,7 +421,7 @@ def _analyze(lake: Path, settings: Settings) -> Analyzed:
 
         truncated = build(
             con,
-            with_org_folders(con, lake, settings),
+            with_org_folders(lake, settings),
             keep_intermediate=False,
             on_step=write_when_built,
             warn=False,
@@ -485,7 +484,7 @@ def open_analysis(
     else:
         if on_build is not None:
             on_build(any((analysis_dir(lake) / f"{t}.parquet").is_file() for t in TABLES))
-        build(con, with_org_folders(con, lake, settings), keep_intermediate=False)
+        build(con, with_org_folders(lake, settings), keep_intermediate=False)
     return con
 
 

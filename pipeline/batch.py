@@ -1096,7 +1096,15 @@ def quarantined(lake: Path, *, limit: int = 50) -> list[dict[str, object]]:
     lakefs.configure(con)
     if not lakefs.attach_quarantine(con, lake):
         return []
-    catalog.load_runs(con, lake / lakefs.STATE_DIR)
+    # the files quarantined whole: whether a later run read them is in the manifest
+    con.execute(
+        "CREATE TABLE wanted_uris AS SELECT DISTINCT source_uri AS uri FROM quarantine "
+        "WHERE source_line IS NULL AND source_position IS NULL"
+    )
+    if con.execute("SELECT count(*) FROM wanted_uris").fetchall()[0][0]:
+        catalog.load_runs(con, lake / lakefs.STATE_DIR)
+    else:
+        con.execute("CREATE TABLE manifest_runs (uri VARCHAR, run VARCHAR, status VARCHAR)")
     cursor = queries.run(con, "ingest/rpt_quarantine")
     names = [d[0] for d in cursor.description or []]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchmany(limit)]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import orjson
 import polars as pl
 
 from pipeline import lake as lakefs
@@ -145,33 +146,57 @@ def load_committed(
 
 
 def load_runs(con: duckdb.DuckDBPyConnection, state_dir: Path) -> None:
-    """Table `manifest_runs`: the (uri, run, status) of every manifest entry, which version of
-    an object each run read and what became of it."""
+    """Table `manifest_runs`: the (uri, run, status) of the manifest's entries for the uris of
+    table `wanted_uris` (uri): which version of those objects each run read, and what became
+    of it. The manifest is scanned, not held: a year of it is tens of millions of entries."""
     con.execute("CREATE OR REPLACE TABLE manifest_runs (uri VARCHAR, run VARCHAR, status VARCHAR)")
     files = [lakefs.glob_escape(str(p)) for p in manifest.files(state_dir)]
     parts = [lakefs.glob_escape(str(p)) for p in manifest.parts(state_dir)]
+    wanted = "WHERE uri IN (SELECT uri FROM wanted_uris)"
     if files:
         con.execute(
             "INSERT INTO manifest_runs SELECT uri, run, status "
-            "FROM read_json($files, format = 'array', columns = $columns)",
+            f"FROM read_json($files, format = 'array', columns = $columns) {wanted}",
             {"files": files, "columns": _MANIFEST_ENTRY_COLUMNS},
         )
     if parts:
         con.execute(
-            "INSERT INTO manifest_runs SELECT uri, run, status FROM read_parquet($parts)",
+            f"INSERT INTO manifest_runs SELECT uri, run, status FROM read_parquet($parts) {wanted}",
             {"parts": parts},
         )
 
 
-def org_folders(con: duckdb.DuckDBPyConnection, state_dir: Path) -> tuple[tuple[str, str], ...]:
-    """The (org_id, account_id) of every organization-trail folder an ingested object sat in
-    (`sql/ingest/cat_org_folders.sql`): the analysis's evidence of membership."""
-    load_committed(con, state_dir)
+ORG_FOLDERS_FILE = "org_folders.json"
+
+
+def record_org_folders(con: duckdb.DuckDBPyConnection, state_dir: Path) -> None:
+    """Add the organization-trail folders of the run's listing (`source_catalog`,
+    `sql/ingest/cat_org_folders.sql`) to `ORG_FOLDERS_FILE`, the analysis's evidence of
+    membership. Written before any batch: an object listed is there, whether or not the run
+    completes."""
+    listed = {
+        (str(org), str(account))
+        for org, account in con.execute(queries.load("ingest/cat_org_folders")).fetchall()
+    }
+    known = set(org_folders(state_dir))
+    if listed - known:
+        manifest.write_atomic(state_dir / ORG_FOLDERS_FILE, orjson.dumps(sorted(known | listed)))
+
+
+def org_folders(state_dir: Path) -> tuple[tuple[str, str], ...]:
+    """The (org_id, account_id) of every organization-trail folder an ingest listed (none for
+    a lake last ingested before they were kept: its stored records' folders still count)."""
+    path = state_dir / ORG_FOLDERS_FILE
     try:
-        rows = con.execute(queries.load("ingest/cat_org_folders")).fetchall()
-    finally:
-        con.execute("DROP TABLE IF EXISTS committed")
-    return tuple((str(org), str(account)) for org, account in rows)
+        pairs = orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        return ()
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise LakeError(
+            f"{path}: cannot be read ({exc})",
+            fix="delete it; the next ingest of the sources without --since writes it again",
+        ) from None
+    return tuple((str(org), str(account)) for org, account in pairs)
 
 
 def _define_delivery_day(con: duckdb.DuckDBPyConnection) -> None:

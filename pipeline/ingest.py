@@ -258,6 +258,7 @@ def _ingest(
                 source_specs, s3=s3, since=since, on_unreadable=_unlisted(summary)
             )
             counts = catalog.build(con, listing, state, since)
+            catalog.record_org_folders(con, state)
             if counts.digest + counts.insight + counts.other:
                 catalog.write_skipped(con, state, f"{run_id}-skipped", run_id)
         summary.files_seen = counts.seen

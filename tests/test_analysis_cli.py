@@ -400,7 +400,8 @@ def test_a_member_its_own_trail_delivers_too_is_in_the_organization_night_after_
     write_delivery_file(tmp_path / "night2" / org_key, recs)
     summary = ingest([str(tmp_path / "night2")], lake)
     assert (summary.records_stored, summary.records_duplicate) == (0, 1)
-    assert not analysis.is_current(lake, analysis.Settings())  # the manifest changed
+    assert not analysis.is_current(lake, analysis.Settings())  # a member's folder was listed
+    assert json.loads((lake / "_state" / "org_folders.json").read_text()) == [[ORG, ACCOUNT]]
     analysis.analyze(lake)
     assert left_org() == [(False,)]
 

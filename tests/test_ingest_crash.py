@@ -192,8 +192,9 @@ def test_a_rerun_after_a_kill_rolls_back_and_reports_it(
     source: Path, clean_lake: Path, tmp_path: Path
 ) -> None:
     lake = tmp_path / "lake"
-    # killed after the first data file of the first batch moved into events/
-    assert _kill_run(lake, source, "after", 3) == "killed"
+    # killed after the first data file of the first batch moved into events/ (os.replace
+    # calls: salt, the organization folders the listing names, batch 1's journal, data files)
+    assert _kill_run(lake, source, "after", 4) == "killed"
     assert len(list((lake / "events").rglob("*.parquet"))) == 1
 
     summary = ingest([str(source)], lake, batch_bytes=BATCH_BYTES)
@@ -207,7 +208,7 @@ def test_a_second_ingest_while_one_is_committing_is_refused(
     source: Path, clean_lake: Path, tmp_path: Path
 ) -> None:
     lake = tmp_path / "lake"
-    args = [sys.executable, "-c", CHILD, str(lake), str(source), "pause", "3", str(BATCH_BYTES)]
+    args = [sys.executable, "-c", CHILD, str(lake), str(source), "pause", "4", str(BATCH_BYTES)]
     child = subprocess.Popen(
         args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -235,8 +236,9 @@ def test_readers_see_the_last_committed_state_until_the_next_run(
     from pipeline import lake as lakefs
 
     lake = tmp_path / "lake"
-    # os.replace calls: salt, batch 1 (journal, 2 data files, manifest), batch 2 (journal, ...)
-    assert _kill_run(lake, source, "after", 7) == "killed"
+    # os.replace calls: salt, the organization folders the listing names, batch 1 (journal, 2
+    # data files, manifest), batch 2 (journal, ...)
+    assert _kill_run(lake, source, "after", 8) == "killed"
     on_disk = list((lake / "events").rglob("*.parquet"))
     assert len(on_disk) == 3  # two committed, one moved by the uncommitted batch
     pending = lakefs.uncommitted_files(lake)
