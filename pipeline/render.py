@@ -41,14 +41,26 @@ class TerminalFormat(enum.StrEnum):
 # invisible characters, soft hyphen, tag characters) and the line and paragraph separators (Zl,
 # Zp). Log fields (user agent, SAML and OIDC subjects, error messages, S3 keys) are
 # attacker-controlled, so a terminal shows these as escapes.
-_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
-# letters and marks that draw nothing: the Hangul fillers (a name ending in U+3164 reads as a
-# name ending in a space), the Braille blank, variation selectors and the Mongolian free
-# variation selectors
-_INVISIBLE = frozenset(
-    {0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800, *range(0x180B, 0x1810), *range(0xFE00, 0xFE10)}
-    | set(range(0xE0100, 0xE01F0))
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cn", "Co"})
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt) beyond those categories:
+# letters and marks that draw nothing (the combining grapheme joiner makes `ali\u034fce` read
+# as `alice`; a name ending in the Hangul filler U+3164 reads as one ending in a blank), and the
+# Braille blank. Unassigned (Cn) and private-use (Co) characters draw as nothing or as anything.
+_INVISIBLE_RANGES = (
+    (0x034F, 0x034F),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x2800, 0x2800),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
 )
+_INVISIBLE = frozenset(c for low, high in _INVISIBLE_RANGES for c in range(low, high + 1))
 
 
 def _unsafe(char: str) -> bool:

@@ -38,6 +38,10 @@ CASES = [
     ("x\U000e0041y", "x\\U000e0041y"),  # a tag character
     ("alice\u3164", "alice\\u3164"),  # a Hangul filler: draws nothing, reads as a blank
     ("a\u2800b\ufe0fc", "a\\u2800b\\ufe0fc"),  # the Braille blank, a variation selector
+    ("ali\u034fce", "ali\\u034fce"),  # the combining grapheme joiner: reads as "alice"
+    ("a\u17b4b\ufff0c", "a\\u17b4b\\ufff0c"),  # Khmer inherent vowel, a reserved ignorable
+    ("x\U000e01f0y\ue000z", "x\\U000e01f0y\\ue000z"),  # unassigned, private use
+    ("café ☃ 日本", "café ☃ 日本"),  # assigned, visible characters are left alone
     ("한글 ᄀ", "한글 ᄀ"),  # Hangul text itself is left alone
     ("plain café 203.0.113.7", "plain café 203.0.113.7"),  # printable text is left alone
     ("tab\there", "tab\\x09here"),
