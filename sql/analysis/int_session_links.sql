@@ -211,11 +211,14 @@ switch_addresses as (
 
 -- the sessions a call's key can name. The join below keeps sessions of one key apart by their
 -- window and ARN (a recycled id, §2.2: another principal's, even at the same time), but two
--- sessions of one key and one ARN valid at once (5 s of skew each side), or one whose ARN is
--- unknown (Cognito's) valid beside another of its key, are records no key decides between
--- (forged, or a set of test records): their calls are not attributed by key, rather than to
--- all of them (each call then counted once per session, and the links growing with the square
--- of the sessions: 4,000 forged issuances of one key took 57 s and 6 GB).
+-- sessions of one key and one ARN valid at once (5 s of skew each side), which AWS never
+-- issues, are records no key decides between (forged, or a set of test records): their calls
+-- are not attributed by key, rather than to all of them (each call then counted once per
+-- session, and the links growing with the square of the sessions: 4,000 forged issuances of
+-- one key took 57 s and 6 GB). `shared`: another session of the key, of any ARN, is valid at
+-- the same time, so only a call that names this session's ARN is its (a call without an ARN,
+-- or a session whose ARN is unknown, as Cognito's can be, matches by key alone). Windows over
+-- the key's sessions in time order, not a join of them: linear in a key's sessions.
 key_windows as (
     select
         session_id,
@@ -231,44 +234,32 @@ key_windows as (
         lead(creation_time) over (
             partition by issued_key, coalesce(principal_arn, '')
             order by creation_time, session_id
-        ) as next_start
+        ) as next_start,
+        max(expiration) over (
+            partition by issued_key
+            order by creation_time, session_id
+            rows between unbounded preceding and 1 preceding
+        ) as key_earlier_end,
+        lead(creation_time) over (
+            partition by issued_key
+            order by creation_time, session_id
+        ) as key_next_start
     from int_session_starts
     where issued_key is not null
 ),
 
--- the sessions of a key that overlap one of that key whose ARN is unknown, and that one: the
--- unknown ARNs (Cognito's, seldom) are few, so the pairs are
-unknown_arn_pairs as (
-    select
-        a.session_id,
-        n.session_id as unknown_session_id
-    from key_windows as n
-    inner join key_windows as a
-        on a.issued_key = n.issued_key
-        and a.session_id <> n.session_id
-        and a.creation_time <= n.expiration + interval '10' second
-        and n.creation_time <= a.expiration + interval '10' second
-    where n.principal_arn is null
-),
-
-unknown_arn_overlaps as (
-    select session_id from unknown_arn_pairs
-    union
-    select unknown_session_id as session_id from unknown_arn_pairs
-),
-
 key_sessions as (
     select
-        k.session_id,
-        k.issued_key,
-        k.creation_time,
-        k.expiration,
-        k.principal_arn
-    from key_windows as k
-    left join unknown_arn_overlaps as u on u.session_id = k.session_id
-    where (k.earlier_end is null or k.earlier_end + interval '10' second < k.creation_time)
-      and (k.next_start is null or k.expiration + interval '10' second < k.next_start)
-      and u.session_id is null
+        session_id,
+        issued_key,
+        creation_time,
+        expiration,
+        principal_arn,
+        coalesce(key_earlier_end + interval '10' second >= creation_time, false)
+            or coalesce(key_next_start <= expiration + interval '10' second, false) as shared
+    from key_windows
+    where (earlier_end is null or earlier_end + interval '10' second < creation_time)
+      and (next_start is null or expiration + interval '10' second < next_start)
 ),
 
 -- the creationDate rule first; the key is tried only for calls it did not attribute
@@ -372,7 +363,10 @@ linked as (
         on k.issued_key = b.fallback_key
         and b.event_time >= k.creation_time - interval '5' second
         and b.event_time <= k.expiration + interval '5' second
-        and (k.principal_arn is null or b.match_arn is null or b.match_arn = k.principal_arn)
+        and (
+            b.match_arn = k.principal_arn
+            or ((k.principal_arn is null or b.match_arn is null) and not k.shared)
+        )
     where b.creation_session_id is not null
        or k.session_id is not null
        or b.console_session_id is not null
