@@ -173,14 +173,41 @@ def record_org_folders(con: duckdb.DuckDBPyConnection, state_dir: Path) -> None:
     """Add the organization-trail folders of the run's listing (`source_catalog`,
     `sql/ingest/cat_org_folders.sql`) to `ORG_FOLDERS_FILE`, the analysis's evidence of
     membership. Written before any batch: an object listed is there, whether or not the run
-    completes."""
+    completes. A lake whose ingests did not keep the file yet starts it from its manifest."""
     listed = {
         (str(org), str(account))
         for org, account in con.execute(queries.load("ingest/cat_org_folders")).fetchall()
     }
-    known = set(org_folders(state_dir))
-    if listed - known:
-        manifest.write_atomic(state_dir / ORG_FOLDERS_FILE, orjson.dumps(sorted(known | listed)))
+    path = state_dir / ORG_FOLDERS_FILE
+    kept = path.is_file()
+    known = set(org_folders(state_dir)) if kept else set(_manifest_org_folders(con, state_dir))
+    if listed - known or not kept:
+        manifest.write_atomic(path, orjson.dumps(sorted(known | listed)))
+
+
+def _manifest_org_folders(con: duckdb.DuckDBPyConnection, state_dir: Path) -> list[tuple[str, str]]:
+    """The organization-trail folders of every object the manifest holds (a scan, once; only
+    the uris under an organization's folder are kept)."""
+    files = [lakefs.glob_escape(str(p)) for p in manifest.files(state_dir)]
+    parts = [lakefs.glob_escape(str(p)) for p in manifest.parts(state_dir)]
+    con.execute("CREATE OR REPLACE TEMP TABLE manifest_uris (uri VARCHAR)")
+    org = "WHERE uri LIKE '%AWSLogs/o-%'"
+    try:
+        if files:
+            con.execute(
+                "INSERT INTO manifest_uris SELECT uri FROM read_json($files, format = 'array', "
+                f"columns = {{'uri': 'VARCHAR'}}) {org}",
+                {"files": files},
+            )
+        if parts:
+            con.execute(
+                f"INSERT INTO manifest_uris SELECT uri FROM read_parquet($parts) {org}",
+                {"parts": parts},
+            )
+        rows = con.execute(queries.load("ingest/cat_manifest_org_folders")).fetchall()
+    finally:
+        con.execute("DROP TABLE IF EXISTS manifest_uris")
+    return [(str(org_id), str(account)) for org_id, account in rows]
 
 
 def org_folders(state_dir: Path) -> tuple[tuple[str, str], ...]:

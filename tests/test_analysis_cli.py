@@ -418,6 +418,35 @@ def test_a_member_its_own_trail_delivers_too_is_in_the_organization_night_after_
     assert left_org() == [(False,)]
 
 
+def test_a_lake_without_its_org_folders_file_starts_it_from_the_manifest(tmp_path: Path) -> None:
+    # a lake last ingested before ingest kept its organization folders: the first nightly
+    # `--since` run listed only the new day's folders, and the member read earlier went
+    # outside the organization
+    from conftest import ACCOUNT, ORG, OTHER_ACCOUNT, delivery_key, record, write_delivery_file
+
+    src = tmp_path / "src"
+    early = [record(eventTime="2026-10-01T10:00:00Z")]
+    org_key = delivery_key(ACCOUNT, "2026/10/01")
+    write_delivery_file(src / org_key.replace(f"AWSLogs/{ORG}/", "AWSLogs/"), early)
+    write_delivery_file(src / org_key, early)
+    lake = tmp_path / "lake"
+    ingest([str(src)], lake)
+    folders = lake / "_state" / "org_folders.json"
+    folders.unlink()  # as an earlier version left the lake
+
+    late = [record(eventTime="2026-11-01T10:00:00Z", recipientAccountId=OTHER_ACCOUNT)]
+    write_delivery_file(src / delivery_key(OTHER_ACCOUNT, "2026/11/01"), late)
+    ingest([str(src)], lake, since=dt.date(2026, 11, 1))
+
+    assert json.loads(folders.read_text()) == sorted([[ORG, ACCOUNT], [ORG, OTHER_ACCOUNT]])
+    analysis.analyze(lake)
+    chains = str(lake / "analysis" / "chains.parquet")
+    assert duckdb.execute("select left_org from read_parquet($p)", {"p": chains}).fetchall() == [
+        (False,),
+        (False,),
+    ]
+
+
 def test_explain_names_the_seen_session_that_issued_the_origin(tmp_path: Path) -> None:
     # an instance's role credentials, issued before the lake's first record, used from
     # elsewhere to assume a role: the chain starts at an Unresolved ARN, and explain says which

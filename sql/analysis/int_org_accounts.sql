@@ -5,9 +5,9 @@
 -- delivers each member's records under `AWSLogs/o-ORGID/ACCOUNT/` (cloudtrail-semantics.md §1.1):
 -- any organization's folder, or only the configured organization's (`cfg_org`, bound from
 -- `[organization] id`) when the lake also holds another organization's trail. The folders are
--- those of the objects ingested (`cfg_org_folders`, bound from the manifest), and those of the
--- stored records: a member whose records both its own trail and the organization's delivered
--- keeps one copy of each, often the account trail's.
+-- those of the objects ingest listed (`cfg_org_folders`, bound from the lake's
+-- _state/org_folders.json), and those of the stored records: a member whose records both its
+-- own trail and the organization's delivered keeps one copy of each, often the account trail's.
 with from_config as (
     select account_id, 'config' as source
     from cfg_org_accounts
