@@ -148,22 +148,33 @@ def load_committed(
 def load_runs(con: duckdb.DuckDBPyConnection, state_dir: Path) -> None:
     """Table `manifest_runs`: the (uri, run, status) of the manifest's entries for the uris of
     table `wanted_uris` (uri): which version of those objects each run read, and what became
-    of it. The manifest is scanned, not held: a year of it is tens of millions of entries."""
-    con.execute("CREATE OR REPLACE TABLE manifest_runs (uri VARCHAR, run VARCHAR, status VARCHAR)")
-    files = [lakefs.glob_escape(str(p)) for p in manifest.files(state_dir)]
-    parts = [lakefs.glob_escape(str(p)) for p in manifest.parts(state_dir)]
-    wanted = "WHERE uri IN (SELECT uri FROM wanted_uris)"
-    if files:
+    of it. The manifest is scanned, not held: a year of it is tens of millions of entries. An
+    ingest may fold the manifest's files into a part meanwhile (it publishes the part before it
+    removes the files): the files are listed again once."""
+    for attempt in (1, 2):
         con.execute(
-            "INSERT INTO manifest_runs SELECT uri, run, status "
-            f"FROM read_json($files, format = 'array', columns = $columns) {wanted}",
-            {"files": files, "columns": _MANIFEST_ENTRY_COLUMNS},
+            "CREATE OR REPLACE TABLE manifest_runs (uri VARCHAR, run VARCHAR, status VARCHAR)"
         )
-    if parts:
-        con.execute(
-            f"INSERT INTO manifest_runs SELECT uri, run, status FROM read_parquet($parts) {wanted}",
-            {"parts": parts},
-        )
+        files = [lakefs.glob_escape(str(p)) for p in manifest.files(state_dir)]
+        parts = [lakefs.glob_escape(str(p)) for p in manifest.parts(state_dir)]
+        wanted = "WHERE uri IN (SELECT uri FROM wanted_uris)"
+        try:
+            if files:
+                con.execute(
+                    "INSERT INTO manifest_runs SELECT uri, run, status "
+                    f"FROM read_json($files, format = 'array', columns = $columns) {wanted}",
+                    {"files": files, "columns": _MANIFEST_ENTRY_COLUMNS},
+                )
+            if parts:
+                con.execute(
+                    "INSERT INTO manifest_runs SELECT uri, run, status "
+                    f"FROM read_parquet($parts) {wanted}",
+                    {"parts": parts},
+                )
+            return
+        except duckdb.IOException:
+            if attempt == 2:
+                raise
 
 
 ORG_FOLDERS_FILE = "org_folders.json"

@@ -2106,6 +2106,37 @@ def test_a_file_quarantined_half_uploaded_and_read_whole_later_leaves_the_listin
     assert len(quarantine_rows(lake)) == 2  # the lake keeps the history
 
 
+def test_the_quarantine_listing_reads_a_manifest_an_ingest_folds_meanwhile(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an ingest folds the manifest's batch files into a part between the listing's glob and
+    # its read: `sts-audit quarantine` failed with "No files found"
+    import gzip
+
+    from pipeline import catalog, manifest
+    from pipeline.batch import quarantined
+
+    src = tmp_path / "src"
+    whole = gzip.compress(orjson.dumps({"Records": records(2)}))
+    write_bytes(src / delivery_key(ACCOUNT), whole[: len(whole) // 2])
+    run(lake, src)
+    listed = manifest.files
+    folds: list[int] = []
+
+    def folded_after_listing(state_dir: Path) -> list[Path]:
+        found = listed(state_dir)
+        if found and not folds:
+            monkeypatch.setattr(manifest, "files", listed)  # the fold lists them itself
+            folds.append(catalog.compact(duckdb.connect(), state_dir, "20991231T235959-ffffff"))
+            monkeypatch.setattr(manifest, "files", folded_after_listing)
+        return found
+
+    monkeypatch.setattr(manifest, "files", folded_after_listing)
+    [row] = quarantined(lake)
+    assert row["source_position"] is None
+    assert folds and folds[0] > 0 and not listed(lake / "_state")  # the files were folded
+
+
 def _container_cases() -> list[tuple[str, str, int, list[int]]]:
     """(name, file text, records stored, positions rejected): containers that are not lists,
     LookupEvents entries without their event, records that carry a container's key."""
