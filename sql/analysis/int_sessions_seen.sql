@@ -349,13 +349,6 @@ select
     case
         when s.principal_arn is null then 'no ARN in its calls: its account is unknown'
         when x.principal_arn is not null then 'contested: no key tells the sessions apart'
-        -- a service acting for the principal (forward access: Secrets Manager decrypting
-        -- with KMS for the user who called it) signs with credentials of its own, which no
-        -- call the lake can hold issued
-        when s.service_invoked
-            then 'calls an AWS service made on its principal''s behalf (invokedBy '
-                || s.invoked_by || '): their credentials are the service''s, issued by no call '
-                || 'a trail logs'
         when s.creation_time is null
             then 'no creationDate, and no issuance the lake holds matches its key, ARN and time'
         -- the issuance is logged in the session's own account (for a role session, the role
@@ -371,6 +364,14 @@ select
                 || ', analysis.window_days)',
                 'issued before the lake''s first record of its account'
             )
+        -- an IAM user's or root's calls that a service made for it (forward access: Secrets
+        -- Manager decrypting with KMS for the user who called it) carry a session of the
+        -- service's, which no call a trail logs issued (a role session's calls carry the role
+        -- session's own creationDate, whose issuance a trail does log)
+        when s.service_invoked and s.user_type in ('IAMUser', 'Root')
+            then 'calls an AWS service made on its principal''s behalf (invokedBy '
+                || s.invoked_by || '): their credentials are the service''s, issued by no call '
+                || 'a trail logs'
         else 'issuing call not in the lake, though its account''s trail is '
             || '(a day or region not collected?)'
     end as why
