@@ -110,14 +110,20 @@ def _load_listing(con: duckdb.DuckDBPyConnection, objects: Iterable[SourceObject
         seq += len(chunk)
 
 
+def _manifest_globs(state_dir: Path) -> tuple[list[str], list[str]]:
+    """The manifest's batch files and Parquet parts, as globs DuckDB reads literally."""
+    files = [lakefs.glob_escape(str(p)) for p in manifest.files(state_dir)]
+    parts = [lakefs.glob_escape(str(p)) for p in manifest.parts(state_dir)]
+    return files, parts
+
+
 def load_committed(
     con: duckdb.DuckDBPyConnection, state_dir: Path, since: dt.date | None = None
 ) -> None:
     """Table `committed`: the (uri, size, version) of the manifest's entries, those of the
     batch files and, from its Parquet parts, those a listing from `since` can hold."""
     con.execute("CREATE OR REPLACE TABLE committed (uri VARCHAR, size BIGINT, version VARCHAR)")
-    files = [lakefs.glob_escape(str(p)) for p in manifest.files(state_dir)]
-    parts = [lakefs.glob_escape(str(p)) for p in manifest.parts(state_dir)]
+    files, parts = _manifest_globs(state_dir)
     try:
         if files:
             con.execute(
@@ -155,8 +161,7 @@ def load_runs(con: duckdb.DuckDBPyConnection, state_dir: Path) -> None:
         con.execute(
             "CREATE OR REPLACE TABLE manifest_runs (uri VARCHAR, run VARCHAR, status VARCHAR)"
         )
-        files = [lakefs.glob_escape(str(p)) for p in manifest.files(state_dir)]
-        parts = [lakefs.glob_escape(str(p)) for p in manifest.parts(state_dir)]
+        files, parts = _manifest_globs(state_dir)
         wanted = "WHERE uri IN (SELECT uri FROM wanted_uris)"
         try:
             if files:
@@ -199,8 +204,7 @@ def record_org_folders(con: duckdb.DuckDBPyConnection, state_dir: Path) -> None:
 def _manifest_org_folders(con: duckdb.DuckDBPyConnection, state_dir: Path) -> list[tuple[str, str]]:
     """The organization-trail folders of every object the manifest holds (a scan, once; only
     the uris under an organization's folder are kept)."""
-    files = [lakefs.glob_escape(str(p)) for p in manifest.files(state_dir)]
-    parts = [lakefs.glob_escape(str(p)) for p in manifest.parts(state_dir)]
+    files, parts = _manifest_globs(state_dir)
     con.execute("CREATE OR REPLACE TEMP TABLE manifest_uris (uri VARCHAR)")
     org = "WHERE uri LIKE '%AWSLogs/o-%'"
     try:
@@ -223,7 +227,7 @@ def _manifest_org_folders(con: duckdb.DuckDBPyConnection, state_dir: Path) -> li
 
 def org_folders(state_dir: Path) -> tuple[tuple[str, str], ...]:
     """The (org_id, account_id) of every organization-trail folder an ingest listed (none for
-    a lake last ingested before they were kept: its stored records' folders still count)."""
+    a lake not ingested since they are kept: its stored records' folders still count)."""
     path = state_dir / ORG_FOLDERS_FILE
     try:
         pairs = orjson.loads(path.read_bytes())
@@ -232,7 +236,7 @@ def org_folders(state_dir: Path) -> tuple[tuple[str, str], ...]:
     except (OSError, orjson.JSONDecodeError) as exc:
         raise LakeError(
             f"{path}: cannot be read ({exc})",
-            fix="delete it; the next ingest of the sources without --since writes it again",
+            fix="delete it; the next ingest writes it again from the manifest",
         ) from None
     return tuple((str(org), str(account)) for org, account in pairs)
 
