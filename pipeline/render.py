@@ -128,7 +128,7 @@ def render(
         if output is None:
             raise ConfigError("--format parquet writes a file", fix="add --output FILE.parquet")
         frame.write_parquet(output)
-        print(f"wrote {frame.height} rows to {output}", file=sys.stderr)
+        print(terminal_safe(f"wrote {frame.height} rows to {output}"), file=sys.stderr)
         return
     terminal = output is None and sys.stdout.isatty()
     if fmt is Format.json:
@@ -139,7 +139,7 @@ def render(
         text = _table(frame, title, width=shutil.get_terminal_size().columns if terminal else None)
     if output is not None:
         output.write_text(text, encoding="utf-8")
-        print(f"wrote {frame.height} rows to {output}", file=sys.stderr)
+        print(terminal_safe(f"wrote {frame.height} rows to {output}"), file=sys.stderr)
     else:
         sys.stdout.write(text)
 

@@ -239,3 +239,22 @@ def test_error_lines_and_the_ingest_summary_escape_file_names(tmp_path: Path) ->
     )
     assert missing.returncode == 1 and "nope\\x1b[2J" in missing.stderr
     assert "\x1b" not in done.stderr + missing.stderr
+
+
+def test_the_run_summary_escapes_the_lake_path(tmp_path: Path) -> None:
+    # the operator's lake path was printed as given: a path made by a script from log data
+    # (an account name) could still carry escapes
+    from conftest import record, write_delivery_file
+
+    write_delivery_file(tmp_path / "src" / "a.json", [record()], gz=False)
+    lake = tmp_path / "lake\x1b]0;pwned\x07"
+    done = subprocess.run(
+        [sys.executable, "-c", "from pipeline.cli import main; main()", "run"]
+        + [str(tmp_path / "src"), "--lake", str(lake)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stderr
+    assert done.stderr.count("lake\\x1b]0;pwned\\x07") == 2  # the ingest line, the tables line

@@ -529,7 +529,7 @@ def analyze_command(
         for table, rows in result.tables.items():
             print(f"{table}: {rows} rows", file=sys.stderr)
         print(result.attribution_line(), file=sys.stderr)
-        print(f"wrote {analysis.analysis_dir(target)}", file=sys.stderr)
+        print(terminal_safe(f"wrote {analysis.analysis_dir(target)}"), file=sys.stderr)
     echo_analysis_warnings(result)
     if strict:
         check_strict_analysis(result)

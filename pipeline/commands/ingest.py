@@ -115,7 +115,7 @@ def render_summary(s: ingest_lib.IngestSummary) -> str:
     """The human summary: files, records, and the reconciliation."""
     check = "ok" if s.reconciles else "MISMATCH"
     lines = [
-        f"ingest run {s.run_id} into {s.lake} ({s.seconds:.1f} s)",
+        f"ingest run {s.run_id} into {terminal_safe(str(s.lake))} ({s.seconds:.1f} s)",
         f"  files:   {s.files_seen} seen, {s.files_read} read, {s.files_unchanged} unchanged,"
         f" {s.files_skipped_digest} digest + {s.files_skipped_insight} insight"
         f" + {s.files_skipped_other} other skipped, {s.files_quarantined} quarantined"

@@ -10,7 +10,7 @@ from pipeline.commands.analysis import check_strict_analysis, echo_analysis_warn
 from pipeline.commands.ingest import SinceOption, echo_warnings, render_summary
 from pipeline.commands.options import ConfigOption, LakeOption
 from pipeline.config import load_config, resolve_lake
-from pipeline.render import json_line
+from pipeline.render import json_line, terminal_safe
 
 
 def run_command(
@@ -76,7 +76,8 @@ def run_command(
         typer.echo(render_summary(summary), err=True)
         if result is not None:
             tables = ", ".join(f"{n} {name}" for name, n in result.tables.items())
-            typer.echo(f"analysis tables in {target / 'analysis'}: {tables}", err=True)
+            where = terminal_safe(str(target / "analysis"))
+            typer.echo(f"analysis tables in {where}: {tables}", err=True)
             typer.echo(result.attribution_line(), err=True)
     else:
         echo_warnings(summary)
