@@ -311,6 +311,13 @@ class Analyzed:
             )
             if self.sessions_seen:
                 line += f": {self.sessions_seen:,} sessions, listed by `sts-audit seen`"
+            if rest > self.calls_unattributed:
+                # sel_attribution: a record that shares a linked record's eventID (a conflict,
+                # or a data set that numbers its records) counts as that call
+                line += (
+                    f" ({rest - self.calls_unattributed:,} of them share an eventID with a call "
+                    "a session holds, and count as that call)"
+                )
         return line
 
 
