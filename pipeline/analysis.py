@@ -281,10 +281,17 @@ class Analyzed:
             "calls_temporary": self.calls_temporary,
             "calls_attributed": self.calls_attributed,
             "calls_unattributed": self.calls_unattributed,
+            "calls_sharing_an_event_id": self.calls_sharing_an_event_id,
             "sessions_seen": self.sessions_seen,
             "window_start": self.window_start.isoformat() if self.window_start else None,
             "warnings": self.warnings,
         }
+
+    @property
+    def calls_sharing_an_event_id(self) -> int:
+        """Calls in neither count: records that share a linked record's eventID (a conflict,
+        or a data set that numbers its records) count as that call (sel_attribution)."""
+        return max(self.calls_temporary - self.calls_attributed - self.calls_unattributed, 0)
 
     def attribution_line(self) -> str:
         """The calls made with temporary credentials, and how many a session accounts for."""
@@ -311,11 +318,9 @@ class Analyzed:
             )
             if self.sessions_seen:
                 line += f": {self.sessions_seen:,} sessions, listed by `sts-audit seen`"
-            if rest > self.calls_unattributed:
-                # sel_attribution: a record that shares a linked record's eventID (a conflict,
-                # or a data set that numbers its records) counts as that call
+            if self.calls_sharing_an_event_id:
                 line += (
-                    f" ({rest - self.calls_unattributed:,} of them share an eventID with a call "
+                    f" ({self.calls_sharing_an_event_id:,} of them share an eventID with a call "
                     "a session holds, and count as that call)"
                 )
         return line
@@ -328,12 +333,10 @@ def lake_state(lake: Path) -> str:
     """A digest of the lake's data files and of the organization-trail folders ingest listed
     (path, size, mtime): changes whenever ingest writes, and when a run whose records were all
     duplicates listed a new member's folder (`with_org_folders`)."""
-    from pipeline import catalog
-
     digest = hashlib.sha256()
     paths = [
         *lake_mod.committed_files(lake, lake_mod.EVENTS_DIR, "*/*/*.parquet"),
-        lake / lake_mod.STATE_DIR / catalog.ORG_FOLDERS_FILE,
+        lake / lake_mod.STATE_DIR / lake_mod.ORG_FOLDERS_FILE,
     ]
     for path in paths:
         try:
@@ -346,7 +349,7 @@ def lake_state(lake: Path) -> str:
 
 def with_org_folders(lake: Path, settings: Settings) -> Settings:
     """`settings` with the organization-trail folders ingest listed into the lake."""
-    from pipeline import catalog
+    from pipeline import catalog  # polars: only where a build needs it
 
     return replace(settings, org_folders=catalog.org_folders(lake / lake_mod.STATE_DIR))
 

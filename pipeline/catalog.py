@@ -182,9 +182,6 @@ def load_runs(con: duckdb.DuckDBPyConnection, state_dir: Path) -> None:
                 raise
 
 
-ORG_FOLDERS_FILE = "org_folders.json"
-
-
 def record_org_folders(con: duckdb.DuckDBPyConnection, state_dir: Path) -> None:
     """Add the organization-trail folders of the run's listing (`source_catalog`,
     `sql/ingest/cat_org_folders.sql`) to `ORG_FOLDERS_FILE`, the analysis's evidence of
@@ -194,7 +191,7 @@ def record_org_folders(con: duckdb.DuckDBPyConnection, state_dir: Path) -> None:
         (str(org), str(account))
         for org, account in con.execute(queries.load("ingest/cat_org_folders")).fetchall()
     }
-    path = state_dir / ORG_FOLDERS_FILE
+    path = state_dir / lakefs.ORG_FOLDERS_FILE
     kept = path.is_file()
     known = set(org_folders(state_dir)) if kept else set(_manifest_org_folders(con, state_dir))
     if listed - known or not kept:
@@ -228,7 +225,7 @@ def _manifest_org_folders(con: duckdb.DuckDBPyConnection, state_dir: Path) -> li
 def org_folders(state_dir: Path) -> tuple[tuple[str, str], ...]:
     """The (org_id, account_id) of every organization-trail folder an ingest listed (none for
     a lake not ingested since they are kept: its stored records' folders still count)."""
-    path = state_dir / ORG_FOLDERS_FILE
+    path = state_dir / lakefs.ORG_FOLDERS_FILE
     try:
         pairs = orjson.loads(path.read_bytes())
     except FileNotFoundError:

@@ -22,6 +22,8 @@ EVENTS_DIR = "events"
 QUARANTINE_DIR = "quarantine"
 STATE_DIR = "_state"  # manifest, journal, salt: '_' keeps Spark/Athena from reading it as data
 ANALYSIS_DIR = "analysis"
+# under STATE_DIR: the AWSLogs/o-ORGID/ACCOUNT/ folders ingest listed (catalog.record_org_folders)
+ORG_FOLDERS_FILE = "org_folders.json"
 
 
 # DuckDB expands these in every path it reads, even the path of a file that exists: `/x[1]/f`

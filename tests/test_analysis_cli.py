@@ -1313,8 +1313,14 @@ def test_seen_lists_who_used_credentials_the_lake_holds_no_issuance_for(tmp_path
         assert f"(fix: list them with `sts-audit seen --principal {needle}`)" in proc.stderr
     proc = _main("analyze", "--lake", str(lake), "--json")
     payload = json.loads(proc.stdout)
-    counts = ("calls_temporary", "calls_attributed", "calls_unattributed", "sessions_seen")
-    assert [payload[k] for k in counts] == [2, 0, 2, 1]
+    counts = (
+        "calls_temporary",
+        "calls_attributed",
+        "calls_unattributed",
+        "calls_sharing_an_event_id",
+        "sessions_seen",
+    )
+    assert [payload[k] for k in counts] == [2, 0, 2, 0, 1]
     assert payload["tables"]["sessions_seen"] == 1
 
 
