@@ -603,6 +603,9 @@ class Explanation:
     # sessions seen only through their calls that the same key (or ARN, name) names too: a
     # recycled key id whose other session was issued before the lake, or outside it
     seen_also: pl.DataFrame | None = None
+    # an origin seen only through the role owner's AWSAccount copy: the sessions the lake holds
+    # of the principal id it names, valid at the call (candidates, never the parent)
+    candidate_callers: pl.DataFrame | None = None
 
 
 def resolve_sessions(
@@ -686,6 +689,11 @@ def explain(
         seen_caller = _frame(
             con, "analysis/sel_explain_seen_caller", {"session_id": origin["session_id"][0]}
         )
+    candidates = None
+    if origin["origin_type"][0] == "AWSAccount":
+        candidates = _frame(
+            con, "analysis/sel_explain_candidate_callers", {"session_id": origin["session_id"][0]}
+        )
     used = {
         "first_day": _day(first["first_use"][0] or first["issue_time"][0], 0),
         "last_day": _day(first["last_use"][0] or first["issue_time"][0], 0),
@@ -701,6 +709,7 @@ def explain(
         others=tuple(named[1:]),
         seen_caller=seen_caller,
         seen_also=sessions_seen(con, principal=session_or_key),
+        candidate_callers=candidates,
     )
 
 

@@ -447,6 +447,60 @@ def test_a_lake_without_its_org_folders_file_starts_it_from_the_manifest(tmp_pat
     ]
 
 
+def test_explain_names_the_sessions_an_aws_account_origin_s_principal_id_could_be(
+    tmp_path: Path,
+) -> None:
+    # the lake holds a partner role session's issuance (from a collected account) and, of the
+    # AssumeRole made with that session, only the role owner's AWSAccount copy: the chain
+    # stops at the account (anyone who may assume Partner can name a session alice), and
+    # explain names the session the lake holds as a candidate
+    from conftest import record, write_delivery_file
+
+    partner = record(eventTime="2026-11-01T10:00:00Z")
+    partner["requestParameters"]["roleArn"] = "arn:aws:iam::444455556666:role/Partner"
+    partner["responseElements"]["assumedRoleUser"] = {
+        "assumedRoleId": "AROAPARTNEREXAMPLE:alice",
+        "arn": "arn:aws:sts::444455556666:assumed-role/Partner/alice",
+    }
+    owner_copy = record(
+        eventTime="2026-11-01T10:20:00Z",
+        recipientAccountId="123456789012",
+        userIdentity={
+            "type": "AWSAccount",
+            "principalId": "AROAPARTNEREXAMPLE:alice",
+            "accountId": "444455556666",
+        },
+    )
+    owner_copy["requestParameters"]["roleArn"] = "arn:aws:iam::123456789012:role/Deploy"
+    owner_copy["responseElements"]["credentials"].update(
+        accessKeyId="ASIADEPLOYEXAMPLE1", expiration="Nov 1, 2026, 11:20:00 AM"
+    )
+    # expired before the call: not a candidate
+    stale = record(eventTime="2026-11-01T08:00:00Z")
+    stale["requestParameters"]["roleArn"] = "arn:aws:iam::444455556666:role/Partner"
+    stale["responseElements"]["assumedRoleUser"] = dict(
+        partner["responseElements"]["assumedRoleUser"]
+    )
+    stale["responseElements"]["credentials"]["expiration"] = "Nov 1, 2026, 9:00:00 AM"
+    write_delivery_file(tmp_path / "src" / "a.json", [stale, partner, owner_copy], gz=False)
+    lake = tmp_path / "lake"
+    ingest([str(tmp_path / "src")], lake)
+
+    proc = _main("explain", "ASIADEPLOYEXAMPLE1", "--lake", str(lake), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    rows = _json_lines(proc.stdout)
+    chain = [r for r in rows if r["section"] == "chain"]
+    assert [(r["session_id"], r["origin_type"]) for r in chain] == [
+        (owner_copy["eventID"], "AWSAccount")
+    ]
+    candidates = [r for r in rows if r["section"] == "candidate_callers"]
+    assert [(r["session_id"], r["origin_id"]) for r in candidates] == [
+        (partner["eventID"], "arn:aws:iam::123456789012:user/example-user")
+    ]
+    assert "the lake holds 1 session(s) of that principal id valid at the call" in proc.stderr
+    assert "A candidate, not proof" in proc.stderr
+
+
 def test_explain_names_the_seen_session_that_issued_the_origin(tmp_path: Path) -> None:
     # an instance's role credentials, issued before the lake's first record, used from
     # elsewhere to assume a role: the chain starts at an Unresolved ARN, and explain says which

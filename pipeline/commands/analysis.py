@@ -439,6 +439,10 @@ def explain_command(
         _note_seen_caller(result.chain.row(0, named=True), seen_caller.row(0, named=True))
     if seen_also is not None and not seen_also.is_empty():
         sections.append(seen_also.with_columns(pl.lit("seen_also").alias("section")))
+    candidates = result.candidate_callers
+    if candidates is not None and not candidates.is_empty():
+        sections.append(candidates.with_columns(pl.lit("candidate_callers").alias("section")))
+        _note_candidate_callers(result.chain.row(0, named=True), candidates)
     if fmt is Format.json:
         for section in sections:
             render(section, fmt)
@@ -486,6 +490,27 @@ def _note_seen_caller(origin: dict[str, Any], seen: dict[str, Any]) -> None:
             f"{seen['events']} call(s) from {_utc(seen['first_use'])} to "
             f"{_utc(seen['last_use'])}: {seen['why']} (list it with `sts-audit seen "
             f"--principal {shlex.quote(arn)}`)"
+        ),
+        file=sys.stderr,
+    )
+
+
+def _note_candidate_callers(origin: dict[str, Any], candidates: pl.DataFrame) -> None:
+    """Say on stderr which sessions the lake holds of the principal id an origin seen only
+    through the role owner's AWSAccount copy names: candidates for who made the call, not
+    proof (explain's chain does not go through them)."""
+    listed = ", ".join(
+        f"{c['session_id']} ({c['principal_arn']}, issued {_utc(c['issue_time'])} by "
+        f"{c['origin_id'] or c['caller_arn'] or 'an unknown caller'})"
+        for c in candidates.iter_rows(named=True)
+    )
+    print(
+        terminal_safe(
+            f"note: the origin {origin['origin_id']} is seen only through the role owner's "
+            f"AWSAccount copy; the lake holds {candidates.height} session(s) of that principal "
+            f"id valid at the call: {listed}. A candidate, not proof: anyone who may assume "
+            "the role picks the session name, and sessions issued where the trail is not "
+            "collected are not in the lake"
         ),
         file=sys.stderr,
     )
