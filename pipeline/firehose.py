@@ -14,7 +14,7 @@ as the object is read.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 _CHUNK = 1 << 20
@@ -43,21 +43,38 @@ def as_lines(path: Path, target: Path) -> bool:
 def _copy_members(read: Callable[[int], bytes], write: Callable[[bytes], object]) -> bool:
     """Copy each gzip member's content from `read` to `write`, a newline after each; False on
     the first thing that is not a whole member, or content with a newline of its own."""
+    wrote = False
+    try:
+        for piece in _members(read):
+            if piece is None:  # a member's end
+                if wrote:
+                    write(b"\n")
+                wrote = False
+            elif b"\n" in piece:
+                return False  # not one payload a line: read as it is
+            else:
+                write(piece)
+                wrote = True
+    except zlib.error:
+        return False
+    return True
+
+
+def _members(read: Callable[[int], bytes]) -> Iterator[bytes | None]:
+    """The content of the gzip members `read` gives, one after the other, at most `_OUT` bytes
+    a piece, and None after each member. Raises zlib.error when it is not gzip, on a member cut
+    short, or on anything after a member that is not another one (zero padding, text, ...)."""
     from pipeline.ingest import GZIP_MAGIC  # ingest imports this module
 
     pending = read(_CHUNK)
     if not pending.startswith(GZIP_MAGIC):
-        return False
+        raise zlib.error("not gzip")
     while pending:
         member = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        wrote = False
         while True:
             data = member.decompress(pending, _OUT)
-            if b"\n" in data:
-                return False  # not one payload a line: read as it is
             if data:
-                write(data)
-                wrote = True
+                yield data
             if member.eof:
                 pending = member.unused_data
                 break
@@ -66,14 +83,12 @@ def _copy_members(read: Callable[[int], bytes], write: Callable[[bytes], object]
                 continue
             pending = read(_CHUNK)
             if not pending:
-                return False  # cut short inside a member
-        if wrote:
-            write(b"\n")
+                raise zlib.error("cut short inside a gzip member")
+        yield None
         if len(pending) < len(GZIP_MAGIC):  # the next header may straddle a read
             pending += read(_CHUNK)
         if pending and not pending.startswith(GZIP_MAGIC):
-            return False  # something else follows a member (zero padding, text, ...)
-    return True
+            raise zlib.error("not a gzip member after the last one")
 
 
 def _wraps_gzip(read: Callable[[int], bytes]) -> bool:
@@ -93,36 +108,12 @@ def _wraps_gzip(read: Callable[[int], bytes]) -> bool:
 
 class _Gunzipped:
     """A `read` of the content of the gzip members the `read` given gives, one after the
-    other; empty at their end. Raises zlib.error on a member cut short, or on anything after a
-    member that is not another one. (The content of the outer gzip of a Firehose object is
-    itself compressed: a chunk of it comes out about its own size.)"""
+    other; empty at their end. Raises zlib.error as `_members` does. (The content of the outer
+    gzip of a Firehose object is itself compressed: a chunk of it comes out about its own
+    size.)"""
 
     def __init__(self, read: Callable[[int], bytes]) -> None:
-        self._read = read
-        self._member = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        self._more = False  # the member holds output of input already read (`_OUT`)
+        self._pieces = (piece for piece in _members(read) if piece is not None)
 
     def __call__(self, size: int) -> bytes:
-        from pipeline.ingest import GZIP_MAGIC
-
-        while True:
-            member = self._member
-            if member.eof:
-                data = member.unused_data
-                if len(data) < len(GZIP_MAGIC):
-                    data += self._read(size)
-                if not data:
-                    return b""
-                if not data.startswith(GZIP_MAGIC):
-                    raise zlib.error("not a gzip member after the last one")
-                self._member = member = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            elif self._more:
-                data = member.unconsumed_tail
-            else:
-                data = self._read(size)
-                if not data:
-                    raise zlib.error("cut short inside a gzip member")
-            content = member.decompress(data, _OUT)
-            self._more = not member.eof and (bool(member.unconsumed_tail) or len(content) == _OUT)
-            if content:
-                return content
+        return next(self._pieces, b"")
