@@ -117,6 +117,25 @@ def _manifest_globs(state_dir: Path) -> tuple[list[str], list[str]]:
     return files, parts
 
 
+def _insert_from_manifest(
+    con: duckdb.DuckDBPyConnection, table: str, select: str, where: str, state_dir: Path
+) -> None:
+    """Insert into `table` the `select` columns of the manifest's entries (its batch files and
+    Parquet parts) that pass `where`: a scan, nothing held but the rows kept."""
+    files, parts = _manifest_globs(state_dir)
+    if files:
+        con.execute(
+            f"INSERT INTO {table} SELECT {select} "
+            f"FROM read_json($files, format = 'array', columns = $columns) {where}",
+            {"files": files, "columns": _MANIFEST_ENTRY_COLUMNS},
+        )
+    if parts:
+        con.execute(
+            f"INSERT INTO {table} SELECT {select} FROM read_parquet($parts) {where}",
+            {"parts": parts},
+        )
+
+
 def load_committed(
     con: duckdb.DuckDBPyConnection, state_dir: Path, since: dt.date | None = None
 ) -> None:
@@ -161,21 +180,14 @@ def load_runs(con: duckdb.DuckDBPyConnection, state_dir: Path) -> None:
         con.execute(
             "CREATE OR REPLACE TABLE manifest_runs (uri VARCHAR, run VARCHAR, status VARCHAR)"
         )
-        files, parts = _manifest_globs(state_dir)
-        wanted = "WHERE uri IN (SELECT uri FROM wanted_uris)"
         try:
-            if files:
-                con.execute(
-                    "INSERT INTO manifest_runs SELECT uri, run, status "
-                    f"FROM read_json($files, format = 'array', columns = $columns) {wanted}",
-                    {"files": files, "columns": _MANIFEST_ENTRY_COLUMNS},
-                )
-            if parts:
-                con.execute(
-                    "INSERT INTO manifest_runs SELECT uri, run, status "
-                    f"FROM read_parquet($parts) {wanted}",
-                    {"parts": parts},
-                )
+            _insert_from_manifest(
+                con,
+                "manifest_runs",
+                "uri, run, status",
+                "WHERE uri IN (SELECT uri FROM wanted_uris)",
+                state_dir,
+            )
             return
         except duckdb.IOException:
             if attempt == 2:
@@ -201,21 +213,11 @@ def record_org_folders(con: duckdb.DuckDBPyConnection, state_dir: Path) -> None:
 def _manifest_org_folders(con: duckdb.DuckDBPyConnection, state_dir: Path) -> list[tuple[str, str]]:
     """The organization-trail folders of every object the manifest holds (a scan, once; only
     the uris under an organization's folder are kept)."""
-    files, parts = _manifest_globs(state_dir)
     con.execute("CREATE OR REPLACE TEMP TABLE manifest_uris (uri VARCHAR)")
-    org = "WHERE uri LIKE '%AWSLogs/o-%'"
     try:
-        if files:
-            con.execute(
-                "INSERT INTO manifest_uris SELECT uri FROM read_json($files, format = 'array', "
-                f"columns = {{'uri': 'VARCHAR'}}) {org}",
-                {"files": files},
-            )
-        if parts:
-            con.execute(
-                f"INSERT INTO manifest_uris SELECT uri FROM read_parquet($parts) {org}",
-                {"parts": parts},
-            )
+        _insert_from_manifest(
+            con, "manifest_uris", "uri", "WHERE uri LIKE '%AWSLogs/o-%'", state_dir
+        )
         rows = con.execute(queries.load("ingest/cat_manifest_org_folders")).fetchall()
     finally:
         con.execute("DROP TABLE IF EXISTS manifest_uris")
