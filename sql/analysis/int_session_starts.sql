@@ -751,9 +751,20 @@ signin_sessions as (
         i.issued_key,
         g.user_arn as principal_arn,
         coalesce(i.principal_id, g.user_principal_id) as principal_id,
-        coalesce(i.caller_type, g.user_type) as caller_type,
+        -- a switch whose AssumeRole is not in the lake: its caller is the principal SwitchFrom
+        -- names (§3), known by that ARN alone, not the switched session the record is about
+        coalesce(i.caller_type, case
+            when g.switch_from is null then g.user_type
+            when g.switch_from like 'arn:%:iam::%:user/%' then 'IAMUser'
+            when g.switch_from like 'arn:%:iam::%:root' then 'Root'
+            when g.switch_from like 'arn:%:sts::%:assumed-role/%' then 'AssumedRole'
+            when g.switch_from like 'arn:%:sts::%:federated-user/%' then 'FederatedUser'
+        end) as caller_type,
         coalesce(i.caller_arn, g.switch_from, g.user_arn) as caller_arn,
-        coalesce(i.caller_principal_id, g.user_principal_id) as caller_principal_id,
+        coalesce(
+            i.caller_principal_id,
+            case when g.switch_from is null then g.user_principal_id end
+        ) as caller_principal_id,
         coalesce(i.caller_account, split_part(g.switch_from, ':', 5), g.user_account_id)
             as caller_account,
         i.caller_key,
