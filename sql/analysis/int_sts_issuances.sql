@@ -45,6 +45,7 @@ with issuing as (
         user_invoked_by,
         user_identity_provider,
         session_mfa_authenticated,
+        session_source_identity,
         session_creation_date,
         req_role_arn,
         req_role_session_name,
@@ -145,6 +146,7 @@ primary_copy as (
         i.user_invoked_by,
         i.user_identity_provider,
         i.session_mfa_authenticated,
+        i.session_source_identity,
         i.session_creation_date,
         i.req_role_arn,
         i.req_role_session_name,
@@ -222,7 +224,10 @@ classified as (
         req_role_session_name,
         req_duration_seconds,
         req_serial_number,
-        coalesce(resp_source_identity, req_source_identity) as source_identity,
+        -- set once, it persists across chained hops (§4.2): a chained call that repeats it in
+        -- neither its request nor its response carries it in the caller's sessionContext
+        coalesce(resp_source_identity, req_source_identity, session_source_identity)
+            as source_identity,
         req_principal_arn,
         req_federation_name,
         req_target_principal,
