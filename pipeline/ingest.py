@@ -57,6 +57,11 @@ class IngestSummary:
     files_quarantined: int = 0
     files_unreadable: int = 0
     folders_unreadable: int = 0
+    # files and folders under the sources the walk leaves out by name or type, by design (a
+    # hidden name; on disk, a symbolic link to a folder, a pipe, a dangling link); the first
+    # LEFT_OUT_NAMED of them as "path: reason"
+    files_left_out: int = 0
+    left_out: list[str] = field(default_factory=list)
     records_read: int = 0
     records_stored: int = 0
     records_duplicate: int = 0
@@ -255,7 +260,11 @@ def _ingest(
     try:
         with lakefs.memory_limit(con, catalog.MEMORY_LIMIT):
             listing = sources.stream(
-                source_specs, s3=s3, since=since, on_unreadable=_unlisted(summary)
+                source_specs,
+                s3=s3,
+                since=since,
+                on_unreadable=_unlisted(summary),
+                on_left_out=_left_out(summary),
             )
             counts = catalog.build(con, listing, state, since)
             catalog.record_org_folders(con, state)
@@ -333,6 +342,28 @@ def _openable(
                 )
                 continue
         yield obj
+
+
+LEFT_OUT_NAMED = 10
+
+
+def _left_out(summary: IngestSummary) -> sources.LeftOut:
+    """Count (each path once) what a walk leaves out by name or type, and name the first few;
+    a symbolic link to a folder, which may hold a whole archive, is also a warning."""
+    told: set[str] = set()
+
+    def note(path: str, reason: str) -> None:
+        if path in told:
+            return
+        told.add(path)
+        summary.files_left_out += 1
+        shown = sources.printable(path)
+        if len(summary.left_out) < LEFT_OUT_NAMED:
+            summary.left_out.append(f"{shown}: {reason}")
+        if reason == sources.FOLDER_LINK:
+            summary.warnings.append(f"{shown}: {reason}; its files were not read")
+
+    return note
 
 
 def _unlisted(summary: IngestSummary) -> sources.Unreadable:

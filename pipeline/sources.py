@@ -41,7 +41,11 @@ from pipeline.layout import (
 if TYPE_CHECKING:
     from botocore.exceptions import BotoCoreError, ClientError
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import ObjectTypeDef, PaginatorConfigTypeDef
+    from mypy_boto3_s3.type_defs import (
+        HeadObjectOutputTypeDef,
+        ObjectTypeDef,
+        PaginatorConfigTypeDef,
+    )
 
 __all__ = ["SourceObject", "discover", "fetch", "make_s3_client", "stream"]
 
@@ -97,6 +101,7 @@ def stream(
     s3: S3Client | None = None,
     since: dt.date | None = None,
     on_unreadable: Unreadable | None = None,
+    on_left_out: LeftOut | None = None,
 ) -> Iterator[SourceObject]:
     """Yield every object under the given local paths and `s3://bucket[/prefix]` URLs as found.
 
@@ -114,16 +119,18 @@ def stream(
     A folder below a local source that cannot be listed (a permission), or a file or folder
     whose name is not UTF-8 (the lake's manifest and DuckDB need text), is handed to
     `on_unreadable` with the reason and the walk goes on; without it, or for the source itself,
-    it is a SourceError.
+    it is a SourceError. What a walk leaves out by its name or type (a hidden name; on disk, a
+    symbolic link to a folder, a pipe, socket or device, a dangling link) is handed to
+    `on_left_out` with the reason, so the run can say so.
     """
     for source in sources:
         if is_s3_url(source):
             parse_s3_url(source)  # a malformed URL fails before any client is made
             if s3 is None:
                 s3 = make_s3_client()
-            yield from _discover_s3(source, s3, since)
+            yield from _discover_s3(source, s3, since, on_left_out)
         else:
-            yield from _discover_local(source, since, on_unreadable)
+            yield from _discover_local(source, since, on_unreadable, on_left_out)
 
 
 def fetch(
@@ -243,6 +250,7 @@ def _discover_local(
     source: str,
     since: dt.date | None = None,
     on_unreadable: Unreadable | None = None,
+    on_left_out: LeftOut | None = None,
 ) -> Iterator[SourceObject]:
     root, st = local_root(source)
     if not root.is_dir():
@@ -269,7 +277,7 @@ def _discover_local(
         try:
             fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
             try:
-                found = _walk_folder(folder, fd, stack, since, on_unreadable)
+                found = _walk_folder(folder, fd, stack, since, on_unreadable, on_left_out)
             finally:
                 os.close(fd)
         except OSError as exc:
@@ -291,9 +299,11 @@ def _walk_folder(
     stack: list[str],
     since: dt.date | None = None,
     on_unreadable: Unreadable | None = None,
+    on_left_out: LeftOut | None = None,
 ) -> list[SourceObject]:
     """The files of one folder (open as `fd`); its sub-folders go on `stack`, except trail day
-    folders delivered before `since`, and names that are not UTF-8 (`on_unreadable`)."""
+    folders delivered before `since`, names that are not UTF-8 (`on_unreadable`), and what is
+    left out by its name or type (`on_left_out`)."""
     make = Folder(folder).obj
     prefix = folder if folder.endswith("/") else folder + "/"  # the root folder is "/"
     found: list[SourceObject] = []
@@ -301,6 +311,8 @@ def _walk_folder(
         for entry in entries:
             name = entry.name
             if name[0] in "._":  # _is_skipped, inlined: it runs once a file
+                if on_left_out is not None:
+                    on_left_out(prefix + name, HIDDEN)
                 continue
             if not (name.isascii() or _is_text(name)):
                 if on_unreadable is None:
@@ -315,8 +327,10 @@ def _walk_folder(
                 continue
             elif entry.is_symlink() and entry.is_file():
                 uri = str(Path(prefix + name).resolve())
-            else:
-                continue  # sockets, fifos, devices, symlinks to folders, dangling symlinks
+            else:  # sockets, fifos, devices, symlinks to folders, dangling symlinks
+                if on_left_out is not None:
+                    on_left_out(prefix + name, FOLDER_LINK if entry.is_dir() else NOT_A_FILE)
+                continue
             try:
                 st = entry.stat()
             except FileNotFoundError:
@@ -327,6 +341,13 @@ def _walk_folder(
 
 Unreadable = Callable[[str, str, bool], None]
 """Told of what a walk leaves out: (path, reason, whether it is a folder)."""
+
+LeftOut = Callable[[str, str], None]
+"""Told of what a walk leaves out by its name or type, by design: (path or URI, reason). An
+S3 name may be told more than once (a listing page and a folder level can both hold it)."""
+HIDDEN: Final = "a name starting with . or _ (Spark and Hadoop markers, editors' files)"
+FOLDER_LINK: Final = "a symbolic link to a folder, not followed (pass its target as a source)"
+NOT_A_FILE: Final = "not a regular file (a pipe, socket or device, or a dangling link)"
 
 NOT_UTF8: Final = "its name is not UTF-8, which the lake needs"
 
@@ -346,7 +367,9 @@ def printable(path: str) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def _discover_s3(url: str, s3: S3Client, since: dt.date | None = None) -> Iterator[SourceObject]:
+def _discover_s3(
+    url: str, s3: S3Client, since: dt.date | None = None, on_left_out: LeftOut | None = None
+) -> Iterator[SourceObject]:
     from botocore.exceptions import BotoCoreError, ClientError
 
     bucket, prefix = parse_s3_url(url)
@@ -354,22 +377,26 @@ def _discover_s3(url: str, s3: S3Client, since: dt.date | None = None) -> Iterat
     base = prefix if not prefix or prefix.endswith("/") else prefix + "/"
     listed = False
     try:
-        for page in _list_s3(s3, bucket, base, since):
+        for page in _list_s3(s3, bucket, base, since, on_left_out):
             listed = True
-            yield from _page_objects(page, bucket, base, since)
+            yield from _page_objects(page, bucket, base, since, on_left_out)
+        if prefix != base:
+            # s3://bucket/some/key.json.gz names a single object, which S3 also lets keys
+            # below it share (some/key.json.gz/x): the object too, whatever the listing holds.
+            # Once the folder listed, a denied HEAD is a policy that grants reads only under
+            # it (AWSLogs/*), not an object: s3://bucket/AWSLogs must still work
+            head = _head(s3, bucket, prefix, denied_is_none=listed)
+            if head is not None:
+                listed = True
+                yield make_object(
+                    f"{S3_SCHEME}{bucket}/{prefix}",
+                    prefix,
+                    head["ContentLength"],
+                    head["ETag"].strip('"'),
+                    named=True,
+                )
         if listed or not prefix:
             return  # an empty bucket is not an error; a prefix with nothing under it is
-        if prefix != base:
-            # s3://bucket/some/key.json.gz names a single object.
-            head = s3.head_object(Bucket=bucket, Key=prefix)
-            yield make_object(
-                f"{S3_SCHEME}{bucket}/{prefix}",
-                prefix,
-                head["ContentLength"],
-                head["ETag"].strip('"'),
-                named=True,
-            )
-            return
     except ClientError as exc:
         if _error_code(exc) not in {"404", "NoSuchKey"}:
             raise _s3_error(url, bucket, exc) from None
@@ -381,6 +408,22 @@ def _discover_s3(url: str, s3: S3Client, since: dt.date | None = None) -> Iterat
     )
 
 
+def _head(
+    s3: S3Client, bucket: str, key: str, *, denied_is_none: bool
+) -> HeadObjectOutputTypeDef | None:
+    """The object `key`'s metadata, None when there is no such object (or, with
+    `denied_is_none`, when reading it is denied)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        code = _error_code(exc)
+        if code in {"404", "NoSuchKey"} or (denied_is_none and code in {"403", "AccessDenied"}):
+            return None
+        raise
+
+
 def check_s3(url: str, s3: S3Client) -> None:
     """One listing request to `url`'s bucket: the credentials, region, endpoint and bucket
     work (a SourceError saying what to fix when they do not), before the lake is touched."""
@@ -389,7 +432,17 @@ def check_s3(url: str, s3: S3Client) -> None:
     bucket, prefix = parse_s3_url(url)
     try:
         s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1)
-    except (ClientError, BotoCoreError) as exc:
+    except ClientError as exc:
+        if _error_code(exc) in {"404", "NoSuchKey"}:
+            # S3 answers a listing of a missing bucket NoSuchBucket: a bare 404 is a server
+            # that is not S3 (an --endpoint-url with a path, another web server)
+            raise SourceError(
+                f"{url}: the endpoint answered 404 Not Found to a listing of bucket {bucket}: "
+                "not an S3 endpoint?",
+                fix="check --endpoint-url (scheme, host and port, no path) and the bucket name",
+            ) from None
+        raise _s3_error(url, bucket, exc) from None
+    except BotoCoreError as exc:
         raise _s3_error(url, bucket, exc) from None
 
 
@@ -405,7 +458,11 @@ def _under_folder_delivered_before(key: str, since: dt.date) -> bool:
 
 
 def _page_objects(
-    items: list[ObjectTypeDef], bucket: str, base: str, since: dt.date | None = None
+    items: list[ObjectTypeDef],
+    bucket: str,
+    base: str,
+    since: dt.date | None = None,
+    on_left_out: LeftOut | None = None,
 ) -> Iterator[SourceObject]:
     """The objects of one listing page, without folder markers, hidden names and (with `since`)
     day folders delivered before it (the walk in `_list_s3` skips most of them; a listing that
@@ -413,9 +470,15 @@ def _page_objects(
     for item in items:
         key = item["Key"]
         rel = [part for part in key[len(base) :].split("/") if part]
-        if key.endswith("/") or any(_is_skipped(part) for part in rel):
-            continue  # the same names a local folder walk skips
+        if key.endswith("/") and not any(_is_skipped(part) for part in rel):
+            continue  # a folder marker
         if since is not None and _under_folder_delivered_before(key, since):
+            continue
+        hidden = next((i for i, part in enumerate(rel) if _is_skipped(part)), None)
+        if hidden is not None:  # the same names a local folder walk skips
+            if on_left_out is not None:  # the hidden file, or the hidden folder it is in
+                end = "/" if hidden < len(rel) - 1 or key.endswith("/") else ""
+                on_left_out(f"{S3_SCHEME}{bucket}/{base}{'/'.join(rel[: hidden + 1])}{end}", HIDDEN)
             continue
         uri = f"{S3_SCHEME}{bucket}/{key}"
         yield make_object(uri, key, item["Size"], item["ETag"].strip('"'), named=False)
@@ -424,7 +487,11 @@ def _page_objects(
 # A page yielded by _list_s3 can be an empty list (a folder level with sub-folders only): it
 # still says that the prefix holds something.
 def _list_s3(
-    s3: S3Client, bucket: str, base: str, since: dt.date | None = None
+    s3: S3Client,
+    bucket: str,
+    base: str,
+    since: dt.date | None = None,
+    on_left_out: LeftOut | None = None,
 ) -> Iterator[list[ObjectTypeDef]]:
     """Every listing page under `base`, as the pages arrive (not in key order).
 
@@ -438,8 +505,16 @@ def _list_s3(
     goes on down to the trail's year folders (whatever the fan-out), and a year is listed from
     its first day on or after `since` (StartAfter), so old days cost no request (the files
     directly in that year's and that month's folders, which StartAfter can pass, take one
-    request each).
+    request each). Hidden folders a level lists are not walked: `on_left_out` is told of them.
     """
+
+    def shown(folder: str) -> bool:
+        if not _is_skipped(folder.rstrip("/").rsplit("/", 1)[-1]):
+            return True
+        if on_left_out is not None:
+            on_left_out(f"{S3_SCHEME}{bucket}/{folder}", HIDDEN)
+        return False
+
     first = s3.list_objects_v2(Bucket=bucket, Prefix=base, MaxKeys=LIST_PAGE)
     if not first.get("IsTruncated"):
         if first.get("Contents"):
@@ -480,7 +555,7 @@ def _list_s3(
                     if (
                         sub < start
                         and not start.startswith(sub)
-                        and not _is_skipped(name.rsplit("/", 1)[-1])
+                        and shown(sub)
                         and not delivered_before(name, since)
                     ):
                         for page in paginator.paginate(
@@ -517,8 +592,7 @@ def _list_s3(
                 below.extend(
                     f
                     for f in folders
-                    if not _is_skipped(f.rstrip("/").rsplit("/", 1)[-1])
-                    and (since is None or not delivered_before(f.rstrip("/"), since))
+                    if shown(f) and (since is None or not delivered_before(f.rstrip("/"), since))
                 )
             level = below
         yield from side_by_side(pool, list_all, ready + level)

@@ -34,7 +34,7 @@ from pipeline.errors import (
 # earlier runs have read objects of the same sources: the credentials can read them.
 ALL_DENIED_AFTER: Final = 32
 ACCOUNTS_DENIED: Final = 2
-# Denied (and archived) objects each named in a warning; the rest are one line with their count,
+# Denied, archived and gone objects each named in a warning; the rest are one line with their count,
 # so a denied prefix or an archived year of thousands of objects does not flood the summary
 # (`files_unreadable` counts all).
 NAMED_AT_MOST: Final = 10
@@ -81,6 +81,7 @@ class Unreadable:
         self._read_before = read_before
         self._denied = _Capped(warnings, "access denied")
         self._archived = _Capped(warnings, "archived")
+        self._gone = _Capped(warnings, "deleted or replaced since the listing")
         self._first: str | None = None  # the uri of the first object denied
         self.completed = 0  # S3 downloads that ended: read, denied, archived or gone
         self._accounts: set[str | None] = set()  # the account folders denied, while none read
@@ -100,7 +101,7 @@ class Unreadable:
         folders."""
         self.completed += 1
         if isinstance(exc, SourceObjectGone):
-            self._warnings.append(
+            self._gone.add(
                 f"{exc} (not read this run; a replaced object is read by the next run that "
                 "lists it)"
             )

@@ -42,7 +42,7 @@ from hypothesis import strategies as st
 
 from pipeline import batch as batch_mod
 from pipeline import lake as lakefs
-from pipeline import lakewriter, manifest
+from pipeline import lakewriter, manifest, sources
 from pipeline.commands.ingest import render_summary
 from pipeline.errors import SourceError, StrictIngestError
 from pipeline.ingest import IngestSummary, check_strict, ingest
@@ -265,6 +265,35 @@ def test_log_events_of_other_log_streams_are_skipped_and_counted(
     assert quarantine_rows(lake) == []
     check_strict(summary)  # nothing quarantined: --strict passes
     assert "other log streams skipped" in render_summary(summary)
+
+
+def test_what_the_walk_leaves_out_by_name_or_type_is_counted_and_named(tmp_path: Path) -> None:
+    # a hidden name, a pipe and a symbolic link to a folder of deliveries were left out without
+    # a word: a folder of links to the archives stored nothing and said nothing of why
+    lake, src, archive = tmp_path / "lake", tmp_path / "src", tmp_path / "archive"
+    write_bytes(src / "trail.json", json.dumps({"Records": records(2)}).encode())
+    write_bytes(src / "_SUCCESS", b"")
+    write_bytes(archive / "old.json", json.dumps({"Records": records(3)}).encode())
+    (src / "archive").symlink_to(archive)
+    os.mkfifo(src / "pipe")
+
+    summary = run(lake, src)
+
+    assert (summary.files_seen, summary.records_stored, summary.files_left_out) == (1, 2, 3)
+    assert sorted(summary.left_out) == [
+        f"{src.resolve()}/_SUCCESS: {sources.HIDDEN}",
+        f"{src.resolve()}/archive: {sources.FOLDER_LINK}",
+        f"{src.resolve()}/pipe: {sources.NOT_A_FILE}",
+    ]
+    # the link may hold a whole archive: a warning, which --quiet still prints
+    assert summary.warnings == [
+        f"{src.resolve()}/archive: {sources.FOLDER_LINK}; its files were not read"
+    ]
+    shown = render_summary(summary)
+    assert ", 3 left out by name or type" in shown.splitlines()[1]
+    assert sum(line.startswith("  left out: ") for line in shown.splitlines()) == 3
+    check_strict(summary)  # by design, not a failure
+    assert run(lake, src).files_left_out == 3  # said again each run
 
 
 def test_the_summary_counts_cloudwatch_control_messages_apart(tmp_path: Path) -> None:

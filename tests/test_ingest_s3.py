@@ -138,6 +138,105 @@ def test_an_object_gone_between_listing_and_download_is_left_out_not_fatal(
     assert (again.files_read, again.records_stored) == ((1, 10) if change == "replaced" else (0, 0))
 
 
+def test_objects_gone_past_ten_are_one_count_line(
+    bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a lifecycle rule expiring a day of objects during the run: a warning for each of them
+    # flooded the summary, where denied and archived objects are named ten at most
+    s3 = make_s3_client(endpoint_url=bucket)
+    for i in range(12):
+        key = f"{PREFIX}/{delivery_key(ACCOUNT, '2026/11/06', unique=f'GONE{i:02d}EXAMPLE')}"
+        s3.put_object(Bucket=BUCKET, Key=key, Body=_gz_delivery(records(1)))
+    real = sources._download  # noqa: SLF001
+
+    def expiring(client: Any, obj: SourceObject, target: Path) -> Path:
+        if "_GONE" in obj.uri:
+            client.delete_object(Bucket=BUCKET, Key=obj.uri.split(f"s3://{BUCKET}/", 1)[1])
+        return real(client, obj, target)
+
+    monkeypatch.setattr(sources, "_download", expiring)
+    summary = ingest([f"s3://{BUCKET}/{PREFIX}"], tmp_path / "lake", endpoint_url=bucket)
+
+    assert summary.files_unreadable == 12 and summary.records_stored == 56
+    named, [more] = summary.warnings[:-1], summary.warnings[-1:]
+    assert len(named) == unreadable.NAMED_AT_MOST
+    assert all("_GONE" in w and "not read this run" in w for w in named)
+    assert more == (
+        "... and 2 more objects could not be read (deleted or replaced since the listing, as "
+        "above); the next run retries them"
+    )
+
+
+def test_a_named_object_is_read_when_keys_below_it_share_its_name(
+    bucket: str, tmp_path: Path
+) -> None:
+    # S3 lets `a/b.json.gz` and `a/b.json.gz/c.json.gz` both exist: naming the first read only
+    # the second, without a word
+    s3 = make_s3_client(endpoint_url=bucket)
+    s3.put_object(Bucket=BUCKET, Key="named/b.json.gz", Body=_gz_delivery(records(4)))
+    s3.put_object(
+        Bucket=BUCKET,
+        Key="named/b.json.gz/c.json.gz",
+        Body=_gz_delivery(records(2, eventTime="2026-11-02T00:01:00Z")),
+    )
+
+    summary = ingest([f"s3://{BUCKET}/named/b.json.gz"], tmp_path / "lake", endpoint_url=bucket)
+
+    assert (summary.files_seen, summary.files_read, summary.records_stored) == (2, 2, 6)
+
+
+def test_a_denied_head_of_the_prefix_itself_does_not_stop_a_folder_that_lists(
+    bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a policy granting reads only under the prefix (org/*) denies a HEAD of the key `org`,
+    # which the run asks in case the prefix also names an object; alone, such a key still fails
+    real = sources.make_s3_client
+
+    def make(**kwargs: Any) -> Any:
+        client = real(**kwargs)
+
+        def deny(context: dict[str, Any], **_: Any) -> None:
+            context["denied"] = "AccessDenied"
+
+        client.meta.events.register("before-parameter-build.s3.HeadObject", deny)
+        client.meta.events.register("before-call.s3.HeadObject", _deny["refuse"])
+        return client
+
+    monkeypatch.setattr(sources, "make_s3_client", make)
+    summary = ingest([f"s3://{BUCKET}/{PREFIX}"], tmp_path / "lake", endpoint_url=bucket)
+
+    assert summary.records_stored == 56 and not summary.warnings
+    with pytest.raises(SourceError, match="denied"):
+        ingest([f"s3://{BUCKET}/no-such-key.json"], tmp_path / "lake", endpoint_url=bucket)
+
+
+def test_an_endpoint_that_answers_404_is_named_not_taken_for_a_deleted_object(
+    bucket: str, tmp_path: Path
+) -> None:
+    # any web server, or an --endpoint-url with a path, answers the listing 404: the error said
+    # an object was deleted since it was listed
+    import http.server
+    import threading
+
+    empty = tmp_path / "www"
+    empty.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(empty))
+    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(SourceError, match="answered 404 Not Found") as err:
+            ingest(
+                [f"s3://{BUCKET}/AWSLogs/"],
+                tmp_path / "lake",
+                endpoint_url=f"http://127.0.0.1:{server.server_address[1]}",
+            )
+    finally:
+        server.shutdown()
+    assert "--endpoint-url" in (err.value.fix or "")
+    assert not (tmp_path / "lake").exists()
+
+
 # moto's server enforces no bucket policy and no KMS key: GetObject of the keys a test picks is
 # refused in the client the ingest makes, as S3 answers it (403 AccessDenied), before any request;
 # `denied(key)` may also name the error code (InvalidObjectState: an archived object)

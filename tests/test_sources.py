@@ -197,6 +197,57 @@ def test_symlinked_files_are_read_and_symlinked_folders_are_not_followed(
     assert len(uris) == len(EXPECTED) + 1
 
 
+def _left_out(sources: list[str], s3: Any = None) -> dict[str, str]:
+    told: dict[str, str] = {}
+    listed = pipeline.sources.stream(
+        sources, s3=s3, on_left_out=lambda path, why: told.setdefault(path, why)
+    )
+    for _ in listed:
+        pass
+    return told
+
+
+def test_what_a_folder_walk_leaves_out_is_told_with_its_reason(
+    org_tree: Path, tmp_path: Path
+) -> None:
+    # left out without a word, a folder of symbolic links to the archives read nothing
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (org_tree / "linked").symlink_to(outside)
+    (org_tree / "dangling.json").symlink_to(tmp_path / "gone.json")
+    os.mkfifo(org_tree / "pipe")
+    root = org_tree.resolve()
+
+    told = _left_out([str(org_tree)])
+
+    hidden = pipeline.sources.HIDDEN
+    assert told == {
+        f"{root}/.DS_Store": hidden,
+        f"{root}/AWSLogs/{ORG}/{ACCT}/CloudTrail/{DAY}/.partial.json.gz": hidden,
+        f"{root}/AWSLogs/{ORG}/_SUCCESS": hidden,
+        f"{root}/_temporary": hidden,
+        f"{root}/.cache": hidden,
+        f"{root}/linked": pipeline.sources.FOLDER_LINK,
+        f"{root}/dangling.json": pipeline.sources.NOT_A_FILE,
+        f"{root}/pipe": pipeline.sources.NOT_A_FILE,
+    }
+
+
+@pytest.mark.parametrize("page_size", [1000, 2], ids=["one-page", "fan-out-and-paginate"])
+def test_a_prefix_tells_the_hidden_names_a_folder_walk_tells(
+    s3_tree: str, org_tree: Path, page_size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline.sources, "LIST_PAGE", page_size)
+    local = _left_out([str(org_tree)])
+    remote = _left_out(["s3://trail-bucket/org"], s3=fake_s3(s3_tree))
+
+    root = f"{org_tree.resolve()}/"
+    assert {k.removeprefix("s3://trail-bucket/org/").rstrip("/") for k in remote} == {
+        k.removeprefix(root) for k in local
+    }
+    assert set(remote.values()) == {pipeline.sources.HIDDEN}
+
+
 def test_overlapping_sources_list_each_file_once(org_tree: Path) -> None:
     objects = discover([str(org_tree / EVENTS_KEY), str(org_tree), str(org_tree / "AWSLogs")])
     assert len(objects) == len(EXPECTED)

@@ -120,7 +120,8 @@ def render_summary(s: ingest_lib.IngestSummary) -> str:
         f" {s.files_skipped_digest} digest + {s.files_skipped_insight} insight"
         f" + {s.files_skipped_other} other skipped, {s.files_quarantined} quarantined"
         + (f", {s.files_unreadable} could not be opened" if s.files_unreadable else "")
-        + (f", {s.folders_unreadable} folder(s) not listed" if s.folders_unreadable else ""),
+        + (f", {s.folders_unreadable} folder(s) not listed" if s.folders_unreadable else "")
+        + (f", {s.files_left_out} left out by name or type" if s.files_left_out else ""),
         f"  records: {s.records_read} read = {s.records_stored} stored + {s.records_duplicate}"
         f" duplicate + {s.records_rejected} rejected [{check}]",
     ]
@@ -146,6 +147,10 @@ def render_summary(s: ingest_lib.IngestSummary) -> str:
         lines.append(f"  rolled back {s.recovered_batches} uncommitted batch(es) of a killed run")
     for warning in s.warnings:
         lines.append(f"  warning: {terminal_safe(warning)}")
+    for left in s.left_out[:3]:
+        lines.append(f"  left out: {terminal_safe(left)}")
+    if s.files_left_out > 3:
+        lines.append(f"  ... and {s.files_left_out - 3} more left out (--json lists ten)")
     for uri in s.quarantined_files[:10]:
         lines.append(f"  quarantined file: {terminal_safe(uri)}")
     if s.files_quarantined or s.records_rejected:
