@@ -10,8 +10,8 @@
 -- (a Cognito GetCredentialsForIdentity is always one, even when a session signed the call),
 -- a foreign principal seen only through the role owner's AWSAccount copy (`AWSAccount`), or,
 -- for a caller whose own issuance is not in the lake (issued before the data starts, or in an
--- account whose trail is not collected; a SwitchRole whose SwitchFrom principal's sign-in is
--- not in the lake), `Unresolved`, known by its ARN; `own_mfa` is its MFA state (§4.6), and for a child
+-- account whose trail is not collected; a SwitchRole seen only through the role owner's
+-- copy), `Unresolved`, known by its ARN; `own_mfa` is its MFA state (§4.6), and for a child
 -- only an MFA device in its own request overrides what it inherits from the chain (int_chains).
 -- Activity counts each logical call once (cross-account copies collapse on sharedEventID).
 -- `caller_seen`: the caller's own session is one the lake sees only through its calls
@@ -326,10 +326,11 @@ classified as (
             when parent_session_id is not null then cast(null as varchar)
             when kind = 'IdentityCenter' then 'IdentityCenter'
             when kind in ('EC2', 'Lambda', 'ECS') or caller_type = 'AWSService' then 'AWSService'
-            -- a console switch without a parent: the console session of the principal
-            -- SwitchFrom names, whose sign-in is not in the lake (whichever copy of the
-            -- switch's AssumeRole was collected, if any)
-            when kind = 'SwitchRole' and switch_from is not null then 'Unresolved'
+            -- a console switch of which only the role owner's AWSAccount copy of its
+            -- AssumeRole was collected: the console session of the principal SwitchFrom names,
+            -- whose sign-in is not in the lake
+            when kind = 'SwitchRole' and switch_from is not null and caller_type = 'AWSAccount'
+                then 'Unresolved'
             -- only the role owner's copy was collected: a principal of an account whose own trail
             -- is not in the lake (typically outside the organization), known by its principalId
             when caller_type = 'AWSAccount' then 'AWSAccount'
