@@ -46,9 +46,7 @@ DUCKDB_MEMORY = f"{BATCH_MEMORY >> 20}MB"
 def connect(lake: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     lakefs.configure(con, memory_limit=DUCKDB_MEMORY)
-    tmp = lakewriter.state_dir(lake) / "tmp"
-    tmp.mkdir(parents=True, exist_ok=True)
-    con.execute(f"SET temp_directory = {lakefs.sql_literal(str(tmp))}")
+    con.execute(f"SET temp_directory = {lakefs.sql_literal(str(lakefs.spill_dir(lake)))}")
     con.execute("SET preserve_insertion_order = false")
     return con
 

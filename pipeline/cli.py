@@ -120,6 +120,17 @@ def main() -> None:
         if type(exc).__name__ != "OutOfMemoryException":
             raise
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "out of memory"
+        if "failed to offload" in detail:
+            # DuckDB spills up to 90% of the disk's free space: that cap, not the memory limit
+            print(
+                terminal_safe(
+                    f"error: no disk space left for DuckDB's spill files ({detail}) (fix: free "
+                    "space on the lake's disk (they go to LAKE/_state/tmp), or raise "
+                    "memory_limit in the config file so that less spills)"
+                ),
+                file=sys.stderr,
+            )
+            sys.exit(1)
         print(
             terminal_safe(f"error: DuckDB ran out of memory ({detail}) (fix: {_memory_fix(exc)})"),
             file=sys.stderr,

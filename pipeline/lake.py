@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
+import fcntl
+import os
+import secrets
 import shlex
+import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -42,6 +47,75 @@ def glob_escape(path: str) -> str:
 
 
 JOURNAL_DIR: Final = "journal"
+# under STATE_DIR: DuckDB's spill files, in one folder per process (spill_dir)
+SPILL_DIR: Final = "tmp"
+_HELD: Final = ".held"
+_spills: dict[Path, Path] = {}
+
+
+def spill_dir(lake: Path) -> Path:
+    """This process's folder for DuckDB's spill files, `LAKE/_state/tmp/<pid>-<random>/`.
+
+    Spill files hold records in clear, session tokens too, so the folders are the lake owner's
+    alone (0700). Each is held, for the life of its process, by a shared lock on the file
+    `<name>.held` beside it, made before the folder: an ingest's recovery sweeps what killed
+    runs left (`sweep_spill`) but never the folder of a live analyze or query, whose spill
+    files it used to delete mid-query. Removed at exit. OSError when it cannot be made (a
+    read-only lake)."""
+    folder = _spills.get(lake)
+    if folder is not None and folder.is_dir():
+        return folder
+    root = lake / STATE_DIR / SPILL_DIR
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    while True:
+        name = f"{os.getpid()}-{secrets.token_hex(4)}"
+        held = root / f"{name}{_HELD}"
+        fd = os.open(held, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        # a sweep may have taken the file between its creation and this lock, and removed it
+        with contextlib.suppress(FileNotFoundError):
+            if held.stat().st_ino == os.fstat(fd).st_ino:
+                break
+        os.close(fd)
+    folder = root / name
+    folder.mkdir(mode=0o700)
+    _spills[lake] = folder
+    atexit.register(_drop_spill, folder, held, fd, os.getpid())
+    return folder
+
+
+def _drop_spill(folder: Path, held: Path, fd: int, owner: int) -> None:
+    if os.getpid() != owner:
+        return  # a forked child's exit: the folder is its parent's
+    shutil.rmtree(folder, ignore_errors=True)
+    held.unlink(missing_ok=True)
+    os.close(fd)
+
+
+def sweep_spill(lake: Path) -> None:
+    """Remove the spill folders of processes that are gone (killed: `spill_dir` removes its
+    own at exit), and loose spill files of earlier versions; a live process's folder stays."""
+    root = lake / STATE_DIR / SPILL_DIR
+    if not root.is_dir():
+        return
+    for entry in root.iterdir():
+        if entry.name.endswith(_HELD):
+            with contextlib.suppress(FileNotFoundError):
+                fd = os.open(entry, os.O_RDWR)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # a live process's
+                finally:
+                    os.close(fd)
+                shutil.rmtree(root / entry.name.removesuffix(_HELD), ignore_errors=True)
+                entry.unlink(missing_ok=True)
+        elif entry.is_dir():
+            # its held file is made before it and removed after it: without one, it is dead
+            if not (root / f"{entry.name}{_HELD}").exists():
+                shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 def uncommitted_files(lake: Path) -> frozenset[str]:
@@ -266,6 +340,14 @@ def connect(
                 f"no events in lake {lake} yet: an ingest is writing its first batches",
                 fix="run this again when it has committed one, or when it ends",
             )
+        recorded = lake / STATE_DIR / manifest.MANIFEST_DIR
+        if (lake / STATE_DIR).is_dir() and not any(recorded.glob("[!.]*")):
+            # the first ingest made the lake and committed nothing: stopped, or failed
+            raise LakeError(
+                f"no events in lake {lake}: its first ingest did not finish (it was stopped, "
+                "or it failed with an error that said why)",
+                fix=f"run it again: `sts-audit ingest SOURCE --lake {quoted}` completes it",
+            )
         if (lake / STATE_DIR).is_dir():  # ingested into, and nothing stored
             raise LakeError(
                 f"no events in lake {lake}: its ingest runs stored no CloudTrail record",
@@ -281,12 +363,8 @@ def connect(
     con = duckdb.connect()
     configure(con)
     # spill under the lake, not into the working directory
-    spill = lake / STATE_DIR / "tmp"
-    try:
-        spill.mkdir(parents=True, exist_ok=True)
-        con.execute(f"SET temp_directory = {sql_literal(str(spill))}")
-    except OSError:
-        pass  # a read-only lake: keep DuckDB's default spill location
+    with contextlib.suppress(OSError):  # a read-only lake: DuckDB's default spill location
+        con.execute(f"SET temp_directory = {sql_literal(str(spill_dir(lake)))}")
     if attach:
         attach_events(con, lake)
     return con

@@ -26,7 +26,15 @@ import orjson
 
 from pipeline import manifest
 from pipeline.errors import LakeError
-from pipeline.lake import EVENTS_DIR, JOURNAL_DIR, QUARANTINE_DIR, STATE_DIR, journal_moves
+from pipeline.lake import (
+    EVENTS_DIR,
+    JOURNAL_DIR,
+    QUARANTINE_DIR,
+    SPILL_DIR,
+    STATE_DIR,
+    journal_moves,
+    sweep_spill,
+)
 
 STAGING_DIR = "staging"
 SALT_FILE = "token_salt"
@@ -138,14 +146,18 @@ def recover(lake: Path) -> int:
                     (lake / name).unlink(missing_ok=True)
                 rolled_back += 1
             journal.unlink()
-    for tmp in journals.glob(".*.tmp") if journals.is_dir() else ():
-        tmp.unlink(missing_ok=True)
-    # a killed run's scratch space: staged batches, S3 downloads, DuckDB spill files
-    for scratch in (STAGING_DIR, "downloads", "tmp"):
+    # half-written state files of a killed run (publish: a hidden name beside the file)
+    for folder in (journals, state_dir(lake) / manifest.MANIFEST_DIR, state_dir(lake)):
+        for tmp in folder.glob(".*.tmp") if folder.is_dir() else ():
+            tmp.unlink(missing_ok=True)
+    # a killed run's scratch space: staged batches, S3 downloads; DuckDB spill files of
+    # processes that are gone (an analyze or a query may be spilling now)
+    for scratch in (STAGING_DIR, "downloads"):
         shutil.rmtree(state_dir(lake) / scratch, ignore_errors=True)
+    sweep_spill(lake)
     # copies of source files (S3 downloads, slices of a large export, mended and gunzipped
     # copies) and DuckDB's spill files hold session tokens in clear while a run reads them, as
     # the sources do: only the lake's owner may read them
-    for scratch in ("downloads", "tmp"):
+    for scratch in ("downloads", SPILL_DIR):
         (state_dir(lake) / scratch).mkdir(mode=0o700, parents=True, exist_ok=True)
     return rolled_back

@@ -50,9 +50,17 @@ def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to `path` so readers see the old file or the whole new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path(path)
-    with tmp.open("wb") as handle:
-        handle.write(data)
-    publish(tmp, path)
+    try:
+        with tmp.open("wb") as handle:
+            handle.write(data)
+        publish(tmp, path)
+    except OSError as exc:
+        # a full disk: the half-written copy would hold the very space that is short, run
+        # after run; and a failed write names no file, so the error names the one meant
+        tmp.unlink(missing_ok=True)
+        if exc.filename is None:
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
 
 
 def temp_path(path: Path) -> Path:

@@ -1595,6 +1595,55 @@ def test_scratch_copies_of_sources_are_private_to_the_lake_owner(
         assert folder.is_dir() and folder.stat().st_mode & 0o077 == 0, scratch
 
 
+def test_an_ingest_leaves_a_running_querys_spill_files_and_sweeps_a_killed_ones(
+    lake: Path, tmp_path: Path
+) -> None:
+    # the recovery at the start of every ingest removed _state/tmp whole: an analyze spilling
+    # there at the time failed ("Could not remove file .../duckdb_temp_...tmp"), so the nightly
+    # job could not overlap a manual run
+    src = tmp_path / "src"
+    write_delivery_file(src / "d.json", records(1))
+    run(lake, src)
+    holder = (
+        "import sys; from pathlib import Path; from pipeline import lake; "
+        "d = lake.spill_dir(Path(sys.argv[1])); (d / 'duckdb_temp_block.tmp').write_bytes(b'x'); "
+        "print(d, flush=True); sys.stdin.readline()"
+    )
+    live = subprocess.Popen(
+        [sys.executable, "-c", holder, str(lake)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    killed = subprocess.Popen(
+        [sys.executable, "-c", holder, str(lake)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert live.stdout is not None and killed.stdout is not None
+        live_dir, killed_dir = (
+            Path(live.stdout.readline().strip()),
+            Path(killed.stdout.readline().strip()),
+        )
+        assert live_dir.parent == killed_dir.parent == lake / "_state" / "tmp"
+        assert live_dir.stat().st_mode & 0o777 == 0o700
+        killed.kill()
+        killed.wait()
+
+        run(lake, src)
+
+        assert (live_dir / "duckdb_temp_block.tmp").is_file()
+        assert not killed_dir.exists()
+    finally:
+        live.communicate("\n", timeout=60)
+        killed.kill()
+    assert not live_dir.exists()  # its process removes it at exit
+    own = lakefs.spill_dir(lake).name  # this process's, which ran the ingests
+    assert {p.name for p in (lake / "_state" / "tmp").iterdir()} == {own, f"{own}.held"}
+
+
 @pytest.mark.parametrize("broken_line", [False, True])
 def test_ndjson_with_a_deeply_nested_record_keeps_its_lines(
     lake: Path, tmp_path: Path, broken_line: bool
@@ -1853,6 +1902,57 @@ def test_ingest_out_of_memory_is_one_line_with_ingest_advice(
     assert len(lines) == 1 and lines[0].startswith(says), lines
     assert "ingest the sources a part at a time" in lines[0]
     assert "[analysis]" not in lines[0] and "Traceback" not in err
+
+
+def test_a_full_disk_for_spill_files_is_not_called_out_of_memory(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # DuckDB caps its spill files at 90% of the disk's free space and then raises its
+    # out-of-memory error: the advice was to raise memory_limit or free memory
+    from pipeline import ingest as ingest_lib
+
+    def full(*args: Any, **kwargs: Any) -> IngestSummary:
+        raise duckdb.OutOfMemoryException(
+            "Out of Memory Error: failed to offload data block of size 96.0 KiB "
+            "(26.1 MiB/26.2 MiB used)."
+        )
+
+    monkeypatch.setattr(ingest_lib, "_ingest", full)
+    write_delivery_file(tmp_path / "src" / "a.json", records(1))
+
+    code, err = main_in_process(
+        monkeypatch, capsys, "ingest", str(tmp_path / "src"), "--lake", str(lake)
+    )
+
+    [line] = err.splitlines()
+    assert code == 1 and line.startswith("error: no disk space left for DuckDB's spill files (")
+    assert "free space on the lake's disk" in line and "Traceback" not in err
+
+
+def test_a_state_file_that_cannot_be_written_is_named_and_leaves_no_copy(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a full disk while a manifest file was written: "No space left on device" named no file,
+    # and each failed run left another half-written hidden copy, holding the space that was short
+    import errno
+
+    def full(tmp: Path, path: Path) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    target = lake / "_state" / "manifest" / "run-b00000.json"
+    monkeypatch.setattr(manifest, "publish", full)
+    with pytest.raises(OSError, match="No space left on device") as err:
+        manifest.write_atomic(target, b"[]")
+    assert err.value.filename == str(target)
+    assert list(target.parent.iterdir()) == []
+
+    # what a killed run leaves (no chance to remove it) goes at the next run's recovery
+    monkeypatch.undo()
+    stale = manifest.temp_path(target)
+    stale.write_bytes(b"[half")
+    write_delivery_file(tmp_path / "src" / "a.json", records(1))
+    run(lake, tmp_path / "src")
+    assert not stale.exists()
 
 
 def test_an_export_with_a_very_long_line_is_staged_alone_with_its_lines(
