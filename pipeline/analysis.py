@@ -238,7 +238,24 @@ def build(
         # Loud by design (distributed.md §6.1): a truncated chain has no origin and its depth
         # is a lower bound.
         warnings.warn(truncation_warning(truncated, settings.max_chain_depth), stacklevel=2)
+    unmatched = org_id_warning(settings)
+    if unmatched and warn:
+        warnings.warn(unmatched, stacklevel=2)
     return truncated
+
+
+def org_id_warning(settings: Settings) -> str | None:
+    """The line that says `[organization] id` names none of the organization trails' folders
+    ingest listed, which the lake's membership then leaves out: a typo turned membership off
+    without a word (`from_in_org`, `to_in_org`, `left_org` all empty)."""
+    listed = sorted({org for org, _ in settings.org_folders})
+    if settings.org_id is None or not listed or settings.org_id in listed:
+        return None
+    return (
+        f"[organization] id {settings.org_id} names no organization trail folder of the lake "
+        f"(AWSLogs/{', '.join(listed)}/...): membership comes from [organization] accounts "
+        "alone; check the id"
+    )
 
 
 def truncation_warning(chains: int, max_depth: int) -> str:
@@ -264,13 +281,16 @@ class Analyzed:
     sessions_seen: int = 0
     # the first day analyzed, under analysis.window_days (None: the whole lake)
     window_start: dt.date | None = None
+    # org_id_warning's line, when [organization] id names none of the lake's trail folders
+    org_id_unmatched: str | None = None
 
     @property
     def warnings(self) -> list[str]:
         """The run's warnings, as the CLI prints them."""
-        if not self.chains_truncated:
-            return []
-        return [truncation_warning(self.chains_truncated, self.max_chain_depth)]
+        lines = [self.org_id_unmatched] if self.org_id_unmatched else []
+        if self.chains_truncated:
+            lines.append(truncation_warning(self.chains_truncated, self.max_chain_depth))
+        return lines
 
     def as_dict(self) -> dict[str, Any]:
         """The `--json` form."""
@@ -429,9 +449,10 @@ def _analyze(lake: Path, settings: Settings) -> Analyzed:
                 cur.execute("SET preserve_insertion_order = false")
                 futures[table] = pool.submit(_write_table, cur, folder, table, step)
 
+        settings = with_org_folders(lake, settings)
         truncated = build(
             con,
-            with_org_folders(lake, settings),
+            settings,
             keep_intermediate=False,
             on_step=write_when_built,
             warn=False,
@@ -449,6 +470,7 @@ def _analyze(lake: Path, settings: Settings) -> Analyzed:
         calls_unattributed=int(attribution[2]),
         sessions_seen=int(attribution[3]),
         window_start=settings.window_start,
+        org_id_unmatched=org_id_warning(settings),
     )
 
 

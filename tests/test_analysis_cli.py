@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -1530,3 +1531,36 @@ def test_nothing_found_under_a_window_names_it(windowed_lake: tuple[Path, Path])
     missing = _main("explain", first, "--lake", str(lake), config=config)
     assert missing.returncode == 1, missing.stderr
     assert "from 2026-11-03 on: analysis.window_days" in missing.stderr
+
+
+def test_an_organization_id_that_names_none_of_the_lakes_trail_folders_is_warned_of(
+    sample_lake: Path, tmp_path: Path
+) -> None:
+    # a typo in [organization] id turned membership off without a word: from_in_org, to_in_org
+    # and left_org were empty for every row, and analyze --json said "warnings": []
+    config = tmp_path / "config.toml"
+    config.write_text('[organization]\nid = "o-doesnotmatch"\n')
+
+    proc = _main("chains", "--lake", str(sample_lake), "-f", "json", config=config)
+
+    assert proc.returncode == 0, proc.stderr
+    warned = [line for line in proc.stderr.splitlines() if line.startswith("warning: ")]
+    assert warned == [
+        "warning: [organization] id o-doesnotmatch names no organization trail folder of the "
+        "lake (AWSLogs/o-exampleorgid/...): membership comes from [organization] accounts "
+        "alone; check the id"
+    ]
+    config.write_text('[organization]\nid = "o-exampleorgid"\n')
+    right = _main("chains", "--lake", str(sample_lake), "-f", "json", config=config)
+    assert right.returncode == 0 and "warning: " not in right.stderr
+    assert any(row["left_org"] is not None for row in _json_lines(right.stdout))
+
+
+def test_analyze_reports_the_organization_id_warning_in_its_json() -> None:
+    settings = analysis.Settings(org_id="o-doesnotmatch", org_folders=(("o-a1b2c3d4e5", "1"),))
+    line = analysis.org_id_warning(settings)
+    assert line is not None and "o-doesnotmatch" in line and "AWSLogs/o-a1b2c3d4e5/" in line
+    done = analysis.Analyzed({}, 0, 10, org_id_unmatched=line)
+    assert done.as_dict()["warnings"] == [line]
+    assert analysis.org_id_warning(replace(settings, org_id="o-a1b2c3d4e5")) is None
+    assert analysis.org_id_warning(replace(settings, org_folders=())) is None
