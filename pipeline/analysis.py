@@ -397,17 +397,37 @@ def analysis_dir(lake: Path) -> Path:
 
 def is_current(lake: Path, settings: Settings) -> bool:
     """True when LAKE/analysis holds every table, built from the lake as it is now."""
+    return stale_reason(lake, settings) is None
+
+
+# the stamp's keys that are settings (the rest: the lake's state, and this version's SQL)
+_SETTINGS_KEYS: Final = ("org_accounts", "org_id", "max_chain_depth", "window_days")
+
+
+def stale_reason(lake: Path, settings: Settings) -> str | None:
+    """Why LAKE/analysis's tables cannot be read as they are, in words that end "the analysis
+    tables ..." (None: every table is there, built from the lake as it is now, under these
+    settings, by this version)."""
     folder = analysis_dir(lake)
+    present = [(folder / f"{t}.parquet").is_file() for t in TABLES]
+    if not any(present):
+        return "have not been built"
     stamp_path = folder / STAMP_FILE
-    if not stamp_path.is_file():
-        return False
-    if not all((folder / f"{t}.parquet").is_file() for t in TABLES):
-        return False
     try:
         stored = json.loads(stamp_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
-    return bool(stored == _stamp(lake, windowed(lake, settings)))
+        stored = None
+    if not all(present) or not isinstance(stored, dict):
+        # analyze removes the stamp first and writes it last
+        return "were not all written: the last analyze did not finish"
+    now = _stamp(lake, windowed(lake, settings))
+    if stored == now:
+        return None
+    if stored.get("version") != now["version"] or stored.get("sql") != now["sql"]:
+        return "were built by another version of sts-audit"
+    if any(stored.get(key) != now[key] for key in _SETTINGS_KEYS):
+        return "were built under other settings (another config file?)"
+    return "are older than the lake (an ingest since, or another analysis window)"
 
 
 def analyze(lake: Path, settings: Settings | None = None) -> Analyzed:
@@ -495,17 +515,18 @@ def open_analysis(
     lake: Path,
     settings: Settings | None = None,
     *,
-    on_build: Callable[[bool], object] | None = None,
+    on_build: Callable[[str], object] | None = None,
     events: bool = True,
 ) -> duckdb.DuckDBPyConnection:
     """A connection where the public tables can be read under their step names: the
     materialized Parquet when current, else built in memory now, after calling
-    `on_build(stale)` (`stale`: LAKE/analysis holds tables, out of date). With `events` false
+    `on_build(why)` (`stale_reason`: why LAKE/analysis's tables cannot be read). With `events` false
     and the tables current, the lake's `events` view is not bound (the query commands read
     only the tables; `explain` binds the days it reads): binding it reads every data file's
     footer, 0.8 s for the 453 files of 5M events, minutes for a year of an organization."""
     settings = windowed(lake, settings or Settings())
-    current = is_current(lake, settings)
+    why = stale_reason(lake, settings)
+    current = why is None
     con = _connect(lake, settings, attach=events or not current)
     if current:
         _bind_window(con, settings)
@@ -514,8 +535,8 @@ def open_analysis(
             path = lake_mod.sql_literal(lake_mod.glob_escape(str(folder / f"{table}.parquet")))
             con.execute(f"create or replace view {step} as select * from read_parquet({path})")
     else:
-        if on_build is not None:
-            on_build(any((analysis_dir(lake) / f"{t}.parquet").is_file() for t in TABLES))
+        if on_build is not None and why is not None:
+            on_build(why)
         build(con, with_org_folders(lake, settings), keep_intermediate=False)
     return con
 

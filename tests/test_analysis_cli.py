@@ -892,10 +892,9 @@ def test_a_command_says_when_it_builds_the_analysis_and_how_to_keep_it(tmp_path:
     ingest([str(write_delivery_file(tmp_path / "new.json", [record()]))], target)
     stale = runner.invoke(app, ["logins", "--lake", str(target), "-f", "json"])
     assert stale.exit_code == 0, stale.output
-    assert (
-        "are older than the lake, the settings or this sts-audit" in stale.stderr
-        and keep in stale.stderr
-    )
+    # each reason its own words: "older than the lake, the settings or this sts-audit" sent
+    # users after an ingest when only the config file differed, or the last analyze was killed
+    assert "are older than the lake (an ingest since" in stale.stderr and keep in stale.stderr
 
     # other settings: the command to keep them names the same config file, or it would build
     # tables for the defaults and every later command would build its own again
@@ -905,10 +904,25 @@ def test_a_command_says_when_it_builds_the_analysis_and_how_to_keep_it(tmp_path:
     assert other.exit_code == 0, other.output
     suggested = f"`sts-audit analyze --lake {target} --config {config}` keeps them"
     assert suggested in other.stderr
+    assert "were built under other settings (another config file?)" in other.stderr
     kept = ["analyze", "--lake", str(target), "--config", str(config)]
     assert runner.invoke(app, kept).exit_code == 0
     again = runner.invoke(app, ["chains", "--lake", str(target), "--config", str(config)])
     assert again.exit_code == 0 and again.stderr == ""
+
+    # an analyze killed half-way: some tables written, no stamp (it goes first, comes last)
+    (target / "analysis" / analysis.STAMP_FILE).unlink()
+    (target / "analysis" / "chains.parquet").unlink()
+    killed = runner.invoke(app, ["chains", "--lake", str(target), "--config", str(config)])
+    assert killed.exit_code == 0, killed.output
+    assert "were not all written: the last analyze did not finish" in killed.stderr
+
+    # tables of an earlier release: the stamp's version or SQL differs
+    assert runner.invoke(app, kept).exit_code == 0
+    stamp = target / "analysis" / analysis.STAMP_FILE
+    stamp.write_text(json.dumps(json.loads(stamp.read_text()) | {"sql": "0" * 64}))
+    older = runner.invoke(app, ["chains", "--lake", str(target), "--config", str(config)])
+    assert "were built by another version of sts-audit" in older.stderr
 
 
 def test_with_current_tables_only_the_days_a_command_reads_are_opened(tmp_path: Path) -> None:

@@ -82,13 +82,8 @@ def _connect(lake: Path | None, config_file: Path | None) -> tuple[duckdb.DuckDB
     settings = analysis.Settings.from_config(config)
     path = resolve_lake(lake, config)
 
-    def note(stale: bool) -> None:
+    def note(why: str) -> None:
         # on a large lake the build takes a while: say why, and how to make it instant
-        why = (
-            "are older than the lake, the settings or this sts-audit"
-            if stale
-            else "have not been built"
-        )
         command = f"sts-audit analyze --lake {shlex.quote(str(path))}" + (
             f" --config {shlex.quote(str(config_file))}" if config_file is not None else ""
         )
