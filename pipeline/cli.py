@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 import shlex
+import signal
 import sys
 import warnings
 from pathlib import Path
-from typing import Final, TextIO
+from typing import Final, NoReturn, TextIO
 
 import typer
 
@@ -67,9 +68,30 @@ def _show_warning(
     print(terminal_safe(f"warning: {message}"), file=sys.stderr)
 
 
+# set when SIGTERM (a scheduler's timeout, `kill`) stopped the command, not a Ctrl-C
+_terminated = False
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM stops a command as Ctrl-C does (DuckDB ends its query, cleanup runs), where its
+    default ended the process at once, silently, leaving the run's scratch files behind."""
+    global _terminated
+    _terminated = True
+    raise KeyboardInterrupt
+
+
+def _stopped() -> NoReturn:
+    if _terminated:
+        print("terminated (SIGTERM)", file=sys.stderr)
+        sys.exit(128 + signal.SIGTERM)
+    print("interrupted", file=sys.stderr)
+    sys.exit(130)
+
+
 def main() -> None:
     """Console-script entry point: run the app, translate known errors to one line."""
     warnings.showwarning = _show_warning
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         _run_app()
     except StsAuditError as exc:
@@ -90,16 +112,14 @@ def main() -> None:
         )
         sys.exit(1)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)
+        _stopped()
     except MemoryError as exc:
         # Python's own: an allocation the machine (or a container's limit) refused
         print(f"error: this machine ran out of memory (fix: {_memory_fix(exc)})", file=sys.stderr)
         sys.exit(1)
     except Exception as exc:
         if _is_interrupt(exc):
-            print("interrupted", file=sys.stderr)
-            sys.exit(130)
+            _stopped()
         if _is_damaged_file(exc):
             print(terminal_safe(_damaged_file_message(exc)), file=sys.stderr)
             sys.exit(1)

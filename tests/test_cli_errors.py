@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,47 @@ def test_ctrl_c_is_one_line_and_exit_130(
     monkeypatch.setattr(analysis, "analyze", stopped)
     code, err = main_in_process(monkeypatch, capsys, "analyze", "--lake", str(tmp_path))
     assert (code, err) == (130, "interrupted\n")
+
+
+@pytest.mark.parametrize(
+    "busy",
+    [
+        pytest.param("time.sleep(60)", id="in Python"),
+        pytest.param(
+            "duckdb.connect().execute('select count(*) from range(100000000000)').fetchall()",
+            id="in a DuckDB query",
+        ),
+    ],
+)
+def test_sigterm_stops_a_command_as_ctrl_c_does_with_its_own_line_and_exit_143(
+    tmp_path: Path, busy: str
+) -> None:
+    # a scheduler's timeout (systemd, a Kubernetes job) sends SIGTERM: the process ended at
+    # once, without a word and without the cleanup a Ctrl-C runs (DuckDB's spill folder stayed)
+    import signal
+
+    script = (
+        "import sys, time, duckdb\n"
+        "from pipeline import analysis, cli\n"
+        "def busy(*args, **kwargs):\n"
+        "    print('ready', flush=True)\n"
+        f"    {busy}\n"
+        "analysis.analyze = busy\n"
+        "sys.argv = ['sts-audit', 'analyze', '--lake', sys.argv[1]]\n"
+        "cli.main()\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "ready\n"
+    time.sleep(0.5)  # inside the query
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err) == (143, "terminated (SIGTERM)\n")
 
 
 def test_ctrl_c_while_the_command_line_loads_is_one_line_and_exit_130() -> None:
