@@ -449,6 +449,11 @@ def _analyze(lake: Path, settings: Settings) -> Analyzed:
     con = _connect(lake, settings)
     folder = analysis_dir(lake)
     folder.mkdir(parents=True, exist_ok=True)
+    # A killed analyze leaves its half-written tables behind (they can be most of the disk the
+    # lake takes): this one, holding the lock, is the only writer of the folder.
+    for leftover in folder.glob(".*.parquet.tmp"):
+        if leftover.is_file():
+            leftover.unlink(missing_ok=True)
     # No stamp while the tables are being replaced: a crash half-way must not leave a mix of
     # old and new tables that looks current.
     (folder / STAMP_FILE).unlink(missing_ok=True)
@@ -505,6 +510,10 @@ def _write_table(cur: duckdb.DuckDBPyConnection, folder: Path, table: str, step:
             # zstd level 1: as small as the default level here, a third less CPU
             "(format parquet, compression zstd, compression_level 1)"
         ).fetchall()
+    except BaseException:
+        if tmp.is_file():  # a full disk: give back what the half-written table took
+            tmp.unlink(missing_ok=True)
+        raise
     finally:
         cur.close()
     tmp.replace(target)

@@ -1316,6 +1316,43 @@ def test_an_analysis_table_that_cannot_be_written_is_one_line_not_a_read_error(
     assert "cannot be read" not in proc.stderr
 
 
+def test_a_failed_table_write_gives_its_space_back_and_the_next_analyze_sweeps_leftovers(
+    sample_lake: Path, tmp_path: Path
+) -> None:
+    # a table write that fails half-way (a full disk, here a file-size limit) left its partial
+    # Parquet in analysis/, and a killed analyze's partial tables stayed there for good
+    import resource
+    import shutil
+    import signal
+
+    copy = tmp_path / "lake"
+    shutil.copytree(sample_lake, copy)
+    folder = copy / "analysis"
+    leftover = folder / ".a_table_of_a_killed_run.parquet.tmp"
+    leftover.write_bytes(b"PAR1" + b"\0" * 100_000)
+    limit = 16 * 1024  # below the session_links table's size
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    proc = subprocess.run(
+        [sys.executable, "-c", "from pipeline.cli import main; main()", "analyze"]
+        + ["--lake", str(copy)],
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=small_files,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not leftover.exists()
+    assert sorted(p.name for p in folder.glob(".*")) == []
+    # and with room again the tables are written whole
+    assert _main("analyze", "--lake", str(copy)).returncode == 0
+    assert sorted(p.name for p in folder.glob(".*")) == []
+
+
 def test_seen_lists_who_used_credentials_the_lake_holds_no_issuance_for(tmp_path: Path) -> None:
     # an instance's role credentials used from outside, issued before the lake starts: the
     # calls appeared in no command, and explain of the key said there was nothing in the lake
