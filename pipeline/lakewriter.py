@@ -14,6 +14,7 @@ globs the folders itself (Spark, Athena) sees such a batch's moved files until t
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import secrets
@@ -127,11 +128,31 @@ def commit_batch(
     manifest.write_atomic(journal, orjson.dumps({"relative": relative}))
     for src, dst in moves:
         dst.parent.mkdir(parents=True, exist_ok=True)
-        src.replace(dst)
+        _move(src, dst)
     manifest.commit(state_dir(lake), batch, entries)
     journal.unlink()
     shutil.rmtree(staged, ignore_errors=True)
     return [dst for _, dst in moves]
+
+
+def _move(src: Path, dst: Path) -> None:
+    """Rename a staged file into place. Across file systems (`events/` or `quarantine/` a link
+    to another disk) a rename fails with EXDEV: the file is copied to a hidden name beside its
+    place (`_crossing`), then renamed, so readers still only ever see whole files."""
+    try:
+        src.replace(dst)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        tmp = _crossing(dst)
+        shutil.copyfile(src, tmp)
+        tmp.replace(dst)
+        src.unlink()
+
+
+def _crossing(dst: Path) -> Path:
+    """The hidden name a data file is copied to before its rename into `dst` (see `_move`)."""
+    return dst.with_name(f".{dst.name}.tmp")
 
 
 def recover(lake: Path) -> int:
@@ -144,6 +165,7 @@ def recover(lake: Path) -> int:
             if not manifest.is_committed(state_dir(lake), batch):
                 for name in journal_moves(journal):
                     (lake / name).unlink(missing_ok=True)
+                    _crossing(lake / name).unlink(missing_ok=True)
                 rolled_back += 1
             journal.unlink()
     # half-written state files of a killed run (publish: a hidden name beside the file)

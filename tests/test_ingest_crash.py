@@ -188,6 +188,51 @@ def test_failure_between_moves_is_rolled_back_by_recover(
     assert _quarantine_multiset(lake) == _quarantine_multiset(clean_lake)
 
 
+def test_a_lake_whose_data_folders_are_on_another_disk_commits_and_recovers(
+    source: Path, clean_lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # events/ linked to a larger disk: every commit's rename from _state/staging failed with
+    # "Invalid cross-device link", so no ingest could ever store anything
+    import errno
+
+    lake = tmp_path / "lake"
+    real_replace = os.replace
+    crossed: list[Path] = []
+    fail_after: list[int] = []
+
+    def replace(src: Any, dst: Any) -> None:
+        if "/staging/" in str(src):
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        if Path(src).name.endswith(".parquet.tmp"):
+            if fail_after and len(crossed) == fail_after[0]:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            crossed.append(Path(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    # a failure half-way: one file moved whole, the next one copied but not yet renamed
+    fail_after.append(1)
+    with pytest.raises(OSError, match="No space left"):
+        ingest([str(source)], lake, batch_bytes=BATCH_BYTES)
+    hidden = [p for p in (lake / "events").rglob(".*") if p.is_file()]
+    hidden += [p for p in (lake / "quarantine").rglob(".*") if p.is_file()]
+    assert len(crossed) == 1 and crossed[0].is_file() and len(hidden) == 1
+    assert lakewriter.recover(lake) == 1
+    assert not [p for p in (lake / "events").rglob("*") if p.is_file()]
+    assert not [p for p in (lake / "quarantine").rglob("*") if p.is_file()]
+
+    fail_after.clear()
+    summary = ingest([str(source)], lake, batch_bytes=BATCH_BYTES)
+    assert summary.reconciles and summary.records_stored == FILES * 130
+    assert len(crossed) > 2  # every data file crossed by copy and rename
+    _assert_readable(lake)
+    assert event_keys(lake) == event_keys(clean_lake)
+    assert _quarantine_multiset(lake) == _quarantine_multiset(clean_lake)
+    assert not (lake / "_state" / "staging").exists() or not any(
+        p.is_file() for p in (lake / "_state" / "staging").rglob("*")
+    )
+
+
 def test_a_rerun_after_a_kill_rolls_back_and_reports_it(
     source: Path, clean_lake: Path, tmp_path: Path
 ) -> None:
