@@ -205,6 +205,8 @@ def test_explain_a_key_shows_chain_evidence_and_activity(lake: Path) -> None:
         "console.amazonaws.com",
     )
     assert {"source_ip", "user_agent", "expiration"} <= set(step)
+    # each row names its session: a json or csv reader filtering by session keeps the calls
+    assert call["session_id"] == step["session_id"] and call["session_id"]
 
 
 def test_explain_reads_each_session_s_days_across_midnight(tmp_path: Path) -> None:

@@ -14,7 +14,9 @@ select distinct
     e.user_access_key_id,
     l.link_rule,
     l.confidence,
-    e.user_agent
+    e.user_agent,
+    -- the session the call is attributed to (json and csv rows carry it, as the other sections do)
+    l.session_id
 from rpt_session_links as l
 inner join events as e on e.event_id = l.event_id and e.event_time = l.event_time
 where l.session_id = $session_id
