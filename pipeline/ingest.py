@@ -319,6 +319,9 @@ def _ingest(
             pending.abandon()
         con.close()
         shutil.rmtree(download_dir, ignore_errors=True)
+        # a failure or Ctrl-C leaves the batches it staged (as large as a batch's Parquet):
+        # nothing reads them again, the journal alone undoes a commit cut short
+        shutil.rmtree(state / lakewriter.STAGING_DIR, ignore_errors=True)
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
 

@@ -175,6 +175,8 @@ def test_failure_between_moves_is_rolled_back_by_recover(
     [first_move] = moved
     assert first_move.is_file()  # visible in the lake, but its batch never committed
     assert list((lake / "_state" / "journal").glob("*.json"))
+    # the failed run gave back the space of what it staged
+    assert not (lake / "_state" / "staging").exists()
 
     assert lakewriter.recover(lake) == 1
 
