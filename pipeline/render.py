@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 import shutil
 import sys
 import unicodedata
@@ -16,6 +17,7 @@ from pipeline.errors import ConfigError
 
 if TYPE_CHECKING:
     import polars as pl
+    from rich.table import Table
 
 
 class Format(enum.StrEnum):
@@ -171,15 +173,51 @@ def _csv(frame: pl.DataFrame, *, to_terminal: bool) -> str:
 
 # The widest table written to a file or a pipe: cells fold past it.
 _MAX_TABLE_WIDTH = 4000
+# A folding column is never drawn narrower than this (or its longest cell): one of 1 to 3
+# columns is unreadable.
+_FOLD_MIN = 6
+# The columns whose every word a security engineer copies whole, whatever its shape in a real
+# trail (`AWS Internal`, `EXAMPLE8-90ab-...`, `AKIA-MOCK-1`): session and event ids, accounts,
+# access keys, source addresses.
+_WHOLE_COLUMN = re.compile(
+    r"(^|_)(session_id|event_id|account|account_id|key|key_id|keys|source_ip|ip_address)$"
+)
+# ... and, in any column (an account path, a note), the words shaped like one of those or a
+# time: an account id, an IPv4 or IPv6 address, an access key id, an event id, an ISO time.
+_WHOLE_WORD = re.compile(
+    r"\d{12}|\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){2,7}"
+    r"|(AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}|\w{8}-\w{4}-\w{4}-\w{4}-\w{12}|gen-[0-9a-f]{32}"
+    r"|\d{4}-\d\d-\d\d(T\d\d:\d\d:\d\d(\.\d+)?Z?)?"
+)
+
+
+def _unbroken(name: str, whole_cells: bool, cells: list[str]) -> int:
+    """The width column `name` needs so that nothing in it a security engineer copies is
+    folded: every cell of a column that is not text (times, numbers, flags), every word of an
+    identifier column, and in any other column every word shaped like an identifier."""
+    if whole_cells:
+        return max(map(len, cells), default=0)
+    words = (word for cell in cells for word in cell.split())
+    if _WHOLE_COLUMN.search(name):
+        return max(map(len, words), default=0)
+    return max((len(w) for w in words if _WHOLE_WORD.fullmatch(w.rstrip(",;"))), default=0)
 
 
 def _table(frame: pl.DataFrame, title: str | None, *, width: int | None = None) -> str:
     """A boxed table `width` columns wide (a terminal's), folding long cells; without a width
-    (a file or a pipe, e.g. `| less -S`), as wide as its longest cells, so none folds."""
+    (a file or a pipe, e.g. `| less -S`), as wide as its longest cells, so none folds.
+
+    Identifiers (session and event ids, accounts, keys, addresses, times) never fold: only
+    free text (ARNs, user agents, paths) does. On a terminal too narrow for them all side by
+    side, each row is a block of `column  value` lines instead, as psql's expanded display."""
+    import polars as pl
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
+    names = frame.columns
+    rows = [[_cell(v) for v in row] for row in frame.iter_rows()]
+    columns = [[row[i] for row in rows] for i in range(len(names))]
     # every string goes in as `Text`, which rich never parses as markup: a value such as
     # `[/x]` or `[link=...]` is shown as written instead of failing or becoming a hyperlink
     table = Table(
@@ -187,15 +225,67 @@ def _table(frame: pl.DataFrame, title: str | None, *, width: int | None = None) 
         show_lines=False,
         header_style="bold",
     )
-    for name in frame.columns:
-        table.add_column(Text(name), overflow="fold")
-    for row in frame.iter_rows():
-        table.add_row(*(Text(_cell(v)) for v in row))
     if width is None:
+        for name in names:
+            table.add_column(Text(name), overflow="fold")
+        for row in rows:
+            table.add_row(*map(Text, row))
         # the title is drawn at the table's width: a table narrower than its title is widened
         table.min_width = min(len(terminal_safe(title or "")), _MAX_TABLE_WIDTH)
         width = Console(width=_MAX_TABLE_WIDTH).measure(table).maximum
-    console = Console(width=min(width, _MAX_TABLE_WIDTH), record=True)
+        return _printed(table, min(width, _MAX_TABLE_WIDTH))
+    whole = [
+        _unbroken(name, not isinstance(dtype, pl.String | pl.List), cells)
+        for name, dtype, cells in zip(names, frame.dtypes, columns, strict=True)
+    ]
+    longest = [max(map(len, [name, *cells])) for name, cells in zip(names, columns, strict=True)]
+    needs = [max(w, min(n, _FOLD_MIN)) for w, n in zip(whole, longest, strict=True)]
+    # a boxed table takes 3 characters a column and 1 for the left edge
+    if sum(needs) + 3 * len(names) + 1 <= width:
+        widths = _shared(needs, longest, width - 3 * len(names) - 1)
+        for name, column_width in zip(names, widths, strict=True):
+            table.add_column(Text(name), overflow="fold", width=column_width)
+        for row in rows:
+            table.add_row(*map(Text, row))
+        return _printed(table, width)
+    # a block a row: the names, then the values as wide as the rest of the terminal at most,
+    # and at least as the widest identifier (a terminal too narrow for one wraps those lines)
+    name_width = max(map(len, names), default=0)
+    value_width = max(
+        min(width - name_width - 7, max(longest, default=0)), max(whole, default=0), _FOLD_MIN
+    )
+    table.show_header = False
+    table.add_column(no_wrap=True, width=name_width)
+    table.add_column(overflow="fold", width=value_width)
+    for row in rows:
+        for name, value in zip(names, row, strict=True):
+            table.add_row(Text(name), Text(value))
+        table.add_section()
+    return _printed(table, max(width, name_width + value_width + 7))
+
+
+def _shared(needs: list[int], wants: list[int], room: int) -> list[int]:
+    """Column widths from `needs` toward `wants`, sharing `room` evenly among the columns that
+    want more (a narrow column gets all it wants before a wide one takes the rest)."""
+    widths = list(needs)
+    spare = room - sum(widths)
+    while spare > 0:
+        short = [i for i, w in enumerate(widths) if w < wants[i]]
+        if not short:
+            break
+        share = max(1, spare // len(short))
+        for i in short:
+            give = min(share, wants[i] - widths[i], spare)
+            widths[i] += give
+            spare -= give
+    return widths
+
+
+def _printed(table: Table, width: int) -> str:
+    """`table` drawn on a console `width` columns wide."""
+    from rich.console import Console
+
+    console = Console(width=width, record=True)
     with console.capture() as capture:
         console.print(table)
     return capture.get()

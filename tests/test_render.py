@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import io
 import json
 import os
@@ -258,3 +259,190 @@ def test_the_run_summary_escapes_the_lake_path(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "\x1b" not in done.stderr
     assert done.stderr.count("lake\\x1b]0;pwned\\x07") == 2  # the ingest line, the tables line
+
+
+# A session of the real shape, with identifiers of every kind and long free text
+ROW = {
+    "session_id": "12136e27-625e-43c3-ac65-b82ff7dc8708",
+    "kind": "AssumeRoleWithWebIdentity",
+    "issue_time": dt.datetime(2026, 11, 1, 0, 36, 13, tzinfo=dt.UTC),
+    "caller_account": "111122223333",
+    "target_account": "123456789012",
+    "principal_arn": "arn:aws:sts::123456789012:assumed-role/DeveloperRole/alice-mfa-session",
+    "source_ip": "2001:db8:85a3:8d3:1319:8a2e:370:7348",
+    "issued_key": "ASIAIOSFODNN7EXAMPLE",
+    "caller_key": "AKIA-MOCKACCESSKEYID-1",  # a real trail's keys take any shape
+    "signin_event_id": "EXAMPLE8-90ab-cdef-fedc-ba987EXAMPLE",
+    "user_agent": "aws-cli/2.15.0 Python/3.11.6 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off",
+    "account_path": ["111122223333", "123456789012", "444455556666"],
+    "events": 123456,
+}
+WHOLE = [
+    "12136e27-625e-43c3-ac65-b82ff7dc8708",
+    "2026-11-01 00:36:13Z",
+    "111122223333",
+    "123456789012",
+    "2001:db8:85a3:8d3:1319:8a2e:370:7348",
+    "ASIAIOSFODNN7EXAMPLE",
+    "AKIA-MOCKACCESSKEYID-1",
+    "EXAMPLE8-90ab-cdef-fedc-ba987EXAMPLE",
+    "444455556666",
+    "123456",
+]
+
+
+def _terminal_table(
+    frame: pl.DataFrame,
+    columns: int,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> list[str]:
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setattr("shutil.get_terminal_size", lambda *a: os.terminal_size((columns, 40)))
+    render(frame, Format.table, title="sessions")
+    return re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out).splitlines()
+
+
+@pytest.mark.parametrize("columns", [60, 80, 100, 140, 250])
+def test_on_a_narrow_terminal_identifiers_stay_whole(
+    columns: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # at 80 columns, `sessions` folded a session id over 12 lines of 3 characters, an account
+    # id over 6 and an IP address over 5: a security engineer copying one got a fragment
+    lines = _terminal_table(pl.DataFrame([ROW, ROW]), columns, monkeypatch, capsys)
+    assert max(len(line) for line in lines) <= columns
+    for value in WHOLE:
+        assert any(value in line for line in lines), (value, "\n".join(lines))
+
+
+def test_on_an_80_column_terminal_free_text_is_what_folds(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = _terminal_table(pl.DataFrame([ROW]), 80, monkeypatch, capsys)
+    for free in (ROW["principal_arn"], ROW["user_agent"]):
+        assert not any(free in line for line in lines)
+    # the ARN's lines, joined, are the ARN
+    values = "".join(line.split("│")[2].strip() for line in lines if "│" in line)
+    assert ROW["principal_arn"] in values
+
+
+def test_a_table_that_fits_keeps_its_columns_and_folds_only_free_text(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    names = ["session_id", "issue_time", "caller_account", "source_ip", "principal_arn"]
+    frame = pl.DataFrame([ROW]).select(names)
+    lines = _terminal_table(frame, 140, monkeypatch, capsys)
+    header = next(line for line in lines if "session_id" in line)
+    assert all(name in header for name in names)  # one row of cells side by side
+    row = next(line for line in lines if ROW["session_id"] in line)
+    assert all(value in row for value in WHOLE[:3] + [ROW["source_ip"]])
+    assert not any(ROW["principal_arn"] in line for line in lines)
+    assert max(len(line) for line in lines) <= 140
+
+
+def test_a_list_of_accounts_folds_between_accounts_not_inside_one(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    accounts = [f"{n}{n}{n}{n}5555666{n}" for n in range(1, 10)]
+    frame = pl.DataFrame({"session_id": [ROW["session_id"]], "account_path": [accounts]})
+    lines = _terminal_table(frame, 60, monkeypatch, capsys)
+    assert all(any(account in line for line in lines) for account in accounts), lines
+
+
+def _on_a_terminal(*args: str, columns: int) -> list[str]:
+    """What the console script prints to a terminal `columns` wide (a pseudo-terminal), without
+    its styling."""
+    leader, follower = os.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from pipeline.cli import main; main()", *args],
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        env=os.environ | {"COLUMNS": str(columns)},
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 1 << 16)
+        except OSError:  # the terminal's other side closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
+    text = b"".join(chunks).decode().replace("\r", "")
+    return re.sub(r"\x1b\[[0-9;]*m", "", text).splitlines()
+
+
+# the identifiers of each listing's table: every one stays whole on one line of an 80-column
+# terminal
+LISTED = {
+    "sessions": ("session_id", "issue_time", "caller_account", "target_account", "source_ip"),
+    "chains": ("session_id", "issue_time", "account_path"),
+    "logins": ("session_id", "issue_time", "target_account"),
+    "accounts": ("from_account", "to_account", "first_seen", "last_seen"),
+}
+
+
+@pytest.fixture(scope="module")
+def sample_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    sample = Path(__file__).resolve().parents[1] / "sample_data" / "AWSLogs"
+    target = tmp_path_factory.mktemp("sample") / "lake"
+    CliRunner().invoke(app, ["run", str(sample), "--lake", str(target), "--quiet"])
+    return target
+
+
+def _shown(value: object) -> list[str]:
+    """The identifiers in a json value as a table shows them: a time, or each of a list's."""
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    text = str(value)
+    if re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", text):
+        return [text.replace("T", " ")]
+    return text.split(" > ") if value is not None else []  # an account path: a > b > c
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+@pytest.mark.parametrize("command", LISTED)
+def test_the_listings_on_an_80_column_terminal_keep_identifiers_whole(
+    sample_lake: Path, command: str
+) -> None:
+    lines = _on_a_terminal(command, "--lake", str(sample_lake), columns=80)
+    assert max(len(line) for line in lines) <= 80
+    shown = "\n".join(lines)
+    result = CliRunner().invoke(app, [command, "--lake", str(sample_lake), "-f", "json"])
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    values = {v for row in rows for name in LISTED[command] for v in _shown(row[name])}
+    assert values and all(any(v in line for line in lines) for v in values), shown
+
+
+# the identifiers of explain's three tables
+EXPLAINED = {
+    "chain": ("session_id", "issue_time", "issued_key", "expiration", "source_ip"),
+    "evidence": ("event_id", "event_time", "recipient_account_id", "user_access_key_id"),
+    "activity": ("event_time", "recipient_account_id", "source_ip_address"),
+}
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_explain_on_an_80_column_terminal_keeps_keys_event_ids_and_times_whole(
+    sample_lake: Path,
+) -> None:
+    result = CliRunner().invoke(
+        app, ["sessions", "--lake", str(sample_lake), "-f", "json", "--principal", "alice"]
+    )
+    session = next(
+        row
+        for row in map(json.loads, result.stdout.splitlines())
+        if row["depth"] == 2 and row["issued_key"]
+    )
+    lines = _on_a_terminal("explain", session["session_id"], "--lake", str(sample_lake), columns=80)
+    assert max(len(line) for line in lines) <= 80
+    explained = CliRunner().invoke(
+        app, ["explain", session["session_id"], "--lake", str(sample_lake), "-f", "json"]
+    )
+    rows = [json.loads(line) for line in explained.stdout.splitlines()]
+    values = {v for row in rows for name in EXPLAINED[row["section"]] for v in _shown(row[name])}
+    assert session["issued_key"] in values and len(values) > 10
+    assert all(any(v in line for line in lines) for v in values), "\n".join(lines)
