@@ -52,6 +52,76 @@ def test_a_usage_error_is_one_line_naming_the_commands_help(
     assert list(tmp_path.iterdir()) == []  # nothing was run, nothing was written
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (
+            ["sessions", "--account", "123456789012", "--account", "111122223333"],
+            "--account given twice; it takes one value: run the command once per account",
+        ),
+        (
+            ["chains", "--principal", "alice", "--principal", "bob"],
+            "--principal given twice; it takes one value: run the command once per principal",
+        ),
+        (["logins", "--since", "3d", "--since", "2026-11-01"], "--since given twice"),
+        (["sessions", "-f", "json", "--format", "csv"], "--format given twice"),
+        (["ingest", "src", "--lake", "a", "--lake", "b", "--lake", "c"], "--lake given 3 times"),
+    ],
+)
+def test_a_single_value_option_given_twice_is_a_usage_error(
+    tmp_path: Path, args: list[str], says: str
+) -> None:
+    # the last one won without a word: `--account A --account B` listed B's sessions alone,
+    # and a reader of the output took A to have none
+    done = subprocess.run(
+        [*ENTRY, *args], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {says}"), lines
+    assert "it takes one value" in lines[0] and "Traceback" not in done.stderr
+    assert done.stdout == "" and list(tmp_path.iterdir()) == []
+
+
+def _single_value_options() -> list[tuple[str, str]]:
+    import typer.main
+
+    from pipeline.cli import app
+
+    group = typer.main.get_command(app)
+    return [
+        (name, max(param.opts, key=len))
+        for name, command in sorted(group.commands.items())  # type: ignore[attr-defined]
+        for param in command.params
+        if param.param_type_name == "option" and not param.is_flag
+    ]
+
+
+@pytest.mark.parametrize(("command", "option"), _single_value_options())
+def test_every_option_of_one_value_refuses_a_second(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+    option: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, err = main_in_process(monkeypatch, capsys, command, option, "1", option, "2")
+    assert code == 2
+    assert err.startswith(f"error: {option} given twice; it takes one value"), err
+    assert err.count("\n") == 1 and list(tmp_path.iterdir()) == []
+
+
+def test_sources_and_flags_may_repeat(tmp_path: Path) -> None:
+    from conftest import record, write_delivery_file
+
+    for name in ("a", "b"):
+        write_delivery_file(tmp_path / name / "x.json", [record()], gz=False)
+    lake = str(tmp_path / "lake")
+    done = _main("run", str(tmp_path / "a"), str(tmp_path / "b"), "--lake", lake, "-q", "-q")
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+
+
 def test_help_and_version_exit_0_and_no_arguments_shows_the_help() -> None:
     helped = _main("sessions", "-h")
     assert helped.returncode == 0 and "Usage: sts-audit sessions" in helped.stdout
