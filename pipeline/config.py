@@ -108,6 +108,13 @@ def load_config(explicit: Path | None = None) -> Config:
         ) from None
     base = path.parent
     lake_value = data.get("lake", "lake")
+    if isinstance(lake_value, dict):  # `[lake]`, a table holding what belongs elsewhere
+        found = "; ".join(key + belongs for key, belongs in _unknown_keys("lake", lake_value))
+        raise ConfigError(
+            f"{path}: {found or 'lake is written as an empty table [lake]'}",
+            fix='lake is the lake folder, not a table: write lake = "/data/sts-audit-lake" at '
+            "the top of the file, before any [table]",
+        )
     if not isinstance(lake_value, str) or not lake_value.strip():
         raise ConfigError(
             f"{path}: lake={lake_value!r} is not a folder path",
@@ -140,7 +147,7 @@ def load_config(explicit: Path | None = None) -> Config:
             f"{path}: organization.id={org_id!r} is not an AWS Organizations ID",
             fix='write it as in the trail\'s folder AWSLogs/o-ID/, e.g. id = "o-exampleorgid"',
         )
-    _warn_unknown(path, data, org, analysis)
+    _warn_unknown(path, data)
     depth = analysis.get("max_chain_depth", 10)
     if not isinstance(depth, int) or isinstance(depth, bool) or not 2 <= depth <= 64:
         raise ConfigError(
@@ -183,18 +190,38 @@ KNOWN_KEYS: Final[dict[str, frozenset[str]]] = {
 }
 
 
-def _warn_unknown(
-    path: Path, data: dict[str, object], org: dict[str, object], analysis: dict[str, object]
-) -> None:
-    """A misspelt key (`max_depth`) is silently the default: say so, once per key."""
-    for section, table in (("", data), ("organization", org), ("analysis", analysis)):
-        for key in sorted(set(table) - KNOWN_KEYS[section]):
-            name = f"{section}.{key}" if section else key
+def _warn_unknown(path: Path, data: dict[str, object]) -> None:
+    """A misspelt key (`max_depth`), or one in another table than its own, is silently the
+    default: say so, once per key, naming the table it is in and the one it belongs in."""
+    tables: dict[str, dict[str, object]] = {
+        "": {key: value for key, value in data.items() if not isinstance(value, dict)},
+        **{key: value for key, value in data.items() if isinstance(value, dict)},
+    }
+    for table, values in tables.items():
+        if table not in KNOWN_KEYS and not values:
+            warnings.warn(f"{path}: unknown table [{table}] is ignored", stacklevel=2)
+        for found, belongs in _unknown_keys(table, values):
             warnings.warn(
-                f"{path}: unknown setting {name} is ignored (see the configuration section of "
-                "README.md)",
+                f"{path}: {found} is ignored"
+                + (belongs or " (see the configuration section of README.md)"),
                 stacklevel=2,
             )
+
+
+def _unknown_keys(table: str, values: dict[str, object]) -> list[tuple[str, str]]:
+    """The keys of `table` (`""`: the top of the file) that no setting reads, each as
+    `unknown key 'k' in [table]` and, when another table reads that key, `; it belongs in
+    [other]` (else "")."""
+    found = []
+    for key in sorted(set(values) - KNOWN_KEYS.get(table, frozenset())):
+        where = f"in [{table}]" if table else "at the top of the file"
+        homes = [t for t, keys in KNOWN_KEYS.items() if key in keys and t != table]
+        belongs = ""
+        if homes:
+            home = f"in [{homes[0]}]" if homes[0] else "at the top of the file, before any [table]"
+            belongs = f"; it belongs {home}"
+        found.append((f"unknown key {key!r} {where}", belongs))
+    return found
 
 
 def resolve_lake(lake: Path | None, config: Config | None = None) -> Path:

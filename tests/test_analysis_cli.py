@@ -839,11 +839,60 @@ def test_a_misspelt_setting_is_one_warning_line(lake: Path, tmp_path: Path) -> N
     assert proc.returncode == 0, proc.stderr
     warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning: ")]
     assert warnings == [
-        f"warning: {config}: unknown setting organisation is ignored (see the configuration "
-        "section of README.md)",
-        f"warning: {config}: unknown setting analysis.max_depth is ignored (see the "
+        f"warning: {config}: unknown key 'max_depth' in [analysis] is ignored (see the "
         "configuration section of README.md)",
+        f"warning: {config}: unknown key 'id' in [organisation] is ignored; it belongs in "
+        "[organization]",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "warning"),
+    [
+        # written before the [analysis] header: the default memory limit, without a word of why
+        (
+            'memory_limit = "4GB"\n[analysis]\nmax_chain_depth = 12\n',
+            "unknown key 'memory_limit' at the top of the file is ignored; it belongs in "
+            "[analysis]",
+        ),
+        (
+            '[analysis]\nid = "o-exampleorgid"\n',
+            "unknown key 'id' in [analysis] is ignored; it belongs in [organization]",
+        ),
+        (
+            '[analysis]\nlake = "/data/lake"\n',
+            "unknown key 'lake' in [analysis] is ignored; it belongs at the top of the file, "
+            "before any [table]",
+        ),
+        ("[analysis]\n[extra]\n", "unknown table [extra] is ignored"),
+    ],
+    ids=["at the top", "organization's in analysis", "the lake in analysis", "a table"],
+)
+def test_a_key_in_the_wrong_table_names_the_table_it_belongs_in(
+    lake: Path, tmp_path: Path, text: str, warning: str
+) -> None:
+    # `unknown setting memory_limit is ignored` named neither where the file had it nor
+    # where it goes: the user looked for a typo in a key spelt right
+    config = tmp_path / "sts-audit.toml"
+    config.write_text(text)
+    proc = _main("accounts", "--lake", str(lake), "--format", "json", config=config)
+    assert proc.returncode == 0, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning: ")]
+    assert warnings == [f"warning: {config}: {warning}"]
+
+
+def test_a_lake_table_names_its_keys_and_where_they_belong(lake: Path, tmp_path: Path) -> None:
+    # `[lake]` holding the analysis's settings was `lake={'memory_limit': '4GB'} is not a
+    # folder path`
+    config = tmp_path / "sts-audit.toml"
+    config.write_text('[lake]\nmemory_limit = "4GB"\npath = "/data/lake"\n')
+    proc = _main("sessions", "--lake", str(lake), config=config)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == (
+        f"error: {config}: unknown key 'memory_limit' in [lake]; it belongs in [analysis]; "
+        "unknown key 'path' in [lake] (fix: lake is the lake folder, not a table: write lake = "
+        '"/data/sts-audit-lake" at the top of the file, before any [table])\n'
+    )
 
 
 @pytest.mark.parametrize("value", ["1' or '1'='1", "١٢٣٤٥٦٧٨٩٠١٢", "123456789012\n", "12345678901"])
