@@ -16,7 +16,7 @@ import hashlib
 import json
 import shlex
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -182,15 +182,20 @@ def _bind_window(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         con.execute("insert into cfg_window values ($day)", {"day": settings.window_start})
 
 
+def window_start(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """The first day of the analysis window the connection's tables were built under."""
+    try:
+        rows = con.execute("select max(first_day) from cfg_window").fetchall()
+    except duckdb.CatalogException:
+        return None
+    return rows[0][0] if rows else None
+
+
 def window_note(con: duckdb.DuckDBPyConnection) -> str:
     """` (... analysis.window_days)` naming the window's first day when the connection's
     tables were built under one; empty otherwise. Said wherever nothing was found: the lake
     may hold it before the window."""
-    try:
-        rows = con.execute("select max(first_day) from cfg_window").fetchall()
-    except duckdb.CatalogException:
-        return ""
-    day = rows[0][0] if rows else None
+    day = window_start(con)
     if day is None:
         return ""
     return f" (the analysis reads the lake's days from {day.isoformat()} on: analysis.window_days)"
@@ -776,18 +781,40 @@ def _day(moment: dt.datetime, shift: int) -> dt.date:
 
 
 def require_rows(
-    frame: pl.DataFrame, what: str, con: duckdb.DuckDBPyConnection | None = None
+    frame: pl.DataFrame,
+    what: str,
+    con: duckdb.DuckDBPyConnection | None = None,
+    *,
+    filters: Mapping[str, str] | None = None,
+    lake: Path | None = None,
 ) -> pl.DataFrame:
-    """Raise NoEventsFound when a listing is empty (the CLI prints the fix); `con`, the
-    connection it was read from, names the analysis window if there is one."""
-    if frame.is_empty():
-        window = window_note(con) if con is not None else ""
+    """Raise NoEventsFound when a listing is empty (the CLI prints the fix): naming `filters`
+    (the options given and their values, e.g. `--account`: `123456789012`), else saying what
+    `lake` holds; `con`, the connection it was read from, names the analysis window if there
+    is one."""
+    if not frame.is_empty():
+        return frame
+    start = window_start(con) if con is not None else None
+    widen = ", or widen analysis.window_days" if start is not None else ""
+    if filters:
         raise NoEventsFound(
-            f"no {what} match the filters{window}",
-            fix="widen --since/--until, drop --account/--principal, or ingest more logs"
-            + (", or widen analysis.window_days" if window else ""),
+            f"no {what} match the filters: {' '.join(f'{k} {v}' for k, v in filters.items())}"
+            + (window_note(con) if con is not None else ""),
+            fix=f"widen or drop {', '.join(filters)}, or ingest more logs" + widen,
         )
-    return frame
+    sessions = con.execute("select count(*) from rpt_sessions").fetchall()[0][0] if con else 0
+    if sessions:
+        holds = f"{sessions:,} sessions"
+    else:  # read from the data files' footers: only when the lake holds no session at all
+        events = lake_mod.event_count(lake, start) if lake is not None else 0
+        holds = f"{events:,} events, none of them issuing credentials"
+    raise NoEventsFound(
+        f"no {what} in the lake (it holds {holds})"
+        if start is None
+        else f"no {what} in the lake's days from {start} on (analysis.window_days), which "
+        f"hold {holds}",
+        fix="ingest more logs: the trails of more accounts, regions or days" + widen,
+    )
 
 
 def step_names() -> Sequence[str]:

@@ -255,6 +255,18 @@ def partition_files(
     return files
 
 
+def event_count(lake: Path, first: dt.date | None = None) -> int:
+    """The events the lake holds (dated `first` or later), from its data files' footers: a
+    read that grows with the number of files, for a message, not for every command."""
+    files = [glob_escape(f) for f in partition_files(lake, first or dt.date.min, dt.date.max)]
+    if not files:
+        return 0
+    import duckdb  # imported when used: the CLI starts without it
+
+    query = "select count(*) from read_parquet($files)"
+    return int(duckdb.connect().execute(query, {"files": files}).fetchall()[0][0])
+
+
 def committed_days(lake: Path) -> list[dt.date]:
     """The event dates of the lake's partitions that hold a committed data file, in order
     (one listing of the date folders; no data file is opened)."""

@@ -151,6 +151,89 @@ def test_relative_days_name_the_same_rows(
     assert later.exit_code != 0 and "match the filters" in str(later.exception or later.output)
 
 
+LISTINGS = {
+    "sessions": "sessions",
+    "chains": "chains",
+    "logins": "federated logins",
+    "accounts": "account hops",
+    "seen": "sessions seen only through their calls",
+}
+
+
+@pytest.fixture(scope="module")
+def lake_without_sessions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A lake of three S3 calls by an IAM user: events, and no credentials issued."""
+    from conftest import records, write_delivery_file
+
+    root = tmp_path_factory.mktemp("no-sessions")
+    calls = records(3, eventSource="s3.amazonaws.com", eventName="ListBuckets")
+    write_delivery_file(root / "src" / "a.json", calls, gz=False)
+    ingest([str(root / "src")], root / "lake")
+    return root / "lake"
+
+
+@pytest.mark.parametrize("command", LISTINGS)
+def test_a_listing_of_a_lake_without_sessions_says_so_not_that_filters_matched_nothing(
+    lake_without_sessions: Path, command: str
+) -> None:
+    # it said "no sessions match the filters" when no filter was given, sending the user
+    # after filters instead of at the lake
+    proc = _main(command, "--lake", str(lake_without_sessions))
+    assert proc.returncode == 1, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if not line.startswith("note: ")]
+    assert lines == [
+        f"error: no {LISTINGS[command]} in the lake (it holds 3 events, none of them issuing "
+        "credentials) (fix: ingest more logs: the trails of more accounts, regions or days)"
+    ]
+
+
+def test_an_empty_listing_of_a_lake_with_sessions_counts_them(sample_lake: Path) -> None:
+    # the sample organization: every call made with temporary credentials has its session
+    proc = _main("seen", "--lake", str(sample_lake))
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith(
+        "error: no sessions seen only through their calls in the lake (it holds 125 sessions)"
+    )
+    assert "filters" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (
+            ["sessions", "--account", "135792468013", "--principal", "bob o'neil"],
+            "no sessions match the filters: --account 135792468013 --principal 'bob o'\"'\"'neil' "
+            "(fix: widen or drop --account, --principal, or ingest more logs)",
+        ),
+        (  # a relative day, named as the day it stood for
+            ["chains", "--since", "today"],
+            "no chains match the filters: --since 2030-01-02 (fix: widen or drop --since, or "
+            "ingest more logs)",
+        ),
+        (
+            ["accounts", "--account", "135792468013"],
+            "no account hops match the filters: --account 135792468013 (fix: widen or drop "
+            "--account, or ingest more logs)",
+        ),
+    ],
+    ids=["account and principal", "a relative day", "accounts"],
+)
+def test_a_listing_that_matches_nothing_names_the_filters(
+    sample_lake: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    says: str,
+) -> None:
+    from conftest import main_in_process
+
+    from pipeline import days
+
+    monkeypatch.setattr(days, "utc_today", lambda: dt.date(2030, 1, 2))
+    code, err = main_in_process(monkeypatch, capsys, *args, "--lake", str(sample_lake))
+    assert (code, err) == (1, f"error: {says}\n")
+
+
 def test_logins_and_accounts(lake: Path) -> None:
     logins = runner.invoke(app, ["logins", "--lake", str(lake), "-f", "json"])
     assert logins.exit_code == 0, logins.output
@@ -1623,8 +1706,8 @@ def test_nothing_found_under_a_window_names_it(windowed_lake: tuple[Path, Path])
     empty = _main("sessions", "--lake", str(lake), "--until", "2026-11-02", config=config)
     assert empty.returncode == 1, empty.stderr
     assert (
-        "no sessions match the filters (the analysis reads the lake's days from 2026-11-03 on"
-        in (empty.stderr)
+        "no sessions match the filters: --until 2026-11-02 (the analysis reads the lake's days "
+        "from 2026-11-03 on" in (empty.stderr)
     )
     assert "widen analysis.window_days" in empty.stderr
     whole = _main("sessions", "--lake", str(lake), "--until", "2026-11-02", "-f", "csv")
@@ -1633,6 +1716,22 @@ def test_nothing_found_under_a_window_names_it(windowed_lake: tuple[Path, Path])
     missing = _main("explain", first, "--lake", str(lake), config=config)
     assert missing.returncode == 1, missing.stderr
     assert "from 2026-11-03 on: analysis.window_days" in missing.stderr
+
+
+def test_an_empty_window_says_what_its_days_hold(
+    windowed_lake: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # the window of one day, 2026-11-04, holds late deliveries of the day before, no issuance
+    lake, _ = windowed_lake
+    config = tmp_path / "sts-audit.toml"
+    config.write_text("[analysis]\nwindow_days = 1\n")
+    proc = _main("sessions", "--lake", str(lake), config=config)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.splitlines()[-1] == (
+        "error: no sessions in the lake's days from 2026-11-04 on (analysis.window_days), which "
+        "hold 48 events, none of them issuing credentials (fix: ingest more logs: the trails of "
+        "more accounts, regions or days, or widen analysis.window_days)"
+    )
 
 
 def test_an_organization_id_that_names_none_of_the_lakes_trail_folders_is_warned_of(

@@ -122,12 +122,20 @@ def _list(
         )
     fmt = _check_output(fmt, output)
     wanted = parse_columns(columns)
-    con, _ = _connect(lake, config)
+    con, path = _connect(lake, config)
     frame = query(con, account=account, since=since, until=until, principal=principal)
     # the names are checked against the result's columns before it is found empty: a typo is
     # a usage error whatever the filters match
     frame = shown(frame, fmt, view, wanted)
-    render(analysis.require_rows(frame, what, con), fmt, output=output, title=view)
+    given = _given(account=account, since=since, until=until, principal=principal)
+    frame = analysis.require_rows(frame, what, con, filters=given, lake=path)
+    render(frame, fmt, output=output, title=view)
+
+
+def _given(**filters: object) -> dict[str, str]:
+    """The filter options given and their values as a command line writes them (a relative
+    day as the day it stands for: `--since 2026-11-01`)."""
+    return {f"--{name}": shlex.quote(str(v)) for name, v in filters.items() if v is not None}
 
 
 def sessions_command(
@@ -356,9 +364,11 @@ def accounts_command(
 
     fmt = _check_output(fmt, output)
     wanted = parse_columns(columns)
-    con, _ = _connect(lake, config)
+    con, path = _connect(lake, config)
     frame = shown(analysis.account_graph(con, account=account), fmt, "accounts", wanted)
-    render(analysis.require_rows(frame, "account hops", con), fmt, output=output, title="accounts")
+    given = _given(account=account)
+    frame = analysis.require_rows(frame, "account hops", con, filters=given, lake=path)
+    render(frame, fmt, output=output, title="accounts")
 
 
 def explain_command(
