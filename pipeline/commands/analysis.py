@@ -154,7 +154,7 @@ def sessions_command(
 
     Example:
 
-        sts-audit sessions --lake lake --account 123456789012 --since 2024-01-15
+        sts-audit sessions --lake lake --account 123456789012 --since 2026-11-03
 
         sts-audit sessions --principal arn:aws:iam::111122223333:user/alice --format json
 
@@ -211,13 +211,18 @@ def seen_command(
     contested (no key tells two sessions apart); `why` says which. Stolen credentials used
     from elsewhere show here when their issuance is not collected.
 
+    The demo lake (`make demo`) holds every issuance of the sample, so nothing is listed there:
+    the examples read the sample from its third day on, which sees two sessions issued before.
+
     Example:
 
-        sts-audit seen --lake lake --since 7d
+        sts-audit run sample_data/AWSLogs --lake lake-nov3 --since 2026-11-03
 
-        sts-audit seen --principal arn:aws:iam::123456789012:role/example-role --format json
+        sts-audit seen --lake lake-nov3 --since 2026-11-03
 
-        sts-audit seen --lake lake --columns principal_arn,first_use,why
+        sts-audit seen --lake lake-nov3 --principal backup-job --format json
+
+        sts-audit seen --lake lake-nov3 --columns principal_arn,first_use,why
     """
     from pipeline import analysis
 
@@ -293,9 +298,9 @@ def logins_command(
 
     Example:
 
-        sts-audit logins --lake lake --since 2024-01-15 --until 2024-01-16
+        sts-audit logins --lake lake --since 2026-11-03 --until 2026-11-03
 
-        sts-audit logins --principal dana@example.com --format json
+        sts-audit logins --principal erin@example.com --format json
 
         sts-audit logins --lake lake --columns subject,role_arn,chained_sessions
     """
@@ -393,9 +398,9 @@ def explain_command(
 
     Example:
 
-        sts-audit explain ASIAIOSFODNN7EXAMPLE --lake lake
+        sts-audit explain ASIADH6VGA3HAIEF4OVS --lake lake
 
-        sts-audit explain 3c2d8a51-6b1e-4f0a-9d8e-0123456789ab --format json
+        sts-audit explain 6fd749eb-b16c-4aad-ae9d-3f1902e75a32 --format json
     """
     import polars as pl
 
