@@ -1,13 +1,16 @@
 """`make bench`: sts-audit against its floors and the alternatives, side by side, in one run.
 
     .venv/bin/python -m bench.run [--sizes 1000000,2000000,5000000] [--repeat 3] [--seed 7]
+        [--output PATH]
 
 For each corpus size (simulator corpora, cached in bench/.cache/ or $STS_AUDIT_BENCH_CACHE)
 every step runs as its own subprocess, `--repeat` times, interleaved (floor, ingest, rerun,
 analysis floor, analyze, alternatives; then again), and the median is reported. Wall time is
 measured around the child and CPU comes from `os.wait4`; peak RSS is what `/usr/bin/time -f %M`
 reports for the command (a forked child's own `ru_maxrss` also counts memory shared with the
-parent, `measure`), else `ru_maxrss`. The table is printed and written to BENCHMARKS.md.
+parent, `measure`), else `ru_maxrss`. The table is printed and written to BENCHMARKS.md, the
+committed record of the full run, or to `--output PATH` (`make bench-quick`:
+bench/.cache/BENCHMARKS-quick.md).
 
 At the largest size (`--uncollected-at`) the corpus is also ingested once without its
 us-east-1 folders (`corpus.UNCOLLECTED_REGIONS`), and that lake's analysis floor and analyze
@@ -44,6 +47,7 @@ VENV_BIN = Path(sys.executable).parent
 STS_AUDIT = str(VENV_BIN / "sts-audit")
 WORK = corpora.CACHE / "work"
 OUT_MD = ROOT / "BENCHMARKS.md"
+LAST_RUN = corpora.CACHE / "last-run.json"
 LIMITS_MD = ROOT / "bench" / "LIMITS.md"
 GIB = 1024**3
 
@@ -533,6 +537,7 @@ def write_markdown(
     started: datetime,
     seconds: float,
     repeat: str,
+    out: Path = OUT_MD,
 ) -> None:
     m = machine()
     lines = [
@@ -591,7 +596,21 @@ def write_markdown(
         lines += ["", "## Notes from this run", ""] + [f"- {n}" for n in notes]
     if LIMITS_MD.is_file():
         lines += ["", LIMITS_MD.read_text().rstrip()]
-    OUT_MD.write_text("\n".join(lines) + "\n")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n")
+
+
+def saved_run(out: Path) -> Path:
+    """Where a run that writes `out` keeps its raw samples (for `--replay`): last-run.json for
+    BENCHMARKS.md, else beside `out`, so a quick run never stands in for the full one's."""
+    return LAST_RUN if out.resolve() == OUT_MD.resolve() else out.with_name(out.name + ".json")
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 def print_table(title: str, headers: list[str], rows: list[list[str]]) -> None:
@@ -825,9 +844,11 @@ def run_size(
     return list(results.values())
 
 
-def replay(path: Path) -> int:
-    """Rebuild the tables and BENCHMARKS.md from a saved run, without measuring anything."""
+def replay(path: Path, out: Path | None = None) -> int:
+    """Rebuild the tables and the Markdown file from a saved run, without measuring anything:
+    into `out`, else the file the run wrote (BENCHMARKS.md for a run saved before `--output`)."""
     saved = json.loads(path.read_text())
+    target = out or Path(saved.get("output", OUT_MD))
     steps = {s.key: s for s in STEPS}
     results = []
     for item in saved["results"]:
@@ -860,7 +881,9 @@ def replay(path: Path) -> int:
         datetime.fromisoformat(saved["started"]),
         saved["seconds"],
         saved["repeat"],
+        target,
     )
+    print(f"wrote {_shown(target)}")
     return 0
 
 
@@ -910,15 +933,27 @@ def main(argv: list[str] | None = None) -> int:
         "(ingested once, then measured like analyze): 'largest' (default), 'all', 'none' or a "
         "comma list",
     )
-    ap.add_argument("--no-write", action="store_true", help="do not write BENCHMARKS.md")
+    ap.add_argument(
+        "--output",
+        metavar="PATH",
+        type=Path,
+        help="write the Markdown table here instead of BENCHMARKS.md, the committed record of "
+        "the full run (`make bench-quick`: bench/.cache/BENCHMARKS-quick.md); the raw samples "
+        "go beside it, in PATH.json",
+    )
+    ap.add_argument(
+        "--no-write", action="store_true", help="do not write the Markdown file or the samples"
+    )
     ap.add_argument(
         "--replay",
         metavar="JSON",
-        help="re-render BENCHMARKS.md from a saved run (bench/.cache/last-run.json)",
+        help="re-render from a saved run (bench/.cache/last-run.json) into the file that run "
+        "wrote, or --output",
     )
     args = ap.parse_args(argv)
     if args.replay:
-        return replay(Path(args.replay))
+        return replay(Path(args.replay), args.output)
+    out: Path = args.output or OUT_MD
     sizes = [int(float(s)) for s in args.sizes.split(",") if s]
     repeats = [int(r) for r in args.repeat.split(",")]
     if len(repeats) == 1:
@@ -961,6 +996,7 @@ def main(argv: list[str] | None = None) -> int:
                 started,
                 time.perf_counter() - t0,
                 args.repeat,
+                out,
             )
         for size in sorted({r.size for r in results if r.size == c.size}):
             print_table(
@@ -977,8 +1013,10 @@ def main(argv: list[str] | None = None) -> int:
         log(f"note: {note}")
     seconds = time.perf_counter() - t0
     if not args.no_write:
-        write_markdown(results, corpus_info, notes, command.strip(), started, seconds, args.repeat)
-        log(f"wrote {OUT_MD.relative_to(ROOT)} ({seconds / 60:.1f} min)")
+        write_markdown(
+            results, corpus_info, notes, command.strip(), started, seconds, args.repeat, out
+        )
+        log(f"wrote {_shown(out)} ({seconds / 60:.1f} min)")
     raw = [
         {
             "step": r.step.key,
@@ -1001,10 +1039,11 @@ def main(argv: list[str] | None = None) -> int:
         for r in results
     ]
     if not args.no_write:
-        (corpora.CACHE / "last-run.json").write_text(
+        saved_run(out).write_text(
             json.dumps(
                 {
                     "command": command.strip(),
+                    "output": str(out.resolve()),
                     "started": started.isoformat(),
                     "seconds": seconds,
                     "repeat": args.repeat,

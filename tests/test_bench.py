@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -78,6 +79,61 @@ def test_benchmark_runs_every_step_and_prints_the_table(tmp_path: Path) -> None:
     # --no-write and the redirected cache leave the committed figures and a real run's cache alone
     assert (ROOT / "BENCHMARKS.md").read_bytes() == committed
     assert (tmp_path / "cache").is_dir() and not (tmp_path / "cache" / "last-run.json").exists()
+
+
+def _make_recipe(target: str) -> list[str]:
+    """The `bench.run` arguments a Makefile target passes."""
+    recipe = re.search(
+        rf"^{re.escape(target)}:.*\n\t.*-m bench\.run (.*)$", (ROOT / "Makefile").read_text(), re.M
+    )
+    assert recipe, f"no {target} target running bench.run in the Makefile"
+    return shlex.split(recipe.group(1))
+
+
+def test_quick_benchmark_writes_its_own_file_and_leaves_the_committed_record(
+    tmp_path: Path,
+) -> None:
+    # `make bench-quick` overwrote BENCHMARKS.md, the committed record of the full benchmark,
+    # with its 200k/500k figures. Its own arguments here, on 4,000 events, run from a scratch
+    # folder so a relative --output lands there and not in this checkout's bench/.cache
+    args = _make_recipe("bench-quick")
+    assert "--output" not in _make_recipe("bench")  # the full run keeps writing BENCHMARKS.md
+    args[args.index("--sizes") + 1] = "4000"
+    args[args.index("--repeat") + 1] = "1"
+    output = Path(args[args.index("--output") + 1])
+    assert output.as_posix() == "bench/.cache/BENCHMARKS-quick.md"
+    cache = tmp_path / "cache"
+    env = os.environ | {"STS_AUDIT_BENCH_CACHE": str(cache), "PYTHONPATH": str(ROOT)}
+    committed = (ROOT / "BENCHMARKS.md").read_bytes()
+
+    def bench(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bench.run", *extra],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+
+    proc = bench(*args, "--alternatives-at", "none", "--uncollected-at", "none")
+    assert proc.returncode == 0, proc.stderr[-2000:] + proc.stdout[-2000:]
+    quick = tmp_path / output
+    assert "wrote bench/.cache/BENCHMARKS-quick.md" in proc.stdout
+    text = quick.read_text()
+    assert text.startswith("# Benchmarks") and "## 0.004M events" in text
+    assert "--sizes 4000" in text and "--output bench/.cache/BENCHMARKS-quick.md" in text
+    assert (ROOT / "BENCHMARKS.md").read_bytes() == committed
+    # its raw samples sit beside it: a later --replay of the full run's last-run.json is not
+    # the quick run's, and replaying the quick run re-renders the quick file
+    saved = tmp_path / "bench" / ".cache" / "BENCHMARKS-quick.md.json"
+    assert saved.is_file() and not (cache / "last-run.json").exists()
+    quick.unlink()
+    proc = bench("--replay", str(saved))
+    assert proc.returncode == 0, proc.stderr[-2000:] + proc.stdout[-2000:]
+    assert quick.read_text() == text
+    assert (ROOT / "BENCHMARKS.md").read_bytes() == committed
 
 
 def test_trail_folders_leave_out_the_named_accounts_and_regions(tmp_path: Path) -> None:
