@@ -319,35 +319,44 @@ class Analyzed:
         return max(self.calls_temporary - self.calls_attributed - self.calls_unattributed, 0)
 
     def attribution_line(self) -> str:
-        """The calls made with temporary credentials, and how many a session accounts for."""
-        rest = self.calls_temporary - self.calls_attributed
-        line = (
+        """The calls made with temporary credentials, and what each of their parts is: attributed
+        to a session, unattributed (the sessions `seen` lists), sharing an eventID with an
+        attributed call. The parts add up to the calls but for the cases sel_attribution names."""
+        window = (
             f"analyzed the lake's events from {self.window_start.isoformat()} on "
             "(analysis.window_days); "
             if self.window_start
             else ""
-        ) + (
-            f"calls made with temporary credentials: {self.calls_temporary:,}, attributed to a "
-            f"session: {self.calls_attributed:,}"
         )
-        if rest:
+        unattributed = f"{self.calls_unattributed:,} unattributed"
+        if self.calls_unattributed or self.sessions_seen:
             before = (
                 f"the analysis window (from {self.window_start.isoformat()})"
                 if self.window_start
                 else "the lake's first day"
             )
-            line += (
-                f"; the other {rest:,} used sessions issued before {before} or in "
-                "an account whose trail is not collected, or that no key tells apart "
-                "(contested_creation)"
+            unattributed += (
+                f" ({self.sessions_seen:,} sessions seen only through their calls, which "
+                f"`sts-audit seen` lists: issued before {before}, in an account whose trail is "
+                "not collected, or that no key tells apart)"
             )
-            if self.sessions_seen:
-                line += f": {self.sessions_seen:,} sessions, listed by `sts-audit seen`"
-            if self.calls_sharing_an_event_id:
-                line += (
-                    f" ({self.calls_sharing_an_event_id:,} of them share an eventID with a call "
-                    "a session holds, and count as that call)"
-                )
+        parts = [f"{self.calls_attributed:,} attributed to a session", unattributed]
+        if self.calls_sharing_an_event_id:
+            parts.append(
+                f"{self.calls_sharing_an_event_id:,} sharing an eventID with an attributed call "
+                "(counted as that call)"
+            )
+        line = (
+            f"{window}{self.calls_temporary:,} calls made with temporary credentials: "
+            + ", ".join(parts)
+        )
+        excess = self.calls_attributed + self.calls_unattributed - self.calls_temporary
+        if excess > 0:
+            # the parts exceed the calls: say so rather than print a sum that does not add up
+            line += (
+                f"; {excess:,} more than the calls: a record linked to two sessions, or a call "
+                "made with a long-term key linked (sel_attribution)"
+            )
         return line
 
 
