@@ -244,3 +244,50 @@ def test_every_help_example_prints_rows_on_the_demo_lake(
     assert _commands(examples) >= QUERY_COMMANDS, "--help shows no example of some query commands"
     failures = _failures(examples, demo, monkeypatch)
     assert not failures, "--help examples that fail on the demo lake:\n" + "\n".join(failures)
+
+
+def test_readme_defines_left_org_as_the_sql_computes_it(
+    demo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # README listed `left_org` among the chains' columns without a word: "left" read as going
+    # out, while a partner's session coming in is true too, and membership has two sources
+    row = next(
+        line
+        for line in (ROOT / "README.md").read_text().splitlines()
+        if line.startswith("| `chains`")
+    )
+    definition = re.search(r"`left_org` \((.*?)\), `cycle`", row)
+    assert definition, "README's chains row does not define left_org"
+    for words in (
+        "coming in as well as going out",
+        "`account_path`",
+        "null when the lake knows no member",
+        "`chain_truncated`",
+        "`[organization] accounts`",
+        "`AWSLogs/o-ORGID/ACCOUNT/`",
+        "`[organization] id`",
+    ):
+        assert words in definition.group(1), words
+
+    def chains(*extra: str) -> list[dict[str, object]]:
+        result = runner.invoke(
+            app, ["chains", "--lake", "lake", "-f", "json", "-c", "account_path,left_org", *extra]
+        )
+        assert result.exit_code == 0, result.output
+        return [json.loads(line) for line in result.stdout.splitlines()]
+
+    monkeypatch.chdir(demo)
+    monkeypatch.delenv("STS_AUDIT_CONFIG", raising=False)
+    # the demo lake: the organization trail's folders name its members
+    members = {p.name for p in (ROOT / "sample_data" / "AWSLogs" / "o-exampleorgid").iterdir()}
+    rows = chains()
+    for r in rows:
+        accounts = set(str(r["account_path"]).split(" > ")) - {"?", "..."}
+        assert r["left_org"] == any(a not in members for a in accounts), r
+    assert {r["left_org"] for r in rows} == {True, False}
+    # an [organization] id that names none of those folders: no member is known
+    config = tmp_path / "sts-audit.toml"
+    config.write_text('[organization]\nid = "o-anotherorgid"\n')
+    with pytest.warns(UserWarning, match="names no organization trail folder"):
+        unknown = chains("--config", str(config))
+    assert {r["left_org"] for r in unknown} == {None}
