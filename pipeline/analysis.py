@@ -789,6 +789,15 @@ def _day(moment: dt.datetime, shift: int) -> dt.date:
         return dt.date.max if shift > 0 else dt.date.min
 
 
+def _session_count(con: duckdb.DuckDBPyConnection) -> int:
+    return int(con.execute("select count(*) from rpt_sessions").fetchall()[0][0])
+
+
+def has_sessions(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the analysis tables `con` reads hold a session (in the window, if any)."""
+    return _session_count(con) > 0
+
+
 def require_rows(
     frame: pl.DataFrame,
     what: str,
@@ -811,9 +820,9 @@ def require_rows(
             + (window_note(con) if con is not None else ""),
             fix=f"widen or drop {', '.join(filters)}, or ingest more logs" + widen,
         )
-    sessions = con.execute("select count(*) from rpt_sessions").fetchall()[0][0] if con else 0
+    sessions = _session_count(con) if con else 0
     if sessions:
-        holds = f"{sessions:,} sessions"
+        holds = f"{sessions:,} session{'s' if sessions > 1 else ''}"
     else:  # read from the data files' footers: only when the lake holds no session at all
         events = lake_mod.event_count(lake, start) if lake is not None else 0
         holds = f"{events:,} events, none of them issuing credentials"

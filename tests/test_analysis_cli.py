@@ -187,14 +187,36 @@ def test_a_listing_of_a_lake_without_sessions_says_so_not_that_filters_matched_n
     ]
 
 
-def test_an_empty_listing_of_a_lake_with_sessions_counts_them(sample_lake: Path) -> None:
-    # the sample organization: every call made with temporary credentials has its session
-    proc = _main("seen", "--lake", str(sample_lake))
+def test_an_empty_listing_of_a_lake_with_sessions_counts_them(tmp_path: Path) -> None:
+    # one AssumeRole by an IAM user: a session, and no federated login
+    from conftest import record, write_delivery_file
+
+    write_delivery_file(tmp_path / "src" / "a.json", [record()], gz=False)
+    ingest([str(tmp_path / "src")], tmp_path / "lake")
+    proc = _main("logins", "--lake", str(tmp_path / "lake"))
     assert proc.returncode == 1, proc.stderr
-    assert proc.stderr.startswith(
-        "error: no sessions seen only through their calls in the lake (it holds 125 sessions)"
-    )
+    [error] = [line for line in proc.stderr.splitlines() if not line.startswith("note: ")]
+    assert error.startswith("error: no federated logins in the lake (it holds 1 session)")
     assert "filters" not in proc.stderr
+
+
+def test_no_session_seen_only_through_its_calls_is_the_healthy_answer(sample_lake: Path) -> None:
+    # the sample organization: every call made with temporary credentials has its session.
+    # `seen` said so as an error (exit 1) and advised to ingest more logs, so a nightly
+    # check of it failed on the good outcome
+    proc = _main("seen", "--lake", str(sample_lake))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    assert proc.stderr == (
+        "note: no sessions seen only through their calls: every call made with temporary "
+        "credentials went to a session whose issuance the lake holds\n"
+    )
+    as_json = _main("seen", "--lake", str(sample_lake), "--format", "json")
+    assert (as_json.returncode, as_json.stdout) == (0, "")
+    # filters that match nothing stay an error: they may be mistyped
+    filtered = _main("seen", "--lake", str(sample_lake), "--account", "123456789012")
+    assert filtered.returncode == 1
+    assert "no sessions seen only through their calls match the filters" in filtered.stderr
 
 
 @pytest.mark.parametrize(

@@ -110,9 +110,13 @@ def _list(
     config: Path | None,
     *,
     columns: str | None,
+    none_is_good: str | None = None,
 ) -> None:
     """The body the filtered listing commands share: connect, query with bound filters, pick
-    the columns, render."""
+    the columns, render. An empty listing is an error (exit 1: the wrong lake, filters that
+    match nothing), but where `none_is_good` says why nothing is the healthy answer: then,
+    with no filter given and sessions in the lake, that is a note on stderr and the listing is
+    empty (exit 0)."""
     from pipeline import analysis
 
     if since is not None and until is not None and since > until:
@@ -128,6 +132,11 @@ def _list(
     # a usage error whatever the filters match
     frame = shown(frame, fmt, view, wanted)
     given = _given(account=account, since=since, until=until, principal=principal)
+    if frame.is_empty() and none_is_good is not None and not given and analysis.has_sessions(con):
+        print(terminal_safe(f"note: no {what}: {none_is_good}"), file=sys.stderr)
+        if fmt is not Format.table:  # a script reading the output gets an empty one
+            render(frame, fmt, output=output, title=view)
+        return
     frame = analysis.require_rows(frame, what, con, filters=given, lake=path)
     render(frame, fmt, output=output, title=view)
 
@@ -239,6 +248,8 @@ def seen_command(
         output,
         config,
         columns=columns,
+        none_is_good="every call made with temporary credentials went to a session whose "
+        "issuance the lake holds",
     )
 
 
