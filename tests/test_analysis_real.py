@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from analysis_support import assert_grains
 
-from pipeline import analysis, lake, queries
+from pipeline import analysis, lake, queries, reads
 from pipeline.ingest import ingest
 
 pytestmark = pytest.mark.slow
@@ -153,7 +153,7 @@ def test_explain_lists_records_that_share_an_event_id_in_a_fixed_order(
     # conflicting deliveries of one eventID, same time): explain lists them in one order,
     # run after run, in the order they were read, each record told by its hash and by where
     # it was read (`source`, a column of the terminal table: the other columns shown look alike)
-    result = analysis.explain(real, "dEXAMPLE-ac7f-466c-a608-4ac8dEXAMPLE")
+    result = reads.explain(real, "dEXAMPLE-ac7f-466c-a608-4ac8dEXAMPLE")
     evidence = result.evidence.select(
         "event_time",
         "role",
@@ -185,7 +185,7 @@ def test_explain_shows_no_unrelated_record_that_shares_the_event_id(
         "select count(*), count(distinct event_name) from events where event_id = '1111'"
     ).fetchall()
     assert rows[0][0] > 10 and rows[0][1] > 5
-    result = analysis.explain(real, "1111")
+    result = reads.explain(real, "1111")
     evidence = result.evidence.select("role", "event_name", "issued_access_key_id").rows()
     assert evidence
     assert {(role, name) for role, name, _ in evidence} == {("issuing call", "AssumeRole")}

@@ -175,7 +175,7 @@ def test_a_double_gzip_firehose_object_ingests_every_record(tmp_path: Path) -> N
 def test_explain_tells_apart_records_of_one_event_id_in_two_payloads(tmp_path: Path) -> None:
     # a Firehose object numbers each record by its index in its payload: two payloads' first
     # records showed the same `source` (name #0), in no fixed order
-    from pipeline import analysis
+    from pipeline import analysis, reads
 
     first = records(1, eventName="AssumeRole")[0]
     second = {**first, "userAgent": "aws-cli/2.15.0 other"}  # one eventID, other content
@@ -188,7 +188,7 @@ def test_explain_tells_apart_records_of_one_event_id_in_two_payloads(tmp_path: P
 
     con = analysis.open_analysis(lake, analysis.Settings())
     key = first["responseElements"]["credentials"]["accessKeyId"]
-    evidence = analysis.explain(con, key, lake=lake).evidence
+    evidence = reads.explain(con, key, lake=lake).evidence
     rows = evidence.select("source", "source_line", "source_position").rows()
     # the line is named where it is not the position itself (an NDJSON record is its line)
     assert rows == [(f"{NAME} #0", 0, 0), (f"{NAME} line 1 #0", 1, 0)]

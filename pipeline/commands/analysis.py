@@ -117,7 +117,7 @@ def _list(
     match nothing), but where `none_is_good` says why nothing is the healthy answer: then,
     with no filter given and sessions in the lake, that is a note on stderr and the listing is
     empty (exit 0)."""
-    from pipeline import analysis
+    from pipeline import reads
 
     if since is not None and until is not None and since > until:
         raise typer.BadParameter(
@@ -132,12 +132,12 @@ def _list(
     # a usage error whatever the filters match
     frame = shown(frame, fmt, view, wanted)
     given = _given(account=account, since=since, until=until, principal=principal)
-    if frame.is_empty() and none_is_good is not None and not given and analysis.has_sessions(con):
+    if frame.is_empty() and none_is_good is not None and not given and reads.has_sessions(con):
         print(terminal_safe(f"note: no {what}: {none_is_good}"), file=sys.stderr)
         if fmt is not Format.table:  # a script reading the output gets an empty one
             render(frame, fmt, output=output, title=view)
         return
-    frame = analysis.require_rows(frame, what, con, filters=given, lake=path)
+    frame = reads.require_rows(frame, what, con, filters=given, lake=path)
     render(frame, fmt, output=output, title=view)
 
 
@@ -169,10 +169,10 @@ def sessions_command(
 
         sts-audit sessions --lake lake --columns session_id,kind,caller_arn,mfa
     """
-    from pipeline import analysis
+    from pipeline import reads
 
     _list(
-        analysis.sessions,
+        reads.sessions,
         "sessions",
         "sessions",
         lake,
@@ -233,10 +233,10 @@ def seen_command(
 
         sts-audit seen --lake lake-nov3 --columns principal_arn,first_use,why
     """
-    from pipeline import analysis
+    from pipeline import reads
 
     _list(
-        analysis.sessions_seen,
+        reads.sessions_seen,
         "sessions seen only through their calls",
         "seen",
         lake,
@@ -275,10 +275,10 @@ def chains_command(
 
         sts-audit chains --lake lake --columns session_id,origin_id,role_path
     """
-    from pipeline import analysis
+    from pipeline import reads
 
     _list(
-        analysis.chains,
+        reads.chains,
         "chains",
         "chains",
         lake,
@@ -315,10 +315,10 @@ def logins_command(
 
         sts-audit logins --lake lake --columns subject,role_arn,chained_sessions
     """
-    from pipeline import analysis
+    from pipeline import reads
 
     _list(
-        analysis.logins,
+        reads.logins,
         "federated logins",
         "logins",
         lake,
@@ -376,14 +376,14 @@ def accounts_command(
 
         sts-audit accounts --lake lake --columns from_account,to_account -f csv
     """
-    from pipeline import analysis
+    from pipeline import reads
 
     fmt = _check_output(fmt, output)
     wanted = parse_columns(columns)
     con, path = _connect(lake, config)
-    frame = shown(analysis.account_graph(con, account=account), fmt, "accounts", wanted)
+    frame = shown(reads.account_graph(con, account=account), fmt, "accounts", wanted)
     given = _given(account=account)
-    frame = analysis.require_rows(frame, "account hops", con, filters=given, lake=path)
+    frame = reads.require_rows(frame, "account hops", con, filters=given, lake=path)
     render(frame, fmt, output=output, title="accounts")
 
 
@@ -415,11 +415,11 @@ def explain_command(
     """
     import polars as pl
 
-    from pipeline import analysis
+    from pipeline import reads
 
     fmt = Format(shape.value)
     con, path = _connect(lake, config)
-    result = analysis.explain(con, session_or_key, lake=path)
+    result = reads.explain(con, session_or_key, lake=path)
     if result.others:
         # temporary key ids are recycled (cloudtrail-semantics.md §2.2): say which one this is
         chosen = result.chain.row(-1, named=True)
