@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import duckdb
 
@@ -28,9 +28,6 @@ from pipeline import queries
 from pipeline.chainsql import DEFAULT_DEPTH, chain_sql
 from pipeline.config import DEFAULT_ANALYSIS_MEMORY, Config, check_account_id
 from pipeline.errors import ConfigError
-
-if TYPE_CHECKING:
-    pass
 
 # Build order: each step reads only `events`, `cfg_org_accounts`, `cfg_org`, `cfg_org_folders`,
 # `cfg_window` and earlier steps.
