@@ -263,8 +263,9 @@ def event_count(lake: Path, first: dt.date | None = None) -> int:
         return 0
     import duckdb  # imported when used: the CLI starts without it
 
-    query = "select count(*) from read_parquet($files)"
-    return int(duckdb.connect().execute(query, {"files": files}).fetchall()[0][0])
+    with duckdb.connect() as con:
+        rows = con.execute("select count(*) from read_parquet($files)", {"files": files})
+        return int(rows.fetchall()[0][0])
 
 
 def committed_days(lake: Path) -> list[dt.date]:
