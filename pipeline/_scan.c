@@ -42,6 +42,7 @@
 #define FLAG_TOKEN 2          /* a session token left for DuckDB to hash */
 #define FLAG_REPEATED 4
 #define FLAG_HASHED 16        /* its session tokens hashed here, as DuckDB hashes them */
+#define FLAG_PLAIN 32         /* typed by pipeline/plain.py, not DuckDB (plain_record) */
 #define MAX_TOKENS 8
 #define HASHED_LEN 71         /* "sha256:" and 64 hex digits */
 
@@ -52,6 +53,7 @@ static int path_len[MAX_TARGETS];
 static int as_json[MAX_TARGETS];
 static int ntargets;
 static char paths_copy[8192];
+static const char *target_path[MAX_TARGETS];
 
 typedef struct {
     const char *p;      /* next byte */
@@ -126,6 +128,132 @@ static void sha256_hex(const char *x, int64_t nx, const char *y, int64_t ny, cha
         for (int j = 0; j < 8; j++) hex[8 * i + j] = digits[(h[i] >> (28 - 4 * j)) & 15];
 }
 
+/* MD5 (RFC 1321), for the content hash DuckDB's md5() gives (stg_scanned_records): the
+   record's text as written, its session tokens' contents left out (blanked) */
+typedef struct { uint32_t h[4]; uint64_t len; unsigned char buf[64]; int fill; } Md5;
+
+#define MD5_F(x, y, z) ((z) ^ ((x) & ((y) ^ (z))))
+#define MD5_G(x, y, z) ((y) ^ ((z) & ((x) ^ (y))))
+#define MD5_H(x, y, z) ((x) ^ (y) ^ (z))
+#define MD5_I(x, y, z) ((y) ^ ((x) | ~(z)))
+#define MD5_STEP(f, a, b, c, d, x, t, s) \
+    (a) += f((b), (c), (d)) + (x) + (t); \
+    (a) = (((a) << (s)) | ((a) >> (32 - (s)))); \
+    (a) += (b);
+
+static void md5_block(uint32_t h[4], const unsigned char *p) {
+    uint32_t m[16];
+    for (int i = 0; i < 16; i++)
+        m[i] = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 | (uint32_t)p[4 * i + 2] << 16 |
+               (uint32_t)p[4 * i + 3] << 24;
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3];
+    MD5_STEP(MD5_F, a, b, c, d, m[0], 0xd76aa478u, 7)
+    MD5_STEP(MD5_F, d, a, b, c, m[1], 0xe8c7b756u, 12)
+    MD5_STEP(MD5_F, c, d, a, b, m[2], 0x242070dbu, 17)
+    MD5_STEP(MD5_F, b, c, d, a, m[3], 0xc1bdceeeu, 22)
+    MD5_STEP(MD5_F, a, b, c, d, m[4], 0xf57c0fafu, 7)
+    MD5_STEP(MD5_F, d, a, b, c, m[5], 0x4787c62au, 12)
+    MD5_STEP(MD5_F, c, d, a, b, m[6], 0xa8304613u, 17)
+    MD5_STEP(MD5_F, b, c, d, a, m[7], 0xfd469501u, 22)
+    MD5_STEP(MD5_F, a, b, c, d, m[8], 0x698098d8u, 7)
+    MD5_STEP(MD5_F, d, a, b, c, m[9], 0x8b44f7afu, 12)
+    MD5_STEP(MD5_F, c, d, a, b, m[10], 0xffff5bb1u, 17)
+    MD5_STEP(MD5_F, b, c, d, a, m[11], 0x895cd7beu, 22)
+    MD5_STEP(MD5_F, a, b, c, d, m[12], 0x6b901122u, 7)
+    MD5_STEP(MD5_F, d, a, b, c, m[13], 0xfd987193u, 12)
+    MD5_STEP(MD5_F, c, d, a, b, m[14], 0xa679438eu, 17)
+    MD5_STEP(MD5_F, b, c, d, a, m[15], 0x49b40821u, 22)
+    MD5_STEP(MD5_G, a, b, c, d, m[1], 0xf61e2562u, 5)
+    MD5_STEP(MD5_G, d, a, b, c, m[6], 0xc040b340u, 9)
+    MD5_STEP(MD5_G, c, d, a, b, m[11], 0x265e5a51u, 14)
+    MD5_STEP(MD5_G, b, c, d, a, m[0], 0xe9b6c7aau, 20)
+    MD5_STEP(MD5_G, a, b, c, d, m[5], 0xd62f105du, 5)
+    MD5_STEP(MD5_G, d, a, b, c, m[10], 0x02441453u, 9)
+    MD5_STEP(MD5_G, c, d, a, b, m[15], 0xd8a1e681u, 14)
+    MD5_STEP(MD5_G, b, c, d, a, m[4], 0xe7d3fbc8u, 20)
+    MD5_STEP(MD5_G, a, b, c, d, m[9], 0x21e1cde6u, 5)
+    MD5_STEP(MD5_G, d, a, b, c, m[14], 0xc33707d6u, 9)
+    MD5_STEP(MD5_G, c, d, a, b, m[3], 0xf4d50d87u, 14)
+    MD5_STEP(MD5_G, b, c, d, a, m[8], 0x455a14edu, 20)
+    MD5_STEP(MD5_G, a, b, c, d, m[13], 0xa9e3e905u, 5)
+    MD5_STEP(MD5_G, d, a, b, c, m[2], 0xfcefa3f8u, 9)
+    MD5_STEP(MD5_G, c, d, a, b, m[7], 0x676f02d9u, 14)
+    MD5_STEP(MD5_G, b, c, d, a, m[12], 0x8d2a4c8au, 20)
+    MD5_STEP(MD5_H, a, b, c, d, m[5], 0xfffa3942u, 4)
+    MD5_STEP(MD5_H, d, a, b, c, m[8], 0x8771f681u, 11)
+    MD5_STEP(MD5_H, c, d, a, b, m[11], 0x6d9d6122u, 16)
+    MD5_STEP(MD5_H, b, c, d, a, m[14], 0xfde5380cu, 23)
+    MD5_STEP(MD5_H, a, b, c, d, m[1], 0xa4beea44u, 4)
+    MD5_STEP(MD5_H, d, a, b, c, m[4], 0x4bdecfa9u, 11)
+    MD5_STEP(MD5_H, c, d, a, b, m[7], 0xf6bb4b60u, 16)
+    MD5_STEP(MD5_H, b, c, d, a, m[10], 0xbebfbc70u, 23)
+    MD5_STEP(MD5_H, a, b, c, d, m[13], 0x289b7ec6u, 4)
+    MD5_STEP(MD5_H, d, a, b, c, m[0], 0xeaa127fau, 11)
+    MD5_STEP(MD5_H, c, d, a, b, m[3], 0xd4ef3085u, 16)
+    MD5_STEP(MD5_H, b, c, d, a, m[6], 0x04881d05u, 23)
+    MD5_STEP(MD5_H, a, b, c, d, m[9], 0xd9d4d039u, 4)
+    MD5_STEP(MD5_H, d, a, b, c, m[12], 0xe6db99e5u, 11)
+    MD5_STEP(MD5_H, c, d, a, b, m[15], 0x1fa27cf8u, 16)
+    MD5_STEP(MD5_H, b, c, d, a, m[2], 0xc4ac5665u, 23)
+    MD5_STEP(MD5_I, a, b, c, d, m[0], 0xf4292244u, 6)
+    MD5_STEP(MD5_I, d, a, b, c, m[7], 0x432aff97u, 10)
+    MD5_STEP(MD5_I, c, d, a, b, m[14], 0xab9423a7u, 15)
+    MD5_STEP(MD5_I, b, c, d, a, m[5], 0xfc93a039u, 21)
+    MD5_STEP(MD5_I, a, b, c, d, m[12], 0x655b59c3u, 6)
+    MD5_STEP(MD5_I, d, a, b, c, m[3], 0x8f0ccc92u, 10)
+    MD5_STEP(MD5_I, c, d, a, b, m[10], 0xffeff47du, 15)
+    MD5_STEP(MD5_I, b, c, d, a, m[1], 0x85845dd1u, 21)
+    MD5_STEP(MD5_I, a, b, c, d, m[8], 0x6fa87e4fu, 6)
+    MD5_STEP(MD5_I, d, a, b, c, m[15], 0xfe2ce6e0u, 10)
+    MD5_STEP(MD5_I, c, d, a, b, m[6], 0xa3014314u, 15)
+    MD5_STEP(MD5_I, b, c, d, a, m[13], 0x4e0811a1u, 21)
+    MD5_STEP(MD5_I, a, b, c, d, m[4], 0xf7537e82u, 6)
+    MD5_STEP(MD5_I, d, a, b, c, m[11], 0xbd3af235u, 10)
+    MD5_STEP(MD5_I, c, d, a, b, m[2], 0x2ad7d2bbu, 15)
+    MD5_STEP(MD5_I, b, c, d, a, m[9], 0xeb86d391u, 21)
+    h[0] += a; h[1] += b; h[2] += c; h[3] += d;
+}
+
+static void md5_init(Md5 *m) {
+    m->h[0] = 0x67452301u; m->h[1] = 0xefcdab89u; m->h[2] = 0x98badcfeu; m->h[3] = 0x10325476u;
+    m->len = 0;
+    m->fill = 0;
+}
+
+static void md5_update(Md5 *m, const char *s, int64_t n) {
+    const unsigned char *p = (const unsigned char *)s;
+    m->len += (uint64_t)n;
+    if (m->fill) {
+        while (n > 0 && m->fill < 64) { m->buf[m->fill++] = *p++; n--; }
+        if (m->fill < 64) return;
+        md5_block(m->h, m->buf);
+        m->fill = 0;
+    }
+    for (; n >= 64; n -= 64, p += 64) md5_block(m->h, p);
+    memcpy(m->buf, p, (size_t)n);
+    m->fill = (int)n;
+}
+
+/* 32 lowercase hex digits into `hex` */
+static void md5_hex(Md5 *m, char *hex) {
+    uint64_t bits = m->len * 8;
+    m->buf[m->fill++] = 0x80;
+    if (m->fill > 56) {
+        while (m->fill < 64) m->buf[m->fill++] = 0;
+        md5_block(m->h, m->buf);
+        m->fill = 0;
+    }
+    while (m->fill < 56) m->buf[m->fill++] = 0;
+    for (int i = 0; i < 8; i++) m->buf[56 + i] = (unsigned char)(bits >> (8 * i));
+    md5_block(m->h, m->buf);
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        unsigned char byte = (unsigned char)(m->h[i / 4] >> (8 * (i % 4)));
+        hex[2 * i] = digits[byte >> 4];
+        hex[2 * i + 1] = digits[byte & 15];
+    }
+}
+
 static inline unsigned bucket(const char *k, int len) {
     unsigned h = (unsigned)len * 31u;
     if (len) h += (unsigned char)k[0] * 7u + (unsigned char)k[len - 1] * 131u + (unsigned char)k[len / 2];
@@ -142,6 +270,97 @@ static uint64_t lookup(int level, const char *k, int len) {
     }
 }
 
+/* -- plain records (pipeline/plain.py types them with pyarrow) ------------------------------
+   A record typed from its fields is plain when every column stg_events computes from it is a
+   field as it is, or a conversion that leaves nothing to interpret: its event time and creation
+   date in CloudTrail's own form (2026-11-01T10:00:00Z; 20261101T100000Z for the creation date)
+   on a day the calendar has, its booleans `true` or `false`, its recipient account 12 digits, an
+   event source and name, not an Insight, and not a service whose blobs stg_records_detailed
+   parses. The others are typed by DuckDB, as before. */
+enum { P_TIME, P_CREATED, P_SOURCE, P_NAME, P_TYPE, P_CATEGORY, P_RECIPIENT, P_READ_ONLY,
+       P_MANAGEMENT, P_MFA, PLAIN_FIELDS };
+static const char *const PLAIN_PATHS[PLAIN_FIELDS] = {
+    "eventTime", "userIdentity.sessionContext.attributes.creationDate", "eventSource",
+    "eventName", "eventType", "eventCategory", "recipientAccountId", "readOnly",
+    "managementEvent", "userIdentity.sessionContext.attributes.mfaAuthenticated"};
+static int plain_at[PLAIN_FIELDS];
+static const char *const CREDENTIAL_SOURCES[] = {
+    "sts.amazonaws.com", "signin.amazonaws.com", "sso.amazonaws.com",
+    "cognito-identity.amazonaws.com"};
+#define NO_TIME INT64_MIN
+
+static inline int is_text(const char *s, int32_t len, const char *word) {
+    return len == (int32_t)strlen(word) && memcmp(s, word, (size_t)len) == 0;
+}
+
+static inline int digits(const char *s, int n, int *value) {
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    *value = v;
+    return 1;
+}
+
+/* microseconds since 1970 of `s` in the extended (or, with `basic`, the basic) ISO form with
+   a Z, years 1000-9999, a day the calendar has; NO_TIME when it is not exactly that */
+static int64_t strict_time(const char *s, int32_t len, int basic) {
+    static const char ext_shape[] = "dddd-dd-ddTdd:dd:ddZ", basic_shape[] = "ddddddddTddddddZ";
+    const char *shape = basic ? basic_shape : ext_shape;
+    if (len != (int32_t)strlen(shape)) return NO_TIME;
+    for (int i = 0; i < len; i++)
+        if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i]) return NO_TIME;
+    int at_month = basic ? 4 : 5, at_day = basic ? 6 : 8, at_hour = basic ? 9 : 11;
+    int at_minute = basic ? 11 : 14, at_second = basic ? 13 : 17;
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
+    digits(s, 4, &y); digits(s + at_month, 2, &mo); digits(s + at_day, 2, &d);
+    digits(s + at_hour, 2, &h); digits(s + at_minute, 2, &mi); digits(s + at_second, 2, &se);
+    static const int days_in[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (y < 1000 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 59) return NO_TIME;
+    if (d > days_in[mo - 1] + (mo == 2 && leap)) return NO_TIME;
+    /* days from 1970-01-01 (the proleptic Gregorian calendar, as days_from_civil) */
+    int64_t yy = y - (mo <= 2), era = yy / 400, yoe = yy - era * 400;
+    int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+    return ((days * 86400) + h * 3600 + mi * 60 + se) * 1000000LL;
+}
+
+/* whether the record whose fields are at `off`/`len` (into `out`) is plain; its event time
+   and creation date (NO_TIME when absent) into times[0..1] */
+static int plain_record(const char *out, const int64_t *off, const int32_t *len, int64_t *times) {
+    const char *f[PLAIN_FIELDS];
+    int32_t n[PLAIN_FIELDS];
+    for (int k = 0; k < PLAIN_FIELDS; k++) {
+        n[k] = len[plain_at[k]];
+        f[k] = n[k] >= 0 ? out + off[plain_at[k]] : NULL;
+    }
+    times[0] = times[1] = NO_TIME;
+    if (!f[P_SOURCE] || !f[P_NAME] || !f[P_TIME] || !f[P_RECIPIENT]) return 0;
+    for (size_t k = 0; k < sizeof CREDENTIAL_SOURCES / sizeof *CREDENTIAL_SOURCES; k++)
+        if (is_text(f[P_SOURCE], n[P_SOURCE], CREDENTIAL_SOURCES[k])) return 0;
+    if (f[P_TYPE] && is_text(f[P_TYPE], n[P_TYPE], "AwsCloudTrailInsight")) return 0;
+    if (f[P_CATEGORY] && is_text(f[P_CATEGORY], n[P_CATEGORY], "Insight")) return 0;
+    int account;
+    if (n[P_RECIPIENT] != 12 || !digits(f[P_RECIPIENT], 6, &account) ||
+        !digits(f[P_RECIPIENT] + 6, 6, &account))
+        return 0;
+    const int booleans[] = {P_READ_ONLY, P_MANAGEMENT, P_MFA};
+    for (int k = 0; k < 3; k++) {
+        int b = booleans[k];
+        if (f[b] && !is_text(f[b], n[b], "true") && !is_text(f[b], n[b], "false")) return 0;
+    }
+    times[0] = strict_time(f[P_TIME], n[P_TIME], 0);
+    if (times[0] == NO_TIME) return 0;
+    if (f[P_CREATED]) {
+        times[1] = strict_time(f[P_CREATED], n[P_CREATED], 0);
+        if (times[1] == NO_TIME) times[1] = strict_time(f[P_CREATED], n[P_CREATED], 1);
+        if (times[1] == NO_TIME) return 0;
+    }
+    return 1;
+}
+
 /* `paths`: the targets' dotted paths, one a line; `json`: 1 where a field is typed JSON.
    Returns the number of targets, or -1 (too many, too deep, too long). */
 int sts_prepare(const char *paths, const uint8_t *json) {
@@ -155,6 +374,7 @@ int sts_prepare(const char *paths, const uint8_t *json) {
         if (t >= MAX_TARGETS) return -1;
         char *next = strchr(line, '\n');
         if (next) *next = 0;
+        target_path[t] = line;
         int level = 0;
         char *part = line;
         for (;;) {
@@ -179,6 +399,12 @@ int sts_prepare(const char *paths, const uint8_t *json) {
         line = next + 1;
     }
     ntargets = t;
+    for (int k = 0; k < PLAIN_FIELDS; k++) {
+        plain_at[k] = -1;
+        for (int j = 0; j < t; j++)
+            if (strcmp(target_path[j], PLAIN_PATHS[k]) == 0) plain_at[k] = j;
+        if (plain_at[k] < 0) return -1;
+    }
     return t;
 }
 
@@ -363,10 +589,15 @@ static void value(Cursor *c, int depth, uint64_t mask, int level) {
    (reccap x ntargets each), record i's field j is out[cap_off[i*T+j] ..+ cap_len[i*T+j]),
    absent when the length is -1. With `salt` (and fields noted), the session tokens of a
    record typed from its fields are written hashed, `"sessionToken":"sha256:<hex>"`, as
-   stg_records_parsed writes them (flag FLAG_HASHED). */
+   stg_records_parsed writes them (flag FLAG_HASHED). With `hashes` (reccap x 32 bytes), a
+   record typed from its fields (flags 0 or FLAG_HASHED) gets the 32 hex digits of its content
+   hash there: the MD5 of its text as written, its tokens' contents left out. With `times`
+   (reccap x 2), a plain record (FLAG_PLAIN, plain_record) gets its event time and creation
+   date there, in microseconds (INT64_MIN when absent). */
 int64_t sts_split(const char *buf, int64_t n, char *out, int64_t outcap, int64_t start_at,
                   int64_t *offsets, uint8_t *flags, int64_t reccap, int64_t *cap_off,
-                  int32_t *cap_len, const char *salt, int64_t saltlen) {
+                  int32_t *cap_len, const char *salt, int64_t saltlen, char *hashes,
+                  int64_t *times) {
     Cursor c;
     memset(&c, 0, sizeof c);
     c.p = buf;
@@ -406,7 +637,7 @@ int64_t sts_split(const char *buf, int64_t n, char *out, int64_t outcap, int64_t
             }
             object(&c, 1, cap_off ? all : 0, 0);
             if (c.bad) return -1;
-            int64_t len = c.p - start;
+            int64_t len = c.p - start, written = len;
             /* a record typed from its fields has its tokens hashed here, its text and fields
                written with them; any other is left for DuckDB to hash */
             int hash_here = c.ntok > 0 && c.ntok <= MAX_TOKENS && salt && c.cap_off &&
@@ -446,6 +677,26 @@ int64_t sts_split(const char *buf, int64_t n, char *out, int64_t outcap, int64_t
                 c.flag = (c.flag & ~FLAG_TOKEN) | FLAG_HASHED;
                 len += grown;
             }
+            /* the content hash of a record typed from its fields: its text as written, the
+               contents of its session tokens left out (`"sessionToken":""`) */
+            if (hashes && (c.flag | FLAG_HASHED) == FLAG_HASHED) {
+                Md5 m;
+                md5_init(&m);
+                const char *src = start;
+                for (int k = 0; c.flag == FLAG_HASHED && k < c.ntok; k++) {
+                    const char *tok = start + c.tok_at[k];
+                    md5_update(&m, src, tok - src);
+                    src = tok + c.tok_len[k];
+                }
+                md5_update(&m, src, start + written - src);
+                md5_hex(&m, hashes + 32 * r);
+            } else if (hashes) {
+                memset(hashes + 32 * r, '0', 32);
+            }
+            if (times) times[2 * r] = times[2 * r + 1] = NO_TIME;
+            if (times && c.cap_off && (c.flag | FLAG_HASHED) == FLAG_HASHED &&
+                plain_record(out, c.cap_off, c.cap_len, times + 2 * r))
+                c.flag |= FLAG_PLAIN;
             used += len;
             flags[r] = (uint8_t)c.flag;
             offsets[++r] = used;

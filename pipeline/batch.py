@@ -27,9 +27,10 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline import config, lakewriter, manifest, queries, scan, slices, sources
+from pipeline import config, lakewriter, manifest, plain, queries, scan, slices, sources
 from pipeline import lake as lakefs
 from pipeline.errors import LakeError
 from pipeline.ingest import GZIP_MAGIC, Batch, IngestSummary, uncompressed_size_cached
@@ -115,26 +116,33 @@ def _stage(
     single = [p for p in single if p not in split]
     rows.clear()
     if scanned.records is not None:
-        con.register("scanned_records", scanned.records)
-        try:
-            for sql, params in (
-                (
-                    fields_typing_sql(queries.body("ingest/stg_scanned_records")),
-                    {"run": run_id},
-                ),
-                (
-                    typing_sql(queries.body("ingest/stg_scanned_texts")),
-                    {"salt": salt, "run": run_id},
-                ),
-            ):
-                rows.append(con.sql(sql, params=params).to_arrow_table())
-        finally:
-            con.unregister("scanned_records")
+        rows.extend(_type_scanned(con, scanned.records, salt, run_id))
     if single or (not rows and not multi):
         _stage_files(con, single, None, salt, run_id, rows)
     if multi:
         lines = {p: known.get(p) or slices.value_lines(Path(p)) for p in multi}
         _stage_files(con, multi, lines, salt, run_id, rows)
+
+
+def _type_scanned(
+    con: duckdb.DuckDBPyConnection, records: pa.Table, salt: str, run_id: str
+) -> list[pa.Table]:
+    """The splitter's records typed: the plain ones with pyarrow (`plain.py`), the others by
+    DuckDB, from their fields (`stg_scanned_records`) or their text (`stg_scanned_texts`)."""
+    typed = []
+    con.register("scanned_records", records)
+    try:
+        for sql, params in (
+            (fields_typing_sql(queries.body("ingest/stg_scanned_records")), {"run": run_id}),
+            (typing_sql(queries.body("ingest/stg_scanned_texts")), {"salt": salt, "run": run_id}),
+        ):
+            typed.append(con.sql(sql, params=params).to_arrow_table())
+    finally:
+        con.unregister("scanned_records")
+    if pc.any(records["plain"]).as_py():
+        uris = dict(con.execute("SELECT local_path, source_uri FROM batch_files").fetchall())
+        typed.append(plain.typed(records.filter(records["plain"]), uris, run_id, typed[0].schema))
+    return typed
 
 
 def _stage_files(

@@ -44,9 +44,12 @@ _ROWS_PER_BATCH = 8192
 SHAPE_AS_DUCKDB = "records"
 SHAPE_AS_WRITTEN = "scanned"
 # the flag byte: 1 the text is DuckDB's to rewrite, 2 a session token DuckDB hashes, 4 a key
-# repeated on a field's path (all three: read as text), 16 its tokens hashed by the splitter
+# repeated on a field's path (all three: read as text), 16 its tokens hashed by the splitter,
+# 32 plain (typed by pipeline/plain.py)
 _FLAG_REWRITE = 1
 _FLAG_HASHED = 16
+_FLAG_PLAIN = 32
+_NO_TIME = -(2**63)
 
 # The record's fields stg_events reads from `s` (stg_records_parsed's json_transform), by path,
 # and whether the field is typed JSON (its text with the quotes of a string) or VARCHAR.
@@ -156,6 +159,8 @@ def _library() -> _Library | None:
         ptr,
         ctypes.c_char_p,
         i64,
+        ptr,
+        ptr,
     ]
     lib.sts_gather.restype = None
     lib.sts_gather.argtypes = [ptr, i64, ctypes.c_int, ptr, ptr, ptr, ptr, ptr, ptr]
@@ -187,13 +192,19 @@ def available() -> bool:
 
 class _Chunk:
     """The files one thread splits, back to back in buffers that grow as needed (numpy): record
-    texts (uint8), their int64 offsets, a flag byte each, and where each field is (count x
-    fields offsets into the texts and lengths, -1 for absent)."""
+    texts (uint8), their int64 offsets, a flag byte each, the content hash of each record typed
+    from its fields (32 hex digits), a plain record's event time and creation date (int64
+    microseconds), and where each field is (count x fields offsets into the
+    texts and lengths, -1 for absent), gathered into Arrow columns once the files are split
+    (`columns`)."""
 
     offsets: Any
     flags: Any
+    hashes: Any
+    times: Any
     field_offsets: Any
     field_lengths: Any
+    columns: list[Any]
 
     def __init__(self, size: int = 1 << 20) -> None:
         """`size`: the bytes of JSON expected (the gzip trailers' sizes); more is made room for."""
@@ -213,15 +224,19 @@ class _Chunk:
         t = len(FIELDS)
         offsets = np.empty(rows + 1, dtype=np.int64)
         flags = np.empty(rows, dtype=np.uint8)
+        hashes = np.empty((rows, 32), dtype=np.uint8)
+        times = np.empty((rows, 2), dtype=np.int64)
         field_offsets = np.empty((rows, t), dtype=np.int64)
         field_lengths = np.empty((rows, t), dtype=np.int32)
         if old is not None:
             n = self.count
             offsets[: n + 1] = self.offsets[: n + 1]
             flags[:n] = self.flags[:n]
+            hashes[:n] = self.hashes[:n]
+            times[:n] = self.times[:n]
             field_offsets[:n] = self.field_offsets[:n]
             field_lengths[:n] = self.field_lengths[:n]
-        self.offsets, self.flags = offsets, flags
+        self.offsets, self.flags, self.hashes, self.times = offsets, flags, hashes, times
         self.field_offsets, self.field_lengths = field_offsets, field_lengths
 
     def add(self, path: str, doc: bytes, salt: bytes | None = None) -> bool:
@@ -256,6 +271,8 @@ class _Chunk:
                     self.field_lengths[n:].ctypes.data,
                     salt,
                     len(salt) if salt else 0,
+                    self.hashes[n:].ctypes.data,
+                    self.times[n:].ctypes.data,
                 )
             )
             if got == -2 and rows < len(doc):  # more records than room was made for
@@ -272,6 +289,37 @@ class _Chunk:
             self.used = int(self.offsets[self.count])
             self.files.append((path, got))
             return True
+
+    def gather(self) -> None:
+        """The fields of every record as Arrow large_string columns (`columns`, in `FIELDS`
+        order); the per-field offsets and lengths are dropped."""
+        import numpy as np
+        import pyarrow as pa
+
+        lib = _library()
+        assert lib is not None
+        n, t = self.count, len(FIELDS)
+        field_offsets, field_lengths = self.field_offsets[:n], self.field_lengths[:n]
+        sizes = np.zeros(t, dtype=np.int64)
+        args = (self.data.ctypes.data, n, t, field_offsets.ctypes.data, field_lengths.ctypes.data)
+        lib.gather(*args, sizes.ctypes.data, None, None, None)
+        buffers = [np.empty(max(int(size), 1), dtype=np.uint8) for size in sizes]
+        offsets = [np.empty(n + 1, dtype=np.int64) for _ in range(t)]
+        validity = [np.empty((n + 7) // 8, dtype=np.uint8) for _ in range(t)]
+
+        def pointers(arrays: list[Any]) -> Any:
+            return (ctypes.c_void_p * t)(*(a.ctypes.data for a in arrays))
+
+        lib.gather(
+            *args, sizes.ctypes.data, pointers(buffers), pointers(offsets), pointers(validity)
+        )
+        self.columns = [
+            pa.LargeStringArray.from_buffers(
+                n, pa.py_buffer(offsets[j]), pa.py_buffer(buffers[j]), pa.py_buffer(validity[j])
+            )
+            for j in range(t)
+        ]
+        self.field_offsets = self.field_lengths = np.empty((0, t), dtype=np.int64)
 
 
 def _read(path: str, size: int) -> bytes | None:
@@ -299,7 +347,10 @@ def split_document(doc: bytes, name: str = "document", salt: str | None = None) 
     if _library() is None:
         return None
     chunk = _Chunk()
-    return chunk if chunk.add(name, doc, salt.encode() if salt else None) else None
+    if not chunk.add(name, doc, salt.encode() if salt else None):
+        return None
+    chunk.gather()
+    return chunk
 
 
 def _split_chunk(paths: Sequence[str], salt: bytes | None) -> tuple[_Chunk, list[str]]:
@@ -310,6 +361,7 @@ def _split_chunk(paths: Sequence[str], salt: bytes | None) -> tuple[_Chunk, list
         doc = _read(path, uncompressed_size_cached(path))
         if doc is None or not chunk.add(path, doc, salt):
             left.append(path)
+    chunk.gather()  # in this thread, beside the other's split
     return chunk, left
 
 
@@ -342,8 +394,9 @@ def split_files(paths: Sequence[str], salt: str | None = None) -> Scanned:
 def _table(chunks: list[_Chunk]) -> Any:
     """Every record of the chunks: filename, position, `route` (false: typed from its fields,
     `stg_scanned_records`; true: read as text, `stg_scanned_texts`), `hashed` (its session
-    tokens hashed by the splitter), `shape` for the text, `raw` (the chunk's own buffer, not
-    copied) and the fields (`FIELDS`)."""
+    tokens hashed by the splitter), `plain` (typed by pipeline/plain.py, with
+    `plain_event_time` and `plain_creation_date`), `shape` for the text, `raw` (the chunk's own
+    buffer, not copied), `content_md5` and the fields (`FIELDS`)."""
     import numpy as np
     import pyarrow as pa
 
@@ -359,54 +412,42 @@ def _table(chunks: list[_Chunk]) -> Any:
         )
         first_file += len(c.files)
         flags = c.flags[:n]
+        typed = (flags & ~np.uint8(_FLAG_HASHED | _FLAG_PLAIN)) == 0
+        times = c.times[:n]
+        utc = pa.timestamp("us", tz="UTC")
         columns = {
             "filename": pa.DictionaryArray.from_arrays(pa.array(file_index), dictionary),
             "position": pa.array(
                 np.arange(n, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
             ),
-            "route": pa.array((flags | _FLAG_HASHED) != _FLAG_HASHED),
+            "route": pa.array(~typed),
             "hashed": pa.array((flags & _FLAG_HASHED) != 0),
+            # typed by pipeline/plain.py, with these two times (the splitter's strict parse)
+            "plain": pa.array((flags & _FLAG_PLAIN) != 0),
+            "plain_event_time": pa.array(np.ascontiguousarray(times[:, 0])).cast(utc),
+            "plain_creation_date": pa.array(
+                np.ascontiguousarray(times[:, 1]), mask=times[:, 1] == _NO_TIME
+            ).cast(utc),
             "shape": pa.DictionaryArray.from_arrays(
                 pa.array((flags & _FLAG_REWRITE).astype(np.int32)), shapes
             ),
             "raw": pa.LargeStringArray.from_buffers(
                 n, pa.py_buffer(c.offsets[: n + 1]), pa.py_buffer(c.data[: c.used])
             ),
+            # the splitter's MD5 of a record typed from its fields (null for the others)
+            "content_md5": pa.StringArray.from_buffers(
+                n,
+                pa.py_buffer(np.arange(0, 32 * (n + 1), 32, dtype=np.int32)),
+                pa.py_buffer(c.hashes[:n]),
+                pa.py_buffer(np.packbits(typed, bitorder="little")),
+            ),
         }
-        for (path, _), column in zip(FIELDS, _gather(c), strict=True):
+        for (path, _), column in zip(FIELDS, c.columns, strict=True):
             columns[path] = column
         tables.append(pa.table(columns))
     # DuckDB scans an Arrow table a record batch per thread: one batch would type it on one
     table = pa.concat_tables(tables)
     return pa.Table.from_batches(table.to_batches(max_chunksize=_ROWS_PER_BATCH))
-
-
-def _gather(c: _Chunk) -> list[Any]:
-    """The fields of every record of chunk `c`, one Arrow large_string column each."""
-    import numpy as np
-    import pyarrow as pa
-
-    lib = _library()
-    assert lib is not None
-    n, t = c.count, len(FIELDS)
-    field_offsets, field_lengths = c.field_offsets[:n], c.field_lengths[:n]
-    sizes = np.zeros(t, dtype=np.int64)
-    args = (c.data.ctypes.data, n, t, field_offsets.ctypes.data, field_lengths.ctypes.data)
-    lib.gather(*args, sizes.ctypes.data, None, None, None)
-    buffers = [np.empty(max(int(size), 1), dtype=np.uint8) for size in sizes]
-    offsets = [np.empty(n + 1, dtype=np.int64) for _ in range(t)]
-    validity = [np.empty((n + 7) // 8, dtype=np.uint8) for _ in range(t)]
-
-    def pointers(arrays: list[Any]) -> Any:
-        return (ctypes.c_void_p * t)(*(a.ctypes.data for a in arrays))
-
-    lib.gather(*args, sizes.ctypes.data, pointers(buffers), pointers(offsets), pointers(validity))
-    return [
-        pa.LargeStringArray.from_buffers(
-            n, pa.py_buffer(offsets[j]), pa.py_buffer(buffers[j]), pa.py_buffer(validity[j])
-        )
-        for j in range(t)
-    ]
 
 
 # --- a large single document, walked a block at a time (_scan.c's sts_walk) ------------------

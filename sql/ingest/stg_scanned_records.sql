@@ -1,9 +1,10 @@
 -- name: stg_scanned_records
--- grain: one row per record of the batch the compiled splitter typed from its fields (table scanned_records, not route, joined to batch_files)
+-- grain: one row per record of the batch the compiled splitter typed from its fields and that is
+-- not plain (table scanned_records, not route, not plain, joined to batch_files)
 -- The records of delivery files whose text is as DuckDB writes it (pipeline/scan.py), in the
 -- columns stg_records_parsed gives: the text stored as it is (its session tokens hashed by the
 -- splitter as stg_records_parsed hashes them), its MD5 with the tokens blanked (the content's
--- identity), and `s`, the fields the lake types, as text, built from the
+-- identity, computed by the splitter), and `s`, the fields the lake types, as text, built from the
 -- splitter's columns (a string's contents, another value's text; JSON fields keep a string's
 -- quotes), as json_transform builds them from the text.
 -- DuckDB-only (runs at ingest, not in the portable analysis layer).
@@ -17,13 +18,10 @@ select
     b.account_hint,
     false as invalid_text,
     cast(null as varchar) as text_problem,
-    -- the content's identity does not depend on the lake's salt: its tokens blanked
-    case
-        when f.hashed then md5(regexp_replace(
-            f.raw, '"sessionToken":"(?:[^"\\]|\\.)*"', '"sessionToken":""', 'g'
-        ))
-        else md5(f.raw)
-    end as content_md5,
+    -- the content's identity does not depend on the lake's salt: the splitter's MD5 of the
+    -- text as written, its tokens' contents left out (as md5() of the text with each
+    -- `"sessionToken":"..."` blanked)
+    f.content_md5,
     false as withheld,
     f.raw,
     struct_pack(
@@ -94,4 +92,5 @@ select
     ) as s
 from scanned_records as f
 inner join batch_files as b on f.filename = b.local_path
-where not f.route
+-- the plain records are typed by pipeline/plain.py
+where not f.route and not f.plain
