@@ -361,6 +361,10 @@ static int plain_record(const char *out, const int64_t *off, const int32_t *len,
     return 1;
 }
 
+/* The interface's version: scan.py refuses a library built from another _scan.c (an
+   editable install not rebuilt since a change), whose functions take other arguments. */
+int64_t sts_abi_version(void) { return 2; }
+
 /* `paths`: the targets' dotted paths, one a line; `json`: 1 where a field is typed JSON.
    Returns the number of targets, or -1 (too many, too deep, too long). */
 int sts_prepare(const char *paths, const uint8_t *json) {

@@ -128,7 +128,11 @@ def _type_scanned(
     con: duckdb.DuckDBPyConnection, records: pa.Table, salt: str, run_id: str
 ) -> list[pa.Table]:
     """The splitter's records typed: the plain ones with pyarrow (`plain.py`), the others by
-    DuckDB, from their fields (`stg_scanned_records`) or their text (`stg_scanned_texts`)."""
+    DuckDB, from their fields (`stg_scanned_records`) or their text (`stg_scanned_texts`).
+    `con` is set up as `connect` sets it: DuckDB reads a time without a zone in the session's
+    zone, the splitter in UTC."""
+    zone = con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0]
+    assert zone == "UTC", f"the ingest's connection reads times in UTC, not {zone}"
     typed = []
     con.register("scanned_records", records)
     try:

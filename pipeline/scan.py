@@ -55,6 +55,8 @@ _FLAG_REWRITE = 1
 _FLAG_HASHED = 16
 _FLAG_PLAIN = 32
 _NO_TIME = -(2**63)
+# sts_abi_version() of the _scan.c these bindings are written for
+ABI_VERSION = 2
 
 # The record's fields stg_events reads from `s` (stg_records_parsed's json_transform), by path,
 # and whether the field is typed JSON (its text with the quotes of a string) or VARCHAR.
@@ -145,6 +147,14 @@ def _library() -> _Library | None:
     except OSError:  # built for another machine: DuckDB reads everything
         return None
     ptr, i64 = ctypes.c_void_p, ctypes.c_int64
+    # a library built from another _scan.c takes other arguments: DuckDB reads everything
+    # until it is rebuilt (make install-dev)
+    version = getattr(lib, "sts_abi_version", None)
+    if version is None:
+        return None
+    version.restype = i64
+    if version() != ABI_VERSION:
+        return None
     lib.sts_prepare.restype = ctypes.c_int
     lib.sts_prepare.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
     paths = "\n".join(path for path, _ in FIELDS).encode()
@@ -252,6 +262,7 @@ class _Chunk:
 
         lib = _library()
         assert lib is not None
+        assert not hasattr(self, "columns"), "a gathered chunk takes no more documents"
         rows = len(doc) // _GUESS_RECORD_BYTES + 16
         size = len(doc)
         while True:

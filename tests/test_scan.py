@@ -19,6 +19,7 @@ from conftest import ACCOUNT, delivery_key, record, write_bytes, write_delivery_
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipeline import lake as lakefs
 from pipeline import scan
 from pipeline.ingest import ingest
 
@@ -322,6 +323,7 @@ def test_fields_are_typed_as_duckdb_types_the_text(texts: list[str]) -> None:
     split = scan.split_document(doc, "f.json", salt="s")
     assert split is not None
     con = duckdb.connect()
+    lakefs.configure(con, memory_limit="1GB")  # UTC, as the ingest's connection
     con.execute(
         "create table batch_files as select 'f.json' as local_path, '/src/f.json' as source_uri,"
         " null::varchar as account_hint"
