@@ -410,10 +410,10 @@ def split_files(paths: Sequence[str], salt: str | None = None) -> Scanned:
 
 def _table(chunks: list[_Chunk]) -> Any:
     """Every record of the chunks: filename, position, `route` (false: typed from its fields,
-    `stg_scanned_records`; true: read as text, `stg_scanned_texts`), `hashed` (its session
-    tokens hashed by the splitter), `plain` (typed by pipeline/plain.py, with
-    `plain_event_time` and `plain_creation_date`), `shape` for the text, `raw` (the chunk's own
-    buffer, not copied), `content_md5` and the fields (`FIELDS`)."""
+    `stg_scanned_records`; true: read as text, `stg_scanned_texts`), `plain` (typed by
+    pipeline/plain.py, with `plain_event_time` and `plain_creation_date`), `shape` for the
+    text, `raw` (the chunk's own buffer, not copied), `content_md5` and the fields
+    (`FIELDS`)."""
     import numpy as np
     import pyarrow as pa
 
@@ -438,7 +438,6 @@ def _table(chunks: list[_Chunk]) -> Any:
                 np.arange(n, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
             ),
             "route": pa.array(~typed),
-            "hashed": pa.array((flags & _FLAG_HASHED) != 0),
             # typed by pipeline/plain.py, with these two times (the splitter's strict parse)
             "plain": pa.array((flags & _FLAG_PLAIN) != 0),
             "plain_event_time": pa.array(np.ascontiguousarray(times[:, 0])).cast(utc),
