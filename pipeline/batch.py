@@ -34,7 +34,7 @@ from pipeline import config, lakewriter, manifest, plain, queries, scan, slices,
 from pipeline import lake as lakefs
 from pipeline.errors import LakeError
 from pipeline.ingest import GZIP_MAGIC, Batch, IngestSummary, uncompressed_size_cached
-from pipeline.schema import EVENT_COLUMN_NAMES
+from pipeline.schema import EVENT_COLUMN_NAMES, UNIQUE_VALUED
 
 MIN_OBJECT_SIZE = 1024 * 1024
 MAX_OBJECT_SIZE = 256 * 1024 * 1024
@@ -973,6 +973,8 @@ def _batch_accounts(con: duckdb.DuckDBPyConnection) -> list[str] | None:
 
 # the Parquet files' row groups, in rows (DuckDB's default, as the lake's first files had)
 ROW_GROUP_ROWS = 122880
+# the columns written with a dictionary and min/max statistics: all but the unique-valued ones
+_ENCODED_COLUMNS = [c for c in EVENT_COLUMN_NAMES if c not in UNIQUE_VALUED]
 # a partition whose rows come in runs shorter than this on average is copied out of the
 # batch's table rather than written from a slice per run
 _SHORTEST_RUNS = 64
@@ -1039,6 +1041,8 @@ def _write_partition_files(
             row_group_size=ROW_GROUP_ROWS,
             compression="zstd",
             compression_level=1,
+            use_dictionary=_ENCODED_COLUMNS,
+            write_statistics=_ENCODED_COLUMNS,
         )
         written += part.num_rows
     return written

@@ -908,6 +908,29 @@ def test_data_files_are_portable(late_event_lake: Path) -> None:
         assert "event_date" not in schema.names and "recipient_account_id" not in schema.names
 
 
+def test_unique_valued_columns_are_written_plain_without_statistics(
+    late_event_lake: Path,
+) -> None:
+    # a dictionary and min/max statistics of a column whose every value is new and random
+    # are work for nothing; the other columns keep both (statistics prune row groups by time)
+    from pipeline.schema import UNIQUE_VALUED
+
+    files = [p for p in (late_event_lake / "events").rglob("*.parquet")]
+    assert files
+    for path in files:
+        group = pq.ParquetFile(path).metadata.row_group(0)
+        columns = {
+            group.column(i).path_in_schema: group.column(i) for i in range(group.num_columns)
+        }
+        for name in UNIQUE_VALUED:
+            assert not columns[name].is_stats_set, name
+            assert "PLAIN_DICTIONARY" not in columns[name].encodings, name
+            assert "RLE_DICTIONARY" not in columns[name].encodings, name
+        assert columns["event_time"].is_stats_set
+        assert columns["event_source"].is_stats_set
+        assert "RLE_DICTIONARY" in columns["event_source"].encodings
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(st.tuples(st.sampled_from([None, 0, 1, 2, 3]), st.integers(1, 150)), max_size=12),
