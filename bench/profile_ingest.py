@@ -115,15 +115,15 @@ def main() -> None:
     args = ap.parse_args()
     EXTRA_SETTINGS.extend(s.replace("=", " = ", 1) for s in args.set)
     duckdb.connect = _connect  # type: ignore[assignment]
-    from pipeline import batch, scan
+    from pipeline import batch, partitions, scan
     from pipeline import ingest as ingest_mod
 
     # the Python phases around the statements: the split (two threads; the main thread waits),
     # the wait for the previous batch's write before typing, and the writes (in their thread)
     scan.split_files = _timed("phase: split delivery files (main thread waits)", scan.split_files)
     batch.Pending.wait = _timed("phase: wait for the previous batch's write", batch.Pending.wait)
-    batch._write_partitions = _timed(
-        "phase: write partitions (a thread, beside the next batch)", batch._write_partitions
+    partitions.write = _timed(
+        "phase: write partitions (a thread, beside the next batch)", partitions.write
     )
 
     lake = Path(args.lake) if args.lake else Path(tempfile.mkdtemp(prefix="prof-lake-"))

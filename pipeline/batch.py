@@ -12,7 +12,6 @@ connection (`pipeline.catalog`).
 from __future__ import annotations
 
 import contextlib
-import datetime
 import itertools
 import re
 import shutil
@@ -24,17 +23,14 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
-import numpy.typing as npt
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from pipeline import config, lakewriter, manifest, plain, queries, scan, slices, sources
+from pipeline import config, lakewriter, manifest, partitions, plain, queries, scan, slices, sources
 from pipeline import lake as lakefs
 from pipeline.errors import LakeError
 from pipeline.ingest import GZIP_MAGIC, Batch, IngestSummary, uncompressed_size_cached
-from pipeline.schema import EVENT_COLUMN_NAMES, UNIQUE_VALUED
 
 MIN_OBJECT_SIZE = 1024 * 1024
 MAX_OBJECT_SIZE = 256 * 1024 * 1024
@@ -708,22 +704,22 @@ def _stage_and_write(
     summary.conflicts += int(conflicts_row[0])
 
     target = staged_dir / lakefs.EVENTS_DIR
-    partitions = _partition_rows(con) if stored else []
+    rows_of = _partition_rows(con) if stored else []
     con.unregister("staged")  # the writes hold the rows they need
     if stored and background:
         # the rows are written by a thread while the next batch's files are split
         writer = ThreadPoolExecutor(max_workers=1)
-        writing = writer.submit(_write_partitions, table, partitions, target, name)
+        writing = writer.submit(partitions.write, table, rows_of, target, name)
         writer.shutdown(wait=False)
         return _Staged(staged_dir, bad, per_file, writing, stored)
     if stored:
-        _check_written(name, _write_partitions(table, partitions, target, name), stored)
+        _check_written(name, partitions.write(table, rows_of, target, name), stored)
     return _Staged(staged_dir, bad, per_file)
 
 
 def _partition_rows(
     con: duckdb.DuckDBPyConnection,
-) -> list[tuple[datetime.date, str, npt.NDArray[np.int64]]]:
+) -> list[partitions.Partition]:
     """`stg_partition_rows`: each partition with its rows as one int64 array, read from Arrow
     (not a Python int for every new row of the batch)."""
     table = con.sql(queries.load("ingest/stg_partition_rows")).to_arrow_table()
@@ -955,9 +951,6 @@ def ingest_in_slices(
         summary.files_read += 1
 
 
-_PARTITION_VALUE_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-
 def _batch_accounts(con: duckdb.DuckDBPyConnection) -> list[str] | None:
     """The accounts whose partitions may already hold the batch's records; None (every
     account) when a record has no recipientAccountId: its partition came from the path or the
@@ -969,104 +962,6 @@ def _batch_accounts(con: duckdb.DuckDBPyConnection) -> list[str] | None:
     if any(guessed for _, guessed in rows):
         return None
     return sorted({str(account) for account, _ in rows})
-
-
-# the Parquet files' row groups, in rows (DuckDB's default, as the lake's first files had)
-ROW_GROUP_ROWS = 122880
-# the columns written with a dictionary and min/max statistics: all but the unique-valued ones
-_ENCODED_COLUMNS = [c for c in EVENT_COLUMN_NAMES if c not in UNIQUE_VALUED]
-# a partition whose rows come in runs shorter than this on average is copied out of the
-# batch's table rather than written from a slice per run
-_SHORTEST_RUNS = 64
-
-
-def _write_partitions(
-    table: pa.Table,
-    partitions: Sequence[tuple[datetime.date, str, npt.NDArray[np.int64]]],
-    target: Path,
-    batch_name: str,
-) -> int:
-    """Write the batch's new rows as one zstd Parquet file per (event_date,
-    recipient_account_id): `partitions` lists, for each, its rows of `table` (the batch's
-    typed rows, `_publish`); return the number of rows written.
-
-    pyarrow writes the rows straight from the Arrow table, releasing the GIL: about half the
-    CPU of a DuckDB COPY per partition from a table of the rows (bench/LIMITS.md). A write
-    that fails (a full disk, a permission) is a LakeError naming the batch; the error keeps
-    none of the rows."""
-    try:
-        return _write_partition_files(table, partitions, target, batch_name)
-    except OSError as exc:
-        reason = str(exc)
-    del table  # the error outlives this call (Pending.wait): not the batch's rows
-    raise LakeError(
-        f"batch {batch_name}: writing its Parquet files under {target} failed: {reason}",
-        fix="nothing of it was committed; free space on the lake's disk or fix its "
-        "permissions, then run the same command again",
-    )
-
-
-def _write_partition_files(
-    table: pa.Table,
-    partitions: Sequence[tuple[datetime.date, str, npt.NDArray[np.int64]]],
-    target: Path,
-    batch_name: str,
-) -> int:
-    data = table.select(list(EVENT_COLUMN_NAMES))
-    indices = [rows for _, _, rows in partitions]
-    # partitions whose rows are scattered: copied out with one take for all of them (a take
-    # joins a column's chunks first: one take a partition would copy the batch each time)
-    scattered = [i for i, index in enumerate(indices) if _scattered(index)]
-    copied = (
-        data.take(pa.array(np.concatenate([indices[i] for i in scattered]))) if scattered else None
-    )
-    # where each scattered partition's rows start in `copied` (`starts` ends with the end)
-    starts = itertools.accumulate((len(indices[i]) for i in scattered), initial=0)
-    copied_at = dict(zip(scattered, starts, strict=False))
-    written = 0
-    for i, (event_date, account, _) in enumerate(partitions):
-        # the account comes from the logs: stg_events already limits it to a safe token, and
-        # this check keeps any other value out of the path
-        if not _PARTITION_VALUE_RE.fullmatch(str(account)):  # not `$`: it takes a final newline
-            raise AssertionError(f"unsafe partition value {account!r}")
-        folder = lakefs.partition_dir(target, event_date, account)
-        folder.mkdir(parents=True, exist_ok=True)
-        if copied is not None and i in copied_at:
-            part = copied.slice(copied_at[i], len(indices[i]))
-        else:
-            part = _runs_of(data, indices[i])
-        pq.write_table(
-            part,
-            folder / f"part-{batch_name}-0.parquet",
-            row_group_size=ROW_GROUP_ROWS,
-            compression="zstd",
-            compression_level=1,
-            use_dictionary=_ENCODED_COLUMNS,
-            write_statistics=_ENCODED_COLUMNS,
-        )
-        written += part.num_rows
-    return written
-
-
-def _scattered(index: npt.NDArray[np.int64]) -> bool:
-    """Rows (ascending) in runs shorter than `_SHORTEST_RUNS` on average: copied out rather
-    than written from a slice per run."""
-    runs = int(np.count_nonzero(np.diff(index) != 1)) + 1
-    return runs * _SHORTEST_RUNS > len(index)
-
-
-def _runs_of(data: pa.Table, index: npt.NDArray[np.int64]) -> pa.Table:
-    """`data`'s rows `index` (ascending), in that order, as zero-copy slices, one a run of
-    consecutive rows (a partition's records come in runs: a delivery file is one account's,
-    of a few minutes)."""
-    if not len(index):
-        return data.slice(0, 0)
-    breaks = np.flatnonzero(np.diff(index) != 1) + 1
-    starts = np.concatenate(([0], breaks))
-    ends = np.concatenate((breaks, [len(index)]))
-    return pa.concat_tables(
-        [data.slice(int(index[a]), int(b - a)) for a, b in zip(starts, ends, strict=True)]
-    )
 
 
 def _requarantined(con: duckdb.DuckDBPyConnection, lake: Path, any_rejected: bool) -> int:

@@ -43,6 +43,7 @@ from hypothesis import strategies as st
 from pipeline import batch as batch_mod
 from pipeline import lake as lakefs
 from pipeline import lakewriter, manifest, sources
+from pipeline import partitions as partitions_mod
 from pipeline.commands.ingest import render_summary
 from pipeline.errors import SourceError, StrictIngestError
 from pipeline.ingest import IngestSummary, check_strict, ingest
@@ -958,7 +959,7 @@ def test_each_partition_file_holds_exactly_its_rows_in_order(
     partitions = [(day, f"12345678901{p}", np.array(rows)) for p, rows in sorted(mine.items())]
 
     with tempfile.TemporaryDirectory() as folder:
-        written = batch_mod._write_partitions(table, partitions, Path(folder), "b1")  # noqa: SLF001
+        written = partitions_mod.write(table, partitions, Path(folder), "b1")
 
         assert written == sum(len(rows) for rows in mine.values())
         for p, rows in mine.items():
@@ -980,7 +981,7 @@ def test_a_write_that_fails_names_the_batch_and_keeps_none_of_its_rows(tmp_path:
     partitions = [(dt.date(2026, 11, 1), ACCOUNT, np.array([0, 1]))]
 
     with pytest.raises(LakeError, match="batch b7: writing its Parquet files") as caught:
-        batch_mod._write_partitions(table, partitions, blocked, "b7")  # noqa: SLF001
+        partitions_mod.write(table, partitions, blocked, "b7")
     del table
     gc.collect()
 
@@ -992,12 +993,12 @@ def test_a_partition_of_long_runs_is_written_from_slices() -> None:
     table = pa.table({"n": list(range(1000))})
     rows = np.array([*range(0, 300), *range(500, 900)])  # two runs: slices of the table
 
-    assert not batch_mod._scattered(rows)  # noqa: SLF001
-    taken = batch_mod._runs_of(table, rows)  # noqa: SLF001
+    assert not partitions_mod.is_scattered(rows)
+    taken = partitions_mod.runs_of(table, rows)
 
     assert taken.column("n").num_chunks == 2
     assert taken.column("n").to_pylist() == rows.tolist()
-    assert batch_mod._scattered(np.arange(0, 1000, 2))  # noqa: SLF001
+    assert partitions_mod.is_scattered(np.arange(0, 1000, 2))
 
 
 def test_many_small_files_of_one_partition_make_one_data_file(lake: Path, tmp_path: Path) -> None:
