@@ -9,7 +9,7 @@ import typer
 from pipeline.commands.options import SingleValueCommand
 
 # Command groups, in the order they appear in `sts-audit --help`.
-_GROUPS = ("job", "ingest", "simulate", "analysis")
+_GROUPS = ("job", "ingest", "simulate", "analysis", "explain", "analyze")
 
 
 def register_all(app: typer.Typer) -> None:

@@ -1,4 +1,4 @@
-"""`sts-audit sessions | chains | logins | accounts | explain | analyze`: the analysis tables."""
+"""`sts-audit sessions | seen | chains | logins | accounts`: the analysis tables, listed."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 
@@ -15,14 +15,12 @@ from pipeline.commands.columns import ColumnsOption, parse_columns, shown
 from pipeline.commands.options import ConfigOption, LakeOption, account_option, day_flag
 from pipeline.config import load_config, resolve_lake
 from pipeline.days import DAY_FORMS
-from pipeline.errors import StrictAnalysisError
-from pipeline.render import Format, TerminalFormat, json_line, render, terminal_safe
+from pipeline.render import Format, render, terminal_safe
 
 if TYPE_CHECKING:
     import duckdb
     import polars as pl
 
-    from pipeline.analysis import Analyzed
 
 # `pipeline.analysis` (DuckDB, polars) is imported inside each command: `--help` and the other
 # commands start without it.
@@ -73,7 +71,9 @@ OutputOption = Annotated[
 ]
 
 
-def _connect(lake: Path | None, config_file: Path | None) -> tuple[duckdb.DuckDBPyConnection, Path]:
+def connect_tables(
+    lake: Path | None, config_file: Path | None
+) -> tuple[duckdb.DuckDBPyConnection, Path]:
     """The analysis tables of the lake, and the lake's path. `events` is not bound when the
     tables are current (the listings read only them; `explain` binds the days it reads)."""
     from pipeline import analysis
@@ -126,7 +126,7 @@ def _list(
         )
     fmt = _check_output(fmt, output)
     wanted = parse_columns(columns)
-    con, path = _connect(lake, config)
+    con, path = connect_tables(lake, config)
     frame = query(con, account=account, since=since, until=until, principal=principal)
     # the names are checked against the result's columns before it is found empty: a typo is
     # a usage error whatever the filters match
@@ -380,221 +380,11 @@ def accounts_command(
 
     fmt = _check_output(fmt, output)
     wanted = parse_columns(columns)
-    con, path = _connect(lake, config)
+    con, path = connect_tables(lake, config)
     frame = shown(reads.account_graph(con, account=account), fmt, "accounts", wanted)
     given = _given(account=account)
     frame = reads.require_rows(frame, "account hops", con, filters=given, lake=path)
     render(frame, fmt, output=output, title="accounts")
-
-
-def explain_command(
-    session_or_key: Annotated[
-        str,
-        typer.Argument(
-            help="A session id, an issuing, sign-in or Identity Center grant event id, or an "
-            "issued access key.",
-            metavar="SESSION_OR_KEY",
-            show_default=False,
-        ),
-    ],
-    *,
-    lake: LakeOption = None,
-    shape: Annotated[
-        TerminalFormat,
-        typer.Option("--format", "-f", help="table, json (lines) or csv, to stdout."),
-    ] = TerminalFormat.table,
-    config: ConfigOption = None,
-) -> None:
-    """Explain one session: its chain from the origin, the evidence of each link, its calls.
-
-    Example:
-
-        sts-audit explain ASIADH6VGA3HAIEF4OVS --lake lake
-
-        sts-audit explain 6fd749eb-b16c-4aad-ae9d-3f1902e75a32 --format json
-    """
-    import polars as pl
-
-    from pipeline import reads
-
-    fmt = Format(shape.value)
-    con, path = _connect(lake, config)
-    result = reads.explain(con, session_or_key, lake=path)
-    if result.others:
-        # temporary key ids are recycled (cloudtrail-semantics.md §2.2): say which one this is
-        chosen = result.chain.row(-1, named=True)
-        also = "; ".join(f"{sid} issued {_utc(issued)}" for sid, issued in result.others)
-        print(
-            terminal_safe(
-                f"note: {session_or_key} names {len(result.others) + 1} sessions (a recycled "
-                f"key id): this is the latest, {chosen['session_id']} issued "
-                f"{_utc(chosen['issue_time'])}; also {also} (explain one by its session id)"
-            ),
-            file=sys.stderr,
-        )
-    seen_also = result.seen_also
-    if seen_also is not None and not seen_also.is_empty():
-        # the same key id used by a session whose issuance the lake lacks (an instance's role
-        # credentials before the lake, another account's session): its calls are not this
-        # session's, and an analyst tracing the key must not miss them
-        seen = seen_also.row(0, named=True)
-        print(
-            terminal_safe(
-                f"note: {session_or_key} also names {seen_also.height} session(s) the lake sees "
-                f"only through their calls: {seen['events']} call(s) of "
-                f"{seen['principal_arn'] or 'an unknown ARN'} from {_utc(seen['first_use'])} "
-                f"({seen['why']}) (list them with `sts-audit seen --principal "
-                f"{shlex.quote(session_or_key)}`)"
-            ),
-            file=sys.stderr,
-        )
-    sections = [
-        result.chain.with_columns(pl.lit("chain").alias("section")),
-        result.evidence.with_columns(pl.lit("evidence").alias("section")),
-        result.activity.with_columns(pl.lit("activity").alias("section")),
-    ]
-    seen_caller = result.seen_caller
-    if seen_caller is not None and not seen_caller.is_empty():
-        # the origin's issuer, a session the lake sees only through its calls
-        sections.append(seen_caller.with_columns(pl.lit("seen_caller").alias("section")))
-        _note_seen_caller(result.chain.row(0, named=True), seen_caller.row(0, named=True))
-    if seen_also is not None and not seen_also.is_empty():
-        sections.append(seen_also.with_columns(pl.lit("seen_also").alias("section")))
-    candidates = result.candidate_callers
-    if candidates is not None and not candidates.is_empty():
-        sections.append(candidates.with_columns(pl.lit("candidate_callers").alias("section")))
-        _note_candidate_callers(result.chain.row(0, named=True), candidates)
-    if fmt is Format.json:
-        for section in sections:
-            render(section, fmt)
-        return
-    if fmt is Format.csv:
-        # one header: the three sections' columns, each row tagged with its section
-        render(
-            pl.concat(sections, how="diagonal_relaxed").select("section", pl.exclude("section")),
-            fmt,
-        )
-        return
-    origin = result.chain.row(0, named=True)
-    render(
-        shown(result.chain, fmt, "chain"),
-        fmt,
-        title=f"chain from {origin['origin_type']} {origin['origin_id'] or '(unknown)'},"
-        " origin first",
-    )
-    render(
-        shown(result.evidence, fmt, "evidence"), fmt, title="evidence: issuing and sign-in records"
-    )
-    render(shown(result.activity, fmt, "activity"), fmt, title="calls made with the session")
-    for step in result.chain.filter(pl.col("contested_creation")).iter_rows(named=True):
-        print(
-            terminal_safe(
-                f"note: session {step['session_id']} shares its ARN {step['principal_arn']} and "
-                "creation second with a session another (or an unknown) caller started: calls no "
-                "key tells "
-                "apart are attributed to neither (list them with `sts-audit sessions "
-                f"--principal {shlex.quote(step['principal_arn'])}`)"
-            ),
-            file=sys.stderr,
-        )
-
-
-def _note_seen_caller(origin: dict[str, Any], seen: dict[str, Any]) -> None:
-    """Say on stderr that the chain starts at a session whose issuance the lake lacks, why, and
-    where its calls are listed."""
-    arn = seen["principal_arn"]
-    created = _utc(seen["creation_time"]) if seen["creation_time"] is not None else "unknown"
-    print(
-        terminal_safe(
-            f"note: session {origin['session_id']} was issued with the credentials of a "
-            f"session of {arn} created {created}, which the lake sees only through its "
-            f"{seen['events']} call(s) from {_utc(seen['first_use'])} to "
-            f"{_utc(seen['last_use'])}: {seen['why']} (list it with `sts-audit seen "
-            f"--principal {shlex.quote(arn)}`)"
-        ),
-        file=sys.stderr,
-    )
-
-
-def _note_candidate_callers(origin: dict[str, Any], candidates: pl.DataFrame) -> None:
-    """Say on stderr which sessions the lake holds of the principal id an origin seen only
-    through the role owner's AWSAccount copy names: candidates for who made the call, not
-    proof (explain's chain does not go through them)."""
-    listed = ", ".join(
-        f"{c['session_id']} ({c['principal_arn']}, issued {_utc(c['issue_time'])} by "
-        f"{c['origin_id'] or c['caller_arn'] or 'an unknown caller'})"
-        for c in candidates.iter_rows(named=True)
-    )
-    print(
-        terminal_safe(
-            f"note: the origin {origin['origin_id']} is seen only through the role owner's "
-            f"AWSAccount copy; the lake holds {candidates.height} session(s) of that principal "
-            f"id valid at the call: {listed}. A candidate, not proof: anyone who may assume "
-            "the role picks the session name, and sessions issued where the trail is not "
-            "collected are not in the lake"
-        ),
-        file=sys.stderr,
-    )
-
-
-def _utc(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def analyze_command(
-    *,
-    lake: LakeOption = None,
-    config: ConfigOption = None,
-    strict: Annotated[
-        bool,
-        typer.Option(
-            "--strict", help="Exit 1 when a chain is deeper than max_chain_depth (origin unknown)."
-        ),
-    ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-) -> None:
-    """Build every analysis table and write them to LAKE/analysis/*.parquet.
-
-    With `window_days` under [analysis] in the config file, only the lake's last days are
-    analyzed (README: Configuration).
-
-    Example:
-
-        sts-audit analyze --lake lake
-
-        sts-audit analyze --lake lake --strict --json
-    """
-    from pipeline import analysis
-
-    cfg = load_config(config)
-    target = resolve_lake(lake, cfg)
-    result = analysis.analyze(target, analysis.Settings.from_config(cfg))
-    if as_json:
-        typer.echo(json_line(result.as_dict(), indent=True))
-    else:
-        for table, rows in result.tables.items():
-            print(f"{table}: {rows} rows", file=sys.stderr)
-        print(result.attribution_line(), file=sys.stderr)
-        print(terminal_safe(f"wrote {analysis.analysis_dir(target)}"), file=sys.stderr)
-    echo_analysis_warnings(result)
-    if strict:
-        check_strict_analysis(result)
-
-
-def echo_analysis_warnings(result: Analyzed) -> None:
-    """The analysis's warnings, one `warning:` line each on stderr."""
-    for warning in result.warnings:
-        typer.echo(f"warning: {terminal_safe(warning)}", err=True)
-
-
-def check_strict_analysis(result: Analyzed) -> None:
-    """For `--strict`: fail when a chain was cut at max_chain_depth."""
-    if result.chains_truncated:
-        raise StrictAnalysisError(
-            f"{result.chains_truncated} chain(s) are deeper than max_chain_depth="
-            f"{result.max_chain_depth}: their origin is unknown",
-            fix="raise [analysis] max_chain_depth in the configuration file, or drop --strict",
-        )
 
 
 def register(app: typer.Typer) -> None:
@@ -604,5 +394,3 @@ def register(app: typer.Typer) -> None:
     app.command("chains")(chains_command)
     app.command("logins")(logins_command)
     app.command("accounts")(accounts_command)
-    app.command("explain")(explain_command)
-    app.command("analyze")(analyze_command)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from pipeline.commands.analysis import check_strict_analysis, echo_analysis_warnings
+from pipeline.commands.analyze import check_strict_analysis, echo_analysis_warnings
 from pipeline.commands.ingest import SinceOption, echo_warnings, render_summary
 from pipeline.commands.options import ConfigOption, LakeOption
 from pipeline.config import load_config, resolve_lake
