@@ -22,7 +22,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline import firehose, lakewriter, layout, listings, manifest, sources, unreadable
+from pipeline import (
+    firehose,
+    lakewriter,
+    layout,
+    listings,
+    local_files,
+    manifest,
+    s3client,
+    s3listing,
+    sources,
+    unreadable,
+)
 from pipeline.errors import (
     INGEST_OUT_OF_MEMORY,
     LakeError,
@@ -195,11 +206,11 @@ def ingest(
     # folders are made for it
     s3 = None
     for spec in source_specs:
-        if not sources.is_s3_url(spec):
-            sources.local_root(spec)
+        if not s3client.is_s3_url(spec):
+            local_files.local_root(spec)
             continue
-        s3 = s3 or sources.make_s3_client(endpoint_url=endpoint_url)
-        sources.check_s3(spec, s3)
+        s3 = s3 or s3client.make_s3_client(endpoint_url=endpoint_url)
+        s3listing.check_s3(spec, s3)
     import duckdb
 
     try:
@@ -350,7 +361,7 @@ def _openable(
 LEFT_OUT_NAMED = 10
 
 
-def _left_out(summary: IngestSummary) -> sources.LeftOut:
+def _left_out(summary: IngestSummary) -> local_files.LeftOut:
     """Count (each path once) what a walk leaves out by name or type, and name the first few;
     a symbolic link to a folder, which may hold a whole archive, is also a warning."""
     told: set[str] = set()
@@ -360,23 +371,23 @@ def _left_out(summary: IngestSummary) -> sources.LeftOut:
             return
         told.add(path)
         summary.files_left_out += 1
-        shown = sources.printable(path)
+        shown = local_files.printable(path)
         if len(summary.left_out) < LEFT_OUT_NAMED:
             summary.left_out.append(f"{shown}: {reason}")
-        if reason == sources.FOLDER_LINK:
+        if reason == local_files.FOLDER_LINK:
             summary.warnings.append(f"{shown}: {reason}; its files were not read")
 
     return note
 
 
-def _unlisted(summary: IngestSummary) -> sources.Unreadable:
+def _unlisted(summary: IngestSummary) -> local_files.Unreadable:
     """What to do with what a walk of a source leaves out (a folder that cannot be listed, a
     name that is not UTF-8): as a file that cannot be opened (`_openable`), name it, go on
     without it, read it the next run that can."""
 
     def skip(path: str, reason: str, is_folder: bool) -> None:
-        shown = sources.printable(path)
-        if reason == sources.NOT_UTF8:
+        shown = local_files.printable(path)
+        if reason == local_files.NOT_UTF8:
             warning = f"{shown}: {reason}; not read (rename it)"
         else:
             warning = (
@@ -468,7 +479,7 @@ def _fetch(
 
     fetched = sources.fetch(objects, dest, s3=s3, on_unreadable=skip)
     for index, (obj, path) in enumerate(fetched):
-        if sources.is_s3_url(obj.uri):
+        if s3client.is_s3_url(obj.uri):
             skipped.done()
         if layout.is_firehose_name(obj.uri):
             # payloads one after the other: one a line, so a large object is read in slices

@@ -3,8 +3,8 @@
 The layout rules follow the CloudTrail docs
 (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-find-log-files.html):
 `AWSLogs/[o-ORGID/]ACCOUNT/CloudTrail[-Digest|-Insight]/REGION/YYYY/MM/DD/` and delivery file names
-that start with the account. `pipeline.sources` walks folders and buckets and builds a
-`SourceObject` per file with these rules.
+that start with the account. `pipeline.local_files` and `pipeline.s3listing` walk folders and
+buckets and build a `SourceObject` per file with these rules.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from pipeline import sources
+from pipeline import s3client, sources
 from pipeline.errors import (
     SourceObjectArchived,
     SourceObjectDenied,
@@ -118,7 +118,7 @@ class Unreadable:
             if len(self._accounts) < ACCOUNTS_DENIED:
                 self._accounts.add(obj.account_hint)
             if self.denied >= ALL_DENIED_AFTER and len(self._accounts) >= ACCOUNTS_DENIED:
-                raise sources.denied_everything(self._first, self.denied)
+                raise s3client.denied_everything(self._first, self.denied)
 
     def check_some_read(self) -> None:
         """At the end of the run: when every S3 object it tried was denied, and no earlier run
@@ -126,4 +126,4 @@ class Unreadable:
         for that. (An object denied night after night, alone in a later run's listing, stays a
         warning: it never enters the manifest, so every run tries it again.)"""
         if self._first is not None and self.denied == self.completed and not self._read_before:
-            raise sources.denied_everything(self._first, self.denied)
+            raise s3client.denied_everything(self._first, self.denied)

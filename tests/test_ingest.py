@@ -42,7 +42,7 @@ from hypothesis import strategies as st
 
 from pipeline import batch as batch_mod
 from pipeline import lake as lakefs
-from pipeline import lakewriter, manifest, sources
+from pipeline import lakewriter, local_files, manifest
 from pipeline import partitions as partitions_mod
 from pipeline.commands.ingest import render_summary
 from pipeline.errors import SourceError, StrictIngestError
@@ -282,13 +282,13 @@ def test_what_the_walk_leaves_out_by_name_or_type_is_counted_and_named(tmp_path:
 
     assert (summary.files_seen, summary.records_stored, summary.files_left_out) == (1, 2, 3)
     assert sorted(summary.left_out) == [
-        f"{src.resolve()}/_SUCCESS: {sources.HIDDEN}",
-        f"{src.resolve()}/archive: {sources.FOLDER_LINK}",
-        f"{src.resolve()}/pipe: {sources.NOT_A_FILE}",
+        f"{src.resolve()}/_SUCCESS: {local_files.HIDDEN}",
+        f"{src.resolve()}/archive: {local_files.FOLDER_LINK}",
+        f"{src.resolve()}/pipe: {local_files.NOT_A_FILE}",
     ]
     # the link may hold a whole archive: a warning, which --quiet still prints
     assert summary.warnings == [
-        f"{src.resolve()}/archive: {sources.FOLDER_LINK}; its files were not read"
+        f"{src.resolve()}/archive: {local_files.FOLDER_LINK}; its files were not read"
     ]
     shown = render_summary(summary)
     assert ", 3 left out by name or type" in shown.splitlines()[1]
@@ -2066,7 +2066,7 @@ def test_a_folder_that_cannot_be_listed_is_named_and_read_at_the_next_run(
     import errno
 
     from pipeline import ingest as ingest_lib
-    from pipeline import sources
+    from pipeline import local_files
 
     src, lake = tmp_path / "src", tmp_path / "lake"
     recs = records(6)
@@ -2080,7 +2080,7 @@ def test_a_folder_that_cannot_be_listed_is_named_and_read_at_the_next_run(
             raise PermissionError(errno.EACCES, "Permission denied", path)
         return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(sources.os, "open", open_)
+    monkeypatch.setattr(local_files.os, "open", open_)
     first = run(lake, src)
     assert (first.files_read, first.folders_unreadable, first.records_stored) == (2, 1, 4)
     assert first.warnings == [
@@ -2090,7 +2090,7 @@ def test_a_folder_that_cannot_be_listed_is_named_and_read_at_the_next_run(
     with pytest.raises(StrictIngestError, match="1 folder\\(s\\) could not be listed"):
         ingest_lib.check_strict(first)
 
-    monkeypatch.setattr(sources.os, "open", real_open)
+    monkeypatch.setattr(local_files.os, "open", real_open)
     fixed = run(lake, src)
     assert (fixed.files_unchanged, fixed.files_read, fixed.records_stored) == (2, 1, 2)
     keys = event_keys(lake, "event_id")
@@ -2134,7 +2134,7 @@ def test_a_source_that_cannot_be_listed_is_still_an_error(
     # the folder the user named is not one folder of many: nothing would be read
     import errno
 
-    from pipeline import sources
+    from pipeline import local_files
     from pipeline.errors import SourceError
 
     src = tmp_path / "src"
@@ -2146,7 +2146,7 @@ def test_a_source_that_cannot_be_listed_is_still_an_error(
             raise PermissionError(errno.EACCES, "Permission denied", path)
         return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(sources.os, "open", open_)
+    monkeypatch.setattr(local_files.os, "open", open_)
     with pytest.raises(SourceError, match="cannot read it \\(Permission denied\\)"):
         run(tmp_path / "lake", src)
 

@@ -27,11 +27,11 @@ from conftest import (
     records,
 )
 
-from pipeline import manifest, sources, unreadable
+from pipeline import manifest, s3client, s3listing, unreadable
 from pipeline.errors import SourceError, StrictIngestError
 from pipeline.ingest import check_strict, ingest
 from pipeline.layout import SourceObject
-from pipeline.sources import make_s3_client
+from pipeline.s3client import make_s3_client
 
 try:
     from tests.s3server import (  # noqa: F401  (fixtures)
@@ -116,7 +116,7 @@ def test_an_object_gone_between_listing_and_download_is_left_out_not_fatal(
     key = f"{PREFIX}/{delivery_key(ACCOUNT, unique='GONEEXAMPLE')}"
     replacement = gzip.compress(orjson.dumps({"Records": records(30)[20:]}))
     s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(orjson.dumps({"Records": []})))
-    real = sources._download  # noqa: SLF001
+    real = s3client.download
 
     def racing(client: Any, obj: SourceObject, target: Path) -> Path:
         if obj.uri.endswith("GONEEXAMPLE.json.gz"):
@@ -126,13 +126,13 @@ def test_an_object_gone_between_listing_and_download_is_left_out_not_fatal(
                 client.put_object(Bucket=BUCKET, Key=key, Body=replacement)
         return real(client, obj, target)
 
-    monkeypatch.setattr(sources, "_download", racing)
+    monkeypatch.setattr(s3client, "download", racing)
     first = ingest([f"s3://{BUCKET}/{PREFIX}"], tmp_path / "lake", endpoint_url=bucket)
 
     assert first.files_unreadable == 1 and first.records_stored == 56
     [warning] = first.warnings
     assert warning.startswith(f"s3://{BUCKET}/{key}: ")
-    monkeypatch.setattr(sources, "_download", real)
+    monkeypatch.setattr(s3client, "download", real)
     again = ingest([f"s3://{BUCKET}/{PREFIX}"], tmp_path / "lake", endpoint_url=bucket)
     # a replaced object is read the next night; a deleted one is simply no longer listed
     assert (again.files_read, again.records_stored) == ((1, 10) if change == "replaced" else (0, 0))
@@ -147,14 +147,14 @@ def test_objects_gone_past_ten_are_one_count_line(
     for i in range(12):
         key = f"{PREFIX}/{delivery_key(ACCOUNT, '2026/11/06', unique=f'GONE{i:02d}EXAMPLE')}"
         s3.put_object(Bucket=BUCKET, Key=key, Body=_gz_delivery(records(1)))
-    real = sources._download  # noqa: SLF001
+    real = s3client.download
 
     def expiring(client: Any, obj: SourceObject, target: Path) -> Path:
         if "_GONE" in obj.uri:
             client.delete_object(Bucket=BUCKET, Key=obj.uri.split(f"s3://{BUCKET}/", 1)[1])
         return real(client, obj, target)
 
-    monkeypatch.setattr(sources, "_download", expiring)
+    monkeypatch.setattr(s3client, "download", expiring)
     summary = ingest([f"s3://{BUCKET}/{PREFIX}"], tmp_path / "lake", endpoint_url=bucket)
 
     assert summary.files_unreadable == 12 and summary.records_stored == 56
@@ -190,7 +190,7 @@ def test_a_denied_head_of_the_prefix_itself_does_not_stop_a_folder_that_lists(
 ) -> None:
     # a policy granting reads only under the prefix (org/*) denies a HEAD of the key `org`,
     # which the run asks in case the prefix also names an object; alone, such a key still fails
-    real = sources.make_s3_client
+    real = s3client.make_s3_client
 
     def make(**kwargs: Any) -> Any:
         client = real(**kwargs)
@@ -202,7 +202,7 @@ def test_a_denied_head_of_the_prefix_itself_does_not_stop_a_folder_that_lists(
         client.meta.events.register("before-call.s3.HeadObject", _deny["refuse"])
         return client
 
-    monkeypatch.setattr(sources, "make_s3_client", make)
+    monkeypatch.setattr(s3client, "make_s3_client", make)
     summary = ingest([f"s3://{BUCKET}/{PREFIX}"], tmp_path / "lake", endpoint_url=bucket)
 
     assert summary.records_stored == 56 and not summary.warnings
@@ -278,8 +278,8 @@ def deny_get_object(
     """Refuse GetObject of the keys `denied` picks (True: AccessDenied, or the error code it
     returns); returns the keys GetObject was asked."""
     asked: list[str] = []
-    make = _deny["denying"](sources.make_s3_client, denied, asked)
-    monkeypatch.setattr(sources, "make_s3_client", make)
+    make = _deny["denying"](s3client.make_s3_client, denied, asked)
+    monkeypatch.setattr(s3client, "make_s3_client", make)
     return asked
 
 
@@ -346,7 +346,7 @@ def test_every_object_denied_is_one_error_after_the_first_few(bucket: str, tmp_p
     asked = tmp_path / "asked"
     code = (
         f"{DENY_GET_OBJECT}\n"
-        "import pipeline.sources as s\n"
+        "import pipeline.s3client as s\n"
         "class Asked(list):\n"
         "    def append(self, key):\n"
         f"        with open({str(asked)!r}, 'a') as out: out.write(key + '\\n')\n"
@@ -508,7 +508,7 @@ def test_second_run_from_the_bucket_downloads_nothing(
     def no_download(*args: object, **kwargs: object) -> Path:
         raise AssertionError("an object was downloaded again")
 
-    monkeypatch.setattr(sources, "_download", no_download)
+    monkeypatch.setattr(s3client, "download", no_download)
     second = ingest([f"s3://{BUCKET}/{PREFIX}"], lake, endpoint_url=bucket)
 
     assert first.records_stored == 56
@@ -527,13 +527,13 @@ def test_a_new_object_in_the_bucket_is_the_only_one_downloaded(
         Bucket=BUCKET, Key=new_key, Body=_gz_delivery(records(4, eventTime="2026-11-03T09:00:00Z"))
     )
     downloaded: list[str] = []
-    real = sources._download
+    real = s3client.download
 
     def counting(s3: object, obj: SourceObject, target: Path) -> Path:
         downloaded.append(obj.uri)
         return real(s3, obj, target)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sources, "_download", counting)
+    monkeypatch.setattr(s3client, "download", counting)
     summary = ingest([f"s3://{BUCKET}/{PREFIX}"], lake, endpoint_url=bucket)
 
     assert downloaded == [f"s3://{BUCKET}/{new_key}"]
@@ -583,12 +583,12 @@ def test_since_leaves_out_older_day_folders_on_disk_and_in_the_bucket_alike(
     # lists each region from its first day on or after --since. An organization of 61 accounts
     # has more region folders than the walk's cap on a level (2,048), and the whole archive was
     # listed every night: here the cap is 3 and the tree has 4 kind and 4 region folders
-    monkeypatch.setattr(sources, "LIST_PAGE", page_size)
+    monkeypatch.setattr(s3listing, "LIST_PAGE", page_size)
     if widest is not None:
-        monkeypatch.setattr(sources, "LIST_WIDEST", widest)
+        monkeypatch.setattr(s3listing, "LIST_WIDEST", widest)
     requests: list[dict[str, Any]] = []
     since = dt.date(2026, 11, 2)
-    real_client = sources.make_s3_client
+    real_client = s3client.make_s3_client
 
     def recording_client(**kwargs: Any) -> Any:
         client = real_client(**kwargs)
@@ -598,7 +598,7 @@ def test_since_leaves_out_older_day_folders_on_disk_and_in_the_bucket_alike(
         )
         return client
 
-    monkeypatch.setattr(sources, "make_s3_client", recording_client)
+    monkeypatch.setattr(s3client, "make_s3_client", recording_client)
     # a file beside the day folders, outside the layout: read, and its key sorts before 2026/
     backfill = f"AWSLogs/o-exampleorgid/{ACCOUNT}/CloudTrail/us-east-1/1999-backfill.ndjson"
     body = b"".join(orjson.dumps(r) + b"\n" for r in records(2, eventTime="2026-11-04T00:00:00Z"))

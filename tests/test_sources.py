@@ -20,6 +20,8 @@ import pytest
 from botocore.config import Config
 from botocore.stub import Stubber
 
+import pipeline.local_files
+import pipeline.s3listing
 import pipeline.sources
 from pipeline.errors import (
     SourceError,
@@ -36,7 +38,8 @@ from pipeline.layout import (
     make_object,
     path_hints,
 )
-from pipeline.sources import discover, fetch, make_s3_client
+from pipeline.s3client import make_s3_client
+from pipeline.sources import discover, fetch
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -220,16 +223,16 @@ def test_what_a_folder_walk_leaves_out_is_told_with_its_reason(
 
     told = _left_out([str(org_tree)])
 
-    hidden = pipeline.sources.HIDDEN
+    hidden = pipeline.local_files.HIDDEN
     assert told == {
         f"{root}/.DS_Store": hidden,
         f"{root}/AWSLogs/{ORG}/{ACCT}/CloudTrail/{DAY}/.partial.json.gz": hidden,
         f"{root}/AWSLogs/{ORG}/_SUCCESS": hidden,
         f"{root}/_temporary": hidden,
         f"{root}/.cache": hidden,
-        f"{root}/linked": pipeline.sources.FOLDER_LINK,
-        f"{root}/dangling.json": pipeline.sources.NOT_A_FILE,
-        f"{root}/pipe": pipeline.sources.NOT_A_FILE,
+        f"{root}/linked": pipeline.local_files.FOLDER_LINK,
+        f"{root}/dangling.json": pipeline.local_files.NOT_A_FILE,
+        f"{root}/pipe": pipeline.local_files.NOT_A_FILE,
     }
 
 
@@ -237,7 +240,7 @@ def test_what_a_folder_walk_leaves_out_is_told_with_its_reason(
 def test_a_prefix_tells_the_hidden_names_a_folder_walk_tells(
     s3_tree: str, org_tree: Path, page_size: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pipeline.sources, "LIST_PAGE", page_size)
+    monkeypatch.setattr(pipeline.s3listing, "LIST_PAGE", page_size)
     local = _left_out([str(org_tree)])
     remote = _left_out(["s3://trail-bucket/org"], s3=fake_s3(s3_tree))
 
@@ -245,7 +248,7 @@ def test_a_prefix_tells_the_hidden_names_a_folder_walk_tells(
     assert {k.removeprefix("s3://trail-bucket/org/").rstrip("/") for k in remote} == {
         k.removeprefix(root) for k in local
     }
-    assert set(remote.values()) == {pipeline.sources.HIDDEN}
+    assert set(remote.values()) == {pipeline.local_files.HIDDEN}
 
 
 def test_overlapping_sources_list_each_file_once(org_tree: Path) -> None:
@@ -358,8 +361,8 @@ def test_s3_prefix_lists_same_objects_as_local_folder(
 ) -> None:
     # With 2 keys a page, listing walks the folders in parallel and pages through each one,
     # the listing threads waiting on a one-page queue for the consumer.
-    monkeypatch.setattr(pipeline.sources, "LIST_PAGE", page_size)
-    monkeypatch.setattr(pipeline.sources, "QUEUE_ITEMS", 1)
+    monkeypatch.setattr(pipeline.s3listing, "LIST_PAGE", page_size)
+    monkeypatch.setattr(pipeline.s3listing, "QUEUE_ITEMS", 1)
     s3 = fake_s3(s3_tree)
     local = discover([str(org_tree)])
     remote = discover(["s3://trail-bucket/org"], s3=s3)
@@ -383,14 +386,14 @@ def _counting(n: int, fail_at: int | None = None) -> Iterator[int]:
 def test_side_by_side_yields_every_item_of_every_producer() -> None:
     with ThreadPoolExecutor(3) as pool:
         got = list(
-            pipeline.sources.side_by_side(pool, lambda k: _counting(int(k)), ["5", "0", "7"])
+            pipeline.s3listing.side_by_side(pool, lambda k: _counting(int(k)), ["5", "0", "7"])
         )
     assert sorted(got) == sorted([*range(5), *range(7)])
 
 
 def test_side_by_side_raises_a_producers_error() -> None:
     with ThreadPoolExecutor(2) as pool, pytest.raises(SourceError, match="broke off"):
-        list(pipeline.sources.side_by_side(pool, lambda k: _counting(10, fail_at=3), ["a", "b"]))
+        list(pipeline.s3listing.side_by_side(pool, lambda k: _counting(10, fail_at=3), ["a", "b"]))
 
 
 def test_side_by_side_stopped_early_stops_its_producers() -> None:
@@ -402,11 +405,11 @@ def test_side_by_side_stopped_early_stops_its_producers() -> None:
             yield i
 
     with ThreadPoolExecutor(2) as pool:
-        items = pipeline.sources.side_by_side(pool, produce, ["a", "b"])
+        items = pipeline.s3listing.side_by_side(pool, produce, ["a", "b"])
         assert next(items) in range(10_000)
         items.close()
     # the pool's threads have returned (the with block waited): bounded by the queue's size
-    assert len(produced) <= 2 * (pipeline.sources.QUEUE_ITEMS + 2)
+    assert len(produced) <= 2 * (pipeline.s3listing.QUEUE_ITEMS + 2)
 
 
 def test_s3_prefix_that_is_a_key_lists_that_object(s3_tree: str) -> None:
