@@ -16,21 +16,31 @@ import itertools
 import re
 import shutil
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import numpy as np
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline import config, lakewriter, manifest, partitions, plain, queries, scan, slices, sources
+from pipeline import (
+    config,
+    lakewriter,
+    manifest,
+    partitions,
+    plain,
+    queries,
+    scan,
+    shapes,
+    slices,
+    sources,
+)
 from pipeline import lake as lakefs
 from pipeline.errors import LakeError
-from pipeline.ingest import GZIP_MAGIC, Batch, IngestSummary, uncompressed_size_cached
+from pipeline.ingest import Batch, IngestSummary, uncompressed_size_cached
 
 MIN_OBJECT_SIZE = 1024 * 1024
 MAX_OBJECT_SIZE = 256 * 1024 * 1024
@@ -100,12 +110,14 @@ def _stage(
     # CloudTrail's own delivery files are one document each: skip the peek for them (it costs
     # as much as a tenth of the whole read on small 5-minute files)
     multi = [
-        p for p in paths if p in known or (not _is_delivery_name(p) and is_multi_document(Path(p)))
+        p
+        for p in paths
+        if p in known or (not shapes.is_delivery_name(p) and shapes.is_multi_document(Path(p)))
     ]
     multi_set = set(multi)
     single = [p for p in paths if p not in multi_set]
     # delivery files the compiled splitter reads, in place of DuckDB's JSON read
-    delivery = [p for p in single if _is_delivery_name(p)]
+    delivery = [p for p in single if shapes.is_delivery_name(p)]
     scanned = scan.split_files(delivery, salt)
     before_typing()
     split = set(delivery) - set(scanned.left)
@@ -210,77 +222,6 @@ _NO_RAW_RECORDS = (
 )
 
 
-_DELIVERY_NAME_RE = re.compile(r"_CloudTrail_[a-z0-9-]+_\d{8}T\d{4}Z_[A-Za-z0-9]+\.json(\.gz)?$")
-
-
-def _is_delivery_name(path: str) -> bool:
-    """A CloudTrail delivery file name: ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHmmZ_UNIQUE.json.gz."""
-    return _DELIVERY_NAME_RE.search(path) is not None
-
-
-# How far `is_multi_document` reads for the end of a file's first line: past any one record (an
-# event is at most 256 KB, 1 MB in a CloudTrail Lake event data store), short of reading a large
-# one-line document whole to find that it has no second line.
-FIRST_LINE_MAX = 4 * 1024 * 1024
-_PEEK = 65536
-
-
-def _pieces(path: Path) -> Iterator[bytes]:
-    """`path`'s bytes (gunzipped when it is gzip, every member of it: `cat` of gzip files,
-    bgzip), a piece of at most 64 KiB at a time."""
-    with path.open("rb") as handle:
-        chunk = handle.read(_PEEK)
-        if chunk[:2] != GZIP_MAGIC:
-            while chunk:
-                yield chunk
-                chunk = handle.read(_PEEK)
-            return
-        unzip = zlib.decompressobj(31)
-        while chunk:
-            yield unzip.decompress(chunk, _PEEK)
-            if not unzip.eof:
-                chunk = unzip.unconsumed_tail or handle.read(_PEEK)
-                continue
-            # the next member, if any (zero padding after the last one is allowed)
-            chunk = unzip.unused_data or handle.read(_PEEK)
-            if not chunk.strip(b"\0"):
-                return
-            unzip = zlib.decompressobj(31)
-
-
-def is_multi_document(path: Path) -> bool:
-    """True for NDJSON-like files: a first line that is a whole JSON object, then more."""
-    head = bytearray()  # from the first byte that is not blank
-    newline = -1  # where the first line ends, once read
-    try:
-        for index, piece in enumerate(_pieces(path)):
-            if index == 0:
-                piece = piece.removeprefix(slices.UTF8_BOM)  # written by some Windows tools
-            if not head:
-                piece = piece.lstrip()
-                if not piece:
-                    continue
-                if not piece.startswith(b"{"):
-                    return False
-            searched = len(head)
-            head += piece
-            if newline < 0:
-                newline = head.find(b"\n", searched)
-            # the whole first line and the start of what follows it are in
-            if newline >= 0 and head[newline:].strip():
-                break
-            if len(head) > FIRST_LINE_MAX:
-                return False
-        else:
-            return False
-    except zlib.error:
-        return False
-    try:
-        return slices.is_object(bytes(head[:newline]))
-    except orjson.JSONDecodeError:
-        return False
-
-
 def _max_object_size(paths: Sequence[str]) -> int:
     """A JSON buffer big enough for the largest file (gzip's trailer gives its size)."""
     largest = 0
@@ -298,7 +239,7 @@ def _isolation_buffer(path: str, known: Mapping[str, slices.ValueLines]) -> int:
     """The JSON buffer for reading one file alone: its longest line when it is NDJSON."""
     if path in known:
         return _buffer_size(known[path].longest)
-    if not _is_delivery_name(path) and is_multi_document(Path(path)):
+    if not shapes.is_delivery_name(path) and shapes.is_multi_document(Path(path)):
         return _buffer_size(slices.value_lines(Path(path)).longest)
     return _max_object_size([path])
 
@@ -429,7 +370,7 @@ def _stage_checked(
                 continue
             lines.pop(str(copy), None)
             copy.unlink(missing_ok=True)
-        if path not in known and _is_delivery_name(path):
+        if path not in known and shapes.is_delivery_name(path):
             continue  # one document, not lines: nothing to mend
         # any other file may be NDJSON whose first line is the broken one: `mend` declines
         # what is not (a pretty-printed document or an array a record a line has more broken
@@ -527,7 +468,7 @@ def _repaired_copy(path: Path, reason: str, copy: Path) -> bool:
 
     copy.parent.mkdir(parents=True, exist_ok=True)
     if "surrogate" in reason:
-        copy.write_bytes(slices.replace_lone_surrogates(b"".join(_pieces(path))))
+        copy.write_bytes(slices.replace_lone_surrogates(b"".join(shapes.pieces(path))))
         return True
     if not reason.startswith(_GZIP_PROBLEM):
         return False
@@ -838,12 +779,12 @@ def slicing(batch: Batch, local_paths: dict[str, Path], slice_bytes: int) -> str
     size = max(uncompressed_size_cached(str(path)), path.stat().st_size)
     if size <= slice_bytes:
         return None
-    if _is_delivery_name(str(path)):
+    if shapes.is_delivery_name(str(path)):
         # CloudTrail's own file, one document: the compiled splitter reads it whole in about
         # 4x its size, faster than slices (85 MB: 2.2 s at 669 MiB whole, 2.9 s at 528 MiB
         # sliced), so only one that would pass 1 GiB is cut
         return "records" if size > DELIVERY_SLICED_FROM and _has_record_list(path) else None
-    if is_multi_document(path):
+    if shapes.is_multi_document(path):
         return "lines"
     return "records" if _has_record_list(path) else None
 
@@ -861,7 +802,7 @@ def _has_record_list(path: Path) -> bool:
         return False
     walk = scan.DocumentWalk(limit=MAX_OBJECT_SIZE)
     try:
-        for block in slices.blocks(_pieces(path)):
+        for block in slices.blocks(shapes.pieces(path)):
             walk.feed(block, texts=False)
             if walk.problem is not None:
                 return False
@@ -904,7 +845,9 @@ def ingest_in_slices(
     if unit == "lines":
         pieces = slices.cut(local_path, folder, slice_bytes)
     else:  # one document: its record list, an element a line
-        pieces = slices.cut_document(_pieces(local_path), folder, slice_bytes, MAX_OBJECT_SIZE)
+        pieces = slices.cut_document(
+            shapes.pieces(local_path), folder, slice_bytes, MAX_OBJECT_SIZE
+        )
     try:
         for piece in pieces:
             part = f"{batch.name}-s{piece.index:05d}"
