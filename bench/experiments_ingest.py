@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import orjson
 
-from pipeline import batch, queries, slices
+from pipeline import queries, slices, staging
 from pipeline.schema import EVENT_COLUMN_NAMES
 
 
@@ -93,7 +93,7 @@ def main() -> None:
             ).fetchall(),
         )
 
-    sql = batch.staging_sql(queries.body("ingest/stg_documents"))
+    sql = staging.staging_sql(queries.body("ingest/stg_documents"))
     timed(
         "stage: CREATE TEMP TABLE staged (stg_raw_records + stg_events)",
         lambda: con.execute(

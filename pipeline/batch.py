@@ -1,10 +1,10 @@
 """One ingest batch in DuckDB: read and type its files, drop what the lake holds, write, commit.
 
-`sql/ingest/` does the reading (one parallel scan of the single-document files, one of the
-NDJSON files), the typing and the token hashing; this module runs those statements for one
-batch (each returns its rows as Arrow, registered together as `staged`), sets aside files
-DuckDB cannot read, writes one Parquet file per (event_date, recipient_account_id) with
-pyarrow and commits the batch atomically (`pipeline.lakewriter`).
+`pipeline.staging` reads and types the batch's files (each statement returns its rows as
+Arrow; this module registers them together as `staged`); this module sets aside files DuckDB
+cannot read, drops the records the lake holds, writes one Parquet file per (event_date,
+recipient_account_id) with pyarrow (`pipeline.partitions`) and commits the batch atomically
+(`pipeline.lakewriter`).
 `pipeline.ingest` plans the batches from the run's catalog, which lives in the same
 connection (`pipeline.catalog`).
 """
@@ -12,11 +12,10 @@ connection (`pipeline.catalog`).
 from __future__ import annotations
 
 import contextlib
-import itertools
 import re
 import shutil
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,38 +23,22 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from pipeline import (
     config,
     lakewriter,
     manifest,
     partitions,
-    plain,
     queries,
     scan,
     shapes,
     slices,
     sources,
+    staging,
 )
 from pipeline import lake as lakefs
 from pipeline.errors import LakeError
 from pipeline.ingest import Batch, IngestSummary, uncompressed_size_cached
-
-MIN_OBJECT_SIZE = 1024 * 1024
-MAX_OBJECT_SIZE = 256 * 1024 * 1024
-
-
-BATCH_MEMORY = 640 << 20  # bytes
-DUCKDB_MEMORY = f"{BATCH_MEMORY >> 20}MB"
-
-
-def connect(lake: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    lakefs.configure(con, memory_limit=DUCKDB_MEMORY)
-    con.execute(f"SET temp_directory = {lakefs.sql_literal(str(lakefs.spill_dir(lake)))}")
-    con.execute("SET preserve_insertion_order = false")
-    return con
 
 
 def _source_named(reason: str, path: str, local: Mapping[str, sources.SourceObject]) -> str:
@@ -87,161 +70,13 @@ def _clean_error(exc: Exception, path: str | None = None) -> str:
     return text[:300]
 
 
-def _stage(
-    con: duckdb.DuckDBPyConnection,
-    paths: list[str],
-    salt: str,
-    run_id: str,
-    known: Mapping[str, slices.ValueLines],
-    rows: list[pa.Table],
-    before_typing: Callable[[], None] = lambda: None,
-) -> None:
-    """Read and type one batch into `rows` (what it held before is dropped): an Arrow table per
-    statement, in the order they ran (`_publish` makes them DuckDB's `staged`).
-    `before_typing` runs once the delivery files are split, before any typing.
-
-    Single-document files (delivery files, arrays, LookupEvents pages) go through one parallel
-    scan; multi-document files (NDJSON) through a second, which numbers each value with its
-    line in its own file (a statement per file cost about 0.1 s each: 400 small exports took
-    38 s against 4 s for the same records in delivery files). `known` gives
-    the value lines of NDJSON files whose lines are not their own (the slices of a large object,
-    numbered as in the object).
-    """
-    # CloudTrail's own delivery files are one document each: skip the peek for them (it costs
-    # as much as a tenth of the whole read on small 5-minute files)
-    multi = [
-        p
-        for p in paths
-        if p in known or (not shapes.is_delivery_name(p) and shapes.is_multi_document(Path(p)))
-    ]
-    multi_set = set(multi)
-    single = [p for p in paths if p not in multi_set]
-    # delivery files the compiled splitter reads, in place of DuckDB's JSON read
-    delivery = [p for p in single if shapes.is_delivery_name(p)]
-    scanned = scan.split_files(delivery, salt)
-    before_typing()
-    split = set(delivery) - set(scanned.left)
-    single = [p for p in single if p not in split]
-    rows.clear()
-    if scanned.records is not None:
-        rows.extend(_type_scanned(con, scanned.records, salt, run_id))
-    if single or (not rows and not multi):
-        _stage_files(con, single, None, salt, run_id, rows)
-    if multi:
-        lines = {p: known.get(p) or slices.value_lines(Path(p)) for p in multi}
-        _stage_files(con, multi, lines, salt, run_id, rows)
-
-
-def _type_scanned(
-    con: duckdb.DuckDBPyConnection, records: pa.Table, salt: str, run_id: str
-) -> list[pa.Table]:
-    """The splitter's records typed: the plain ones with pyarrow (`plain.py`), the others by
-    DuckDB, from their fields (`stg_scanned_records`) or their text (`stg_scanned_texts`).
-    `con` is set up as `connect` sets it: DuckDB reads a time without a zone in the session's
-    zone, the splitter in UTC."""
-    zone = con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0]
-    assert zone == "UTC", f"the ingest's connection reads times in UTC, not {zone}"
-    typed = []
-    con.register("scanned_records", records)
-    try:
-        for sql, params in (
-            (fields_typing_sql(queries.body("ingest/stg_scanned_records")), {"run": run_id}),
-            (typing_sql(queries.body("ingest/stg_scanned_texts")), {"salt": salt, "run": run_id}),
-        ):
-            typed.append(con.sql(sql, params=params).to_arrow_table())
-    finally:
-        con.unregister("scanned_records")
-    if pc.any(records["plain"]).as_py():
-        uris = dict(con.execute("SELECT local_path, source_uri FROM batch_files").fetchall())
-        typed.append(plain.typed(records.filter(records["plain"]), uris, run_id, typed[0].schema))
-    return typed
-
-
-def _stage_files(
-    con: duckdb.DuckDBPyConnection,
-    files: list[str],
-    lines: Mapping[str, slices.ValueLines] | None,
-    salt: str,
-    run_id: str,
-    rows: list[pa.Table],
-) -> None:
-    """Stage `files` in one scan, added to `rows`: single documents when `lines` is None, else
-    multi-document files whose values are numbered by `lines` (their value lines)."""
-    params: dict[str, object] = {"salt": salt, "run": run_id}
-    if not files:
-        # Every file of the batch was unreadable: read_json_objects refuses an empty file
-        # list, so type an empty relation instead (`rows` must hold the columns).
-        rows.append(con.sql(typing_sql(_NO_RAW_RECORDS), params=params).to_arrow_table())
-        return
-    params |= {"files": [lakefs.glob_escape(p) for p in files], "mark": slices.MARK}
-    if lines is None:
-        params["max_object_size"] = _max_object_size(files)
-        documents = queries.body("ingest/stg_documents")
-    else:
-        counts = [len(lines[p].numbers) for p in files]
-        params |= {
-            "max_object_size": _buffer_size(max(lines[p].longest for p in files)),
-            "line_numbers": [n for p in files for n in lines[p].numbers],
-            "line_offsets": list(itertools.accumulate(counts, initial=0))[:-1],
-            "line_counts": counts,
-            "names": files,
-        }
-        documents = queries.compose(
-            "ingest/stg_documents", "read_values", "ingest/stg_document_lines"
-        )
-    rows.append(con.sql(staging_sql(documents), params=params).to_arrow_table())
-
-
-def staging_sql(documents: str) -> str:
-    """Staging from the `documents` query: split into values (`stg_raw_records`), typed."""
-    return typing_sql(queries.with_cte(documents, "documents", "ingest/stg_raw_records"))
-
-
-def typing_sql(raw_records: str) -> str:
-    """Typing from the `raw_records` query: redacted and parsed (`stg_records_parsed`)."""
-    return fields_typing_sql(
-        queries.with_cte(raw_records, "raw_records", "ingest/stg_records_parsed")
-    )
-
-
-def fields_typing_sql(parsed_fields: str) -> str:
-    """Typing from the `parsed_fields` query (each record's `s`): the credential services'
-    blobs parsed (`stg_records_detailed`), typed with reject reasons (`stg_events`)."""
-    detailed = queries.body("ingest/stg_records_detailed")
-    return queries.with_cte(
-        f"with parsed_fields as (\n{parsed_fields}\n)\n{detailed}",
-        "parsed_records",
-        "ingest/stg_events",
-    )
-
-
-_NO_RAW_RECORDS = (
-    "select cast(null as varchar) as filename, cast(null as varchar) as shape,"
-    " cast(null as varchar) as raw_text, cast(null as varchar) as read_problem,"
-    " cast(null as bigint) as line, cast(null as bigint) as position where false"
-)
-
-
-def _max_object_size(paths: Sequence[str]) -> int:
-    """A JSON buffer big enough for the largest file (gzip's trailer gives its size)."""
-    largest = 0
-    for path in paths:
-        largest = max(largest, uncompressed_size_cached(path))
-    return _buffer_size(largest)
-
-
-def _buffer_size(largest: int) -> int:
-    """A JSON buffer for values of up to `largest` bytes, within [MIN_, MAX_OBJECT_SIZE]."""
-    return max(MIN_OBJECT_SIZE, min(MAX_OBJECT_SIZE, int(largest * 1.1) + 1024))
-
-
 def _isolation_buffer(path: str, known: Mapping[str, slices.ValueLines]) -> int:
     """The JSON buffer for reading one file alone: its longest line when it is NDJSON."""
     if path in known:
-        return _buffer_size(known[path].longest)
+        return staging.buffer_size(known[path].longest)
     if not shapes.is_delivery_name(path) and shapes.is_multi_document(Path(path)):
-        return _buffer_size(slices.value_lines(Path(path)).longest)
-    return _max_object_size([path])
+        return staging.buffer_size(slices.value_lines(Path(path)).longest)
+    return staging.max_object_size([path])
 
 
 def _is_input_error(exc: duckdb.Error) -> bool:
@@ -258,7 +93,7 @@ def _stage_isolating_bad_files(
     scratch: Path,
     before_typing: Callable[[], None],
 ) -> tuple[dict[str, str], list[pa.Table]]:
-    """Stage a batch (its rows, as `_stage` gives them); files DuckDB cannot parse are set
+    """Stage a batch (its rows, as `staging.stage` gives them); files DuckDB cannot parse are set
     aside with the reason, except NDJSON files whose broken lines can be set aside instead
     (`slices.mend`): those are staged from a mended copy in `scratch`, each broken line a
     rejected record at its line.
@@ -283,7 +118,7 @@ def _stage_isolating_bad_files(
         bad = _stage_checked(con, rest, job)
     else:  # no rows, with their columns, for the large files to join
         job.rows.clear()
-        _stage_files(con, [], None, salt, run_id, job.rows)
+        staging.stage_files(con, [], None, salt, run_id, job.rows)
         bad = {}
     # each large file is staged (and checked: cut short, broken lines, ...) as a batch of its
     # own, then added to the batch's rows
@@ -309,7 +144,7 @@ class _Staging:
     known: Mapping[str, slices.ValueLines]
     scratch: Path
     batch: dict[str, sources.SourceObject]
-    rows: list[pa.Table] = field(default_factory=list)  # what `_stage` typed last
+    rows: list[pa.Table] = field(default_factory=list)  # what `staging.stage` typed last
     # waits for the previous batch's rows to be written (`Pending.wait`)
     before_typing: Callable[[], None] = lambda: None
 
@@ -322,7 +157,7 @@ def _stage_large(
     `held` bytes of the batch's rows already typed, which DuckDB does not count), its rows in
     `job.rows`; the reason it is set aside (too large even so, or bad)."""
     size = uncompressed_size_cached(path)
-    limit = max(BATCH_MEMORY, min(64 * size, _machine_memory() * 4 // 5 - held))
+    limit = max(staging.BATCH_MEMORY, min(64 * size, _machine_memory() * 4 // 5 - held))
     try:
         with lakefs.memory_limit(con, f"{limit >> 20}MB"):
             bad = _stage_checked(con, {path: job.batch[path]}, job)
@@ -348,7 +183,7 @@ def _stage_checked(
     salt, run_id, known, scratch, rows = job.salt, job.run_id, job.known, job.scratch, job.rows
     paths = sorted(local)
     try:
-        _stage(con, paths, salt, run_id, known, rows, job.before_typing)
+        staging.stage(con, paths, salt, run_id, known, rows, job.before_typing)
         return {}
     except duckdb.Error as exc:
         if not _is_input_error(exc):
@@ -378,7 +213,7 @@ def _stage_checked(
         scratch.mkdir(parents=True, exist_ok=True)
         copy = scratch / f"mended-{len(mended):05d}.ndjson"
         result = slices.mend(Path(path), copy)
-        if result is None or _read_error(con, str(copy), _buffer_size(result[0].longest)):
+        if result is None or _read_error(con, str(copy), staging.buffer_size(result[0].longest)):
             copy.unlink(missing_ok=True)
             continue
         value_lines, cut = result
@@ -396,11 +231,13 @@ def _stage_checked(
         else:
             bad[path] = cut  # the lines before the cut are read; the file stays quarantined
     if mended:
-        _register_files(con, job.batch | {copy: local[path] for copy, path in mended.items()})
+        staging.register_files(
+            con, job.batch | {copy: local[path] for copy, path in mended.items()}
+        )
     mended_paths = set(mended.values())
     staged = [p for p in paths if p not in bad and p not in mended_paths] + sorted(mended)
     try:
-        _stage(con, staged, salt, run_id, lines, rows, job.before_typing)
+        staging.stage(con, staged, salt, run_id, lines, rows, job.before_typing)
     except duckdb.Error as exc:
         if not _is_input_error(exc):
             raise
@@ -410,7 +247,7 @@ def _stage_checked(
         for path, reason in untyped.items():
             bad[mended.get(path, path)] = reason
         remaining = [p for p in staged if p not in untyped]
-        _stage(con, remaining, salt, run_id, lines, rows, job.before_typing)
+        staging.stage(con, remaining, salt, run_id, lines, rows, job.before_typing)
     return bad
 
 
@@ -426,7 +263,7 @@ def _untyped_files(
     untyped: dict[str, str] = {}
     for path in paths:
         try:
-            _stage(con, [path], salt, run_id, lines, [])
+            staging.stage(con, [path], salt, run_id, lines, [])
         except duckdb.Error as exc:
             if not _is_input_error(exc):
                 raise
@@ -488,8 +325,8 @@ def _describe_bad_file(exc: Exception, path: str) -> str:
         return f"{_GZIP_PROBLEM}: {message}"
     if "maximum_object_size" in lowered or "maximum object size" in lowered:
         return (
-            f"a JSON value larger than {MAX_OBJECT_SIZE >> 20} MiB (write it as NDJSON, one "
-            f"record a line, e.g. jq -c '.Records[]' or jq -c '.[]'): {message}"
+            f"a JSON value larger than {staging.MAX_OBJECT_SIZE >> 20} MiB (write it as "
+            f"NDJSON, one record a line, e.g. jq -c '.Records[]' or jq -c '.[]'): {message}"
         )
     if "utf-8" in lowered or "unicode" in lowered:
         return f"not UTF-8 text: {message}"
@@ -552,20 +389,6 @@ class Pending:
                 self.wait()
 
 
-def _register_files(con: duckdb.DuckDBPyConnection, local: dict[str, sources.SourceObject]) -> None:
-    # bound lists, not an Arrow table: building one from Python values imports pandas (0.8 s)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE batch_files AS SELECT unnest(cast($paths AS VARCHAR[])) AS "
-        "local_path, unnest(cast($uris AS VARCHAR[])) AS source_uri, "
-        "unnest(cast($hints AS VARCHAR[])) AS account_hint",
-        {
-            "paths": list(local),
-            "uris": [o.uri for o in local.values()],
-            "hints": [o.account_hint for o in local.values()],
-        },
-    )
-
-
 def _stage_and_write(
     con: duckdb.DuckDBPyConnection,
     lake: Path,
@@ -584,7 +407,7 @@ def _stage_and_write(
     given), and count the records in `summary`. `previous`, a batch still being written, is
     finished (committed) once this one is staged, before the dedupe reads the lake; with
     `background`, the rows are written by a thread (`_Staged.writing`)."""
-    _register_files(con, local)
+    staging.register_files(con, local)
     scratch = lakewriter.state_dir(lake) / "downloads" / run_id / f"mended-{name}"
     try:
         # the previous batch's rows are on disk before this one's are typed: never two
@@ -800,7 +623,7 @@ def _has_record_list(path: Path) -> bool:
     else is read whole, as any document."""
     if not scan.available():
         return False
-    walk = scan.DocumentWalk(limit=MAX_OBJECT_SIZE)
+    walk = scan.DocumentWalk(limit=staging.MAX_OBJECT_SIZE)
     try:
         for block in slices.blocks(shapes.pieces(path)):
             walk.feed(block, texts=False)
@@ -846,7 +669,7 @@ def ingest_in_slices(
         pieces = slices.cut(local_path, folder, slice_bytes)
     else:  # one document: its record list, an element a line
         pieces = slices.cut_document(
-            shapes.pieces(local_path), folder, slice_bytes, MAX_OBJECT_SIZE
+            shapes.pieces(local_path), folder, slice_bytes, staging.MAX_OBJECT_SIZE
         )
     try:
         for piece in pieces:

@@ -252,7 +252,7 @@ def _ingest(
     salt = lakewriter.token_salt(lake)
 
     from pipeline import batch as batch_mod
-    from pipeline import catalog
+    from pipeline import catalog, staging
     from pipeline import lake as lakefs
 
     state = lakewriter.state_dir(lake)
@@ -265,7 +265,7 @@ def _ingest(
             f"may be in day folders before {since}, which --since {since} leaves out (missed "
             f"nights?); run once with --since {gap}"
         )
-    con = batch_mod.connect(lake)
+    con = staging.connect(lake)
     download_dir = state / "downloads" / run_id
     pending: batch_mod.Pending | None = None  # the batch being written, not yet committed
     try:

@@ -44,6 +44,7 @@ from pipeline import batch as batch_mod
 from pipeline import lake as lakefs
 from pipeline import lakewriter, local_files, manifest
 from pipeline import partitions as partitions_mod
+from pipeline import staging as staging_mod
 from pipeline.commands.ingest import render_summary
 from pipeline.errors import SourceError, StrictIngestError
 from pipeline.ingest import IngestSummary, check_strict, ingest
@@ -528,13 +529,13 @@ def test_many_ndjson_files_in_one_batch_are_numbered_as_each_alone(
         files.append(write_bytes(src / name, gzip.compress(data) if i % 2 else data))
 
     statements: list[int] = []
-    stage_files = batch_mod._stage_files
+    stage_files = staging_mod.stage_files
 
     def counted(con: Any, files: list[str], *args: Any, **kwargs: Any) -> None:
         statements.append(len(files))
         stage_files(con, files, *args, **kwargs)
 
-    monkeypatch.setattr(batch_mod, "_stage_files", counted)
+    monkeypatch.setattr(staging_mod, "stage_files", counted)
     together = ingest([str(src)], tmp_path / "together")
     assert statements == [6]  # one statement for the six files
     alone = tmp_path / "alone"
@@ -1780,7 +1781,7 @@ def test_a_record_that_does_not_parse_after_redaction_is_rejected_alone() -> Non
         " ('f.json', 'records', '{\"eventID\": \"x\"', null, null, 1))"
         " as t(filename, shape, raw_text, read_problem, line, position)"
     )
-    sql = batch_mod.typing_sql(raw)
+    sql = staging_mod.typing_sql(raw)
     got = con.execute(
         f"select source_position, reject_reason from ({sql}) order by 1",
         {"salt": "s", "run": "r", "good": good},
@@ -1802,7 +1803,7 @@ def test_a_file_the_batch_cannot_type_is_quarantined_not_a_traceback(
     for i, name in enumerate(("a.json", "b.json", "c.ndjson")):
         write_delivery_file(src / name, recs[2 * i : 2 * i + 2])
     poisoned = str(src / "b.json")
-    real = batch_mod._stage_files
+    real = staging_mod.stage_files
 
     def stage_files(con: Any, files: list[str], *args: Any, **kwargs: Any) -> None:
         if any("b.json" in Path(f).name for f in files):  # the file or its gzip alias
@@ -1812,7 +1813,7 @@ def test_a_file_the_batch_cannot_type_is_quarantined_not_a_traceback(
             )
         real(con, files, *args, **kwargs)
 
-    monkeypatch.setattr(batch_mod, "_stage_files", stage_files)
+    monkeypatch.setattr(staging_mod, "stage_files", stage_files)
     summary = run(lake, src)
 
     assert (summary.files_quarantined, summary.records_stored) == (1, 4)
@@ -1839,7 +1840,7 @@ def test_a_large_delivery_file_is_staged_alone_with_more_memory(
     # a delivery file of about 20 MB ran DuckDB out of memory (it parsed the document at each
     # shape test): the run failed, and so did every rerun. Here the batch's limit is lowered
     # so that a 13 MB file runs it short; the file is staged alone with a limit sized for it
-    monkeypatch.setattr(batch_mod, "DUCKDB_MEMORY", "96MB")
+    monkeypatch.setattr(staging_mod, "DUCKDB_MEMORY", "96MB")
     src = tmp_path / "src"
     recs = _large_delivery_file(src, 12_000)
 
@@ -1855,7 +1856,7 @@ def test_a_batch_of_medium_files_that_runs_short_stages_each_file_alone(
 ) -> None:
     # no file is large, but together they run the batch out of memory: the run stopped with
     # DuckDB's error, and so did every rerun. Each file is staged alone instead
-    monkeypatch.setattr(batch_mod, "DUCKDB_MEMORY", "64MB")
+    monkeypatch.setattr(staging_mod, "DUCKDB_MEMORY", "64MB")
     src = tmp_path / "src"
     recs = records(24_000)
     for n in range(4):
@@ -1983,7 +1984,7 @@ def test_a_state_file_that_cannot_be_written_is_named_and_leaves_no_copy(
 def test_an_export_with_a_very_long_line_is_staged_alone_with_its_lines(
     lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(batch_mod, "DUCKDB_MEMORY", "96MB")
+    monkeypatch.setattr(staging_mod, "DUCKDB_MEMORY", "96MB")
     src = tmp_path / "src"
     small, long = records(2)
     long["userAgent"] = "aws-cli/2.15.0 " + "x" * 9_000_000
@@ -2022,7 +2023,7 @@ def test_large_files_staged_alone_are_still_checked_and_mended(
 ) -> None:
     # a large file staged alone skipped the checks of the batch path: one cut short, or an
     # export with a broken line, ended the run with a traceback
-    monkeypatch.setattr(batch_mod, "DUCKDB_MEMORY", "96MB")
+    monkeypatch.setattr(staging_mod, "DUCKDB_MEMORY", "96MB")
     src = tmp_path / "src"
     recs = _large_delivery_file(src, 12_000)  # large.json.gz, and small.json with 2 records
     cut = gzip.compress(orjson.dumps({"Records": recs[:11_000]}))
@@ -2044,8 +2045,8 @@ def test_large_files_staged_alone_are_still_checked_and_mended(
 def test_a_delivery_file_too_large_for_the_machine_is_quarantined_with_the_fix(
     lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(batch_mod, "DUCKDB_MEMORY", "96MB")
-    monkeypatch.setattr(batch_mod, "BATCH_MEMORY", 96 << 20)
+    monkeypatch.setattr(staging_mod, "DUCKDB_MEMORY", "96MB")
+    monkeypatch.setattr(staging_mod, "BATCH_MEMORY", 96 << 20)
     monkeypatch.setattr(batch_mod, "_machine_memory", lambda: 100 << 20)
     src = tmp_path / "src"
     _large_delivery_file(src, 12_000)

@@ -18,6 +18,7 @@ import pytest
 from conftest import ACCOUNT, delivery_key, event_keys, quarantine_rows, records
 
 from pipeline import batch as batch_mod
+from pipeline import staging as staging_mod
 from pipeline.ingest import IngestSummary, ingest
 
 SLICE_BYTES = 40_000  # about 35 records of conftest.record()
@@ -249,14 +250,14 @@ def test_no_staging_holds_more_than_a_slice(
     else:
         source = _document(tmp_path / "doc.json", "records", gz=False, pretty=True)
     staged_sizes: list[int] = []
-    real_stage = batch_mod._stage  # noqa: SLF001
+    real_stage = staging_mod.stage
 
     def stage(con: Any, *args: Any, **kwargs: Any) -> None:
         real_stage(con, *args, **kwargs)
         rows = args[4]  # (paths, salt, run_id, known, rows): the Arrow tables typed into
         staged_sizes.append(sum(table.num_rows for table in rows))
 
-    monkeypatch.setattr(batch_mod, "_stage", stage)
+    monkeypatch.setattr(staging_mod, "stage", stage)
     summary = ingest([str(source)], tmp_path / "lake", batch_bytes=SLICE_BYTES)
 
     record_bytes = len(orjson.dumps(records(1)[0]))
@@ -323,8 +324,8 @@ def test_a_run_stopped_between_slices_is_completed_by_the_next_without_duplicate
 @pytest.fixture
 def cap_at_1_mib(monkeypatch: pytest.MonkeyPatch) -> None:
     """DuckDB's JSON buffer capped at 1 MiB (256 MiB in the ingest)."""
-    monkeypatch.setattr(batch_mod, "MAX_OBJECT_SIZE", 1 << 20)
-    monkeypatch.setattr(batch_mod, "MIN_OBJECT_SIZE", 1 << 16)
+    monkeypatch.setattr(staging_mod, "MAX_OBJECT_SIZE", 1 << 20)
+    monkeypatch.setattr(staging_mod, "MIN_OBJECT_SIZE", 1 << 16)
 
 
 @pytest.mark.usefixtures("cap_at_1_mib")

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import batch, plain, queries, scan
 from pipeline import lake as lakefs
+from pipeline import plain, queries, scan, staging
 from tests.conftest import DROP, record
 
 SQL = Path(__file__).resolve().parent.parent / "sql" / "ingest"
@@ -60,7 +60,7 @@ def _both_ways(texts: list[str]) -> tuple[list[Any], list[Any], int]:
 
 def _compared(records: pa.Table) -> tuple[list[Any], list[Any], int]:
     con = _connect()
-    mixed = batch._type_scanned(con, records, "s", "r")
+    mixed = staging._type_scanned(con, records, "s", "r")
     plain_count = int(pc.sum(records["plain"]).as_py() or 0)
     # DuckDB alone: the same statements, nothing marked plain
     nothing_plain = records.set_column(
@@ -70,8 +70,11 @@ def _compared(records: pa.Table) -> tuple[list[Any], list[Any], int]:
     alone = [
         con.sql(sql, params=params).to_arrow_table()
         for sql, params in (
-            (batch.fields_typing_sql(queries.body("ingest/stg_scanned_records")), {"run": "r"}),
-            (batch.typing_sql(queries.body("ingest/stg_scanned_texts")), {"salt": "s", "run": "r"}),
+            (staging.fields_typing_sql(queries.body("ingest/stg_scanned_records")), {"run": "r"}),
+            (
+                staging.typing_sql(queries.body("ingest/stg_scanned_texts")),
+                {"salt": "s", "run": "r"},
+            ),
         )
     ]
     return _rows(con, mixed), _rows(con, alone), plain_count
@@ -285,7 +288,7 @@ def test_plain_rows_name_their_file_and_hash_the_blanked_text() -> None:
     assert pc.all(records["plain"]).as_py()
     mixed, alone, plain_count = _compared(records)
     assert plain_count == 5 and mixed == alone
-    typed = batch._type_scanned(_connect(), records, "s", "r")[-1]
+    typed = staging._type_scanned(_connect(), records, "s", "r")[-1]
     by_text = dict(zip(typed["raw"].to_pylist(), typed.to_pylist(), strict=True))
     originals = [(text, "/src/f.json") for text in first] + [
         (text, "/src/g.json") for text in second

@@ -315,7 +315,7 @@ def _staged_rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, str
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_records())
 def test_fields_are_typed_as_duckdb_types_the_text(texts: list[str]) -> None:
-    from pipeline import batch
+    from pipeline import staging
 
     doc = ('{"Records":[' + ",".join(texts) + "]}").encode()
     # with the salt, the splitter hashes the session tokens of what it types (the base record
@@ -331,13 +331,13 @@ def test_fields_are_typed_as_duckdb_types_the_text(texts: list[str]) -> None:
     params = {"salt": "s", "run": "r"}
     # the plain records typed by pyarrow, the others by DuckDB from their fields or text
     mine = []
-    for typed in batch._type_scanned(con, scan._table([split]), "s", "r"):
+    for typed in staging._type_scanned(con, scan._table([split]), "s", "r"):
         con.register("typed", typed)
         mine += _staged_rows(con, "select * from typed", {})
         con.unregister("typed")
     # DuckDB alone: every record's text read and typed by stg_records_parsed
     con.execute("create table doc as select cast($d as varchar) as doc", {"d": doc.decode()})
-    theirs_sql = batch.typing_sql(
+    theirs_sql = staging.typing_sql(
         "select 'f.json' as filename, 'records' as shape,"
         " unnest(cast(json_extract(doc, '$.Records[*]') as varchar[])) as raw_text,"
         " null::varchar as read_problem, null::bigint as line,"
