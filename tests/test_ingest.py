@@ -40,6 +40,7 @@ from conftest import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline import badfiles as badfiles_mod
 from pipeline import batch as batch_mod
 from pipeline import lake as lakefs
 from pipeline import lakewriter, local_files, manifest
@@ -1863,17 +1864,17 @@ def test_a_batch_of_medium_files_that_runs_short_stages_each_file_alone(
         part = {"Records": recs[n * 6_000 : (n + 1) * 6_000]}
         write_bytes(src / f"part{n}.json.gz", gzip.compress(orjson.dumps(part)))
     assert all(
-        len(gzip.decompress(f.read_bytes())) < batch_mod.LARGE_DOCUMENT
+        len(gzip.decompress(f.read_bytes())) < badfiles_mod.LARGE_DOCUMENT
         for f in src.glob("*.json.gz")
     )
     staged_alone: list[str] = []
-    stage_large = batch_mod._stage_large
+    stage_large = badfiles_mod._stage_large
 
     def spy(con: duckdb.DuckDBPyConnection, path: str, *args: Any) -> dict[str, str]:
         staged_alone.append(Path(path).name)
         return stage_large(con, path, *args)
 
-    monkeypatch.setattr(batch_mod, "_stage_large", spy)
+    monkeypatch.setattr(badfiles_mod, "_stage_large", spy)
 
     summary = run(lake, src, batch_bytes=1 << 30)
 
@@ -2008,7 +2009,7 @@ def test_a_28_mb_delivery_file_fits_the_batch_memory(
     def no_retry(*args: Any) -> str | None:
         raise AssertionError("staged alone: the batch ran out of memory")
 
-    monkeypatch.setattr(batch_mod, "_stage_large", no_retry)
+    monkeypatch.setattr(badfiles_mod, "_stage_large", no_retry)
     src = tmp_path / "src"
     _large_delivery_file(src, 25_000)
     assert len(gzip.decompress((src / "large.json.gz").read_bytes())) > 27_000_000
@@ -2047,7 +2048,7 @@ def test_a_delivery_file_too_large_for_the_machine_is_quarantined_with_the_fix(
 ) -> None:
     monkeypatch.setattr(staging_mod, "DUCKDB_MEMORY", "96MB")
     monkeypatch.setattr(staging_mod, "BATCH_MEMORY", 96 << 20)
-    monkeypatch.setattr(batch_mod, "_machine_memory", lambda: 100 << 20)
+    monkeypatch.setattr(badfiles_mod, "_machine_memory", lambda: 100 << 20)
     src = tmp_path / "src"
     _large_delivery_file(src, 12_000)
 
