@@ -3,8 +3,8 @@
 `pipeline.staging` reads and types the batch's files (each statement returns its rows as
 Arrow; this module registers them together as `staged`) and `pipeline.badfiles` sets aside the
 files DuckDB cannot read; this module drops the records the lake holds, writes one Parquet file
-per (event_date, recipient_account_id) with pyarrow (`pipeline.partitions`) and commits the
-batch atomically (`pipeline.lakewriter`).
+per (event_date, recipient_account_id) with pyarrow (`pipeline.partitions`) and the quarantine
+(`pipeline.quarantine`), and commits the batch atomically (`pipeline.lakewriter`).
 `pipeline.ingest` plans the batches from the run's catalog, which lives in the same
 connection (`pipeline.catalog`).
 """
@@ -28,6 +28,7 @@ from pipeline import (
     lakewriter,
     manifest,
     partitions,
+    quarantine,
     queries,
     scan,
     shapes,
@@ -38,13 +39,6 @@ from pipeline import (
 from pipeline import lake as lakefs
 from pipeline.errors import LakeError
 from pipeline.ingest import Batch, IngestSummary, uncompressed_size_cached
-
-
-def _write_parquet(con: duckdb.DuckDBPyConnection, table: str, target: Path, **opts: str) -> None:
-    """COPY a temp table to Parquet (zstd). Paths are ours, never log data."""
-    options = ["FORMAT parquet", "COMPRESSION zstd", "COMPRESSION_LEVEL 1", "ROW_GROUP_SIZE 122880"]
-    options += [f"{k.upper()} {v}" for k, v in opts.items()]
-    con.execute(f"COPY {table} TO {lakefs.sql_literal(str(target))} ({', '.join(options)})")
 
 
 @dataclass
@@ -131,7 +125,7 @@ def _stage_and_write(
     assert row is not None
     read, rejected, insight, control, other_stream, min_date, max_date = row
     # rejected records an earlier run quarantined: duplicates, not rejected (and kept) again
-    rejected = int(rejected or 0) - _requarantined(con, lake, bool(rejected))
+    rejected = int(rejected or 0) - quarantine.requarantined(con, lake, bool(rejected))
     accounts = _batch_accounts(con)
     if previous is not None:
         previous.finish(summary)  # its rows are in the lake before this batch's dedupe
@@ -159,11 +153,11 @@ def _stage_and_write(
         p: f"{known[p].describe()}: {why}" if p in known else badfiles.source_named(why, p, local)
         for p, why in bad.items()
     }
-    quarantine_rows = _quarantine_rows(con, bad, run_id)
+    quarantine_rows = quarantine.build(con, bad, run_id)
     if quarantine_rows:
         qdir = (quarantine_to or staged_dir / lakefs.QUARANTINE_DIR) / f"ingest_run={run_id}"
         qdir.mkdir(parents=True, exist_ok=True)
-        _write_parquet(con, "quarantine_out", qdir / f"part-{name}.parquet")
+        quarantine.write_parquet(con, "quarantine_out", qdir / f"part-{name}.parquet")
     per_file = _per_file_counts(con)
 
     summary.batches += 1
@@ -417,7 +411,7 @@ def ingest_in_slices(
             + queries.load("ingest/stg_quarantine_object"),
             {"uri": obj.uri, "reason": cut_short, "run": run_id},
         )
-        _write_parquet(con, "quarantine_out", qdir / f"part-{name}.parquet")
+        quarantine.write_parquet(con, "quarantine_out", qdir / f"part-{name}.parquet")
     _commit(lake, name, final, [_entry(obj, run_id, records, rejected, status)], summary)
     if reasons:
         summary.files_quarantined += 1
@@ -439,56 +433,6 @@ def _batch_accounts(con: duckdb.DuckDBPyConnection) -> list[str] | None:
     return sorted({str(account) for account, _ in rows})
 
 
-def _requarantined(con: duckdb.DuckDBPyConnection, lake: Path, any_rejected: bool) -> int:
-    """Table `requarantined` (stg_requarantined): the batch's rejected records the lake's
-    quarantine already holds; returns how many."""
-    if any_rejected and lakefs.attach_quarantine(con, lake):
-        sql = queries.load("ingest/stg_requarantined")
-    else:
-        sql = "SELECT CAST(NULL AS BIGINT) AS row_id WHERE false"
-    con.execute("CREATE OR REPLACE TEMP TABLE requarantined AS " + sql)
-    row = con.execute("SELECT count(*) FROM requarantined").fetchall()[0]
-    return int(row[0]) if row else 0
-
-
-def _quarantine_rows(con: duckdb.DuckDBPyConnection, bad: dict[str, str], run_id: str) -> int:
-    """Build `quarantine_out` (rejected records plus unreadable files); return its size."""
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE bad_files AS SELECT unnest(cast($paths AS VARCHAR[])) AS "
-        "local_path, unnest(cast($reasons AS VARCHAR[])) AS reason",
-        {"paths": list(bad), "reasons": list(bad.values())},
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE quarantine_out AS " + queries.load("ingest/stg_quarantine"),
-        {"run": run_id},
-    )
-    row = con.execute("SELECT count(*) FROM quarantine_out").fetchall()[0]
-    return int(row[0]) if row else 0
-
-
 def _per_file_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int, bool]]:
     rows = queries.run(con, "ingest/stg_file_counts").fetchall()
     return {uri: (int(n), int(r), bool(digest)) for uri, n, r, digest in rows}
-
-
-def quarantined(lake: Path, *, limit: int = 50) -> list[dict[str, object]]:
-    """The quarantined files and records, newest run first; a file quarantined whole that a
-    later run read (a new version: an upload completed, a file rewritten) is left out."""
-    from pipeline import catalog
-
-    con = duckdb.connect()
-    lakefs.configure(con)
-    if not lakefs.attach_quarantine(con, lake):
-        return []
-    # the files quarantined whole: whether a later run read them is in the manifest
-    con.execute(
-        "CREATE TABLE wanted_uris AS SELECT DISTINCT source_uri AS uri FROM quarantine "
-        "WHERE source_line IS NULL AND source_position IS NULL"
-    )
-    if con.execute("SELECT count(*) FROM wanted_uris").fetchall()[0][0]:
-        catalog.load_runs(con, lake / lakefs.STATE_DIR)
-    else:
-        con.execute("CREATE TABLE manifest_runs (uri VARCHAR, run VARCHAR, status VARCHAR)")
-    cursor = queries.run(con, "ingest/rpt_quarantine")
-    names = [d[0] for d in cursor.description or []]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchmany(limit)]

@@ -41,10 +41,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline import badfiles as badfiles_mod
-from pipeline import batch as batch_mod
 from pipeline import lake as lakefs
 from pipeline import lakewriter, local_files, manifest
 from pipeline import partitions as partitions_mod
+from pipeline import quarantine as quarantine_mod
 from pipeline import staging as staging_mod
 from pipeline.commands.ingest import render_summary
 from pipeline.errors import SourceError, StrictIngestError
@@ -2229,7 +2229,7 @@ def test_a_file_quarantined_half_uploaded_and_read_whole_later_leaves_the_listin
     import gzip
     import os
 
-    from pipeline.batch import quarantined
+    from pipeline.quarantine import quarantined
 
     src = tmp_path / "src"
     whole = gzip.compress(orjson.dumps({"Records": records(2)}))
@@ -2260,7 +2260,7 @@ def test_the_quarantine_listing_reads_a_manifest_an_ingest_folds_meanwhile(
     import gzip
 
     from pipeline import catalog, manifest
-    from pipeline.batch import quarantined
+    from pipeline.quarantine import quarantined
 
     src = tmp_path / "src"
     whole = gzip.compress(orjson.dumps({"Records": records(2)}))
@@ -2718,7 +2718,7 @@ def test_quarantine_written_before_source_line_existed_still_lists(tmp_path: Pat
         ),
         folder / "part-b00000.parquet",
     )
-    (row,) = batch_mod.quarantined(tmp_path / "lake")
+    (row,) = quarantine_mod.quarantined(tmp_path / "lake")
     assert (row["source_uri"], row["source_line"], row["source_position"]) == (
         "/data/x.json",
         None,

@@ -177,8 +177,8 @@ def quarantine_command(
 
         sts-audit quarantine --lake lake --limit 20
     """
-    from pipeline import batch
     from pipeline import lake as lakefs
+    from pipeline import quarantine
     from pipeline.errors import LakeError
 
     target = resolve_lake(lake, load_config(config))
@@ -188,7 +188,7 @@ def quarantine_command(
             f"{target} is not an sts-audit lake (no {lakefs.STATE_DIR}/ folder)",
             fix="pass the --lake that `sts-audit ingest` wrote",
         )
-    rows = batch.quarantined(target, limit=limit)
+    rows = quarantine.quarantined(target, limit=limit)
     if not rows:
         typer.echo("nothing quarantined", err=True)
         return
