@@ -252,7 +252,7 @@ def _ingest(
     salt = lakewriter.token_salt(lake)
 
     from pipeline import batch as batch_mod
-    from pipeline import catalog, staging
+    from pipeline import catalog, slicing, staging
     from pipeline import lake as lakefs
 
     state = lakewriter.state_dir(lake)
@@ -296,14 +296,14 @@ def _ingest(
                 batch = Batch(batch.name, [o for o in batch.objects if o.uri in local_paths])
                 if not batch.objects:
                     continue
-            if (unit := batch_mod.slicing(batch, local_paths, batch_bytes)) is not None:
+            if (unit := slicing.unit_of(batch, local_paths, batch_bytes)) is not None:
                 # one large NDJSON export or JSON document: a slice of about a batch's size at
                 # a time
                 if pending is not None:
                     pending.finish(summary)
                     pending = None
                 path = local_paths[batch.objects[0].uri]
-                batch_mod.ingest_in_slices(
+                slicing.ingest_in_slices(
                     con, lake, batch, path, salt, run_id, summary, batch_bytes, unit
                 )
             else:

@@ -120,7 +120,7 @@ def cut_document(
     shape (`ELEMENT_SHAPE_KEY`, `ELEMENT_KEY`): stg_raw_records reads it as that document's
     element, its position its index in the list (the numbers of `Slice.lines`), so its rows are
     those of the document read whole. The caller walks the document first
-    (`batch._has_record_list`): one that is more than cut short is read whole instead. Raises
+    (`slicing._has_record_list`): one that is more than cut short is read whole instead. Raises
     SliceError where the document stops (cut short), after yielding the records before it.
     `largest`: the largest element, in bytes (DuckDB's own limit).
     """

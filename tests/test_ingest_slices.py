@@ -18,6 +18,7 @@ import pytest
 from conftest import ACCOUNT, delivery_key, event_keys, quarantine_rows, records
 
 from pipeline import batch as batch_mod
+from pipeline import slicing as slicing_mod
 from pipeline import staging as staging_mod
 from pipeline.ingest import IngestSummary, ingest
 
@@ -297,18 +298,18 @@ def test_a_run_stopped_between_slices_is_completed_by_the_next_without_duplicate
     # in, the rejected record's quarantine with them: the rerun must not write it twice)
     source, _ = _export(tmp_path / "export.ndjson", gz=False)
     clean = ingest([str(source)], tmp_path / "clean", batch_bytes=SLICE_BYTES)
-    real_commit = batch_mod._commit  # noqa: SLF001
+    real_commit = batch_mod.commit
 
     def commit(lake: Path, name: str, *args: Any, **kwargs: Any) -> None:
         if name.endswith(stop_at):
             raise OSError(28, "No space left on device")
         real_commit(lake, name, *args, **kwargs)
 
-    monkeypatch.setattr(batch_mod, "_commit", commit)
+    monkeypatch.setattr(batch_mod, "commit", commit)
     lake = tmp_path / "lake"
     with pytest.raises(OSError, match="No space left"):
         ingest([str(source)], lake, batch_bytes=SLICE_BYTES)
-    monkeypatch.setattr(batch_mod, "_commit", real_commit)
+    monkeypatch.setattr(batch_mod, "commit", real_commit)
     partial = event_keys(lake)
     assert 0 < len(partial) <= clean.records_stored  # slices are in, the object is not
     assert not quarantine_rows(lake)  # committed with the object's entry
@@ -420,7 +421,7 @@ def test_a_large_delivery_file_is_read_by_its_list_too(
     # CloudTrail's own file, larger than a batch and than DELIVERY_SLICED_FROM (128 MB, here
     # lowered): read a slice of its Records at a time, with the rows the compiled splitter
     # gives it whole
-    monkeypatch.setattr(batch_mod, "DELIVERY_SLICED_FROM", 0)
+    monkeypatch.setattr(slicing_mod, "DELIVERY_SLICED_FROM", 0)
     source = tmp_path / "src" / delivery_key(ACCOUNT)
     source.parent.mkdir(parents=True)
     _document(source, "records", gz=True, pretty=False)
@@ -512,7 +513,7 @@ def test_a_large_document_the_walk_stops_at_is_read_whole(tmp_path: Path, body: 
     # element: the document is read whole, as before, with the same result
     source = tmp_path / "doc.json"
     source.write_bytes(body)
-    assert not batch_mod._has_record_list(source)  # noqa: SLF001
+    assert not slicing_mod._has_record_list(source)  # noqa: SLF001
 
     whole = ingest([str(source)], tmp_path / "whole", batch_bytes=WHOLE)
     sliced = ingest([str(source)], tmp_path / "sliced", batch_bytes=SLICE_BYTES)
