@@ -126,7 +126,7 @@ def _estimated_bytes(obj: sources.SourceObject) -> int:
     for Firehose's objects (gzip members one after the other: the trailer sizes the last)."""
     if not obj.compressed:
         return obj.size
-    if obj.uri.startswith("s3://"):
+    if s3client.is_s3_url(obj.uri):
         return obj.size * GZIP_RATIO
     if layout.is_firehose_name(obj.uri):
         return obj.size * GZIP_RATIO if is_gzip_cached(obj.uri) else obj.size
@@ -345,7 +345,7 @@ def _openable(
     without it. It has no manifest entry, so the next run tries it again; the summary names it
     and `--strict` fails on it."""
     for obj in objects:
-        if not obj.uri.startswith("s3://"):
+        if not s3client.is_s3_url(obj.uri):
             try:
                 _facts(obj.uri)
             except OSError as exc:

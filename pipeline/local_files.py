@@ -69,7 +69,7 @@ def discover_local(
     # A rerun over a big archive is mostly this walk, so a file costs one stat and one object:
     # an explicit stack over os.scandir of an open folder (DirEntry caches the type, and its
     # stat is an fstatat relative to the folder, not a lookup of the whole path again), with
-    # what the folder's path says worked out once per folder (_Folder). One folder's files are
+    # what the folder's path says worked out once per folder (layout.Folder). One folder's files are
     # held at a time (a CloudTrail day folder holds a few hundred).
     # Symlinked folders are not followed (loops); symlinked files are read.
     stack = [str(root)]

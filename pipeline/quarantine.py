@@ -44,11 +44,10 @@ def build(con: duckdb.DuckDBPyConnection, bad: dict[str, str], run_id: str) -> i
     return int(row[0]) if row else 0
 
 
-def write_parquet(con: duckdb.DuckDBPyConnection, table: str, target: Path, **opts: str) -> None:
+def write_parquet(con: duckdb.DuckDBPyConnection, table: str, target: Path) -> None:
     """COPY a temp table to Parquet (zstd). Paths are ours, never log data."""
-    options = ["FORMAT parquet", "COMPRESSION zstd", "COMPRESSION_LEVEL 1", "ROW_GROUP_SIZE 122880"]
-    options += [f"{k.upper()} {v}" for k, v in opts.items()]
-    con.execute(f"COPY {table} TO {lakefs.sql_literal(str(target))} ({', '.join(options)})")
+    options = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 122880"
+    con.execute(f"COPY {table} TO {lakefs.sql_literal(str(target))} ({options})")
 
 
 def quarantined(lake: Path, *, limit: int = 50) -> list[dict[str, object]]:

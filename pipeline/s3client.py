@@ -108,7 +108,7 @@ def s3_error(url: str, bucket: str, exc: ClientError | BotoCoreError) -> SourceE
             fix="check --endpoint-url, the region and the network",
         )
     code = error_code(exc)
-    if code in {"NoSuchKey", "404"}:
+    if code in MISSING_CODES:
         return SourceError(
             f"{url}: no such object in bucket {bucket} (deleted since it was listed?)",
             fix="check the key, or run the command again to list the sources afresh",
@@ -147,6 +147,9 @@ def s3_error(url: str, bucket: str, exc: ClientError | BotoCoreError) -> SourceE
 # GetObject denied after a listing that succeeded: a bucket policy or an SSE-KMS key that denies
 # this object (or a prefix), or no s3:GetObject at all (`denied_everything`). Codes of a whole
 # bucket or account (AllAccessDisabled, AccountProblem) stay errors of the run.
+# the codes of an object or key that is not there (GetObject answers NoSuchKey, HeadObject a
+# bare 404)
+MISSING_CODES: Final = frozenset({"NoSuchKey", "404"})
 DENIED_CODES: Final = frozenset({"AccessDenied", "403"})
 GET_OBJECT_FIX: Final = (
     "allow these credentials s3:GetObject on it, and kms:Decrypt on its SSE-KMS key"
@@ -225,7 +228,7 @@ def download(s3: S3Client, obj: SourceObject, target: Path) -> Path:
             return target
     except (ClientError, BotoCoreError) as exc:
         error = s3_error(obj.uri, bucket, exc)
-        if isinstance(exc, ClientError) and error_code(exc) in {"NoSuchKey", "404"}:
+        if isinstance(exc, ClientError) and error_code(exc) in MISSING_CODES:
             raise SourceObjectGone(str(error), fix=error.fix) from None
         if isinstance(exc, ClientError) and _is_denied(exc):
             raise _denied(obj.uri, exc) from None

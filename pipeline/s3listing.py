@@ -24,7 +24,14 @@ from pipeline.layout import (
     make_object,
 )
 from pipeline.local_files import HIDDEN, LeftOut, is_skipped
-from pipeline.s3client import S3_SCHEME, error_code, parse_s3_url, s3_error
+from pipeline.s3client import (
+    DENIED_CODES,
+    MISSING_CODES,
+    S3_SCHEME,
+    error_code,
+    parse_s3_url,
+    s3_error,
+)
 
 # botocore is imported where S3 is used: a local ingest (and the CLI's start) does without it
 if TYPE_CHECKING:
@@ -80,7 +87,7 @@ def discover_s3(
         if listed or not prefix:
             return  # an empty bucket is not an error; a prefix with nothing under it is
     except ClientError as exc:
-        if error_code(exc) not in {"404", "NoSuchKey"}:
+        if error_code(exc) not in MISSING_CODES:
             raise s3_error(url, bucket, exc) from None
     except BotoCoreError as exc:
         raise s3_error(url, bucket, exc) from None
@@ -101,7 +108,7 @@ def _head(
         return s3.head_object(Bucket=bucket, Key=key)
     except ClientError as exc:
         code = error_code(exc)
-        if code in {"404", "NoSuchKey"} or (denied_is_none and code in {"403", "AccessDenied"}):
+        if code in MISSING_CODES or (denied_is_none and code in DENIED_CODES):
             return None
         raise
 
@@ -115,7 +122,7 @@ def check_s3(url: str, s3: S3Client) -> None:
     try:
         s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1)
     except ClientError as exc:
-        if error_code(exc) in {"404", "NoSuchKey"}:
+        if error_code(exc) in MISSING_CODES:
             # S3 answers a listing of a missing bucket NoSuchBucket: a bare 404 is a server
             # that is not S3 (an --endpoint-url with a path, another web server)
             raise SourceError(
