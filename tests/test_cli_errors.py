@@ -3,6 +3,7 @@ version exit 0, as a user at a shell sees them (the real entry point, in a subpr
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -214,3 +215,29 @@ def test_ctrl_c_while_the_command_line_loads_is_one_line_and_exit_130() -> None:
         [sys.executable, "-c", script, "sessions"], capture_output=True, text=True, check=False
     )
     assert (done.returncode, done.stderr, done.stdout) == (130, "interrupted\n", "")
+
+
+@pytest.mark.parametrize(("given", "seen"), [(None, "1"), ("4", "4")])
+def test_the_entry_point_keeps_numpys_blas_to_one_thread_unless_the_user_set_it(
+    given: str | None, seen: str
+) -> None:
+    # numpy's OpenBLAS reads the variable once, when it loads: the entry point sets it before
+    # the command line imports anything; a user's own value is left as it is
+    script = (
+        "import os, sys\n"
+        "import pipeline.cli\n"
+        "def report():\n"
+        "    import numpy\n"
+        "    print(os.environ.get('OPENBLAS_NUM_THREADS'), 'numpy' in sys.modules)\n"
+        "pipeline.cli.main = report\n"
+        "assert 'numpy' not in sys.modules\n"
+        "from pipeline import main\n"
+        "main()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, env=env
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"{seen} True\n", "")
