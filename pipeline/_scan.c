@@ -32,6 +32,9 @@
    by side (ctypes releases the GIL during the call); sts_prepare runs before any split. */
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define MAX_DEPTH 256
 #define SHORT_INT_DIGITS 18
@@ -450,6 +453,20 @@ static void string_(Cursor *c) {
     const char *q = c->p + 1;   /* after the opening quote */
     for (;;) {
         /* the common case: a run of plain ASCII up to a quote, a backslash or anything odd */
+#ifdef __SSE2__
+        /* sixteen bytes at a time: as signed bytes, a control character (< 0x20) and any byte
+           of 0x80 or more are both less than 0x20 */
+        while (c->end - q >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)q);
+            __m128i odd = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                             _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+            int mask = _mm_movemask_epi8(odd);
+            if (mask) { q += __builtin_ctz((unsigned)mask); break; }
+            q += 16;
+        }
+#endif
         while (q < c->end) {
             unsigned char u = (unsigned char)*q;
             if (u == '"' || u == '\\' || u < 0x20 || u >= 0x80) break;

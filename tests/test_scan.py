@@ -119,6 +119,35 @@ def test_split_cases(doc: bytes, expected: list[tuple[str, bool]] | None) -> Non
         assert [rewritten(t) if flag else t for t, flag in expected] == theirs
 
 
+# a byte sequence at a given offset of a string: flagged (the record's text is DuckDB's to
+# rewrite), not, or None: declined. The splitter scans sixteen bytes at a time where it can:
+# each kind of byte that ends a plain run, at every offset of two such blocks and past them
+_AT_OFFSET: list[tuple[bytes, bool | None]] = [
+    (b"", False),  # the string ends there
+    (b'\\"', True),  # escapes
+    (b"\\\\", True),
+    (b"\\u0041", True),
+    (b"\xc3\xa9", None),  # not ASCII
+    (b"\x1f", None),  # a control character
+    (b"\x7f", False),  # DEL is plain ASCII in JSON
+]
+
+
+@pytest.mark.parametrize("offset", range(40))
+@pytest.mark.parametrize(("odd", "flagged"), _AT_OFFSET)
+def test_a_long_string_is_scanned_as_a_short_one(
+    offset: int, odd: bytes, flagged: bool | None
+) -> None:
+    text = b"x" * offset + odd + (b"y" * 20 if odd else b"")
+    doc = b'{"Records":[{"a":"' + text + b'","b":1}]}'
+    mine = split_texts(doc)
+    if flagged is None:
+        assert mine is None
+        return
+    assert mine == [('{"a":"' + text.decode() + '","b":1}', flagged)]
+    assert [rewritten(t) if flag else t for t, flag in mine] == duckdb_records(doc)
+
+
 # JSON values with what makes records differ: escapes, unicode, numbers of every form, blanks
 _scalars = st.one_of(
     st.none(),
