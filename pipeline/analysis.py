@@ -38,6 +38,7 @@ STEPS: Final[tuple[str, ...]] = (
     "int_sts_issuances",
     "int_session_starts",
     "int_creation_keys",
+    "int_call_links",
     "int_session_links",
     "rpt_session_links",
     "int_sessions_seen",
@@ -49,12 +50,15 @@ STEPS: Final[tuple[str, ...]] = (
 )
 # Steps that stay views. `int_events` names what the analysis reads from `events`; as a view
 # each reader scans only its own columns and rows (a materialized copy of the lake's 50 columns
-# cost more than every later step's scans together). The rpt_ steps are a join or a small
+# cost more than every later step's scans together). `int_session_links` is the attributed
+# rows of `int_call_links`, which also keeps the calls no session accounts for (the input of
+# `int_sessions_seen`): a filter, not a copy. The rpt_ steps are a join or a small
 # aggregate over earlier steps: materializing them would copy every row once more for nothing
 # (the Parquet export reads them once).
 VIEW_STEPS: Final[frozenset[str]] = frozenset(
     {
         "int_events",
+        "int_session_links",
         "rpt_sessions",
         "rpt_federated_logins",
         "rpt_account_graph",

@@ -3,8 +3,8 @@
 -- Who used temporary credentials the lake holds no issuance for. Reads the calls made with
 -- temporary credentials as sel_attribution counts them (an ASIA key or a sessionContext
 -- creationDate; not a record an UPDATED_DATA correction replaces, int_corrections; the other
--- account's keyless copies carry neither and are not read) whose event_id int_session_links
--- does not hold, and groups them by session ARN and creation second (cloudtrail-semantics.md
+-- account's keyless copies carry neither and are not read) whose event_id int_call_links
+-- attributed to no session, and groups them by session ARN and creation second (cloudtrail-semantics.md
 -- §4.1), the key a creationDate names; a call without a creationDate (rare) is grouped by its
 -- ASIA key instead (creation_time NULL). So sel_attribution's calls_temporary =
 -- calls_attributed + the sum of `records` here. Typically a session issued before the lake's
@@ -21,31 +21,27 @@
 -- a call's sessionContext says so. `distinct_accounts` counts the accounts of the records
 -- read: the other account's keyless copies are not among them.
 -- In order of first use.
--- the accounts whose records the lake holds, from their first record on: a session of any other
--- account was issued where the lake cannot see
-with logged_accounts as (
-    select
-        recipient_account_id as account_id,
-        min(event_time) as first_event_time
-    from int_events
-    where recipient_account_id is not null
-    group by recipient_account_id
+-- calls made with temporary credentials that no session accounts for: their event_ids first,
+-- from int_call_links' rows without a session (the calls sel_attribution counts: an ASIA key or
+-- a creationDate, no record an UPDATED_DATA correction replaces, no keyless copy). An eventID
+-- another of its records was linked by (a conflict) is not unattributed: those are looked up
+-- among the links by the few unattributed ids, so the millions of links are only probed. With
+-- every call attributed, no id is left and the lake is not read again below.
+with unlinked_ids as (
+    select distinct event_id
+    from int_call_links
+    where session_id is null
 ),
 
--- calls made with temporary credentials that no session accounts for: their event_ids first.
--- Anti-joins written as outer joins: DuckDB plans a `not exists` over this view by first
--- copying every int_events column of the calls; a record linked twice (a conflict) only
--- repeats rows the `is null` drops. Only the event_id crosses the join with the links (every
--- call's, millions): carrying the 15 columns below through it cost 2.7-3.4 s at 5M events,
--- against 1.2 s for the ids and a semi-join (`in`) back (bench/LIMITS.md).
 unattributed_ids as (
-    select e.event_id
-    from int_events as e
-    left join int_corrections as c on c.event_id = e.event_id
-    left join int_session_links as l on l.event_id = e.event_id
-    where (e.user_access_key_id like 'ASIA%' or e.session_creation_date is not null)
-      and c.event_id is null
-      and l.event_id is null
+    select u.event_id
+    from unlinked_ids as u
+    left join (
+        select distinct l.event_id
+        from int_session_links as l
+        where l.event_id in (select event_id from unlinked_ids)
+    ) as linked on linked.event_id = u.event_id
+    where linked.event_id is null
 ),
 
 -- the records of those event_ids (a conflict's records share theirs: none of them is linked)
@@ -70,6 +66,22 @@ unattributed as (
     from int_events as e
     where (e.user_access_key_id like 'ASIA%' or e.session_creation_date is not null)
       and e.event_id in (select event_id from unattributed_ids)
+),
+
+-- the accounts whose records the lake holds, from their first record on: a session of any other
+-- account was issued where the lake cannot see. Only the accounts of the sessions listed (the
+-- account in their ARN, as the join below reads it): none, and the lake is not read
+logged_accounts as (
+    select
+        recipient_account_id as account_id,
+        min(event_time) as first_event_time
+    from int_events
+    where recipient_account_id in (
+        select regexp_extract(user_arn, '^arn:[^:]*:[^:]*:[^:]*:([^:]*):', 1)
+        from unattributed
+        where user_arn is not null
+    )
+    group by recipient_account_id
 ),
 
 -- a call without an ARN is its own account's and key's: never merged with another principal's
