@@ -147,6 +147,17 @@ def _stage_checked(
                 continue
             lines.pop(str(copy), None)
             copy.unlink(missing_ok=True)
+        if path not in known and bad[path].startswith(_NOT_UTF8):
+            # one document with records that are not UTF-8: those records are rejected, the
+            # rest read (`slices.mend_document`)
+            scratch.mkdir(parents=True, exist_ok=True)
+            copy = scratch / f"mended-{len(mended):05d}.ndjson"
+            found = _mended_document(con, Path(path), copy)
+            if found is not None:
+                mended[str(copy)] = path
+                lines[str(copy)] = found
+                del bad[path]
+                continue
         if path not in known and shapes.is_delivery_name(path):
             continue  # one document, not lines: nothing to mend
         # any other file may be NDJSON whose first line is the broken one: `mend` declines
@@ -249,6 +260,30 @@ def _is_input_error(exc: duckdb.Error) -> bool:
 
 
 _GZIP_PROBLEM = "truncated or corrupt gzip"
+_NOT_UTF8 = "not UTF-8 text"
+
+
+def _mended_document(
+    con: duckdb.DuckDBPyConnection, path: Path, copy: Path
+) -> slices.ValueLines | None:
+    """The value lines of `copy`, `path`'s document written an element a line with its
+    elements that are not UTF-8 as unreadable lines (`slices.mend_document`), once DuckDB reads
+    it; None (and no copy) when it cannot be mended so."""
+    held: list[bytes] = []
+    size = 0
+    try:
+        for piece in shapes.pieces(path):
+            size += len(piece)
+            if size > slices.MEND_DOCUMENT_MAX:  # not held whole to find out
+                return None
+            held.append(piece)
+    except (OSError, EOFError, zlib.error):
+        return None
+    found = slices.mend_document(b"".join(held), copy)
+    if found is None or _read_error(con, str(copy), staging.buffer_size(found.longest)):
+        copy.unlink(missing_ok=True)
+        return None
+    return found
 
 
 def _repaired_copy(path: Path, reason: str, copy: Path) -> bool:
@@ -285,7 +320,7 @@ def _describe_bad_file(exc: Exception, path: str) -> str:
             f"NDJSON, one record a line, e.g. jq -c '.Records[]' or jq -c '.[]'): {message}"
         )
     if "utf-8" in lowered or "unicode" in lowered:
-        return f"not UTF-8 text: {message}"
+        return f"{_NOT_UTF8}: {message}"
     return f"not valid JSON: {message}"
 
 

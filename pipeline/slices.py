@@ -9,13 +9,15 @@ quarantined record still names its line in the object. `cut_document` does the s
 large JSON document (a LookupEvents page of every page, a `{"Records": [...]}`, an array):
 its record list's elements, one a line, numbered by their index in the list. `mend` copies an
 NDJSON file (or slice) with each line that is not JSON wrapped, so DuckDB reads the rest and the
-line becomes one rejected record instead of a quarantined file.
+line becomes one rejected record instead of a quarantined file; `mend_document` does the same
+for the elements of a document that are not UTF-8.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+import json
 import re
 import secrets
 import zlib
@@ -352,6 +354,145 @@ def mend(source: Path, target: Path) -> tuple[ValueLines, str | None] | None:
     if not (broken or cut) or good == 0 or fragments > good or broken > max(good, MEND_MAX_BROKEN):
         return None
     return ValueLines(numbers, longest), cut
+
+
+def mend_document(data: bytes, target: Path) -> ValueLines | None:
+    """Copy the record list of one JSON document (`data`: a `{"Records": [...]}`, a LookupEvents
+    page, a bare array) to `target` as `cut_document` writes it, an element a line, with each
+    element that is not UTF-8 written as an unreadable line instead (`mend`'s wrapper, with the
+    document's shape): stg_raw_records reads the other elements as the document's records at
+    their index in the list, and that one as a rejected record at its own. DuckDB refuses the
+    whole document for one bad byte, which quarantined every record of the file with it.
+
+    None when there is nothing to mend this way: larger than `MEND_DOCUMENT_MAX`, no record list
+    at the root, a value that does not parse as JSON even with the bad bytes set aside, no
+    element that is not UTF-8, or none that is. The file is then quarantined whole."""
+    if len(data) > MEND_DOCUMENT_MAX:
+        return None
+    text = data.removeprefix(UTF8_BOM).decode("utf-8", errors="surrogateescape")
+    try:
+        found = _record_list(text)
+        if found is None:
+            return None
+        shape, pos = found
+        numbers: list[int] = []
+        longest = broken = 0
+        head = orjson.dumps({MARK_KEY: MARK, ELEMENT_SHAPE_KEY: shape})
+        head = head[:-1] + b',"' + ELEMENT_KEY.encode() + b'":'
+        spans, end_of_list = _elements(text, pos)
+        if not _ends_alone(text, end_of_list, shape):
+            return None
+        with target.open("wb") as out:
+            for index, (start, end) in enumerate(spans):
+                element = text[start:end]
+                try:
+                    # an indented document's line breaks: blanks, as `_document_values` writes
+                    value = element.encode("utf-8").replace(b"\n", b" ").replace(b"\r", b" ")
+                    line = head + value + b"}\n"
+                except UnicodeEncodeError as exc:
+                    line = _unreadable_element(element, exc.start, shape)
+                    broken += 1
+                out.write(line)
+                numbers.append(index)
+                longest = max(longest, len(line))
+    except ValueError:  # json's JSONDecodeError: not JSON even with the bad bytes set aside
+        return None
+    if not broken or broken == len(numbers):
+        return None
+    return ValueLines(numbers, longest, "records")
+
+
+# Documents larger than this (of JSON) are not mended a record at a time: Python holds the text
+# as characters, several times its bytes
+MEND_DOCUMENT_MAX: Final = 64 << 20
+
+_BLANKS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+def _skip(text: str, pos: int) -> int:
+    """`pos` past the JSON blanks there."""
+    match = _BLANKS.match(text, pos)
+    assert match is not None  # the pattern matches the empty string
+    return match.end()
+
+
+def _record_list(text: str) -> tuple[str, int] | None:
+    """The shape of the document's record list and where it opens (its `[`), or None."""
+    pos = _skip(text, 0)
+    if text.startswith("[", pos):
+        return "array", pos
+    if not text.startswith("{", pos):
+        return None
+    pos += 1
+    while True:
+        pos = _skip(text, pos)
+        key, pos = _DECODER.raw_decode(text, pos)
+        pos = _skip(text, pos)
+        if not isinstance(key, str) or not text.startswith(":", pos):
+            return None
+        pos = _skip(text, pos + 1)
+        shape = {"Records": "records", "Events": "lookup_events"}.get(key)
+        if shape is not None and text.startswith("[", pos):
+            return shape, pos
+        _, pos = _DECODER.raw_decode(text, pos)
+        pos = _skip(text, pos)
+        if not text.startswith(",", pos):
+            return None
+        pos += 1
+
+
+def _elements(text: str, pos: int) -> tuple[list[tuple[int, int]], int]:
+    """Where each element of the list opening at `pos` starts and ends, and where the list
+    ends (after its `]`)."""
+    spans: list[tuple[int, int]] = []
+    pos = _skip(text, pos + 1)
+    if text.startswith("]", pos):
+        return spans, pos + 1
+    while True:
+        _, end = _DECODER.raw_decode(text, pos)
+        spans.append((pos, end))
+        pos = _skip(text, end)
+        if text.startswith("]", pos):
+            return spans, pos + 1
+        if not text.startswith(",", pos):
+            raise ValueError("a list element is not followed by , or ]")
+        pos = _skip(text, pos + 1)
+
+
+def _ends_alone(text: str, pos: int, shape: str) -> bool:
+    """Whether the document closes after its record list (at `pos`) with nothing but other
+    root keys, none a second record list, and nothing after it: a file of several documents
+    (a `cat` of delivery files) is not mended this way."""
+    if shape != "array":
+        while True:
+            pos = _skip(text, pos)
+            if text.startswith("}", pos):
+                pos += 1
+                break
+            if not text.startswith(",", pos):
+                return False
+            pos = _skip(text, pos + 1)
+            key, pos = _DECODER.raw_decode(text, pos)
+            pos = _skip(text, pos)
+            if key in ("Records", "Events") or not text.startswith(":", pos):
+                return False
+            _, pos = _DECODER.raw_decode(text, _skip(text, pos + 1))
+    return _skip(text, pos) == len(text)
+
+
+def _unreadable_element(element: str, bad_char: int, shape: str) -> bytes:
+    """The unreadable line of a list element with bytes that are not UTF-8 (`bad_char`: the
+    first one's index in `element`), its reason naming that byte."""
+    raw = element.encode("utf-8", errors="surrogateescape")
+    at = len(element[:bad_char].encode("utf-8", errors="surrogateescape"))
+    why = (
+        f"not valid UTF-8: byte 0x{raw[at]:02x} at byte {at + 1} of the record "
+        "(CloudTrail writes UTF-8: re-export the file as UTF-8)"
+    )
+    text = raw.decode("utf-8", errors="replace")
+    wrapper = {UNREADABLE_KEY: text, WHY_KEY: why, MARK_KEY: MARK, ELEMENT_SHAPE_KEY: shape}
+    return orjson.dumps(wrapper) + b"\n"
 
 
 # A file with more broken lines than this, and than lines that are records, is not NDJSON with

@@ -166,17 +166,25 @@ def test_the_first_line_may_be_the_broken_one(tmp_path: Path, broken_at: int) ->
     assert row["source_position"] == broken_at and row["reason"].startswith("not valid JSON")
 
 
-def test_an_array_written_a_record_a_line_is_quarantined_whole(tmp_path: Path) -> None:
-    # its lines end in commas, so almost none is JSON alone: not NDJSON, nothing to mend
-    body = b"[\n" + b",\n".join(orjson.dumps(r) for r in records(20)) + b"\n]\n"
+def test_an_array_written_a_record_a_line_is_mended_by_its_elements_not_its_lines(
+    tmp_path: Path,
+) -> None:
+    # its lines end in commas, so almost none is JSON alone: not NDJSON, no line to mend. It is
+    # one document, whose element that is not UTF-8 is rejected at its index in the array
+    # (`slices.mend_document`), the other 19 stored
+    recs = records(20)
+    bad = next(i for i, r in enumerate(recs) if b"example-session" in orjson.dumps(r))
+    body = b"[\n" + b",\n".join(orjson.dumps(r) for r in recs) + b"\n]\n"
     source = tmp_path / "array.json"
     source.write_bytes(body.replace(b"example-session", b"example-\xff-session", 1))
 
     summary = ingest([str(source)], tmp_path / "lake")
 
-    assert summary.files_quarantined == 1 and summary.records_read == 0
+    assert summary.files_quarantined == 0
+    assert (summary.records_read, summary.records_stored, summary.records_rejected) == (20, 19, 1)
     [row] = quarantine_rows(tmp_path / "lake")
-    assert row["source_position"] is None and row["reason"].startswith("not UTF-8 text")
+    assert (row["source_line"], row["source_position"]) == (None, bad)
+    assert row["reason"].startswith("not valid UTF-8: byte 0xff")
 
 
 @pytest.mark.parametrize(

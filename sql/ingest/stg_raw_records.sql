@@ -59,6 +59,7 @@ shaped as (
         doc,
         p,
         element_of,
+        unreadable_element,
         case
             when element_of is not null then element_of
             when opener = '[' then 'array'
@@ -91,12 +92,17 @@ shaped as (
             else 'record'
         end as shape
     from (
-        -- the element wrapper carries this process's random $mark too
+        -- the element wrapper carries this process's random $mark too; an unreadable line
+        -- that names a document's shape is an element of that document's list that is not
+        -- UTF-8 (pipeline/slices.py's mend_document): rejected at its index in the list
         select
             *,
-            case when json_extract_string(p[7], '$') = $mark
+            case when json_extract_string(p[7], '$') = $mark and p[8] is null
                 and json_extract_string(p[10], '$') in ('records', 'array', 'lookup_events')
-                then json_extract_string(p[10], '$') end as element_of
+                then json_extract_string(p[10], '$') end as element_of,
+            coalesce(json_extract_string(p[7], '$') = $mark and p[8] is not null
+                and json_extract_string(p[10], '$') in ('records', 'array', 'lookup_events'),
+                false) as unreadable_element
         from parts
     )
 ),
@@ -107,6 +113,7 @@ items as (
         doc_index,
         shape,
         element_of,
+        unreadable_element,
         case
             -- an element of a large document's list, alone on its line: the value that list
             -- gives
@@ -148,14 +155,14 @@ select
     read_problem,
     -- the 0-based line of a multi-document (NDJSON) file the value's document is on; NULL for a
     -- file read as one document, as for an element of a document read in slices
-    case when element_of is null then doc_index end as line,
+    case when element_of is null and not unreadable_element then doc_index end as line,
     -- the value's 0-based index in its document (Records, a bare array, LookupEvents, a
     -- CloudWatch Logs payload's logEvents); for a document that is itself the record, its line
     -- (0 for a file that is one record). Several records on one line (delivery documents
     -- concatenated into NDJSON) share the line
     case
         -- the slices number an element by its index in the document's list
-        when element_of is not null then doc_index
+        when element_of is not null or unreadable_element then doc_index
         when shape in ('records', 'array', 'lookup_events', 'cloudwatch_logs', 'cloudwatch_other')
             then generate_subscripts(values_in_doc, 1) - 1
         else coalesce(doc_index, 0)
