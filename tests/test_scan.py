@@ -410,7 +410,10 @@ def test_a_gzip_file_holding_more_than_planned_goes_to_duckdb_not_into_memory(
 
     # planned as a wrapped ISIZE would plan it: DuckDB reads the file, nothing is lost
     import pipeline.ingest as ingest_mod
+    from pipeline import badfiles, slicing, staging
 
-    monkeypatch.setattr(ingest_mod, "uncompressed_size_cached", lambda p: 64)
+    # every module that plans with the size sees the wrapped one, DuckDB's buffer too
+    for module in (ingest_mod, staging, badfiles, slicing):
+        monkeypatch.setattr(module, "uncompressed_size_cached", lambda p: 64)
     summary = ingest([str(tmp_path / "src")], tmp_path / "lake")
     assert (summary.records_read, summary.records_stored) == (2, 2)
