@@ -302,13 +302,18 @@ def why_unreadable(line: bytes, error: orjson.JSONDecodeError) -> str:
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return (
-            f"not valid UTF-8: byte 0x{line[exc.start]:02x} at byte {exc.start + 1} "
-            "(CloudTrail writes UTF-8: re-export the file as UTF-8)"
-        )
+        return _not_utf8(line, exc)
     message = str(error).split(": line ", 1)[0]
     # orjson counts characters; a line is bytes
     return f"not valid JSON: {message} at byte {len(text[: error.pos].encode()) + 1}"
+
+
+def _not_utf8(line: bytes, exc: UnicodeDecodeError) -> str:
+    """The reason `line` is not a record, naming its first byte that is not UTF-8 (1-based)."""
+    return (
+        f"not valid UTF-8: byte 0x{line[exc.start]:02x} at byte {exc.start + 1} "
+        "(CloudTrail writes UTF-8: re-export the file as UTF-8)"
+    )
 
 
 def mend(source: Path, target: Path) -> tuple[ValueLines, str | None] | None:
@@ -341,9 +346,7 @@ def mend(source: Path, target: Path) -> tuple[ValueLines, str | None] | None:
                 try:
                     good += is_object(body)
                 except orjson.JSONDecodeError as exc:
-                    text = body.decode("utf-8", errors="replace")
-                    why = why_unreadable(body, exc)
-                    line = orjson.dumps({UNREADABLE_KEY: text, WHY_KEY: why, MARK_KEY: MARK})
+                    line = _unreadable_line(body, why_unreadable(body, exc))
                     broken += 1
                     fragments += _is_fragment(body)
                 out.write(line if line.endswith(b"\n") else line + b"\n")
@@ -384,13 +387,13 @@ def mend_document(data: bytes, target: Path) -> ValueLines | None:
             return None
         with target.open("wb") as out:
             for index, (start, end) in enumerate(spans):
-                element = text[start:end]
+                raw = text[start:end].encode("utf-8", errors="surrogateescape")
                 try:
+                    raw.decode("utf-8")
                     # an indented document's line breaks: blanks, as `_document_values` writes
-                    value = element.encode("utf-8").replace(b"\n", b" ").replace(b"\r", b" ")
-                    line = head + value + b"}\n"
-                except UnicodeEncodeError as exc:
-                    line = _unreadable_element(element, exc.start, shape)
+                    line = head + raw.replace(b"\n", b" ").replace(b"\r", b" ") + b"}\n"
+                except UnicodeDecodeError as exc:
+                    line = _unreadable_line(raw, _not_utf8(raw, exc), shape) + b"\n"
                     broken += 1
                 out.write(line)
                 numbers.append(index)
@@ -481,18 +484,14 @@ def _ends_alone(text: str, pos: int, shape: str) -> bool:
     return _skip(text, pos) == len(text)
 
 
-def _unreadable_element(element: str, bad_char: int, shape: str) -> bytes:
-    """The unreadable line of a list element with bytes that are not UTF-8 (`bad_char`: the
-    first one's index in `element`), its reason naming that byte."""
-    raw = element.encode("utf-8", errors="surrogateescape")
-    at = len(element[:bad_char].encode("utf-8", errors="surrogateescape"))
-    why = (
-        f"not valid UTF-8: byte 0x{raw[at]:02x} at byte {at + 1} of the record "
-        "(CloudTrail writes UTF-8: re-export the file as UTF-8)"
-    )
-    text = raw.decode("utf-8", errors="replace")
-    wrapper = {UNREADABLE_KEY: text, WHY_KEY: why, MARK_KEY: MARK, ELEMENT_SHAPE_KEY: shape}
-    return orjson.dumps(wrapper) + b"\n"
+def _unreadable_line(body: bytes, why: str, shape: str | None = None) -> bytes:
+    """`body`, which is not a record's JSON, wrapped so that stg_raw_records reads it as a
+    rejected record with reason `why` (`mend`'s lines; with the document's `shape`,
+    `mend_document`'s elements), its bytes that are not UTF-8 as U+FFFD."""
+    wrapper = {UNREADABLE_KEY: body.decode("utf-8", errors="replace"), WHY_KEY: why, MARK_KEY: MARK}
+    if shape is not None:
+        wrapper[ELEMENT_SHAPE_KEY] = shape
+    return orjson.dumps(wrapper)
 
 
 # A file with more broken lines than this, and than lines that are records, is not NDJSON with
