@@ -291,10 +291,13 @@ def _repaired_copy(path: Path, reason: str, copy: Path) -> bool:
     any other reason. An escaped lone UTF-16 surrogate in a logged value (JSON allows it,
     DuckDB does not) is written as U+FFFD; a gzip with zero padding after its last member
     (tape and block-device copies: DuckDB's reader stops at it) is written out whole when
-    Python reads it to the end (not when it is cut short)."""
+    Python reads it to the end (not when it is cut short); a text in UTF-16 or UTF-32 is
+    written in UTF-8 (`shapes.utf8_copy`)."""
     import gzip
 
     copy.parent.mkdir(parents=True, exist_ok=True)
+    if shapes.utf8_copy(path, copy):  # DuckDB names UTF-16 only when it has a byte-order mark
+        return True
     if "surrogate" in reason:
         copy.write_bytes(slices.replace_lone_surrogates(b"".join(shapes.pieces(path))))
         return True
@@ -319,7 +322,7 @@ def _describe_bad_file(exc: Exception, path: str) -> str:
             f"a JSON value larger than {staging.MAX_OBJECT_SIZE >> 20} MiB (write it as "
             f"NDJSON, one record a line, e.g. jq -c '.Records[]' or jq -c '.[]'): {message}"
         )
-    if "utf-8" in lowered or "unicode" in lowered:
+    if "utf-8" in lowered or "utf-16" in lowered or "unicode" in lowered:
         return f"{_NOT_UTF8}: {message}"
     return f"not valid JSON: {message}"
 

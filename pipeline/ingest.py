@@ -296,6 +296,7 @@ def _ingest(
                 batch = Batch(batch.name, [o for o in batch.objects if o.uri in local_paths])
                 if not batch.objects:
                     continue
+            local_paths = slicing.utf8_sources(batch, local_paths, download_dir, batch_bytes)
             if (unit := slicing.unit_of(batch, local_paths, batch_bytes)) is not None:
                 # one large NDJSON export or JSON document: a slice of about a batch's size at
                 # a time

@@ -9,6 +9,7 @@ a file and the walk of a large document's record list.
 
 from __future__ import annotations
 
+import codecs
 import re
 import zlib
 from collections.abc import Iterator
@@ -55,6 +56,61 @@ def pieces(path: Path) -> Iterator[bytes]:
             if not chunk.strip(b"\0"):
                 return
             unzip = zlib.decompressobj(31)
+
+
+# A JSON text's first two characters are ASCII (RFC 4627 §3), so the zero bytes among its first
+# four tell UTF-16 and UTF-32 and their byte order, as a byte-order mark does
+_WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+_WIDE_ZEROS = {
+    (True, True, True, False): "utf-32-be",
+    (False, True, True, True): "utf-32-le",
+    (True, False, True, False): "utf-16-be",
+    (False, True, False, True): "utf-16-le",
+}
+
+
+def wide_encoding(head: bytes) -> str | None:
+    """The codec of a JSON text written in UTF-16 or UTF-32 (Windows PowerShell 5's `>` writes
+    UTF-16LE with a byte-order mark), from its first four bytes; None for any other text (UTF-8
+    has no zero byte there: JSON allows none outside a string)."""
+    for bom, codec in _WIDE_BOMS:
+        if head.startswith(bom):
+            return codec
+    if len(head) < 4:
+        return None
+    return _WIDE_ZEROS.get(tuple(byte == 0 for byte in head[:4]))  # type: ignore[arg-type]
+
+
+def utf8_copy(path: Path, copy: Path) -> bool:
+    """Write to `copy`, in UTF-8, `path`'s text when it is UTF-16 or UTF-32 (a LookupEvents
+    page saved by Windows PowerShell 5: DuckDB reads only UTF-8); its lines stay where they
+    were. False, and no copy, for any other text or one that does not decode (an unpaired
+    surrogate)."""
+    chunks: Iterator[bytes] = pieces(path)
+    try:
+        head = b""
+        for piece in chunks:
+            head += piece
+            if len(head) >= 4:
+                break
+        codec = wide_encoding(head)
+        if codec is None:
+            return False
+        decoder = codecs.getincrementaldecoder(codec)()
+        with copy.open("wb") as out:
+            out.write(decoder.decode(head).encode())
+            for piece in chunks:
+                out.write(decoder.decode(piece).encode())
+            out.write(decoder.decode(b"", final=True).encode())
+    except (OSError, EOFError, zlib.error, UnicodeError):
+        copy.unlink(missing_ok=True)
+        return False
+    return True
 
 
 def is_multi_document(path: Path) -> bool:

@@ -43,6 +43,24 @@ def unit_of(batch: Batch, local_paths: dict[str, Path], slice_bytes: int) -> str
     return "records" if _has_record_list(path) else None
 
 
+def utf8_sources(
+    batch: Batch, local_paths: dict[str, Path], folder: Path, slice_bytes: int
+) -> dict[str, Path]:
+    """`local_paths`, with a batch's one object larger than a slice that is written in UTF-16
+    or UTF-32 replaced by its UTF-8 copy under `folder` (`shapes.utf8_copy`), so that it is cut
+    by its lines or records as any object its size: read whole (DuckDB refuses it, and then
+    reads its copy), a 440 MB export held 1.2 GiB."""
+    if len(batch.objects) != 1:
+        return local_paths
+    uri = batch.objects[0].uri
+    path = local_paths[uri]
+    if max(uncompressed_size_cached(str(path)), path.stat().st_size) <= slice_bytes:
+        return local_paths
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / f"utf8-{batch.name}.json"
+    return local_paths | {uri: copy} if shapes.utf8_copy(path, copy) else local_paths
+
+
 DELIVERY_SLICED_FROM = 128 * 1024 * 1024  # bytes of JSON: a delivery file larger is cut too
 
 
