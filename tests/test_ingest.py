@@ -1473,6 +1473,68 @@ def test_tokens_spelled_otherwise_are_not_kept(lake: Path, tmp_path: Path) -> No
     assert '\\"sessionToken\\":\\"REDACTED\\"' in kept["raw"]
 
 
+@pytest.mark.parametrize("shape", ["ndjson", "delivery file"])
+def test_a_rejected_record_keeps_no_token_in_any_spelling(
+    lake: Path, tmp_path: Path, shape: str
+) -> None:
+    # JSON objects, rejected for what they hold, whose token no redaction of a record's key
+    # knows: a review found them in the quarantine in clear
+    no_time, lake_row, capital, pair, good = records(5)
+    tokens = [_token(r) for r in (no_time, lake_row, capital, pair)]
+    no_time.pop("eventTime")
+    no_time["responseElements"]["credentials"]["SessionToken"] = no_time["responseElements"][
+        "credentials"
+    ].pop("sessionToken")
+    # a CloudTrail Lake query row: lower-case columns, the credentials flattened to a string
+    creds = lake_row["responseElements"]["credentials"]
+    flat = {
+        "eventtime": "2026-11-01 10:00:00.000",
+        "eventsource": "sts.amazonaws.com",
+        "responseelements": {
+            "credentials": "{{accessKeyId={}, sessionToken={}, expiration={}}}".format(
+                creds["accessKeyId"], creds["sessionToken"], creds["expiration"]
+            )
+        },
+    }
+    capital.pop("eventTime")
+    capital["responseElements"]["credentials"]["session_token"] = capital["responseElements"][
+        "credentials"
+    ].pop("sessionToken")
+    message = {"message": f"sessionToken={_token(pair)}"}
+    rejected = [no_time, flat, capital, message]
+    src = tmp_path / "src"
+    if shape == "ndjson":
+        lines = [json.dumps(r) for r in [good, *rejected]]
+        write_bytes(src / "lines.ndjson", ("\n".join(lines) + "\n").encode())
+    else:
+        write_delivery_file(src / "d.json.gz", [good, *rejected])
+
+    summary = run(lake, src)
+
+    assert (summary.records_stored, summary.records_rejected) == (1, 4)
+    text = _all_text(lake)
+    for token in tokens:
+        assert token not in text, token[:12]
+    rows = quarantine_rows(lake)
+    assert len(rows) == 4 and all(r["raw"] is None for r in rows)
+    withheld = "(its text is not kept: it may hold a session token)"
+    assert all(r["reason"].endswith(withheld) for r in rows)
+    assert _token(good)[:20] not in text
+
+
+def test_a_rejected_record_without_a_token_keeps_its_text(lake: Path, tmp_path: Path) -> None:
+    rec = record(eventSource="s3.amazonaws.com", eventName="ListBuckets")
+    rec.pop("eventTime")
+    rec["requestParameters"] = {"blob": "QUJD" * 40}  # 160 base64 characters: not kept either
+    write_bytes(tmp_path / "src" / "lines.ndjson", (json.dumps(rec) + "\n").encode())
+
+    run(lake, tmp_path / "src")
+
+    [row] = quarantine_rows(lake)
+    assert row["reason"] == "no eventTime: the record cannot be placed in time"
+    assert '"blob":"REDACTED"' in row["raw"] and '"eventName":"ListBuckets"' in row["raw"]
+
+
 def test_each_token_is_hashed_with_its_own_value(lake: Path, tmp_path: Path) -> None:
     # the caller names its session tags: one named sessionToken, before the credentials in
     # the record, set the hash stored for the real token (every match took the first's hash)

@@ -128,40 +128,6 @@ scrubbed as (
     from redacted
 ),
 
--- a text that is no record (not JSON, not an object) goes to the quarantine as it was read, and
--- its token may be spelled in ways no rule above knows (a Python repr, `sessionToken=...`, a
--- `session\u0054oken` key, a token that is not a string): when anything like the key is left
--- once the redacted forms are taken out, the text is not kept, only its file and position.
--- Nor is a token no key names in the text (the rest of an NDJSON line a log shipper cut in
--- two: the key ends the line before) or whose key is escaped some other way
--- (`\u0073essionToken`): every run of 100 or more base64 characters (a slash also as JSON's
--- `\/`) is kept as REDACTED. Such a run is a credential or an opaque blob, of no use for
--- finding the record, which the file and position name.
-guarded as (
-    select
-        * exclude (raw),
-        case
-            when withheld then null
-            when text_problem is not null
-                then regexp_replace(raw, '(?:[A-Za-z0-9+/]|\\/){100,}=*', 'REDACTED', 'g')
-            else raw
-        end as raw
-    from (
-        select
-            *,
-            coalesce(text_problem is not null and regexp_matches(
-                regexp_replace(
-                    raw,
-                    '\\*"sessionToken\\*"(?:\s|\\+[nrt])*:(?:\s|\\+[nrt])*\\*"(?:REDACTED|sha256:[0-9a-f]{64})',
-                    '',
-                    'g'
-                ),
-                '(?i)session[_-]?(?:t|\\+u00[57]4)oken'
-            ), false) as withheld
-        from scrubbed
-    )
-),
-
 parsed as (
     -- one full parse of the record: top-level scalars, userIdentity, and the four blobs as text.
     -- try(): a record the redaction left unparseable (a defect, never seen) is rejected alone,
@@ -200,7 +166,7 @@ parsed as (
               "additionalEventData": "JSON", "serviceEventDetails": "JSON", "resources": "JSON"
             }'
         )) as s
-    from guarded
+    from scrubbed
 )
 
 select * from parsed

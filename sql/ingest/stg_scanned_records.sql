@@ -22,7 +22,6 @@ select
     -- text as written, its tokens' contents left out (as md5() of the text with each
     -- `"sessionToken":"..."` blanked)
     f.content_md5,
-    false as withheld,
     f.raw,
     struct_pack(
         eventID := f."eventID",
