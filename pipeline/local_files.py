@@ -30,6 +30,13 @@ def local_root(source: str) -> tuple[Path, os.stat_result]:
     is missing or cannot be read (checked before a lake is created for it, and by the walk)."""
     if not _is_text(source):
         raise SourceError(f"{printable(source)}: {NOT_UTF8}", fix="rename it")
+    if not source.strip():
+        # Path("") is the current folder: `sts-audit ingest "$SRC"` with SRC unset would ingest
+        # whatever is there
+        raise SourceError(
+            "an empty source path",
+            fix="name a file or folder (. for the current folder) or an s3:// location",
+        )
     try:
         root = Path(source).expanduser().resolve(strict=True)
         return root, root.stat()
@@ -126,11 +133,11 @@ def _walk_folder(
                 if since is None or not delivered_before(prefix + name, since):
                     stack.append(prefix + name)
                 continue
-            elif entry.is_symlink() and entry.is_file():
+            elif (why := _left_out(entry)) is None:  # a symbolic link to a file
                 uri = str(Path(prefix + name).resolve())
-            else:  # sockets, fifos, devices, symlinks to folders, dangling symlinks
+            else:
                 if on_left_out is not None:
-                    on_left_out(prefix + name, FOLDER_LINK if entry.is_dir() else NOT_A_FILE)
+                    on_left_out(prefix + name, why)
                 continue
             try:
                 st = entry.stat()
@@ -138,6 +145,18 @@ def _walk_folder(
                 continue  # deleted while we walk
             found.append(make(uri, name, st.st_size, str(st.st_mtime_ns)))
     return found
+
+
+def _left_out(entry: os.DirEntry[str]) -> str | None:
+    """Why a walk leaves out an entry that is neither a regular file nor a folder (sockets,
+    fifos, devices, symbolic links to folders, dangling links, loops of links); None for a
+    symbolic link to a file, which is read."""
+    try:
+        if entry.is_symlink() and entry.is_file():
+            return None
+        return FOLDER_LINK if entry.is_dir() else NOT_A_FILE
+    except OSError as exc:  # a loop of links (ELOOP), or a target it may not look up
+        return f"{LINK_NOT_FOLLOWED}: {exc.strerror or exc}"
 
 
 Unreadable = Callable[[str, str, bool], None]
@@ -149,6 +168,7 @@ S3 name may be told more than once (a listing page and a folder level can both h
 HIDDEN: Final = "a name starting with . or _ (Spark and Hadoop markers, editors' files)"
 FOLDER_LINK: Final = "a symbolic link to a folder, not followed (pass its target as a source)"
 NOT_A_FILE: Final = "not a regular file (a pipe, socket or device, or a dangling link)"
+LINK_NOT_FOLLOWED: Final = "a symbolic link that cannot be followed"
 
 NOT_UTF8: Final = "its name is not UTF-8, which the lake needs"
 

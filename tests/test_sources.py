@@ -236,6 +236,35 @@ def test_what_a_folder_walk_leaves_out_is_told_with_its_reason(
     }
 
 
+def test_a_loop_of_links_is_left_out_and_the_rest_of_its_folder_read(
+    org_tree: Path, tmp_path: Path
+) -> None:
+    # following one stopped the walk: the whole folder was unreadable, or the run failed
+    day = org_tree / "AWSLogs" / ORG / ACCT / "CloudTrail" / DAY
+    (day / "self.json").symlink_to(day / "self.json")
+    (day / "a.json").symlink_to(day / "b.json")
+    (day / "b.json").symlink_to(day / "a.json")
+    root = day.resolve()
+
+    told = _left_out([str(org_tree)])
+    uris = [o.uri for o in discover([str(org_tree)])]
+
+    loops = {k: v for k, v in told.items() if k.startswith(str(root)) and "partial" not in k}
+    assert sorted(loops) == [f"{root}/{n}.json" for n in ("a", "b", "self")]
+    assert all(v.startswith(pipeline.local_files.LINK_NOT_FOLLOWED) for v in loops.values())
+    assert len(uris) == len(EXPECTED)
+
+
+@pytest.mark.parametrize("source", ["", "  "])
+def test_an_empty_source_is_an_error_not_the_current_folder(
+    source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `sts-audit ingest "$SRC"` with SRC unset: it ingested whatever the current folder held
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SourceError, match="an empty source path"):
+        list(discover([source]))
+
+
 @pytest.mark.parametrize("page_size", [1000, 2], ids=["one-page", "fan-out-and-paginate"])
 def test_a_prefix_tells_the_hidden_names_a_folder_walk_tells(
     s3_tree: str, org_tree: Path, page_size: int, monkeypatch: pytest.MonkeyPatch
