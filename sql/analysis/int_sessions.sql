@@ -179,10 +179,16 @@ activity_accounts as (
     group by session_id
 ),
 
+-- the IP addresses the session was used from: not `AWS Internal` or a service's host name
+-- (`cloudformation.amazonaws.com`), which sourceIPAddress holds for a call an AWS service made
+-- for the session (§2.1, §5.15): IPv4 and IPv6 are written with hex digits, dots and colons only
 activity_ips as (
     select
         session_id,
-        count(distinct source_ip_address) as distinct_ips
+        count(distinct case
+            when regexp_extract(source_ip_address, '^[0-9A-Fa-f.:]+$', 0) <> ''
+                then source_ip_address
+        end) as distinct_ips
     from int_session_links
     group by session_id
 ),
@@ -430,6 +436,8 @@ select
         when parent_session_id is not null then cast(null as varchar)
         when kind = 'ConsoleLogin' and console_mfa_used then 'mfa'
         when kind = 'ConsoleLogin' and not console_mfa_used then 'no_mfa'
+        -- a sign-in without MFAUsed says nothing: a missing flag is not a false one (§4.6)
+        when kind = 'ConsoleLogin' then 'unknown'
         -- a console session of an IAM user or root calling (sessionContext present)
         when own_origin_type in ('IAMUser', 'Root') and caller_mfa_authenticated then 'mfa'
         when own_origin_type in ('IAMUser', 'Root') then 'no_mfa'

@@ -282,13 +282,14 @@ seen_keys as (
     group by seen_key
 ),
 
--- the IPs the session was used from
+-- the IP addresses the session was used from (not `AWS Internal` or a service's host name,
+-- as int_sessions counts them)
 ips as (
     select
         seen_key,
         source_ip_address
     from calls
-    where source_ip_address is not null
+    where regexp_extract(source_ip_address, '^[0-9A-Fa-f.:]+$', 0) <> ''
     group by seen_key, source_ip_address
 ),
 
