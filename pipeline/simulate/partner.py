@@ -29,6 +29,9 @@ def partner_caller(ctx: Ctx, t: int) -> Caller:
         ua=UA_BOTO,
         accounts=[role.account],
         mfa="unknown",
+        # a role session: issued in the partner's account, one level the trail cannot see
+        # (its own parents are the partner's), so the session it issues is at depth 2
+        depth=1,
     )
 
 
