@@ -255,8 +255,17 @@ def _isolation_buffer(path: str, known: Mapping[str, slices.ValueLines]) -> int:
 
 
 def _is_input_error(exc: duckdb.Error) -> bool:
-    """Errors caused by a file's content (so isolate the file), not by resources."""
-    return not isinstance(exc, duckdb.OutOfMemoryException | duckdb.InterruptException)
+    """Errors caused by a file's content (so isolate the file), not by resources, nor by a
+    statement of ours DuckDB cannot bind (found before any input is read: taken for the
+    input's, it quarantined every file of the run)."""
+    return not isinstance(
+        exc,
+        duckdb.OutOfMemoryException
+        | duckdb.InterruptException
+        | duckdb.ParserException
+        | duckdb.BinderException
+        | duckdb.CatalogException,
+    )
 
 
 _GZIP_PROBLEM = "truncated or corrupt gzip"

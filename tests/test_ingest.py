@@ -3411,3 +3411,60 @@ def test_run_ids_sort_in_the_order_of_the_runs_within_a_second(
         "20261101T100001-000000",
         ids[2],
     ]
+
+
+def test_a_statement_of_ours_that_does_not_bind_fails_the_run_not_the_files(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # taken for the input's error, a defect of an ingest statement quarantined every file of
+    # the run ("not valid JSON: ...") and the run ended as if the data were bad
+    from pipeline import queries
+
+    src = tmp_path / "src"
+    write_delivery_file(src / "d.json.gz", records(2))
+    write_bytes(src / "e.ndjson", (json.dumps(records(1)[0]) + "\n").encode())
+    real = queries.load
+
+    def load(name: str) -> str:
+        text = real(name)
+        if name != "ingest/stg_raw_records":
+            return text
+        final = "select\n    filename,"
+        return text.replace(final, "select\n    no_such_column,\n    filename,", 1)
+
+    monkeypatch.setattr(queries, "load", load)
+    with pytest.raises(duckdb.BinderException, match="no_such_column"):
+        ingest([str(src)], lake)
+    assert quarantine_rows(lake) == []
+
+
+@pytest.mark.parametrize("scan", ["1", "0"], ids=["splitter", "duckdb"])
+@pytest.mark.parametrize("shape", ["Records twice", "Records and Events"])
+def test_a_document_with_two_record_lists_is_rejected_not_half_read(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str, scan: str
+) -> None:
+    # a JSON read takes one list: the other's records were dropped, neither stored nor counted
+    monkeypatch.setenv("STS_AUDIT_SCAN", scan)
+    a, b = records(2)
+    if shape == "Records twice":
+        text = f'{{"Records":[{json.dumps(a)}],"Records":[{json.dumps(b)}]}}'
+    else:
+        text = json.dumps({"Records": [a], "Events": [{"CloudTrailEvent": json.dumps(b)}]})
+    write_bytes(tmp_path / "src" / "two.json", text.encode())
+
+    summary = run(lake, tmp_path / "src")
+
+    assert (summary.records_read, summary.records_stored, summary.records_rejected) == (1, 0, 1)
+    [row] = quarantine_rows(lake)
+    assert row["reason"].startswith("a document with two record lists")
+    assert a["eventID"] in row["raw"] and b["eventID"] in row["raw"]
+
+
+def test_record_list_keys_inside_a_record_are_not_a_second_list(lake: Path, tmp_path: Path) -> None:
+    rec = records(1)[0]
+    rec["requestParameters"] = {"Records": [{"Data": "eA=="}], "Events": [1]}
+    write_bytes(tmp_path / "src" / "one.json", json.dumps({"Records": [rec]}).encode())
+
+    summary = run(lake, tmp_path / "src")
+
+    assert (summary.records_stored, summary.records_rejected) == (1, 0)

@@ -163,6 +163,9 @@ judged as (
             when text_problem is not null then
                 case text_problem
                     when 'invalid' then coalesce(read_problem, 'not valid JSON')
+                    when 'two_lists' then 'a document with two record lists (Records or Events '
+                        || 'twice, or both): its records are not told apart; write each list '
+                        || 'as a document of its own'
                     else 'not a JSON object'
                 end
             when s is null

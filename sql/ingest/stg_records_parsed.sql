@@ -35,8 +35,9 @@ normalized as (
         * exclude (raw_text),
         case
             when shape = 'unreadable' then null
-            when shape not in ('lookup_events', 'cloudwatch_logs', 'record', 'scanned', 'scalar')
-                then raw_text
+            when shape not in (
+                'lookup_events', 'cloudwatch_logs', 'record', 'scanned', 'scalar', 'two_lists'
+            ) then raw_text
             when json_valid(raw_text) then cast(json(raw_text) as varchar)
         end as raw_text,
         shape = 'unreadable'
@@ -52,6 +53,7 @@ valid as (
         case
             when shape in ('digest', 'cloudwatch_control', 'cloudwatch_other') then null
             when invalid_text then 'invalid'
+            when shape = 'two_lists' then 'two_lists'
             when left(raw_text, 1) <> '{' then 'not_object'
         end as text_problem
     from normalized
