@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import orjson
 import pyarrow as pa
 
 from pipeline import (
@@ -139,9 +140,15 @@ def stage_and_write(
         {"min_date": min_date, "max_date": max_date, "accounts": accounts},
     )
     con.execute("CREATE OR REPLACE TEMP TABLE fresh AS " + queries.load("ingest/stg_fresh_events"))
-    stored_row = con.execute("SELECT count(*) FROM fresh").fetchall()[0]
     conflicts_row = queries.run(con, "ingest/stg_conflicts").fetchall()[0]
-    assert stored_row is not None and conflicts_row is not None
+    assert conflicts_row is not None
+    if conflicts_row[0]:
+        window = {"min_date": min_date, "max_date": max_date, "accounts": accounts}
+        if _drop_reordered_copies(con, window):
+            conflicts_row = queries.run(con, "ingest/stg_conflicts").fetchall()[0]
+            assert conflicts_row is not None
+    stored_row = con.execute("SELECT count(*) FROM fresh").fetchall()[0]
+    assert stored_row is not None
     stored = int(stored_row[0])
 
     staged_dir = lakewriter.staging_dir(lake, name)
@@ -180,6 +187,29 @@ def stage_and_write(
     if stored:
         _check_written(name, partitions.write(table, rows_of, target, name), stored)
     return _Staged(staged_dir, bad, per_file)
+
+
+def _drop_reordered_copies(con: duckdb.DuckDBPyConnection, window: dict[str, object]) -> int:
+    """Drop from `fresh` each new record whose content equals, keys in any order, that of an
+    earlier record of its eventID, in the lake or earlier in the batch (`stg_conflict_texts`):
+    the same event re-serialized by another tool is a duplicate, not a conflict. Only the
+    batch's conflicts are compared; returns how many were dropped."""
+    rows = queries.run(con, "ingest/stg_conflict_texts", window).fetchall()
+    seen: dict[str, set[bytes]] = {}
+    dropped: list[int] = []
+    for event_id, staged_row, raw, *_ in rows:
+        try:
+            text = orjson.dumps(orjson.loads(raw), option=orjson.OPT_SORT_KEYS)
+        except (orjson.JSONDecodeError, TypeError):
+            continue  # no text to compare (never for a stored record)
+        contents = seen.setdefault(event_id, set())
+        if staged_row is not None and text in contents:
+            dropped.append(int(staged_row))
+        contents.add(text)
+    if dropped:
+        rows_sql = "DELETE FROM fresh WHERE staged_row IN (SELECT unnest($rows))"
+        con.execute(rows_sql, {"rows": dropped})
+    return len(dropped)
 
 
 def _partition_rows(

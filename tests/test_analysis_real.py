@@ -46,7 +46,7 @@ def examples(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnect
 def test_every_table_keeps_its_grain_on_real_records(
     corpus: str, request: pytest.FixtureRequest
 ) -> None:
-    # real samples hold conflicts (one eventID, other content: 334 of them), copies and
+    # real samples hold conflicts (one eventID, other content: 331 of them), copies and
     # recycled keys: no session may come out twice
     assert_grains(request.getfixturevalue(corpus))
 

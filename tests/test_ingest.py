@@ -2614,6 +2614,46 @@ def test_same_event_id_with_other_content_keeps_both_and_counts_a_conflict(
     assert got == [("AccessDenied",), (None,)]
 
 
+def _keys_sorted(rec: dict[str, Any]) -> str:
+    return json.dumps(rec, sort_keys=True)
+
+
+@pytest.mark.parametrize("batching", ["one batch", "a batch a file", "two runs"])
+def test_the_same_event_with_its_keys_in_another_order_is_a_duplicate(
+    tmp_path: Path, batching: str
+) -> None:
+    # re-serialized by another tool (jq -S, a map): the text differs, the content does not.
+    # It was stored twice and counted as a conflict, and sessions listed it twice
+    recs = [*records(3), record(eventName="ListBuckets", eventSource="s3.amazonaws.com")]
+    changed = copy.deepcopy(recs[0]) | {"errorCode": "AccessDenied"}  # a real conflict
+    write_bytes(tmp_path / "a" / "a.ndjson", "".join(json.dumps(r) + "\n" for r in recs).encode())
+    sorted_text = "".join(_keys_sorted(r) + "\n" for r in [*recs, changed])
+    write_bytes(
+        tmp_path / ("a" if batching != "two runs" else "b") / "b.ndjson", sorted_text.encode()
+    )
+    lake = tmp_path / "lake"
+
+    if batching == "two runs":
+        first = run(lake, tmp_path / "a")
+        summary = run(lake, tmp_path / "b")
+        assert first.records_stored == 4
+        stored, duplicate = summary.records_stored + 4, summary.records_duplicate
+        conflicts = first.conflicts + summary.conflicts
+    else:
+        apart = {"batch_bytes": 1} if batching == "a batch a file" else {}
+        summary = run(lake, tmp_path / "a", **apart)
+        stored, duplicate, conflicts = (
+            summary.records_stored,
+            summary.records_duplicate,
+            summary.conflicts,
+        )
+
+    assert (stored, duplicate, conflicts) == (5, 4, 1)
+    # the first copy in source order is the one kept: a.ndjson's text
+    kept = rows(lake, "select source_uri, raw from events where error_code is null order by 1")
+    assert {uri.rsplit("/", 1)[1] for uri, _ in kept} == {"a.ndjson"}
+
+
 def test_conflict_count_does_not_depend_on_batching(tmp_path: Path) -> None:
     first = record()
     variants = [first, first | {"errorCode": "AccessDenied"}, first | {"errorCode": "Throttling"}]
