@@ -3500,6 +3500,24 @@ def test_a_document_with_two_record_lists_is_rejected_not_half_read(
     assert a["eventID"] in row["raw"] and b["eventID"] in row["raw"]
 
 
+@pytest.mark.parametrize("scan", ["1", "0"], ids=["splitter", "duckdb"])
+@pytest.mark.parametrize("empty", ["Events", "Records"])
+def test_an_empty_list_beside_the_other_is_no_second_list(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty: str, scan: str
+) -> None:
+    monkeypatch.setenv("STS_AUDIT_SCAN", scan)
+    rec = records(1)[0]
+    if empty == "Events":
+        doc: dict[str, Any] = {"Records": [rec], "Events": []}
+    else:
+        doc = {"Records": [], "Events": [{"CloudTrailEvent": json.dumps(rec)}]}
+    write_bytes(tmp_path / "src" / "one.json", json.dumps(doc).encode())
+
+    summary = run(lake, tmp_path / "src")
+
+    assert (summary.records_read, summary.records_stored) == (1, 1)
+
+
 def test_record_list_keys_inside_a_record_are_not_a_second_list(lake: Path, tmp_path: Path) -> None:
     rec = records(1)[0]
     rec["requestParameters"] = {"Records": [{"Data": "eA=="}], "Events": [1]}

@@ -64,21 +64,25 @@ shaped as (
             when element_of is not null then element_of
             when opener = '[' then 'array'
             when opener <> '{' then 'scalar'
-            -- two record lists (Records and Events, or either key twice: a JSON read takes
-            -- one and would drop the other's records unseen): read as one value, rejected
-            -- with that reason. The text is searched for a second key first, and only a
-            -- document with one is parsed again for its keys
-            when p[1] is not null and p[2] is not null then 'two_lists'
+            -- two record lists (Records and Events, neither empty, or either key twice: a
+            -- JSON read takes one and would drop the other's records unseen): read as one
+            -- value, rejected with that reason. The text is searched for a second key first,
+            -- and only a document with one is parsed again for its keys
+            when left(p[1], 1) = '[' and left(p[2], 1) = '[' and p[1] <> '[]' and p[2] <> '[]'
+                then 'two_lists'
             when (case
                 when p[1] is not null or p[2] is not null
                     then length(doc) - length(replace(replace(doc, '"Records"', ''), '"Events"', ''))
             end) > 9
-                and len(list_filter(json_keys(doc), lambda k: k in ('Records', 'Events'))) > 1
+                and (len(list_filter(json_keys(doc), lambda k: k = 'Records')) > 1
+                    or len(list_filter(json_keys(doc), lambda k: k = 'Events')) > 1)
                 then 'two_lists'
             -- a document whose Records or Events is not a list, or that has an eventTime of
             -- its own, is no container: read as one value, it is a record, or is rejected as
             -- one (quarantined and counted, not dropped)
-            when left(p[1], 1) = '[' and p[3] is null then 'records'
+            -- (an empty list beside the other is no second list: the other is read)
+            when left(p[1], 1) = '[' and p[3] is null
+                and (p[1] <> '[]' or left(p[2], 1) is distinct from '[') then 'records'
             when left(p[2], 1) = '[' and p[3] is null then 'lookup_events'
             when p[4] is not null and p[5] is not null then 'eventbridge'
             when json_extract_string(p[12], '$') = 'DATA_MESSAGE' and left(p[13], 1) = '['
