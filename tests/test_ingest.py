@@ -3526,3 +3526,32 @@ def test_record_list_keys_inside_a_record_are_not_a_second_list(lake: Path, tmp_
     summary = run(lake, tmp_path / "src")
 
     assert (summary.records_stored, summary.records_rejected) == (1, 0)
+
+
+@pytest.mark.parametrize("scan", ["1", "0"], ids=["splitter", "duckdb"])
+def test_booleans_are_true_or_false_as_cloudtrail_writes_them_else_null(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scan: str
+) -> None:
+    # DuckDB's cast reads `yes`, `1`, `t` and `y` as true: an MFA state no record said
+    monkeypatch.setenv("STS_AUDIT_SCAN", scan)
+    said = ["true", "false", "TRUE", "False", "yes", "1", "t", "no"]
+    recs = []
+    for value, rec in zip(said, records(len(said)), strict=True):
+        rec["userIdentity"] = {
+            "type": "AssumedRole",
+            "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/example-role/example-session",
+            "accountId": ACCOUNT,
+            "accessKeyId": "ASIAIOSFODNN7EXAMPLE",
+            "sessionContext": {
+                "attributes": {"creationDate": "2026-11-01T09:00:00Z", "mfaAuthenticated": value}
+            },
+        }
+        rec["readOnly"] = value
+        recs.append(rec)
+    write_delivery_file(tmp_path / "src" / "d.json.gz", recs)
+
+    run(lake, tmp_path / "src")
+
+    got = rows(lake, "select session_mfa_authenticated, read_only from events order by event_time")
+    expected = [True, False, True, False, None, None, None, None]
+    assert got == [(v, v) for v in expected]

@@ -4,9 +4,10 @@
 -- Turns parsed record fields into the lake's typed columns (pipeline/schema.py) plus a reject
 -- reason. Expiration is Java medium text in UTC ("Sep 17, 2020 8:04:10 PM", "Jul 1, 2026,
 -- 12:08:19 PM"); creationDate is basic (20131102T010628Z) or extended ISO; booleans arrive as
--- strings. The fields' values are text (VARCHAR; the blobs as JSON text): `s` the record,
--- `rq`/`rs`/`ad`/`sd` the credential services' request, response, additional data and service
--- details.
+-- strings (`true` or `false`, in any case; anything else, `yes` or `1`, is NULL: not what
+-- CloudTrail writes, so not a guess at it). The fields' values are text (VARCHAR; the blobs as
+-- JSON text): `s` the record, `rq`/`rs`/`ad`/`sd` the credential services' request, response,
+-- additional data and service details.
 -- DuckDB-only (runs at ingest, not in the portable analysis layer).
 -- params: $run
 with typed as (
@@ -45,8 +46,9 @@ judged as (
         s.errorMessage as error_message,
         s.requestID as request_id,
         s.sharedEventID as shared_event_id,
-        try_cast(s.readOnly as boolean) as read_only,
-        try_cast(s.managementEvent as boolean) as management_event,
+        case lower(s.readOnly) when 'true' then true when 'false' then false end as read_only,
+        case lower(s.managementEvent) when 'true' then true when 'false' then false end
+            as management_event,
         s.vpcEndpointId as vpc_endpoint_id,
         lower(s.sessionCredentialFromConsole) = 'true' as session_credential_from_console,
         s.addendum.reason as addendum_reason,
@@ -67,7 +69,8 @@ judged as (
         s.userIdentity.sessionContext.sessionIssuer.arn as session_issuer_arn,
         s.userIdentity.sessionContext.sessionIssuer.accountId as session_issuer_account_id,
         s.userIdentity.sessionContext.sessionIssuer.userName as session_issuer_user_name,
-        try_cast(s.userIdentity.sessionContext.attributes.mfaAuthenticated as boolean)
+        case lower(s.userIdentity.sessionContext.attributes.mfaAuthenticated)
+            when 'true' then true when 'false' then false end
             as session_mfa_authenticated,
         cast(coalesce(
             try_strptime(s.userIdentity.sessionContext.attributes.creationDate, '%Y-%m-%dT%H:%M:%SZ'),
