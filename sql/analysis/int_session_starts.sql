@@ -10,8 +10,13 @@
 --     ARN, same second (EX#1/EX#3). That call gives the issued key, expiration and caller, and is
 --     not a session of its own. A ConsoleLogin with role credentials (SAML console federation)
 --     is not a session either: it is recorded as `signin_event_id` of the STS session it used.
---     An IAM user's or root's console session has no logged expiration: 12 hours is assumed
---     (the console's sign-out limit), so its lifetime and `active_at_end` are upper bounds.
+--     When the lake lacks that STS session (a trail without us-east-1, §5.12), the sign-in is
+--     the session (kind ConsoleLogin): its caller a SAML identity when it names SamlProviderArn
+--     or its role is Identity Center's, else unknown; its creationDate learned from its calls
+--     (the sign-in record's own sessionContext among them); its session name from its ARN.
+--     A console session without a logged expiration (an IAM user's or root's, such a federated
+--     one) is assumed to last 12 hours (the console's sign-out limit), so its lifetime and
+--     `active_at_end` are upper bounds.
 --   * Cognito's GetCredentialsForIdentity logs the role only when the app sent customRoleArn,
 --     and never the session ARN: both, the session name and the creationDate are learned from
 --     the calls made with the issued key inside its window (they all carry the one session's
@@ -37,6 +42,7 @@ with signin_rows as (
         console_mfa_used,
         saml_provider_arn,
         switch_from,
+        session_issuer_arn,
         -- records that share an eventID (a conflict: same id, other content) make one session:
         -- the earliest, and among equal times the least record_hash, so every run picks the same.
         -- Picked among the records of its part only: a federated sign-in (a sign-in event of
@@ -78,7 +84,8 @@ signins as (
         user_account_id,
         console_mfa_used,
         saml_provider_arn,
-        switch_from
+        switch_from,
+        session_issuer_arn
     from signin_rows
     where duplicate_rank = 1
 ),
@@ -421,6 +428,66 @@ federated_console_first as (
     inner join console_signins as g on g.event_id = f.signin_event_id
 ),
 
+-- A console sign-in with role credentials whose issuance the lake lacks (a trail without
+-- us-east-1, where the global STS endpoint logs AssumeRoleWithSAML while the sign-in is logged
+-- in its own region, §5.12; an issuance before the data starts): a session of its own, keyed by
+-- the sign-in, so a SAML sign-in is still a federated login and its calls still link.
+console_unpaired as (
+    select
+        g.event_id,
+        g.event_time,
+        g.user_arn
+    from console_signins as g
+    where not exists (
+        select 1
+        from federated_console as f
+        where f.signin_event_id = g.event_id and f.issue_event_id is not null
+    )
+      -- an eventID another session is keyed by (data sets that number their records "1",
+      -- "2", ...) stays that session's
+      and not exists (
+          select 1
+          from signins as o
+          where o.event_id = g.event_id
+            and (o.event_name = 'SwitchRole' or o.user_type in ('IAMUser', 'Root'))
+      )
+      and not exists (select 1 from int_sts_issuances as i where i.issue_event_id = g.event_id)
+),
+
+-- the creationDate its calls carry, the issuance's time: of the creationDates its ARN's calls
+-- name from 60 s before to 10 s after the sign-in (the sign-in service assumes the role
+-- seconds before, EX#6), one at or before the sign-in, the nearest
+console_unpaired_created as (
+    select
+        signin_event_id,
+        creation_time
+    from (
+        select
+            u.event_id as signin_event_id,
+            c.creation_time,
+            row_number() over (
+                partition by u.event_id
+                order by
+                    case when c.creation_time <= u.event_time then 0 else 1 end,
+                    abs(date_diff('second', c.creation_time, u.event_time)),
+                    c.creation_time
+            ) as rank_for_signin
+        from console_unpaired as u
+        inner join (
+            select distinct
+                user_arn,
+                date_trunc('second', session_creation_date) as creation_time
+            from int_events
+            where user_arn in (select user_arn from console_unpaired)
+              and session_creation_date is not null
+        ) as c
+            on c.user_arn = u.user_arn
+            and c.creation_time >= u.event_time - interval '60' second
+            and c.creation_time <= u.event_time + interval '10' second
+    ) as ranked
+    where rank_for_signin = 1
+),
+
 sso_grants as (
     -- the user: onBehalfOf.userId; Identity Center records before July 2025 have a userIdentity
     -- of type `Unknown` whose principalId is the user (§2.2). The grant is the user's own
@@ -741,9 +808,12 @@ signin_sessions as (
         g.event_id as signin_event_id,
         cast(null as varchar) as grant_event_id,
         g.event_time as issue_time,
-        -- whole seconds, as creationDate (sts_sessions)
-        date_trunc('second', coalesce(i.issue_time, g.event_time)) as creation_time,
-        -- an IAM user's or root's console session lasts at most 12 hours
+        -- whole seconds, as creationDate (sts_sessions); a federated sign-in's is learned from
+        -- its calls (console_unpaired_created)
+        date_trunc('second', coalesce(i.issue_time, uc.creation_time, g.event_time))
+            as creation_time,
+        -- a console session lasts at most 12 hours (an IAM user's or root's; a federated one's
+        -- SessionDuration is at most that)
         case
             when i.expiration is not null then i.expiration
             when g.event_name = 'ConsoleLogin' then g.event_time + interval '12' hour
@@ -754,27 +824,54 @@ signin_sessions as (
         -- a switch whose AssumeRole is not in the lake: its caller is the principal SwitchFrom
         -- names (§3), known by that ARN alone, not the switched session the record is about
         coalesce(i.caller_type, case
+            -- a federated sign-in whose issuance is not in the lake: a SAML identity when the
+            -- sign-in names its provider or is Identity Center's (an AWSReservedSSO_ role), else
+            -- a caller the lake does not show
+            when g.event_name = 'ConsoleLogin' and g.user_type not in ('IAMUser', 'Root') then
+                case
+                    when g.saml_provider_arn is not null
+                        or g.session_issuer_arn like '%:role/aws-reserved/sso.amazonaws.com/%'
+                        or g.user_arn like '%:assumed-role/AWSReservedSSO_%'
+                        then 'SAMLUser'
+                end
             when g.switch_from is null then g.user_type
             when g.switch_from like 'arn:%:iam::%:user/%' then 'IAMUser'
             when g.switch_from like 'arn:%:iam::%:root' then 'Root'
             when g.switch_from like 'arn:%:sts::%:assumed-role/%' then 'AssumedRole'
             when g.switch_from like 'arn:%:sts::%:federated-user/%' then 'FederatedUser'
         end) as caller_type,
-        coalesce(i.caller_arn, g.switch_from, g.user_arn) as caller_arn,
+        coalesce(
+            i.caller_arn,
+            g.switch_from,
+            case when g.user_type in ('IAMUser', 'Root') then g.user_arn end
+        ) as caller_arn,
         coalesce(
             i.caller_principal_id,
-            case when g.switch_from is null then g.user_principal_id end
+            case when g.switch_from is null and g.user_type in ('IAMUser', 'Root')
+                then g.user_principal_id end
         ) as caller_principal_id,
-        coalesce(i.caller_account, split_part(g.switch_from, ':', 5), g.user_account_id)
-            as caller_account,
+        coalesce(
+            i.caller_account,
+            split_part(g.switch_from, ':', 5),
+            case when g.user_type in ('IAMUser', 'Root') then g.user_account_id end
+        ) as caller_account,
         i.caller_key,
         i.caller_creation_date,
         i.caller_mfa_authenticated,
         i.caller_invoked_by,
         i.identity_provider,
-        i.role_arn,
+        coalesce(
+            i.role_arn,
+            case when g.user_type not in ('IAMUser', 'Root') then g.session_issuer_arn end
+        ) as role_arn,
         coalesce(i.target_account, g.user_account_id, g.recipient_account_id) as target_account,
-        i.session_name,
+        coalesce(
+            i.session_name,
+            case
+                when g.event_name = 'ConsoleLogin' and g.user_type not in ('IAMUser', 'Root')
+                    then regexp_extract(g.user_arn, '[^/]+$')
+            end
+        ) as session_name,
         i.source_identity,
         i.requested_duration,
         i.serial_number,
@@ -792,7 +889,9 @@ signin_sessions as (
     from signins as g
     left join signin_sts as m on m.signin_event_id = g.event_id
     left join int_sts_issuances as i on i.issue_event_id = m.issue_event_id
+    left join console_unpaired_created as uc on uc.signin_event_id = g.event_id
     where g.event_name = 'SwitchRole' or g.user_type in ('IAMUser', 'Root')
+       or g.event_id in (select event_id from console_unpaired)
 ),
 
 all_sessions as (

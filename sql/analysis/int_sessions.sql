@@ -331,6 +331,11 @@ classified as (
         case
             when parent_session_id is not null then cast(null as varchar)
             when kind = 'IdentityCenter' then 'IdentityCenter'
+            -- an Identity Center console sign-in whose issuance is not in the lake
+            when kind = 'ConsoleLogin' and caller_type = 'SAMLUser'
+                and (role_arn like '%:role/aws-reserved/sso.amazonaws.com/%'
+                    or principal_arn like '%:assumed-role/AWSReservedSSO_%')
+                then 'IdentityCenter'
             when kind in ('EC2', 'Lambda', 'ECS') or caller_type = 'AWSService' then 'AWSService'
             -- a console switch of which only the role owner's AWSAccount copy of its
             -- AssumeRole was collected: the console session of the principal SwitchFrom names,
@@ -414,8 +419,10 @@ select
     case own_origin_type
         when 'IAMUser' then caller_arn
         when 'Root' then coalesce(caller_arn, 'arn:aws:iam::' || caller_account || ':root')
+        -- without the assertion (a console sign-in whose AssumeRoleWithSAML is not in the
+        -- lake), the session name the IdP gave (its RoleSessionName attribute)
         when 'SAML' then 'saml:' || coalesce(saml_issuer, saml_provider_arn, identity_provider, '')
-            || '|' || coalesce(saml_subject, '')
+            || '|' || coalesce(saml_subject, session_name, '')
         -- the provider as its issuer host: the part after `oidc-provider/` of the provider ARN
         when 'OIDC' then 'oidc:' || coalesce(
             nullif(regexp_extract(coalesce(oidc_provider, identity_provider), 'oidc-provider/(.+)$', 1), ''),
@@ -428,16 +435,20 @@ select
         when 'AWSService' then 'service:' || coalesce(caller_invoked_by, '')
         when 'AWSAccount' then 'account:' || coalesce(caller_account, '') || '|'
             || coalesce(caller_principal_id, '')
-        when 'Unresolved' then coalesce(caller_arn, caller_principal_id)
+        -- a federated console sign-in whose issuance and caller the lake lacks: the session
+        when 'Unresolved' then coalesce(caller_arn, caller_principal_id, principal_arn)
     end as own_origin_id,
     case
         when serial_number is not null then 'mfa'
         when own_origin_type in ('SAML', 'OIDC', 'Cognito', 'IdentityCenter') then 'idp_asserted'
         when parent_session_id is not null then cast(null as varchar)
-        when kind = 'ConsoleLogin' and console_mfa_used then 'mfa'
-        when kind = 'ConsoleLogin' and not console_mfa_used then 'no_mfa'
+        -- an IAM user's or root's sign-in; a federated sign-in's MFAUsed is always No (§4.6)
+        when kind = 'ConsoleLogin' and caller_type in ('IAMUser', 'Root') and console_mfa_used
+            then 'mfa'
+        when kind = 'ConsoleLogin' and caller_type in ('IAMUser', 'Root') and not console_mfa_used
+            then 'no_mfa'
         -- a sign-in without MFAUsed says nothing: a missing flag is not a false one (§4.6)
-        when kind = 'ConsoleLogin' then 'unknown'
+        when kind = 'ConsoleLogin' and caller_type in ('IAMUser', 'Root') then 'unknown'
         -- a console session of an IAM user or root calling (sessionContext present)
         when own_origin_type in ('IAMUser', 'Root') and caller_mfa_authenticated then 'mfa'
         when own_origin_type in ('IAMUser', 'Root') then 'no_mfa'

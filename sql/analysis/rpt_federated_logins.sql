@@ -4,7 +4,8 @@
 -- (AssumeRoleWithWebIdentity), Cognito identity pools (the basic flow's
 -- AssumeRoleWithWebIdentity and the enhanced flow's GetCredentialsForIdentity, both with
 -- provider cognito-identity.amazonaws.com and the identity id as subject) and IAM Identity
--- Center role credentials, with the provider, issuer and subject AWS saw, the role and account
+-- Center role credentials (and SAML or Identity Center console sign-ins whose issuance is not in
+-- the lake: kind ConsoleLogin), with the provider, issuer and subject AWS saw, the role and account
 -- entered, and what followed: the sessions chained from it and the calls made by the whole
 -- chain. MFA is `idp_asserted`: AWS cannot see the IdP's MFA (cloudtrail-semantics.md §4.6).
 with entries as (
@@ -60,7 +61,14 @@ select
     e.origin_id,
     coalesce(e.oidc_provider, e.saml_provider_arn, e.identity_provider) as provider,
     coalesce(e.saml_issuer, e.oidc_provider) as issuer,
-    coalesce(e.saml_subject, e.oidc_subject, e.on_behalf_of_user_id) as subject,
+    -- a console sign-in whose issuance is not in the lake shows no assertion: the session name
+    -- the IdP gave (Identity Center's user name, a SAML RoleSessionName) stands in
+    coalesce(
+        e.saml_subject,
+        e.oidc_subject,
+        e.on_behalf_of_user_id,
+        case when e.kind = 'ConsoleLogin' then e.session_name end
+    ) as subject,
     e.issue_time,
     e.expiration,
     e.lifetime_seconds,
