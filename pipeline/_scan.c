@@ -32,6 +32,7 @@
    by side (ctypes releases the GIL during the call); sts_prepare runs before any split. */
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -548,6 +549,13 @@ static void object(Cursor *c, int depth, uint64_t mask, int level) {
         string_(c); if (c->bad) return;
         int klen = (int)(c->p - k - 1);
         int is_token = klen == 12 && memcmp(k, "sessionToken", 12) == 0;
+        /* a token under a key CloudTrail does not write (`SessionToken`, `session_token`):
+           DuckDB types the record, and stg_events redacts what the hash here would miss */
+        if (!is_token && (*k | 0x20) == 's'
+            && ((klen == 12 && strncasecmp(k, "sessiontoken", 12) == 0)
+                || (klen == 13 && (strncasecmp(k, "session_token", 13) == 0
+                                   || strncasecmp(k, "session-token", 13) == 0))))
+            c->flag |= FLAG_REWRITE;
         uint64_t child = (mask && level < MAX_LEVELS) ? mask & lookup(level, k, klen) : 0;
         if (child & seen) c->flag |= FLAG_REPEATED;
         seen |= child;

@@ -1522,6 +1522,64 @@ def test_a_rejected_record_keeps_no_token_in_any_spelling(
     assert _token(good)[:20] not in text
 
 
+@pytest.mark.parametrize("shape", ["ndjson", "delivery file"])
+def test_a_stored_record_keeps_no_token_in_any_spelling(
+    lake: Path, tmp_path: Path, shape: str
+) -> None:
+    # records another tool re-serialized, stored (they are valid): the hash covered only
+    # `"sessionToken":"..."`, and these kept their tokens in clear in `raw` and the blobs, an STS
+    # record's and a plain record's (typed by the splitter, not DuckDB) alike
+    capital, snake, plain_rec, escaped, good = records(5)
+    tokens = [_token(r) for r in (capital, snake, plain_rec, escaped)]
+    creds = capital["responseElements"]["credentials"]
+    creds["SessionToken"] = creds.pop("sessionToken")
+    creds = snake["responseElements"]["credentials"]
+    creds["session_token"] = creds.pop("sessionToken")
+    plain_rec.update(
+        eventSource="ec2.amazonaws.com",
+        eventName="RunInstances",
+        requestParameters={"userData": {"SessionToken": _token(plain_rec)}},
+        responseElements=None,
+    )
+    stored = [good, capital, snake, plain_rec]
+    texts = [json.dumps(r, separators=(",", ":")) for r in stored]
+    # the key with an escaped letter, as JSON allows
+    texts.append(
+        json.dumps(escaped, separators=(",", ":")).replace("sessionToken", "session\\u0054oken")
+    )
+    src = tmp_path / "src"
+    if shape == "ndjson":
+        write_bytes(src / "lines.ndjson", ("\n".join(texts) + "\n").encode())
+    else:  # a delivery file's name: the compiled splitter reads it, and types the ec2 record
+        document = '{"Records":[' + ",".join(texts) + "]}"
+        write_bytes(src / delivery_key("123456789012"), gzip.compress(document.encode(), mtime=0))
+
+    summary = run(lake, src)
+
+    assert (summary.records_stored, summary.records_rejected) == (5, 0)
+    text = _all_text(lake)
+    for token in tokens:
+        assert token not in text, token[:12]
+    raw = stored_raw(lake)
+    assert raw[capital["eventID"]]["responseElements"]["credentials"]["SessionToken"] == "REDACTED"
+    assert raw[snake["eventID"]]["responseElements"]["credentials"]["session_token"] == "REDACTED"
+    assert raw[plain_rec["eventID"]]["requestParameters"] == {
+        "userData": {"SessionToken": "REDACTED"}
+    }
+    # read as CloudTrail's key once minified, and hashed
+    assert raw[escaped["eventID"]]["responseElements"]["credentials"]["sessionToken"].startswith(
+        "sha256:"
+    )
+    # what CloudTrail writes is hashed as before, and the rest of each record is kept
+    assert raw[good["eventID"]]["responseElements"]["credentials"]["sessionToken"].startswith(
+        "sha256:"
+    )
+    assert (
+        raw[capital["eventID"]]["responseElements"]["credentials"]["accessKeyId"]
+        == (capital["responseElements"]["credentials"]["accessKeyId"])
+    )
+
+
 def test_a_rejected_record_without_a_token_keeps_its_text(lake: Path, tmp_path: Path) -> None:
     rec = record(eventSource="s3.amazonaws.com", eventName="ListBuckets")
     rec.pop("eventTime")

@@ -199,12 +199,19 @@ judged as (
 -- whose key is escaped some other way (`\u0073essionToken`): every run of 100 or more base64
 -- characters (a slash also as JSON's `\/`) is kept as REDACTED. Such a run is a credential or
 -- an opaque blob, of no use for finding the record, which the file and position name.
-guarded as (
+-- A stored record is held to the same where it can hold a token the hash missed: CloudTrail
+-- writes `"sessionToken":"..."`, which the splitter and stg_records_parsed hash, but a record
+-- another tool re-serialized may name the key otherwise (`SessionToken`, `session_token`; the
+-- splitter sends such a record here rather than type it as plain). Its text and blobs then keep
+-- no token: each such key's string value is REDACTED, and so is every run of 100 or more base64
+-- characters. (A key with an escaped letter is CloudTrail's once stg_records_parsed minifies
+-- the text, and hashed there.)
+token_checked as (
     select
         *,
         case
-            when reject_reason is null or reject_reason like 'skip:%' then false
-            else coalesce(regexp_matches(
+            when reject_reason like 'skip:%' then false
+            when reject_reason is not null then coalesce(regexp_matches(
                 regexp_replace(
                     raw,
                     '\\*"sessionToken\\*"(?:\s|\\+[nrt])*:(?:\s|\\+[nrt])*\\*"(?:REDACTED|sha256:[0-9a-f]{64})',
@@ -213,18 +220,57 @@ guarded as (
                 ),
                 '(?i)session[_-]?(?:t|\\+u00[57]4)oken'
             ), false)
-        end as withheld
+            -- most stored records name no token at all: two substring searches decide those
+            when not (contains(raw, 'oken') or contains(raw, 'OKEN')) then false
+            -- a key other than CloudTrail's: what the splitter types as plain has none
+            else coalesce(regexp_matches(
+                replace(raw, '"sessionToken":', ''),
+                '(?i)"session[_-]?token"\s*:'
+            ), false)
+        end as token_left
     from judged
+),
+
+guarded as (
+    select
+        *,
+        token_left and reject_reason is not null as withheld,
+        -- a stored record's text and blobs, each such key's value and each base64 run REDACTED
+        case when token_left and reject_reason is null then list_transform(
+            [raw, request_parameters, response_elements, additional_event_data,
+                service_event_details],
+            lambda t: regexp_replace(
+                regexp_replace(
+                    t,
+                    '(?i)("session[_-]?token"\s*:\s*")(?:[^"\\]|\\.)*',
+                    '\1REDACTED',
+                    'g'
+                ),
+                '(?:[A-Za-z0-9+/]|\\/){100,}=*',
+                'REDACTED',
+                'g'
+            )
+        ) end as scrubbed
+    from token_checked
 )
 
 select
-    * exclude (withheld) replace (
+    * exclude (token_left, withheld, scrubbed) replace (
         case
             when withheld then cast(null as varchar)
             when reject_reason is not null and reject_reason not like 'skip:%'
                 then regexp_replace(raw, '(?:[A-Za-z0-9+/]|\\/){100,}=*', 'REDACTED', 'g')
+            when scrubbed is not null then scrubbed[1]
             else raw
         end as raw,
+        case when scrubbed is not null then scrubbed[2] else request_parameters end
+            as request_parameters,
+        case when scrubbed is not null then scrubbed[3] else response_elements end
+            as response_elements,
+        case when scrubbed is not null then scrubbed[4] else additional_event_data end
+            as additional_event_data,
+        case when scrubbed is not null then scrubbed[5] else service_event_details end
+            as service_event_details,
         reject_reason
         || case when withheld then ' (its text is not kept: it may hold a session token)'
             else '' end as reject_reason
