@@ -13,7 +13,8 @@
 --     When the lake lacks that STS session (a trail without us-east-1, §5.12), the sign-in is
 --     the session (kind ConsoleLogin): its caller a SAML identity when it names SamlProviderArn
 --     or its role is Identity Center's, else unknown; its creationDate learned from its calls
---     (the sign-in record's own sessionContext among them); its session name from its ARN.
+--     (the sign-in record's own sessionContext among them), with the role; its session name from
+--     its ARN.
 --     A console session without a logged expiration (an IAM user's or root's, such a federated
 --     one) is assumed to last 12 hours (the console's sign-out limit), so its lifetime and
 --     `active_at_end` are upper bounds.
@@ -42,7 +43,6 @@ with signin_rows as (
         console_mfa_used,
         saml_provider_arn,
         switch_from,
-        session_issuer_arn,
         -- records that share an eventID (a conflict: same id, other content) make one session:
         -- the earliest, and among equal times the least record_hash, so every run picks the same.
         -- Picked among the records of its part only: a federated sign-in (a sign-in event of
@@ -84,8 +84,7 @@ signins as (
         user_account_id,
         console_mfa_used,
         saml_provider_arn,
-        switch_from,
-        session_issuer_arn
+        switch_from
     from signin_rows
     where duplicate_rank = 1
 ),
@@ -456,27 +455,31 @@ console_unpaired as (
 
 -- the creationDate its calls carry, the issuance's time: of the creationDates its ARN's calls
 -- name from 60 s before to 10 s after the sign-in (the sign-in service assumes the role
--- seconds before, EX#6), one at or before the sign-in, the nearest
+-- seconds before, EX#6), one at or before the sign-in, the nearest; and the role they name
 console_unpaired_created as (
     select
         signin_event_id,
-        creation_time
+        creation_time,
+        role_arn
     from (
         select
             u.event_id as signin_event_id,
             c.creation_time,
+            c.role_arn,
             row_number() over (
                 partition by u.event_id
                 order by
                     case when c.creation_time <= u.event_time then 0 else 1 end,
                     abs(date_diff('second', c.creation_time, u.event_time)),
-                    c.creation_time
+                    c.creation_time,
+                    c.role_arn
             ) as rank_for_signin
         from console_unpaired as u
         inner join (
             select distinct
                 user_arn,
-                date_trunc('second', session_creation_date) as creation_time
+                date_trunc('second', session_creation_date) as creation_time,
+                session_issuer_arn as role_arn
             from int_events
             where user_arn in (select user_arn from console_unpaired)
               and session_creation_date is not null
@@ -830,7 +833,6 @@ signin_sessions as (
             when g.event_name = 'ConsoleLogin' and g.user_type not in ('IAMUser', 'Root') then
                 case
                     when g.saml_provider_arn is not null
-                        or g.session_issuer_arn like '%:role/aws-reserved/sso.amazonaws.com/%'
                         or g.user_arn like '%:assumed-role/AWSReservedSSO_%'
                         then 'SAMLUser'
                 end
@@ -860,10 +862,7 @@ signin_sessions as (
         i.caller_mfa_authenticated,
         i.caller_invoked_by,
         i.identity_provider,
-        coalesce(
-            i.role_arn,
-            case when g.user_type not in ('IAMUser', 'Root') then g.session_issuer_arn end
-        ) as role_arn,
+        coalesce(i.role_arn, uc.role_arn) as role_arn,
         coalesce(i.target_account, g.user_account_id, g.recipient_account_id) as target_account,
         coalesce(
             i.session_name,
