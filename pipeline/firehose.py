@@ -8,11 +8,15 @@ buffer allows objects of 128 MiB of gzip, over 1 GB of JSON). Written out one pa
 the object is an NDJSON file, which the ingest reads a slice of lines at a time when it is
 large, each record at its payload's line and its index in the payload's `logEvents`. A stream
 with Firehose's own GZIP compression on wraps those members in one more gzip: it is taken off
-as the object is read.
+as the object is read. An object cut short (an upload listed half done) keeps the payloads
+before the cut: they are written gzipped, followed by a gzip member that ends early, so the
+ingest reads them as any NDJSON gzip that ends early (`slices.mend`: the lines before the cut
+stored, the object quarantined with the line it stopped at).
 """
 
 from __future__ import annotations
 
+import gzip
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,41 +27,80 @@ _CHUNK = 1 << 20
 _OUT = 8 << 20
 
 
-def as_lines(path: Path, target: Path) -> bool:
-    """Write the payloads of Firehose object `path` to `target`, one a line; False (and no
-    `target`) when `path` is not gzip members whose content holds no newline of its own (the
-    caller then reads it as it is, and DuckDB names what is wrong with it)."""
+# a gzip member of blanks without its last deflate bytes and its trailer
+_CUT_MEMBER = gzip.compress(b" " * 4096, mtime=0)[:-12]
+
+
+class _CutShort(zlib.error):
+    """The input ends inside a gzip member."""
+
+
+def as_lines(path: Path, target: Path) -> Path | None:
+    """Write the payloads of Firehose object `path` to `target`, one a line, and return it;
+    None (and no `target`) when `path` is not gzip members whose content holds no newline of
+    its own (the caller then reads it as it is, and DuckDB names what is wrong with it). When
+    the object is cut short after whole payloads, returns `target` + `.gz` instead: those
+    payloads gzipped, then a member that ends early (the module's docstring)."""
     try:
         with path.open("rb") as src, target.open("wb") as out:
             read = _Gunzipped(src.read) if _wraps_gzip(src.read) else src.read
             src.seek(0)
-            if not _copy_members(read, out.write):
+            whole = _copy_members(read, out.write)
+            if whole is None:
                 target.unlink()
-                return False
+                return None
+        if whole < 0:
+            return target
+        return _cut_copy(target, whole)
     except (OSError, zlib.error):
         target.unlink(missing_ok=True)
-        return False
-    return True
+        return None
 
 
-def _copy_members(read: Callable[[int], bytes], write: Callable[[bytes], object]) -> bool:
-    """Copy each gzip member's content from `read` to `write`, a newline after each; False on
-    the first thing that is not a whole member, or content with a newline of its own."""
+def _copy_members(read: Callable[[int], bytes], write: Callable[[bytes], object]) -> int | None:
+    """Copy each gzip member's content from `read` to `write`, a newline after each; -1 when
+    every member was whole; the bytes written by the whole members when the input ends inside
+    a later one; None on anything else that is not a whole member (or a cut in the first), or
+    content with a newline of its own."""
     wrote = False
+    written = whole = 0
     try:
         for piece in _members(read):
             if piece is None:  # a member's end
                 if wrote:
                     write(b"\n")
+                    written += 1
                 wrote = False
+                whole = written
             elif b"\n" in piece:
-                return False  # not one payload a line: read as it is
+                return None  # not one payload a line: read as it is
             else:
                 write(piece)
+                written += len(piece)
                 wrote = True
+    except _CutShort:
+        return whole or None
     except zlib.error:
-        return False
-    return True
+        return None
+    return -1
+
+
+def _cut_copy(target: Path, whole: int) -> Path:
+    """`target`'s first `whole` bytes gzipped to `target.gz`, then a gzip member that ends
+    early; `target` removed."""
+    cut = target.with_name(target.name + ".gz")
+    with target.open("rb") as src, gzip.open(cut, "wb", compresslevel=1) as out:
+        remaining = whole
+        while remaining:
+            chunk = src.read(min(_CHUNK, remaining))
+            if not chunk:
+                break
+            out.write(chunk)
+            remaining -= len(chunk)
+    with cut.open("ab") as tail:  # blanks, no line: the reader stops inside it
+        tail.write(_CUT_MEMBER)
+    target.unlink()
+    return cut
 
 
 def _members(read: Callable[[int], bytes]) -> Iterator[bytes | None]:
@@ -83,7 +126,7 @@ def _members(read: Callable[[int], bytes]) -> Iterator[bytes | None]:
                 continue
             pending = read(_CHUNK)
             if not pending:
-                raise zlib.error("cut short inside a gzip member")
+                raise _CutShort("cut short inside a gzip member")
         yield None
         if len(pending) < len(GZIP_MAGIC):  # the next header may straddle a read
             pending += read(_CHUNK)

@@ -486,8 +486,9 @@ def _fetch(
             # payloads one after the other: one a line, so a large object is read in slices
             dest.mkdir(parents=True, exist_ok=True)
             lines = dest / f"firehose-{index:07d}-{sources.safe_file_name(path.name)}.ndjson"
-            if firehose.as_lines(path, lines):
-                yield obj.uri, lines
+            written = firehose.as_lines(path, lines)
+            if written is not None:
+                yield obj.uri, written
                 continue
         yield obj.uri, readable_by_duckdb(path, dest, index)
 

@@ -36,7 +36,7 @@ def test_each_gzip_member_becomes_one_line(tmp_path: Path) -> None:
     src = tmp_path / NAME
     src.write_bytes(b"".join(gzip.compress(p) for p in payloads))
     out = tmp_path / "out.ndjson"
-    assert firehose.as_lines(src, out)
+    assert firehose.as_lines(src, out) == out
     assert out.read_bytes() == b"".join(p + b"\n" for p in payloads)
 
 
@@ -54,8 +54,32 @@ def test_anything_else_is_left_as_it_is(tmp_path: Path, body: bytes) -> None:
     src = tmp_path / NAME
     src.write_bytes(body)
     out = tmp_path / "out.ndjson"
-    assert not firehose.as_lines(src, out)
+    assert firehose.as_lines(src, out) is None
     assert not out.exists()
+
+
+def _cut_lines(path: Path) -> tuple[list[bytes], bool]:
+    """The lines a reader gets from `path`, and whether it ends early."""
+    got: list[bytes] = []
+    try:
+        with gzip.open(path) as handle:
+            got.extend(handle)
+    except EOFError:
+        return got, True
+    return got, False
+
+
+@pytest.mark.parametrize("cut_at", [-1, -12, -200])
+def test_an_object_cut_short_keeps_the_payloads_before_the_cut(tmp_path: Path, cut_at: int) -> None:
+    # the last member cut (an upload listed half done): the whole object was quarantined, its
+    # two intact payloads with it
+    payloads = [_payload(records(2)), _payload(records(1)), _payload(records(3))]
+    src = tmp_path / NAME
+    src.write_bytes(_members(payloads)[:cut_at])
+    out = tmp_path / "out.ndjson"
+    written = firehose.as_lines(src, out)
+    assert written == tmp_path / "out.ndjson.gz" and not out.exists()
+    assert _cut_lines(written) == ([p + b"\n" for p in payloads[:2]], True)
 
 
 def test_a_firehose_object_larger_than_a_batch_is_read_in_slices_of_payloads(
@@ -102,7 +126,7 @@ def test_a_gzip_header_split_across_two_reads_is_still_a_member(tmp_path: Path) 
     src = tmp_path / NAME
     src.write_bytes(first + second)
     out = tmp_path / "out.ndjson"
-    assert firehose.as_lines(src, out)
+    assert firehose.as_lines(src, out) == out
     assert out.read_bytes() == padding + b"\n" + payload + b"\n"
 
 
@@ -142,7 +166,7 @@ def test_firehose_gzip_around_the_members_is_taken_off(tmp_path: Path, wrap: Any
     src = tmp_path / NAME
     src.write_bytes(wrap(_members(payloads)))
     out = tmp_path / "out.ndjson"
-    assert firehose.as_lines(src, out)
+    assert firehose.as_lines(src, out) == out
     assert out.read_bytes() == b"".join(p + b"\n" for p in payloads)
 
 
@@ -151,6 +175,24 @@ def test_firehose_gzip_around_the_members_is_taken_off(tmp_path: Path, wrap: Any
     [
         pytest.param(lambda inner: gzip.compress(inner)[:-20], id="outer cut short"),
         pytest.param(lambda inner: gzip.compress(inner[:-20]), id="inner cut short"),
+    ],
+)
+def test_a_double_gzip_cut_short_keeps_the_payloads_before_the_cut(
+    tmp_path: Path, body: Any
+) -> None:
+    payloads = [_payload(records(2)), _payload(records(1))]
+    src = tmp_path / NAME
+    src.write_bytes(body(_members(payloads)))
+    out = tmp_path / "out.ndjson"
+    written = firehose.as_lines(src, out)
+    assert written == tmp_path / "out.ndjson.gz"
+    assert _cut_lines(written) == ([payloads[0] + b"\n"], True)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(lambda inner: gzip.compress(inner)[:40], id="outer cut in the first"),
         pytest.param(lambda inner: gzip.compress(inner) + b"\0" * 8, id="padding after outer"),
     ],
 )
@@ -158,8 +200,18 @@ def test_a_damaged_double_gzip_is_left_as_it_is(tmp_path: Path, body: Any) -> No
     src = tmp_path / NAME
     src.write_bytes(body(_members([_payload(records(2)), _payload(records(1))])))
     out = tmp_path / "out.ndjson"
-    assert not firehose.as_lines(src, out)
+    assert firehose.as_lines(src, out) is None
     assert not out.exists()
+
+
+def test_a_firehose_object_cut_short_stores_the_records_before_the_cut(tmp_path: Path) -> None:
+    recs = records(7)
+    src = tmp_path / "src" / NAME
+    src.parent.mkdir()
+    src.write_bytes(_members([_payload(recs[:2]), _payload(recs[2:5]), _payload(recs[5:])])[:-30])
+    summary = ingest([str(tmp_path / "src")], tmp_path / "lake")
+    assert summary.reconciles and (summary.records_read, summary.records_stored) == (5, 5)
+    assert summary.files_quarantined == 1 and summary.quarantined_files == [str(src)]
 
 
 def test_a_double_gzip_firehose_object_ingests_every_record(tmp_path: Path) -> None:
@@ -202,7 +254,7 @@ def test_a_member_of_deflated_blanks_comes_out_a_bounded_piece_at_a_time() -> No
     content = b"{" + b" " * (3 * firehose._OUT + 5) + b"}"
     member = gzip.compress(content)
     pieces: list[int] = []
-    assert firehose._copy_members(io.BytesIO(member).read, lambda d: pieces.append(len(d)))
+    assert firehose._copy_members(io.BytesIO(member).read, lambda d: pieces.append(len(d))) == -1
     assert sum(pieces) == len(content) + 1  # and its newline
     assert max(pieces) <= firehose._OUT and len(pieces) > 3
 
@@ -223,5 +275,5 @@ def test_a_member_of_blanks_inside_firehose_gzip_is_read_whole(tmp_path: Path) -
     src.parent.mkdir(parents=True)
     src.write_bytes(gzip.compress(gzip.compress(payload)))
     target = tmp_path / "lines.ndjson"
-    assert firehose.as_lines(src, target)
+    assert firehose.as_lines(src, target) == target
     assert json.loads(target.read_bytes()) == json.loads(payload)
