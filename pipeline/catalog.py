@@ -40,11 +40,10 @@ _LISTING = {
     "org_id_hint": pl.String,
     "compressed": pl.Boolean,
 }
-_MANIFEST_COLUMNS = {"uri": "VARCHAR", "size": "BIGINT", "version": "VARCHAR"}
+_MANIFEST_COLUMNS = {"uri": "VARCHAR", "size": "BIGINT", "version": "VARCHAR", "kind": "VARCHAR"}
 # Every field of pipeline.manifest.ManifestEntry, for a Parquet part of the manifest
 _MANIFEST_ENTRY_COLUMNS = {
     **_MANIFEST_COLUMNS,
-    "kind": "VARCHAR",
     "run": "VARCHAR",
     "records": "BIGINT",
     "rejected": "BIGINT",
@@ -139,20 +138,23 @@ def _insert_from_manifest(
 def load_committed(
     con: duckdb.DuckDBPyConnection, state_dir: Path, since: dt.date | None = None
 ) -> None:
-    """Table `committed`: the (uri, size, version) of the manifest's entries, those of the
+    """Table `committed`: the (uri, size, version, kind) of the manifest's entries, those of the
     batch files and, from its Parquet parts, those a listing from `since` can hold."""
-    con.execute("CREATE OR REPLACE TABLE committed (uri VARCHAR, size BIGINT, version VARCHAR)")
+    con.execute(
+        "CREATE OR REPLACE TABLE committed "
+        "(uri VARCHAR, size BIGINT, version VARCHAR, kind VARCHAR)"
+    )
     files, parts = _manifest_globs(state_dir)
     try:
         if files:
             con.execute(
-                "INSERT INTO committed SELECT uri, size, version "
+                "INSERT INTO committed SELECT uri, size, version, kind "
                 "FROM read_json($files, format = 'array', columns = $columns)",
                 {"files": files, "columns": _MANIFEST_COLUMNS},
             )
         if parts and since is None:
             con.execute(
-                "INSERT INTO committed SELECT uri, size, version FROM read_parquet($parts)",
+                "INSERT INTO committed SELECT uri, size, version, kind FROM read_parquet($parts)",
                 {"parts": parts},
             )
         elif parts:
@@ -345,6 +347,12 @@ def write_skipped(con: duckdb.DuckDBPyConnection, state_dir: Path, name: str, ru
         {"run": run},
     )
     manifest.publish(tmp, path)
+
+
+def skipped_other(con: duckdb.DuckDBPyConnection, limit: int) -> list[str]:
+    """The first `limit` new objects the run skips for their names (kind `other`)."""
+    rows = queries.run(con, "ingest/cat_skipped_other", {"limit": limit}).fetchall()
+    return [str(uri) for (uri,) in rows]
 
 
 def todo(con: duckdb.DuckDBPyConnection) -> Iterator[SourceObject]:

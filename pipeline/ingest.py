@@ -65,6 +65,8 @@ class IngestSummary:
     files_skipped_digest: int = 0
     files_skipped_insight: int = 0
     files_skipped_other: int = 0
+    # the first LEFT_OUT_NAMED of them: not a name the ingest reads (`.json.zst`, `.txt`, ...)
+    skipped_other: list[str] = field(default_factory=list)
     files_quarantined: int = 0
     files_unreadable: int = 0
     folders_unreadable: int = 0
@@ -286,6 +288,8 @@ def _ingest(
         summary.files_skipped_digest = counts.digest
         summary.files_skipped_insight = counts.insight
         summary.files_skipped_other = counts.other
+        if counts.other:
+            summary.skipped_other = catalog.skipped_other(con, LEFT_OUT_NAMED)
         # across batches: the downloads the run tried (read before: some objects are unchanged)
         skipped = unreadable.Unreadable(summary.warnings, read_before=counts.unchanged > 0)
         if on_plan:

@@ -764,6 +764,38 @@ def test_digest_and_insight_files_are_skipped_and_counted(lake: Path, tmp_path: 
     ]
 
 
+def test_files_skipped_for_their_names_are_named_and_read_once_named(
+    lake: Path, tmp_path: Path
+) -> None:
+    # a folder of zstd exports was "2 other skipped": no name said which, and naming one of
+    # them afterwards found it "unchanged" (its skip was in the manifest) and read nothing
+    root = tmp_path / "exports"
+    write_delivery_file(root / "a.json.gz", records(2))
+    zst = write_bytes(root / "b.json.zst", orjson.dumps({"Records": records(3)[2:]}))
+    write_bytes(root / "notes.txt", b"not an export\n")
+
+    summary = run(lake, root)
+
+    assert (summary.files_read, summary.files_skipped_other) == (1, 2)
+    assert summary.skipped_other == [str(zst), str(root / "notes.txt")]
+    done = subprocess.run(
+        [*cli(), "ingest", str(root), "--lake", str(tmp_path / "other-lake")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = done.stdout + done.stderr
+    assert f"skipped by name: {zst}" in out and "a file given as a source is read" in out
+
+    named = ingest([str(zst)], lake)
+
+    assert (named.files_seen, named.files_unchanged) == (1, 0)
+    assert named.files_read + named.files_quarantined == 1
+    # and a walk after that counts neither again
+    again = run(lake, root)
+    assert (again.files_unchanged, again.files_skipped_other) == (3, 0)
+
+
 def test_digest_body_and_insight_records_outside_their_folders_are_not_events(
     lake: Path, tmp_path: Path
 ) -> None:

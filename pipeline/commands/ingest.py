@@ -147,6 +147,15 @@ def render_summary(s: ingest_lib.IngestSummary) -> str:
         lines.append(f"  rolled back {s.recovered_batches} uncommitted batch(es) of a killed run")
     for warning in s.warnings:
         lines.append(f"  warning: {terminal_safe(warning)}")
+    for uri in s.skipped_other[:3]:
+        lines.append(f"  skipped by name: {terminal_safe(uri)}")
+    if s.files_skipped_other > 3:
+        lines.append(f"  ... and {s.files_skipped_other - 3} more skipped (--json lists ten)")
+    if s.skipped_other:
+        lines.append(
+            "  (a folder's files are read when named .json, .jsonl, .ndjson or .gz; a file given"
+            " as a source is read whatever its name)"
+        )
     for left in s.left_out[:3]:
         lines.append(f"  left out: {terminal_safe(left)}")
     if s.files_left_out > 3:

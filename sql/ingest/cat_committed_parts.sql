@@ -1,6 +1,6 @@
 -- name: cat_committed_parts
 -- grain: one row per manifest entry of the Parquet parts that a run's listing can hold
--- The (uri, size, version) of the folded manifest entries (cat_manifest_part) whose object the
+-- The (uri, size, version, kind) of the folded manifest entries (cat_manifest_part) whose object the
 -- run can have listed: with --since, no entry of a day folder delivered before it (the listing
 -- leaves those folders out, and Parquet statistics of `day` let the scan skip them); entries
 -- outside a day folder always. Two simple filters rather than one OR, so each reaches the scan.
@@ -10,13 +10,15 @@
 select
     uri,
     size,
-    version
+    version,
+    kind
 from read_parquet($parts)
 where day >= $since
 union all
 select
     uri,
     size,
-    version
+    version,
+    kind
 from read_parquet($parts)
 where day is null

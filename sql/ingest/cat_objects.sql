@@ -4,7 +4,7 @@
 -- does: a file named directly is read whatever its suffix) and whether the manifest already
 -- holds this version of it (same uri, size and ETag/mtime), so a rerun reads nothing again.
 -- reads: discovered (every listed object, with its listing order `seq`; a uri under two
--- sources comes twice) and committed (the (uri, size, version) of every manifest entry).
+-- sources comes twice) and committed (the (uri, size, version, kind) of every manifest entry).
 -- DuckDB-only (runs at ingest). Spills to the temp directory: an archive's millions of files
 -- cost disk, not memory.
 with firsts as (
@@ -41,5 +41,7 @@ select
         select 1
         from committed as c
         where c.uri = l.uri and c.size = l.size and c.version = l.version
+          -- a file a walk skipped for its name (kind other) is read once named as a source
+          and (c.kind <> 'other' or l.kind = 'other')
     ) as unchanged
 from listed as l
